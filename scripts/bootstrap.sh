@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Shale needs to build, test and benchmark, if any are missing.
+# A no-op when everything is present. Runs apt-get non-interactively (as root, or via sudo).
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config git
+  libuv1-dev libxxhash-dev liblz4-dev libspdlog-dev
+  libgtest-dev libgmock-dev libhiredis-dev
+  clang libclang-rt-14-dev
+  redis-server redis-tools
+)
+
+missing=()
+for package in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "Installing missing packages: ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,100 @@
+#include "server/command_table.h"
+
+#include <charconv>
+#include <climits>
+
+namespace shale::server {
+
+CommandTable::CommandTable() {
+  RegisterConnectionCommands(*this);
+  RegisterStringCommands(*this);
+  RegisterKeyspaceCommands(*this);
+  RegisterServerCommands(*this);
+}
+
+void CommandTable::Register(const CommandSpec* specs, size_t count) {
+  for (size_t i = 0; i < count; ++i) {
+    by_name_.emplace(std::string(specs[i].name), commands_.size());
+    commands_.push_back(specs[i]);
+  }
+}
+
+const CommandSpec* CommandTable::Find(std::string_view name) const {
+  // Command names are short; a stack copy avoids allocating on every lookup.
+  char lower[32];
+  if (name.size() >= sizeof(lower)) return nullptr;
+  for (size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    lower[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  auto it = by_name_.find(std::string(lower, name.size()));
+  return it == by_name_.end() ? nullptr : &commands_[it->second];
+}
+
+void ReplyStorageError(CommandContext& ctx, const storage::Status& status) {
+  if (status.IsIOError()) {
+    ctx.reply.Error("MISCONF Errors writing to the WAL: " + status.message());
+  } else {
+    ctx.reply.Error("ERR " + status.ToString());
+  }
+}
+
+std::string WrongArityError(std::string_view command) {
+  return "ERR wrong number of arguments for '" + ToLower(command) + "' command";
+}
+
+std::string UnknownCommandError(const std::vector<std::string_view>& args) {
+  // Redis: "unknown command '%.128s', with args beginning with: " then "'%.128s' " per arg,
+  // the argument list itself cut at 128 bytes.
+  std::string message = "ERR unknown command '";
+  message.append(args[0].substr(0, 128));
+  message += "', with args beginning with: ";
+  std::string rest;
+  for (size_t i = 1; i < args.size() && rest.size() < 128; ++i) {
+    rest += '\'';
+    rest.append(args[i].substr(0, 128 - rest.size()));
+    rest += "' ";
+  }
+  message += rest;
+  return message;
+}
+
+std::string UnknownSubcommandError(std::string_view command, std::string_view sub) {
+  std::string upper;
+  for (char c : command) upper += static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+  return "ERR unknown subcommand '" + std::string(sub.substr(0, 128)) + "'. Try " + upper +
+         " HELP.";
+}
+
+bool ParseInt64(std::string_view s, int64_t* value) {
+  if (s.empty() || s.size() > 20) return false;
+  if (s.size() == 1 && s[0] == '0') {
+    *value = 0;
+    return true;
+  }
+  size_t digits_start = s[0] == '-' ? 1 : 0;
+  if (digits_start >= s.size() || s[digits_start] < '1' || s[digits_start] > '9') return false;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), *value);
+  return ec == std::errc() && ptr == s.data() + s.size();
+}
+
+std::string ToLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+}  // namespace shale::server

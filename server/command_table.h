@@ -1,0 +1,105 @@
+// The command table is data (Redis's model): one row per command with its name, arity, flags,
+// key positions and handler. Dispatch, arity errors, NOAUTH/MISCONF checks and COMMAND
+// COUNT/INFO/DOCS all read it. Commands live in files by family (server/commands/*.cc); each
+// family contributes its rows through a Register*Commands function.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "protocol/reply_writer.h"
+#include "storage/status.h"
+
+namespace shale::storage {
+class Db;
+}
+
+namespace shale::server {
+
+class Server;
+class Connection;
+
+enum CommandFlag : uint32_t {
+  kCmdWrite = 1 << 0,     // may modify the dataset: refused while writes are failing
+  kCmdReadOnly = 1 << 1,  // reads the dataset
+  kCmdNoAuth = 1 << 2,    // allowed before AUTH
+  kCmdFast = 1 << 3,      // O(1) or O(log N)
+  kCmdAdmin = 1 << 4,
+  kCmdLoading = 1 << 5,  // allowed while loading
+  kCmdStale = 1 << 6,
+};
+
+// Everything a handler needs. `args[0]` is the command name as the client sent it.
+struct CommandContext {
+  Server& server;
+  Connection& connection;
+  storage::Db& db;
+  const std::vector<std::string_view>& args;
+  protocol::ReplyWriter& reply;
+};
+
+using CommandHandler = void (*)(CommandContext& ctx);
+
+struct CommandSpec {
+  std::string_view name;  // lower case
+  int arity;              // Redis's convention: N exact, -N at least N (name included)
+  uint32_t flags;
+  int first_key;  // 0 = no keys
+  int last_key;   // -1 = last argument
+  int key_step;
+  CommandHandler handler;
+  std::string_view group;  // COMMAND DOCS: "string", "keyspace", "connection", "server"
+  std::string_view since;  // Redis version that introduced it
+  std::string_view summary;
+  std::string_view syntax;  // arguments after the name, e.g. "key value [NX | XX] [GET]"
+
+  bool ArityMatches(size_t argc) const {
+    return arity >= 0 ? argc == static_cast<size_t>(arity) : argc >= static_cast<size_t>(-arity);
+  }
+};
+
+class CommandTable {
+ public:
+  CommandTable();  // registers every family
+
+  // Case-insensitive lookup; nullptr if unknown.
+  const CommandSpec* Find(std::string_view name) const;
+  const std::vector<CommandSpec>& commands() const { return commands_; }
+
+  void Register(const CommandSpec* specs, size_t count);
+
+ private:
+  std::vector<CommandSpec> commands_;
+  std::unordered_map<std::string, size_t> by_name_;
+};
+
+// Families, one per file in server/commands/.
+void RegisterConnectionCommands(CommandTable& table);
+void RegisterStringCommands(CommandTable& table);
+void RegisterKeyspaceCommands(CommandTable& table);
+void RegisterServerCommands(CommandTable& table);
+
+// Redis's texts for the common errors.
+std::string WrongArityError(std::string_view command);  // "ERR wrong number of ... 'get' command"
+std::string UnknownCommandError(const std::vector<std::string_view>& args);
+std::string UnknownSubcommandError(std::string_view command, std::string_view sub);
+// The Redis version Shale reports where clients expect one (HELLO, INFO redis_version): the
+// command surface it follows.
+inline constexpr std::string_view kRedisCompatibleVersion = "7.2.0";
+
+// Replies to a failed storage call: -MISCONF for a WAL write failure (as Redis answers when it
+// cannot persist), -ERR with the reason otherwise.
+void ReplyStorageError(CommandContext& ctx, const storage::Status& status);
+
+inline constexpr std::string_view kSyntaxError = "ERR syntax error";
+inline constexpr std::string_view kNotIntegerError = "ERR value is not an integer or out of range";
+
+// Redis's string2ll: strict decimal int64, no spaces, no leading '+' or zeros.
+bool ParseInt64(std::string_view s, int64_t* value);
+std::string ToLower(std::string_view s);
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
+}  // namespace shale::server

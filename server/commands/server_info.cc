@@ -1,0 +1,410 @@
+// Server commands: INFO, CONFIG, COMMAND, TIME, SHUTDOWN (Redis's server.c and config.c).
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "server/command_table.h"
+#include "server/config.h"
+#include "server/connection.h"
+#include "server/glob.h"
+#include "server/server.h"
+#include "storage/db.h"
+
+namespace shale::server {
+
+namespace {
+
+std::string HumanBytes(uint64_t n) {
+  char buf[64];
+  double d = static_cast<double>(n);
+  if (n < 1024) {
+    std::snprintf(buf, sizeof(buf), "%" PRIu64 "B", n);
+  } else if (n < 1024ULL * 1024) {
+    std::snprintf(buf, sizeof(buf), "%.2fK", d / 1024);
+  } else if (n < 1024ULL * 1024 * 1024) {
+    std::snprintf(buf, sizeof(buf), "%.2fM", d / (1024 * 1024));
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.2fG", d / (1024.0 * 1024 * 1024));
+  }
+  return buf;
+}
+
+uint64_t ResidentSetBytes() {
+  std::ifstream statm("/proc/self/statm");
+  uint64_t pages_total = 0, pages_resident = 0;
+  statm >> pages_total >> pages_resident;
+  return pages_resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+class InfoBuilder {
+ public:
+  void Section(std::string_view name) {
+    if (!text_.empty()) text_ += "\r\n";
+    text_ += "# ";
+    text_ += name;
+    text_ += "\r\n";
+  }
+  template <typename T>
+  void Field(std::string_view name, const T& value) {
+    text_ += name;
+    text_ += ':';
+    if constexpr (std::is_convertible_v<T, std::string_view>) {
+      text_ += std::string_view(value);
+    } else {
+      text_ += std::to_string(value);
+    }
+    text_ += "\r\n";
+  }
+  std::string& text() { return text_; }
+
+ private:
+  std::string text_;
+};
+
+void InfoServer(Server& server, InfoBuilder& info) {
+  utsname name{};
+  uname(&name);
+  uint64_t uptime = (server.NowMs() - server.start_time_ms()) / 1000;
+  info.Section("Server");
+  info.Field("redis_version", kRedisCompatibleVersion);
+  info.Field("shale_version", SHALE_VERSION);
+  info.Field("redis_mode", "standalone");
+  info.Field("os", std::string(name.sysname) + " " + name.release + " " + name.machine);
+  info.Field("arch_bits", sizeof(void*) * 8);
+  info.Field("multiplexing_api", "libuv");
+  info.Field("process_id", static_cast<int64_t>(getpid()));
+  info.Field("run_id", server.run_id());
+  info.Field("tcp_port", server.port());
+  info.Field("server_time_usec",
+             std::chrono::duration_cast<std::chrono::microseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count());
+  info.Field("uptime_in_seconds", uptime);
+  info.Field("uptime_in_days", uptime / 86400);
+  info.Field("executable", "shale-server");
+  info.Field("config_file", server.config_file());
+  info.Field("shards", server.db().shard_count());
+}
+
+void InfoClients(Server& server, InfoBuilder& info) {
+  size_t max_in = 0, max_out = 0;
+  for (const auto& [id, c] : server.clients()) {
+    max_in = std::max(max_in, c->query_buffer_bytes());
+    max_out = std::max(max_out, c->output_bytes());
+  }
+  info.Section("Clients");
+  info.Field("connected_clients", server.clients().size());
+  info.Field("maxclients", server.config().maxclients);
+  info.Field("client_recent_max_input_buffer", max_in);
+  info.Field("client_recent_max_output_buffer", max_out);
+  info.Field("blocked_clients", 0);
+}
+
+void InfoMemory(Server& server, InfoBuilder& info, const storage::DbStats& stats) {
+  uint64_t memtables = 0;
+  for (const auto& shard : stats.shards) memtables += shard.memtable_bytes;
+  uint64_t buffers = 0;
+  for (const auto& [id, c] : server.clients()) {
+    buffers += c->query_buffer_bytes() + c->query_buffer_free() + c->output_bytes();
+  }
+  uint64_t used = memtables + buffers;
+  uint64_t rss = ResidentSetBytes();
+  info.Section("Memory");
+  info.Field("used_memory", used);
+  info.Field("used_memory_human", HumanBytes(used));
+  info.Field("used_memory_rss", rss);
+  info.Field("used_memory_rss_human", HumanBytes(rss));
+  info.Field("used_memory_memtables", memtables);
+  info.Field("used_memory_clients", buffers);
+  info.Field("maxmemory", 0);
+  info.Field("maxmemory_human", "0B");
+  info.Field("maxmemory_policy", "noeviction");
+  info.Field("mem_allocator", "libc");
+}
+
+void InfoPersistence(Server& server, InfoBuilder& info, const storage::DbStats& stats) {
+  storage::Status state = server.db().WriteState();
+  uint64_t wal_bytes = 0, wal_records = 0;
+  for (const auto& shard : stats.shards) {
+    wal_bytes += shard.wal_bytes;
+    wal_records += shard.wal_records;
+  }
+  info.Section("Persistence");
+  info.Field("loading", 0);
+  info.Field("aof_enabled", 1);
+  info.Field("aof_rewrite_in_progress", 0);
+  info.Field("aof_last_write_status", state.ok() ? "ok" : "err");
+  info.Field("appendfsync", AppendFsyncName(server.config().appendfsync));
+  info.Field("wal_fsyncs", stats.fsyncs);
+  info.Field("wal_commits", stats.commits);
+  info.Field("wal_commit_failures", server.stats().wal_commit_failures);
+  info.Field("wal_records", wal_records);
+  info.Field("wal_bytes", wal_bytes);
+  info.Field("wal_recovered_records", stats.recovered_records);
+  info.Field("wal_recovery_truncated_bytes", stats.recovery_truncated_bytes);
+  info.Field("wal_write_failed", state.ok() ? 0 : 1);
+  info.Field("wal_last_error", state.ok() ? std::string() : state.message());
+}
+
+void InfoStats(Server& server, InfoBuilder& info) {
+  const ServerStats& s = server.stats();
+  info.Section("Stats");
+  info.Field("total_connections_received", s.total_connections_received);
+  info.Field("total_commands_processed", s.total_commands_processed);
+  info.Field("instantaneous_ops_per_sec", s.instantaneous_ops_per_sec);
+  info.Field("total_net_input_bytes", s.total_net_input_bytes);
+  info.Field("total_net_output_bytes", s.total_net_output_bytes);
+  info.Field("rejected_connections", s.rejected_connections);
+  info.Field("expired_keys", 0);
+  info.Field("evicted_keys", 0);
+  info.Field("keyspace_hits", s.keyspace_hits);
+  info.Field("keyspace_misses", s.keyspace_misses);
+  info.Field("total_error_replies", s.total_error_replies);
+  info.Field("client_query_buffer_limit_disconnections",
+             s.client_query_buffer_limit_disconnections);
+  info.Field("client_output_buffer_limit_disconnections",
+             s.client_output_buffer_limit_disconnections);
+}
+
+void InfoKeyspace(Server& server, InfoBuilder& info) {
+  info.Section("Keyspace");
+  for (int db = 0; db < server.db().database_count(); ++db) {
+    uint64_t keys = server.db().KeyCount(db);
+    if (keys == 0) continue;
+    info.Field("db" + std::to_string(db), "keys=" + std::to_string(keys) + ",expires=0,avg_ttl=0");
+  }
+}
+
+constexpr std::string_view kInfoSections[] = {"server", "clients", "memory", "persistence",
+                                              "stats", "keyspace"};
+
+// INFO [section [section ...]]: default/all/everything give every section.
+void InfoCommand(CommandContext& ctx) {
+  std::vector<std::string_view> wanted;
+  if (ctx.args.size() == 1) {
+    wanted.assign(std::begin(kInfoSections), std::end(kInfoSections));
+  } else {
+    for (size_t i = 1; i < ctx.args.size(); ++i) {
+      std::string_view arg = ctx.args[i];
+      if (EqualsIgnoreCase(arg, "default") || EqualsIgnoreCase(arg, "all") ||
+          EqualsIgnoreCase(arg, "everything")) {
+        wanted.assign(std::begin(kInfoSections), std::end(kInfoSections));
+        break;
+      }
+      for (std::string_view section : kInfoSections) {
+        if (EqualsIgnoreCase(arg, section)) wanted.push_back(section);
+      }
+    }
+  }
+  auto has = [&](std::string_view s) {
+    return std::find(wanted.begin(), wanted.end(), s) != wanted.end();
+  };
+  InfoBuilder info;
+  storage::DbStats stats;
+  if (has("memory") || has("persistence")) stats = ctx.db.Stats();
+  if (has("server")) InfoServer(ctx.server, info);
+  if (has("clients")) InfoClients(ctx.server, info);
+  if (has("memory")) InfoMemory(ctx.server, info, stats);
+  if (has("persistence")) InfoPersistence(ctx.server, info, stats);
+  if (has("stats")) InfoStats(ctx.server, info);
+  if (has("keyspace")) InfoKeyspace(ctx.server, info);
+  ctx.reply.Verbatim("txt", info.text());
+}
+
+constexpr std::string_view kConfigHelp[] = {
+    "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "GET <pattern>",
+    "    Return parameters matching the glob-like <pattern> and their values.",
+    "SET <directive> <value>",
+    "    Set the configuration <directive> to <value>.",
+    "RESETSTAT",
+    "    Reset statistics reported by the INFO command.",
+    "HELP",
+    "    Print this help.",
+};
+
+void ConfigCommand(CommandContext& ctx) {
+  std::string_view sub = ctx.args[1];
+  auto arity_error = [&] {
+    ctx.reply.Error("ERR wrong number of arguments for 'config|" + ToLower(sub) + "' command");
+  };
+  if (EqualsIgnoreCase(sub, "get")) {
+    if (ctx.args.size() < 3) return arity_error();
+    std::vector<std::string_view> patterns(ctx.args.begin() + 2, ctx.args.end());
+    std::vector<std::pair<std::string, std::string>> found =
+        ConfigGet(ctx.server.config(), patterns);
+    ctx.reply.MapHeader(found.size());
+    for (const auto& [name, value] : found) {
+      ctx.reply.Bulk(name);
+      ctx.reply.Bulk(value);
+    }
+  } else if (EqualsIgnoreCase(sub, "set")) {
+    if (ctx.args.size() < 4 || ctx.args.size() % 2 != 0) return arity_error();
+    std::vector<std::string_view> pairs(ctx.args.begin() + 2, ctx.args.end());
+    std::string error;
+    std::vector<std::string> changed;
+    if (!ConfigSet(&ctx.server.config(), pairs, &error, &changed)) {
+      ctx.reply.Error(error);
+      return;
+    }
+    ctx.server.OnConfigChanged(changed);
+    ctx.reply.SimpleString("OK");
+  } else if (EqualsIgnoreCase(sub, "resetstat")) {
+    if (ctx.args.size() != 2) return arity_error();
+    ctx.server.stats() = ServerStats{};
+    ctx.reply.SimpleString("OK");
+  } else if (EqualsIgnoreCase(sub, "help")) {
+    ctx.reply.ArrayHeader(std::size(kConfigHelp));
+    for (std::string_view line : kConfigHelp) ctx.reply.SimpleString(line);
+  } else {
+    ctx.reply.Error(UnknownSubcommandError("config", sub));
+  }
+}
+
+void ReplyFlags(CommandContext& ctx, const CommandSpec& spec) {
+  std::vector<std::string_view> flags;
+  if (spec.flags & kCmdWrite) flags.push_back("write");
+  if (spec.flags & kCmdReadOnly) flags.push_back("readonly");
+  if (spec.flags & kCmdWrite) flags.push_back("denyoom");
+  if (spec.flags & kCmdAdmin) flags.push_back("admin");
+  if (spec.flags & kCmdNoAuth) flags.push_back("no_auth");
+  if (spec.flags & kCmdLoading) flags.push_back("loading");
+  if (spec.flags & kCmdStale) flags.push_back("stale");
+  if (spec.flags & kCmdFast) flags.push_back("fast");
+  ctx.reply.SetHeader(flags.size());
+  for (std::string_view f : flags) ctx.reply.SimpleString(f);
+}
+
+// COMMAND INFO's ten-element entry (Redis 7).
+void ReplyCommandInfo(CommandContext& ctx, const CommandSpec& spec) {
+  ctx.reply.ArrayHeader(10);
+  ctx.reply.Bulk(spec.name);
+  ctx.reply.Integer(spec.arity);
+  ReplyFlags(ctx, spec);
+  ctx.reply.Integer(spec.first_key);
+  ctx.reply.Integer(spec.last_key);
+  ctx.reply.Integer(spec.key_step);
+  ctx.reply.SetHeader(1);
+  ctx.reply.SimpleString(std::string("@") + std::string(spec.group));
+  ctx.reply.ArrayHeader(0);  // tips
+  ctx.reply.ArrayHeader(0);  // key specs
+  ctx.reply.ArrayHeader(0);  // subcommands
+}
+
+// COMMAND DOCS entry: summary, since, group, and the syntax line as redis-cli shows it.
+void ReplyCommandDocs(CommandContext& ctx, const CommandSpec& spec) {
+  ctx.reply.Bulk(spec.name);
+  ctx.reply.MapHeader(4);
+  ctx.reply.Bulk("summary");
+  ctx.reply.Bulk(spec.summary);
+  ctx.reply.Bulk("since");
+  ctx.reply.Bulk(spec.since);
+  ctx.reply.Bulk("group");
+  ctx.reply.Bulk(spec.group);
+  ctx.reply.Bulk("syntax");
+  ctx.reply.Bulk(spec.syntax);
+}
+
+void CommandCommand(CommandContext& ctx) {
+  const auto& all = ctx.server.commands().commands();
+  if (ctx.args.size() == 1) {
+    ctx.reply.ArrayHeader(all.size());
+    for (const CommandSpec& spec : all) ReplyCommandInfo(ctx, spec);
+    return;
+  }
+  std::string_view sub = ctx.args[1];
+  if (EqualsIgnoreCase(sub, "count")) {
+    ctx.reply.Integer(static_cast<int64_t>(all.size()));
+  } else if (EqualsIgnoreCase(sub, "list")) {
+    ctx.reply.ArrayHeader(all.size());
+    for (const CommandSpec& spec : all) ctx.reply.Bulk(spec.name);
+  } else if (EqualsIgnoreCase(sub, "info")) {
+    if (ctx.args.size() == 2) {
+      ctx.reply.ArrayHeader(all.size());
+      for (const CommandSpec& spec : all) ReplyCommandInfo(ctx, spec);
+      return;
+    }
+    ctx.reply.ArrayHeader(ctx.args.size() - 2);
+    for (size_t i = 2; i < ctx.args.size(); ++i) {
+      const CommandSpec* spec = ctx.server.commands().Find(ctx.args[i]);
+      if (spec == nullptr) {
+        ctx.reply.NullArray();
+      } else {
+        ReplyCommandInfo(ctx, *spec);
+      }
+    }
+  } else if (EqualsIgnoreCase(sub, "docs")) {
+    std::vector<const CommandSpec*> specs;
+    if (ctx.args.size() == 2) {
+      for (const CommandSpec& spec : all) specs.push_back(&spec);
+    } else {
+      for (size_t i = 2; i < ctx.args.size(); ++i) {
+        if (const CommandSpec* spec = ctx.server.commands().Find(ctx.args[i])) {
+          specs.push_back(spec);
+        }
+      }
+    }
+    ctx.reply.MapHeader(specs.size());
+    for (const CommandSpec* spec : specs) ReplyCommandDocs(ctx, *spec);
+  } else {
+    ctx.reply.Error(UnknownSubcommandError("command", sub));
+  }
+}
+
+void TimeCommand(CommandContext& ctx) {
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now).count();
+  ctx.reply.ArrayHeader(2);
+  ctx.reply.Bulk(std::to_string(micros / 1000000));
+  ctx.reply.Bulk(std::to_string(micros % 1000000));
+}
+
+// SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]: Shale always makes every write durable
+// first, so the save options do not change what happens.
+void ShutdownCommand(CommandContext& ctx) {
+  for (size_t i = 1; i < ctx.args.size(); ++i) {
+    std::string_view opt = ctx.args[i];
+    if (EqualsIgnoreCase(opt, "abort")) {
+      ctx.reply.Error("ERR No shutdown in progress.");
+      return;
+    }
+    if (!EqualsIgnoreCase(opt, "nosave") && !EqualsIgnoreCase(opt, "save") &&
+        !EqualsIgnoreCase(opt, "now") && !EqualsIgnoreCase(opt, "force")) {
+      ctx.reply.Error(kSyntaxError);
+      return;
+    }
+  }
+  if (!ctx.server.Shutdown("SHUTDOWN command")) {
+    ctx.reply.Error("ERR Errors trying to SHUTDOWN. Check logs.");
+  }
+}
+
+const CommandSpec kServerCommands[] = {
+    {"info", -1, kCmdLoading | kCmdStale, 0, 0, 0, InfoCommand, "server", "1.0.0",
+     "Returns information and statistics about the server.", "[section [section ...]]"},
+    {"config", -2, kCmdAdmin | kCmdLoading | kCmdStale, 0, 0, 0, ConfigCommand, "server",
+     "2.0.0", "A container for server configuration commands.", "subcommand [argument ...]"},
+    {"command", -1, kCmdLoading | kCmdStale, 0, 0, 0, CommandCommand, "server", "2.8.13",
+     "Returns detailed information about all commands.", "[COUNT | LIST | INFO | DOCS ...]"},
+    {"time", 1, kCmdFast | kCmdLoading | kCmdStale, 0, 0, 0, TimeCommand, "server", "2.6.0",
+     "Returns the server time.", ""},
+    {"shutdown", -1, kCmdAdmin | kCmdLoading | kCmdStale, 0, 0, 0,
+     ShutdownCommand, "server", "1.0.0",
+     "Synchronously saves the database(s) to disk and shuts down the Redis server.",
+     "[NOSAVE | SAVE] [NOW] [FORCE] [ABORT]"},
+};
+
+}  // namespace
+
+void RegisterServerCommands(CommandTable& table) {
+  table.Register(kServerCommands, std::size(kServerCommands));
+}
+
+}  // namespace shale::server

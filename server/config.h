@@ -1,0 +1,121 @@
+// The configuration: one table of settings (name, type, default, bounds, whether CONFIG SET
+// may change it at run time) that the config-file parser, the command-line overrides,
+// CONFIG GET/SET and INFO all read. Values live in the typed fields of Config; each table row
+// knows how to parse, validate and print its field.
+//
+// File format (redis.conf): one `name value...` per line, `#` starts a comment line, values
+// may be quoted ("..." with \n \t \xHH escapes, or '...'); names are case-insensitive.
+// Memory values take Redis's units: 1k=1000 1kb=1024 1m 1mb 1g 1gb (case-insensitive).
+// Booleans are yes/no.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace shale::server {
+
+enum class AppendFsync { kAlways, kEverySec, kNo };
+enum class LogLevel { kDebug, kVerbose, kNotice, kWarning, kNothing };
+
+// One class of Redis's client-output-buffer-limit ("normal 0 0 0"): 0 = no limit.
+struct OutputBufferLimit {
+  uint64_t hard_bytes = 0;
+  uint64_t soft_bytes = 0;
+  uint64_t soft_seconds = 0;
+
+  friend bool operator==(const OutputBufferLimit&, const OutputBufferLimit&) = default;
+};
+
+struct Config {
+  // Network
+  std::vector<std::string> bind = {"127.0.0.1"};  // "bind 127.0.0.1 ::1"
+  int port = 6379;
+  int tcp_backlog = 511;
+  int64_t timeout = 0;          // seconds idle before a client is closed; 0 = never
+  int64_t tcp_keepalive = 300;  // seconds; 0 = off
+  // Clients and limits
+  int64_t maxclients = 10000;
+  int64_t proto_max_bulk_len = 512LL * 1024 * 1024;
+  int64_t client_query_buffer_limit = 1024LL * 1024 * 1024;
+  OutputBufferLimit client_output_buffer_limit_normal;  // "normal 0 0 0" by default
+  std::string requirepass;                              // empty = no password
+  // Keyspace and storage
+  std::string dir = "./data";
+  int64_t databases = 16;
+  int64_t shards = 0;  // 0 = number of cores
+  AppendFsync appendfsync = AppendFsync::kEverySec;
+  std::string wal_recovery_mode = "tolerate-corrupted-tail-records";
+  // Logging and process
+  LogLevel loglevel = LogLevel::kNotice;
+  std::string logfile;  // empty = standard output
+  std::string pidfile;  // empty = none
+
+  friend bool operator==(const Config&, const Config&) = default;
+};
+
+// Describes one setting for CONFIG GET/SET and the file parser.
+struct ConfigSetting {
+  std::string_view name;
+  bool mutable_at_runtime;
+  // Parses `args` (the words after the name) into the config; false + *error on bad input.
+  std::function<bool(Config&, const std::vector<std::string>& args, std::string* error)> parse;
+  // Prints the current value the way CONFIG GET shows it (memory values in plain bytes).
+  std::function<std::string(const Config&)> print;
+  // True for settings that take several words (bind, client-output-buffer-limit): the file
+  // parser passes all words after the name, and CONFIG SET splits its value on spaces.
+  // Otherwise exactly one word is required ("wrong number of arguments").
+  bool multi_arg = false;
+};
+
+// Every setting, in a stable order.
+const std::vector<ConfigSetting>& ConfigTable();
+const ConfigSetting* FindConfigSetting(std::string_view name);  // case-insensitive
+
+// Splits a config line into words with Redis's quoting rules (sdssplitargs). false on
+// unbalanced quotes.
+bool SplitConfigLine(std::string_view line, std::vector<std::string>* words);
+
+// Loads `shale-server [config-file] [--name value ...]` (argv[0] is the program name). As
+// redis-server does, a config file is recognised only as the first argument (one that does
+// not start with '-'); the overrides are appended to the file's text as extra lines, each
+// `--name` starting a new line and each value word quoted, so an override's line number
+// counts on from the end of the file (one blank separator line in between). A `--name` given
+// without a value in the same argument takes the next argument as its value even if it
+// starts with "--". On error returns false with *error holding a message (several lines, no
+// trailing newline) that names the file, the line and the offending text, e.g.
+//   *** FATAL CONFIG FILE ERROR (Shale) ***
+//   Reading the configuration file 'conf/shale.conf', at line 7
+//   >>> 'port "abc"'
+//   argument couldn't be parsed into an integer
+// or, if the file cannot be read, "Fatal error, can't open config file 'x': <strerror>".
+bool LoadConfig(int argc, const char* const* argv, Config* config, std::string* error);
+// Parses config text (the file format above) into *config, on top of what it holds; lines
+// are applied in order, so a later line wins. `source` names the file in error messages
+// (empty: "Reading the configuration file, at line N", Redis's exact wording).
+bool ParseConfigText(std::string_view text, std::string_view source, Config* config,
+                     std::string* error);
+
+// CONFIG GET: every (name, value) whose name matches the glob `pattern` (case-insensitive),
+// in table order. As in Redis, a pattern without any of `*?[` is looked up directly and
+// answered under the name as the client spelled it ("PORT" -> ("PORT", "6379")).
+std::vector<std::pair<std::string, std::string>> ConfigGet(const Config& config,
+                                                           std::string_view pattern);
+// CONFIG GET with several patterns: the union, each setting once, in table order.
+std::vector<std::pair<std::string, std::string>> ConfigGet(
+    const Config& config, const std::vector<std::string_view>& patterns);
+// CONFIG SET name value [name value ...]: all or nothing. On error returns false, leaves
+// *config untouched, and *error holds Redis's reply text, e.g. "ERR CONFIG SET failed
+// (possibly related to argument 'databases') - can't set immutable config". Naming one
+// setting twice is refused ("duplicate parameter"). `changed` (may be null) receives the
+// canonical names of the settings that were set, in argument order.
+bool ConfigSet(Config* config, const std::vector<std::string_view>& name_values, std::string* error,
+               std::vector<std::string>* changed);
+
+std::string_view AppendFsyncName(AppendFsync value);
+std::string_view LogLevelName(LogLevel value);
+
+}  // namespace shale::server

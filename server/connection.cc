@@ -1,0 +1,294 @@
+#include "server/connection.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "server/server.h"
+
+namespace shale::server {
+
+namespace {
+
+constexpr size_t kReadChunk = 16 * 1024;
+// Back-pressure: stop reading a client whose unsent replies pass the high mark, resume below
+// the low mark, so a client that pipelines without reading cannot grow the server unboundedly
+// even without an output buffer limit configured.
+constexpr size_t kOutputHighWater = 8 * 1024 * 1024;
+constexpr size_t kOutputLowWater = 1024 * 1024;
+
+std::string FormatAddress(const sockaddr_storage& addr) {
+  char host[INET6_ADDRSTRLEN] = {0};
+  int port = 0;
+  if (addr.ss_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&addr);
+    uv_ip4_name(in, host, sizeof(host));
+    port = ntohs(in->sin_port);
+  } else if (addr.ss_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr);
+    uv_ip6_name(in6, host, sizeof(host));
+    port = ntohs(in6->sin6_port);
+  } else {
+    return "?:0";
+  }
+  return std::string(host) + ":" + std::to_string(port);
+}
+
+}  // namespace
+
+void InputBuffer::Reserve(size_t extra) {
+  if (capacity_ - size_ >= extra) return;
+  size_t wanted = std::max(size_ + extra, capacity_ * 2);
+  auto grown = std::make_unique<char[]>(wanted);
+  if (size_ > 0) std::memcpy(grown.get(), data_.get(), size_);
+  data_ = std::move(grown);
+  capacity_ = wanted;
+}
+
+void InputBuffer::Consume(size_t n) {
+  if (n >= size_) {
+    size_ = 0;
+    return;
+  }
+  std::memmove(data_.get(), data_.get() + n, size_ - n);
+  size_ -= n;
+}
+
+void InputBuffer::ShrinkIfIdle() {
+  constexpr size_t kKeep = 64 * 1024;
+  if (size_ == 0 && capacity_ > kKeep) {
+    data_.reset();
+    capacity_ = 0;
+  }
+}
+
+struct Connection::WriteRequest {
+  uv_write_t req;
+  std::string data;
+  Connection* connection;
+};
+
+Connection::Connection(Server* server, uint64_t id)
+    : server_(server), id_(id), parser_(protocol::ParserLimits{}) {
+  handle_.data = this;
+  created_ms_ = last_interaction_ms_ = server_->NowMs();
+  authenticated_ = server_->config().requirepass.empty();
+}
+
+Connection::~Connection() = default;
+
+int Connection::fd() const {
+  uv_os_fd_t fd = -1;
+  uv_fileno(reinterpret_cast<const uv_handle_t*>(&handle_), &fd);
+  return fd;
+}
+
+void Connection::Start() {
+  sockaddr_storage addr{};
+  int len = sizeof(addr);
+  if (uv_tcp_getpeername(&handle_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    peer_address_ = FormatAddress(addr);
+  }
+  len = sizeof(addr);
+  if (uv_tcp_getsockname(&handle_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    local_address_ = FormatAddress(addr);
+  }
+  uv_tcp_nodelay(&handle_, 1);
+  const Config& config = server_->config();
+  if (config.tcp_keepalive > 0) {
+    uv_tcp_keepalive(&handle_, 1, static_cast<unsigned>(config.tcp_keepalive));
+  }
+  ResumeReading();
+}
+
+void Connection::ResumeReading() {
+  paused_ = false;
+  if (!reading_ && !closing_) {
+    reading_ = uv_read_start(reinterpret_cast<uv_stream_t*>(&handle_), OnAlloc, OnRead) == 0;
+  }
+}
+
+void Connection::PauseReading() {
+  paused_ = true;
+  if (reading_) {
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle_));
+    reading_ = false;
+  }
+}
+
+void Connection::OnAlloc(uv_handle_t* handle, size_t /*suggested*/, uv_buf_t* buf) {
+  auto* self = static_cast<Connection*>(handle->data);
+  size_t want = kReadChunk;
+  size_t hinted = self->parser_.bytes_wanted();
+  if (hinted > self->input_.size()) want = std::max(want, hinted - self->input_.size());
+  self->input_.Reserve(want);
+  buf->base = self->input_.data() + self->input_.size();
+  buf->len = self->input_.capacity() - self->input_.size();
+}
+
+void Connection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* /*buf*/) {
+  auto* self = static_cast<Connection*>(stream->data);
+  if (nread < 0) {
+    // EOF or a socket error: nothing more will come.
+    self->Close();
+    return;
+  }
+  if (nread == 0) return;
+  self->input_.Commit(static_cast<size_t>(nread));
+  self->server_->stats().total_net_input_bytes += static_cast<uint64_t>(nread);
+  self->last_interaction_ms_ = self->server_->NowMs();
+  const Config& config = self->server_->config();
+  if (self->input_.size() > static_cast<size_t>(config.client_query_buffer_limit)) {
+    spdlog::warn("Closing client id={} addr={}: query buffer of {} bytes exceeds "
+                 "client-query-buffer-limit",
+                 self->id_, self->peer_address_, self->input_.size());
+    self->server_->stats().client_query_buffer_limit_disconnections++;
+    self->Close();
+    return;
+  }
+  self->ProcessInput();
+}
+
+void Connection::ProcessInput() {
+  const Config& config = server_->config();
+  parser_.set_limits(protocol::ParserLimits{config.proto_max_bulk_len, 1024 * 1024, 64 * 1024});
+  size_t offset = 0;
+  while (!closing_ && !close_after_reply_ && !paused_) {
+    std::string_view data(input_.data() + offset, input_.size() - offset);
+    protocol::ParseStatus status = parser_.Parse(data);
+    if (status == protocol::ParseStatus::kNeedMore) {
+      offset += parser_.consumed();
+      break;
+    }
+    if (status == protocol::ParseStatus::kError) {
+      spdlog::debug("Protocol error from client id={} addr={}: {}", id_, peer_address_,
+                    parser_.error());
+      writer_.Error(parser_.error());
+      server_->stats().total_error_replies++;
+      CloseAfterReply();
+      offset = input_.size();
+      break;
+    }
+    size_t consumed = parser_.consumed();
+    Execute(parser_.args());
+    offset += consumed;
+    if (CheckOutputLimits()) return;  // closed
+    if (output_bytes() > kOutputHighWater) PauseReading();
+  }
+  // The parser keeps its progress as offsets relative to the unconsumed data, so moving the
+  // remaining bytes to the front is safe.
+  input_.Consume(offset);
+  input_.ShrinkIfIdle();
+  if (!output_.empty() || close_after_reply_) server_->ScheduleFlush(this);
+}
+
+void Connection::Execute(const std::vector<std::string_view>& args) {
+  server_->Dispatch(*this, args);
+}
+
+void Connection::NoteWrite() {
+  if (commit_mark_ != kNoMark) return;
+  commit_mark_ = output_.size();
+  server_->NoteUncommittedWrite(this);
+}
+
+void Connection::FailUncommittedReplies(std::string_view error) {
+  if (commit_mark_ == kNoMark) return;
+  output_.resize(commit_mark_);
+  commit_mark_ = kNoMark;
+  writer_.Error(error);
+  CloseAfterReply();
+  server_->ScheduleFlush(this);
+}
+
+bool Connection::CheckOutputLimits() {
+  const OutputBufferLimit& limit = server_->config().client_output_buffer_limit_normal;
+  size_t pending = output_bytes();
+  bool hard = limit.hard_bytes > 0 && pending >= limit.hard_bytes;
+  bool soft = false;
+  if (limit.soft_bytes > 0 && pending >= limit.soft_bytes) {
+    uint64_t now = server_->NowMs();
+    if (soft_limit_since_ms == 0) soft_limit_since_ms = now;
+    soft = now - soft_limit_since_ms >= limit.soft_seconds * 1000;
+  } else {
+    soft_limit_since_ms = 0;
+  }
+  if (!hard && !soft) return false;
+  spdlog::warn("Client id={} addr={} closed for overcoming of output buffer limits "
+               "({} bytes pending).",
+               id_, peer_address_, pending);
+  server_->stats().client_output_buffer_limit_disconnections++;
+  Close();
+  return true;
+}
+
+void Connection::Flush() {
+  in_pending_flush_ = false;
+  if (closing_) return;
+  if (commit_mark_ != kNoMark) return;  // replies wait for the commit of their writes
+  if (!output_.empty() && in_flight_bytes_ == 0) {
+    uv_buf_t buf = uv_buf_init(output_.data(), static_cast<unsigned>(output_.size()));
+    int written = uv_try_write(reinterpret_cast<uv_stream_t*>(&handle_), &buf, 1);
+    if (written == UV_EAGAIN || written == UV_ENOSYS) written = 0;
+    if (written < 0) {
+      Close();
+      return;
+    }
+    server_->stats().total_net_output_bytes += static_cast<uint64_t>(written);
+    if (static_cast<size_t>(written) == output_.size()) {
+      output_.clear();
+      if (output_.capacity() > 1024 * 1024) output_.shrink_to_fit();
+    } else {
+      auto* request = new WriteRequest;  // owned by libuv until OnWriteDone
+      request->connection = this;
+      request->data.assign(output_, static_cast<size_t>(written), std::string::npos);
+      output_.clear();
+      in_flight_bytes_ = request->data.size();
+      request->req.data = request;
+      uv_buf_t rest = uv_buf_init(request->data.data(), static_cast<unsigned>(request->data.size()));
+      int rc = uv_write(&request->req, reinterpret_cast<uv_stream_t*>(&handle_), &rest, 1,
+                        OnWriteDone);
+      if (rc != 0) {
+        delete request;
+        in_flight_bytes_ = 0;
+        Close();
+        return;
+      }
+    }
+  }
+  if (CheckOutputLimits()) return;
+  if (paused_ && output_bytes() < kOutputLowWater) {
+    ResumeReading();
+    ProcessInput();  // commands already buffered while paused
+    return;
+  }
+  if (close_after_reply_ && output_.empty() && in_flight_bytes_ == 0) Close();
+}
+
+void Connection::OnWriteDone(uv_write_t* req, int status) {
+  std::unique_ptr<WriteRequest> request(static_cast<WriteRequest*>(req->data));
+  Connection* self = request->connection;
+  self->in_flight_bytes_ = 0;
+  if (status < 0) {
+    self->Close();
+    return;
+  }
+  self->server_->stats().total_net_output_bytes += request->data.size();
+  if (self->closing_) return;
+  // More output (or a pending close or resume) is handled in the next flush, after commit.
+  self->server_->ScheduleFlush(self);
+}
+
+void Connection::Close() {
+  if (closing_) return;
+  closing_ = true;
+  server_->OnConnectionClosed(this);
+  uv_close(reinterpret_cast<uv_handle_t*>(&handle_), OnClosed);
+}
+
+void Connection::OnClosed(uv_handle_t* handle) {
+  delete static_cast<Connection*>(handle->data);
+}
+
+}  // namespace shale::server

@@ -1,0 +1,145 @@
+// One client connection: its socket (a libuv TCP handle), input buffer and RESP parser, output
+// buffer and per-client state (selected database, protocol version, name, authentication).
+//
+// Life cycle: created by Server on accept, destroyed from the libuv close callback. Input is
+// parsed and executed as it arrives; replies accumulate in the output buffer and leave the
+// process only from Server's once-per-iteration flush, after the WAL commit that covers the
+// writes they acknowledge (see Server::OnIterationEnd).
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "protocol/reply_writer.h"
+#include "protocol/resp_parser.h"
+
+namespace shale::server {
+
+class Server;
+
+// A growable byte buffer without value-initialisation on growth (std::string would memset).
+class InputBuffer {
+ public:
+  char* data() { return data_.get(); }
+  size_t size() const { return size_; }
+  size_t capacity() const { return capacity_; }
+  // Makes room for at least `extra` more bytes after size().
+  void Reserve(size_t extra);
+  void Commit(size_t n) { size_ += n; }
+  // Drops the first `n` bytes.
+  void Consume(size_t n);
+  // Gives back memory after a large request, keeping a small buffer.
+  void ShrinkIfIdle();
+
+ private:
+  std::unique_ptr<char[]> data_;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
+};
+
+class Connection {
+ public:
+  Connection(Server* server, uint64_t id);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  uv_tcp_t* handle() { return &handle_; }
+  // Called once the socket is accepted: records addresses, options, starts reading.
+  void Start();
+
+  // Executes complete commands in the input buffer until it runs dry, the connection is
+  // paused by back-pressure, or it is closing.
+  void ProcessInput();
+  // Sends the output buffer (uv_try_write, then uv_write for the rest). Called by Server once
+  // per loop iteration, after the WAL commit.
+  void Flush();
+  // Closes the socket; the object is deleted from the close callback.
+  void Close();
+  // Reply, then close once everything is sent (QUIT, protocol errors).
+  void CloseAfterReply() { close_after_reply_ = true; }
+
+  // The WAL commit of this iteration failed: replace the replies from the first unconfirmed
+  // write on with `error` and close after sending (the client cannot know what else applied).
+  void FailUncommittedReplies(std::string_view error);
+  void MarkCommitted() { commit_mark_ = kNoMark; }
+  bool has_uncommitted_write() const { return commit_mark_ != kNoMark; }
+  // Records that the command about to reply is a write awaiting the iteration's commit.
+  void NoteWrite();
+
+  protocol::ReplyWriter& reply() { return writer_; }
+  uint64_t id() const { return id_; }
+  int db() const { return db_; }
+  void set_db(int db) { db_ = db; }
+  bool authenticated() const { return authenticated_; }
+  void set_authenticated(bool v) { authenticated_ = v; }
+  int protocol() const { return writer_.protocol(); }
+  void set_protocol(int v) { writer_.set_protocol(v); }
+  const std::string& name() const { return name_; }
+  void set_name(std::string name) { name_ = std::move(name); }
+  const std::string& lib_name() const { return lib_name_; }
+  void set_lib_name(std::string v) { lib_name_ = std::move(v); }
+  const std::string& lib_version() const { return lib_version_; }
+  void set_lib_version(std::string v) { lib_version_ = std::move(v); }
+  const std::string& peer_address() const { return peer_address_; }
+  const std::string& local_address() const { return local_address_; }
+  bool closing() const { return closing_; }
+  uint64_t created_ms() const { return created_ms_; }
+  uint64_t last_interaction_ms() const { return last_interaction_ms_; }
+  const std::string& last_command() const { return last_command_; }
+  size_t query_buffer_bytes() const { return input_.size(); }
+  size_t query_buffer_free() const { return input_.capacity() - input_.size(); }
+  size_t output_bytes() const { return output_.size() + in_flight_bytes_; }
+  int fd() const;
+
+  // Output-buffer soft limit bookkeeping (Redis's obuf_soft_limit_reached_time).
+  uint64_t soft_limit_since_ms = 0;
+
+ private:
+  static constexpr size_t kNoMark = static_cast<size_t>(-1);
+
+  static void OnAlloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
+  static void OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  static void OnWriteDone(uv_write_t* req, int status);
+  static void OnClosed(uv_handle_t* handle);
+
+  void Execute(const std::vector<std::string_view>& args);
+  bool CheckOutputLimits();
+  void PauseReading();
+  void ResumeReading();
+
+  Server* server_;
+  uv_tcp_t handle_;
+  uint64_t id_;
+  protocol::RespParser parser_;
+  InputBuffer input_;
+  std::string output_;
+  protocol::ReplyWriter writer_{&output_};
+  struct WriteRequest;
+  size_t in_flight_bytes_ = 0;  // bytes handed to uv_write and not yet confirmed
+  size_t commit_mark_ = kNoMark;
+
+  int db_ = 0;
+  bool authenticated_ = false;
+  bool reading_ = false;
+  bool paused_ = false;  // back-pressure: too much unsent output
+  bool close_after_reply_ = false;
+  bool closing_ = false;
+  bool in_pending_flush_ = false;
+  std::string name_;
+  std::string lib_name_;
+  std::string lib_version_;
+  std::string peer_address_;
+  std::string local_address_;
+  std::string last_command_;
+  uint64_t created_ms_ = 0;
+  uint64_t last_interaction_ms_ = 0;
+
+  friend class Server;
+};
+
+}  // namespace shale::server

@@ -1,0 +1,114 @@
+// shale-server [config-file] [--name value ...], exactly as redis-server takes them.
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include "server/config.h"
+#include "server/logging.h"
+#include "server/server.h"
+#include "storage/db.h"
+
+namespace {
+
+shale::storage::FsyncPolicy ToFsyncPolicy(shale::server::AppendFsync value) {
+  switch (value) {
+    case shale::server::AppendFsync::kAlways:
+      return shale::storage::FsyncPolicy::kAlways;
+    case shale::server::AppendFsync::kEverySec:
+      return shale::storage::FsyncPolicy::kEverySec;
+    case shale::server::AppendFsync::kNo:
+      return shale::storage::FsyncPolicy::kNo;
+  }
+  return shale::storage::FsyncPolicy::kEverySec;
+}
+
+shale::storage::WalRecoveryMode ToRecoveryMode(const std::string& name) {
+  using shale::storage::WalRecoveryMode;
+  if (name == "absolute-consistency") return WalRecoveryMode::kAbsoluteConsistency;
+  if (name == "point-in-time") return WalRecoveryMode::kPointInTimeRecovery;
+  if (name == "skip-any-corrupted") return WalRecoveryMode::kSkipAnyCorruptedRecords;
+  return WalRecoveryMode::kTolerateCorruptedTailRecords;
+}
+
+void PrintUsage() {
+  std::fprintf(stderr,
+               "Usage: shale-server [/path/to/shale.conf] [options]\n"
+               "       shale-server -v or --version\n"
+               "       shale-server -h or --help\n\n"
+               "Examples:\n"
+               "       shale-server (run the server with default config)\n"
+               "       shale-server conf/shale.conf\n"
+               "       shale-server --port 7777\n"
+               "       shale-server conf/shale.conf --loglevel verbose\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc >= 2) {
+    std::string first = argv[1];
+    if (first == "-v" || first == "--version") {
+      std::printf("Shale server v=" SHALE_VERSION "\n");
+      return 0;
+    }
+    if (first == "-h" || first == "--help") {
+      PrintUsage();
+      return 0;
+    }
+  }
+  std::signal(SIGPIPE, SIG_IGN);
+
+  shale::server::Config config;
+  std::string error;
+  if (!shale::server::LoadConfig(argc, argv, &config, &error)) {
+    std::fprintf(stderr, "%s\n", error.c_str());
+    return 1;
+  }
+  std::string config_file;
+  if (argc >= 2 && argv[1][0] != '-') config_file = argv[1];
+
+  if (!shale::server::SetUpLogging(config, &error)) {
+    std::fprintf(stderr, "%s\n", error.c_str());
+    return 1;
+  }
+  spdlog::info("Shale version=" SHALE_VERSION ", pid={}, just started", getpid());
+  if (config_file.empty()) {
+    spdlog::warn("No config file specified, using the default config. In order to specify a "
+                 "config file use shale-server /path/to/shale.conf");
+  }
+
+  shale::storage::Options options;
+  options.dir = config.dir;
+  options.shards = static_cast<int>(config.shards);
+  options.databases = static_cast<int>(config.databases);
+  options.fsync = ToFsyncPolicy(config.appendfsync);
+  options.wal_recovery_mode = ToRecoveryMode(config.wal_recovery_mode);
+
+  std::unique_ptr<shale::storage::Db> db;
+  shale::storage::Status status = shale::storage::Db::Open(options, &db);
+  if (!status.ok()) {
+    spdlog::critical("Cannot open the data directory '{}': {}", config.dir, status.ToString());
+    return 1;
+  }
+  spdlog::info("Data directory {} open: {} shards, {} WAL records replayed", config.dir,
+               db->shard_count(), db->Stats().recovered_records);
+
+  if (!config.pidfile.empty()) {
+    std::ofstream pid(config.pidfile);
+    if (pid) pid << getpid() << "\n";
+    else spdlog::warn("Failed to write PID file {}", config.pidfile);
+  }
+
+  int code;
+  {
+    shale::server::Server server(config, config_file, std::move(db));
+    code = server.Run();
+  }
+  if (!config.pidfile.empty()) std::remove(config.pidfile.c_str());
+  spdlog::shutdown();
+  return code;
+}

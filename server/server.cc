@@ -1,0 +1,320 @@
+#include "server/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+
+#include "server/connection.h"
+#include "server/logging.h"
+
+namespace shale::server {
+
+namespace {
+
+std::string RandomRunId() {
+  std::random_device rd;
+  std::mt19937_64 rng((static_cast<uint64_t>(rd()) << 32) | rd());
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(40, '0');
+  for (char& c : id) c = kHex[rng() % 16];
+  return id;
+}
+
+}  // namespace
+
+Server::Server(Config config, std::string config_file, std::unique_ptr<storage::Db> db)
+    : config_(std::move(config)), config_file_(std::move(config_file)), db_(std::move(db)) {
+  uv_loop_init(&loop_);
+  start_time_ms_ = NowMs();
+  run_id_ = RandomRunId();
+}
+
+Server::~Server() {
+  CloseHandles();
+  // Run the loop until every close callback has fired, then release it.
+  while (uv_loop_close(&loop_) == UV_EBUSY) uv_run(&loop_, UV_RUN_NOWAIT);
+}
+
+uint64_t Server::NowMs() const {
+  using namespace std::chrono;
+  return static_cast<uint64_t>(
+      duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+}
+
+bool Server::Listen() {
+  for (const std::string& address : config_.bind) {
+    std::string host = address;
+    bool optional = false;
+    if (!host.empty() && host[0] == '-') {  // Redis: "-::1" means "skip if unavailable"
+      host = host.substr(1);
+      optional = true;
+    }
+    sockaddr_storage addr{};
+    if (host.find(':') != std::string::npos) {
+      if (uv_ip6_addr(host.c_str(), config_.port, reinterpret_cast<sockaddr_in6*>(&addr)) != 0) {
+        spdlog::error("Invalid bind address '{}'", host);
+        return false;
+      }
+    } else if (uv_ip4_addr(host.c_str(), config_.port, reinterpret_cast<sockaddr_in*>(&addr)) !=
+               0) {
+      spdlog::error("Invalid bind address '{}'", host);
+      return false;
+    }
+    auto listener = std::make_unique<uv_tcp_t>();
+    uv_tcp_init(&loop_, listener.get());
+    listener->data = this;
+    unsigned flags = addr.ss_family == AF_INET6 ? UV_TCP_IPV6ONLY : 0;
+    int rc = uv_tcp_bind(listener.get(), reinterpret_cast<sockaddr*>(&addr), flags);
+    if (rc == 0) {
+      rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener.get()), config_.tcp_backlog,
+                     OnNewConnection);
+    }
+    if (rc != 0) {
+      uv_close(reinterpret_cast<uv_handle_t*>(listener.release()),
+               [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
+      if (optional) {
+        spdlog::warn("Skipping bind address {}:{}: {}", host, config_.port, uv_strerror(rc));
+        continue;
+      }
+      spdlog::error("Could not create server TCP listening socket {}:{}: {}", host, config_.port,
+                    uv_strerror(rc));
+      return false;
+    }
+    listeners_.push_back(std::move(listener));
+  }
+  return !listeners_.empty();
+}
+
+int Server::Run() {
+  if (!Listen()) {
+    CloseHandles();
+    return 1;
+  }
+  uv_check_init(&loop_, &check_);
+  check_.data = this;
+  uv_check_start(&check_, OnCheck);
+  uv_idle_init(&loop_, &idle_);
+  idle_.data = this;
+  uv_timer_init(&loop_, &cron_);
+  cron_.data = this;
+  uv_timer_start(&cron_, OnCron, 100, 100);
+  uv_signal_init(&loop_, &sigterm_);
+  sigterm_.data = this;
+  uv_signal_start(&sigterm_, OnSignal, SIGTERM);
+  uv_signal_init(&loop_, &sigint_);
+  sigint_.data = this;
+  uv_signal_start(&sigint_, OnSignal, SIGINT);
+
+  spdlog::info("Ready to accept connections tcp on port {}", config_.port);
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  return exit_code_;
+}
+
+void Server::CloseHandles() {
+  auto close_if_open = [](uv_handle_t* handle) {
+    if (handle->loop != nullptr && !uv_is_closing(handle)) uv_close(handle, nullptr);
+  };
+  for (auto& listener : listeners_) {
+    uv_tcp_t* raw = listener.release();
+    if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(raw))) {
+      uv_close(reinterpret_cast<uv_handle_t*>(raw),
+               [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
+    }
+  }
+  listeners_.clear();
+  if (check_.loop == &loop_) close_if_open(reinterpret_cast<uv_handle_t*>(&check_));
+  if (idle_.loop == &loop_) close_if_open(reinterpret_cast<uv_handle_t*>(&idle_));
+  if (cron_.loop == &loop_) close_if_open(reinterpret_cast<uv_handle_t*>(&cron_));
+  if (sigterm_.loop == &loop_) close_if_open(reinterpret_cast<uv_handle_t*>(&sigterm_));
+  if (sigint_.loop == &loop_) close_if_open(reinterpret_cast<uv_handle_t*>(&sigint_));
+  std::vector<Connection*> open;
+  for (auto& [id, connection] : clients_) open.push_back(connection);
+  for (Connection* connection : open) connection->Close();
+}
+
+void Server::OnNewConnection(uv_stream_t* listener, int status) {
+  auto* self = static_cast<Server*>(listener->data);
+  if (status < 0) {
+    spdlog::warn("Accept error: {}", uv_strerror(status));
+    return;
+  }
+  self->Accept(listener);
+}
+
+void Server::Accept(uv_stream_t* listener) {
+  auto* connection = new Connection(this, next_client_id_++);  // deleted by its close callback
+  uv_tcp_init(&loop_, connection->handle());
+  if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(connection->handle())) != 0) {
+    uv_close(reinterpret_cast<uv_handle_t*>(connection->handle()),
+             [](uv_handle_t* h) { delete static_cast<Connection*>(h->data); });
+    return;
+  }
+  stats_.total_connections_received++;
+  if (shutting_down_ || clients_.size() >= static_cast<size_t>(config_.maxclients)) {
+    // Redis answers and closes; the reply goes out with the first flush.
+    stats_.rejected_connections++;
+    clients_.emplace(connection->id(), connection);
+    connection->Start();
+    connection->reply().Error("ERR max number of clients reached");
+    connection->CloseAfterReply();
+    ScheduleFlush(connection);
+    return;
+  }
+  clients_.emplace(connection->id(), connection);
+  connection->Start();
+}
+
+void Server::OnConnectionClosed(Connection* connection) {
+  clients_.erase(connection->id());
+  std::erase(pending_flush_, connection);
+  std::erase(uncommitted_, connection);
+}
+
+void Server::ScheduleFlush(Connection* connection) {
+  if (connection->in_pending_flush_ || connection->closing()) return;
+  connection->in_pending_flush_ = true;
+  pending_flush_.push_back(connection);
+  if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&idle_)) && idle_.loop == &loop_) {
+    uv_idle_start(&idle_, [](uv_idle_t*) {});
+  }
+}
+
+void Server::NoteUncommittedWrite(Connection* connection) { uncommitted_.push_back(connection); }
+
+void Server::OnCheck(uv_check_t* handle) { static_cast<Server*>(handle->data)->OnIterationEnd(); }
+
+void Server::OnIterationEnd() {
+  // 1. Make this iteration's writes durable per appendfsync (one write + fsync per shard).
+  storage::Status status = db_->Commit();
+  if (!status.ok()) {
+    stats_.wal_commit_failures++;
+    spdlog::error("WAL commit failed: {}", status.ToString());
+    std::string error = "MISCONF Errors writing to the WAL: " + status.message();
+    for (Connection* connection : uncommitted_) connection->FailUncommittedReplies(error);
+  } else {
+    for (Connection* connection : uncommitted_) connection->MarkCommitted();
+  }
+  uncommitted_.clear();
+  // 2. Send replies. Flush may run buffered commands of a resumed client, which schedules
+  // it again for the next iteration.
+  std::vector<Connection*> flushing;
+  flushing.swap(pending_flush_);
+  for (Connection* connection : flushing) connection->in_pending_flush_ = false;
+  for (size_t i = 0; i < flushing.size(); ++i) {
+    Connection* connection = flushing[i];
+    // A connection closed by an earlier flush in this batch has been removed from clients_.
+    if (clients_.count(connection->id()) == 0 || clients_.at(connection->id()) != connection) {
+      continue;
+    }
+    connection->Flush();
+  }
+  if (pending_flush_.empty() && uv_is_active(reinterpret_cast<uv_handle_t*>(&idle_))) {
+    uv_idle_stop(&idle_);
+  }
+}
+
+void Server::OnCron(uv_timer_t* handle) { static_cast<Server*>(handle->data)->Cron(); }
+
+void Server::Cron() {
+  uint64_t now = NowMs();
+  if (now - stats_.last_sample_ms >= 1000) {
+    uint64_t elapsed = now - stats_.last_sample_ms;
+    uint64_t ops = stats_.total_commands_processed - stats_.ops_at_last_sample;
+    stats_.instantaneous_ops_per_sec = stats_.last_sample_ms == 0 ? 0 : ops * 1000 / elapsed;
+    stats_.ops_at_last_sample = stats_.total_commands_processed;
+    stats_.last_sample_ms = now;
+  }
+  std::vector<Connection*> to_close;
+  for (auto& [id, connection] : clients_) {
+    if (config_.timeout > 0 && connection->output_bytes() == 0 &&
+        now - connection->last_interaction_ms() > static_cast<uint64_t>(config_.timeout) * 1000) {
+      to_close.push_back(connection);
+    } else if (connection->soft_limit_since_ms != 0) {
+      ScheduleFlush(connection);  // re-checks the soft output limit
+    }
+  }
+  for (Connection* connection : to_close) {
+    spdlog::debug("Closing idle client id={}", connection->id());
+    connection->Close();
+  }
+}
+
+void Server::OnSignal(uv_signal_t* handle, int signum) {
+  auto* self = static_cast<Server*>(handle->data);
+  spdlog::warn("Received {} scheduling shutdown...", signum == SIGINT ? "SIGINT" : "SIGTERM");
+  if (!self->Shutdown("signal")) {
+    // As Redis does when its final save fails: stay up rather than drop unsynced data.
+    spdlog::error("SIGTERM received but errors trying to shut down the server, check the logs "
+                  "for more information");
+  }
+}
+
+bool Server::Shutdown(std::string_view reason) {
+  spdlog::info("User requested shutdown ({})...", reason);
+  storage::Status status = db_->Commit();
+  if (status.ok()) status = db_->SyncAll();
+  if (!status.ok()) {
+    spdlog::error("Error syncing the WAL on shutdown: {}", status.ToString());
+    return false;
+  }
+  // Replies already produced were acknowledged by the commit above: send what can be sent.
+  for (Connection* connection : uncommitted_) connection->MarkCommitted();
+  uncommitted_.clear();
+  for (auto& [id, connection] : clients_) connection->Flush();
+  shutting_down_ = true;
+  CloseHandles();
+  spdlog::info("Shale is now ready to exit, bye bye...");
+  return true;
+}
+
+void Server::OnConfigChanged(const std::vector<std::string>& names) {
+  for (const std::string& name : names) {
+    if (name == "appendfsync") {
+      db_->set_fsync_policy(config_.appendfsync == AppendFsync::kAlways
+                                ? storage::FsyncPolicy::kAlways
+                            : config_.appendfsync == AppendFsync::kEverySec
+                                ? storage::FsyncPolicy::kEverySec
+                                : storage::FsyncPolicy::kNo);
+    } else if (name == "loglevel") {
+      ApplyLogLevel(config_.loglevel);
+    }
+  }
+}
+
+void Server::Dispatch(Connection& connection, const std::vector<std::string_view>& args) {
+  stats_.total_commands_processed++;
+  protocol::ReplyWriter& reply = connection.reply();
+  const CommandSpec* spec = commands_.Find(args[0]);
+  auto fail = [&](std::string_view error) {
+    stats_.total_error_replies++;
+    reply.Error(error);
+  };
+  // Redis's order: existence, arity, then authentication.
+  if (spec == nullptr) {
+    fail(UnknownCommandError(args));
+    return;
+  }
+  if (!spec->ArityMatches(args.size())) {
+    fail(WrongArityError(spec->name));
+    return;
+  }
+  if (!connection.authenticated() && (spec->flags & kCmdNoAuth) == 0) {
+    fail("NOAUTH Authentication required.");
+    return;
+  }
+  if (spec->flags & kCmdWrite) {
+    storage::Status state = db_->WriteState();
+    if (!state.ok()) {
+      fail("MISCONF Errors writing to the WAL: " + state.message());
+      return;
+    }
+    connection.NoteWrite();
+  }
+  connection.last_command_ = spec->name;
+  CommandContext ctx{*this, connection, *db_, args, reply};
+  spec->handler(ctx);
+}
+
+}  // namespace shale::server

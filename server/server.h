@@ -1,0 +1,115 @@
+// The server: one libuv event loop on the main thread that accepts clients, parses and runs
+// their commands against storage::Db, and once per loop iteration (uv_check, right after the
+// poll phase) commits the WAL and then flushes every connection's replies — so no reply
+// acknowledges a write before the write is in the OS, or on disk under appendfsync always,
+// and clients that write in the same iteration share one fsync per shard.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "server/command_table.h"
+#include "server/config.h"
+#include "server/scan_cursors.h"
+#include "storage/db.h"
+
+namespace shale::server {
+
+class Connection;
+
+struct ServerStats {
+  uint64_t total_connections_received = 0;
+  uint64_t total_commands_processed = 0;
+  uint64_t rejected_connections = 0;
+  uint64_t total_net_input_bytes = 0;
+  uint64_t total_net_output_bytes = 0;
+  uint64_t keyspace_hits = 0;
+  uint64_t keyspace_misses = 0;
+  uint64_t total_error_replies = 0;
+  uint64_t client_query_buffer_limit_disconnections = 0;
+  uint64_t client_output_buffer_limit_disconnections = 0;
+  uint64_t wal_commit_failures = 0;
+  // instantaneous_ops_per_sec: commands in the last full second sampled by the cron.
+  uint64_t ops_at_last_sample = 0;
+  uint64_t last_sample_ms = 0;
+  uint64_t instantaneous_ops_per_sec = 0;
+};
+
+class Server {
+ public:
+  Server(Config config, std::string config_file, std::unique_ptr<storage::Db> db);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds, listens and runs the loop until shutdown. Returns the process exit code.
+  int Run();
+  // SHUTDOWN / SIGTERM: stop accepting, commit and fsync everything, close, stop the loop.
+  // Returns false (and stays up) if the final sync fails.
+  bool Shutdown(std::string_view reason);
+
+  Config& config() { return config_; }
+  const std::string& config_file() const { return config_file_; }
+  storage::Db& db() { return *db_; }
+  ServerStats& stats() { return stats_; }
+  const CommandTable& commands() const { return commands_; }
+  ScanCursors& scan_cursors() { return scan_cursors_; }
+  const std::unordered_map<uint64_t, Connection*>& clients() const { return clients_; }
+  uint64_t start_time_ms() const { return start_time_ms_; }
+  const std::string& run_id() const { return run_id_; }
+  int port() const { return config_.port; }
+  uint64_t NowMs() const;
+
+  // Applies CONFIG SET changes that need more than the field update.
+  void OnConfigChanged(const std::vector<std::string>& names);
+
+  // Connection hooks.
+  void Dispatch(Connection& connection, const std::vector<std::string_view>& args);
+  void ScheduleFlush(Connection* connection);
+  void NoteUncommittedWrite(Connection* connection);
+  void OnConnectionClosed(Connection* connection);
+  uv_loop_t* loop() { return &loop_; }
+
+ private:
+  static void OnNewConnection(uv_stream_t* listener, int status);
+  static void OnCheck(uv_check_t* handle);
+  static void OnCron(uv_timer_t* handle);
+  static void OnSignal(uv_signal_t* handle, int signum);
+
+  bool Listen();
+  void Accept(uv_stream_t* listener);
+  void OnIterationEnd();
+  void Cron();
+  void CloseHandles();
+
+  Config config_;
+  std::string config_file_;
+  std::unique_ptr<storage::Db> db_;
+  CommandTable commands_;
+  ScanCursors scan_cursors_;
+  ServerStats stats_;
+
+  uv_loop_t loop_;
+  std::vector<std::unique_ptr<uv_tcp_t>> listeners_;
+  uv_check_t check_;
+  uv_idle_t idle_;  // active while flushes are pending, so the next poll does not block
+  uv_timer_t cron_;
+  uv_signal_t sigterm_;
+  uv_signal_t sigint_;
+
+  std::unordered_map<uint64_t, Connection*> clients_;  // owned; deleted on close
+  std::vector<Connection*> pending_flush_;
+  std::vector<Connection*> uncommitted_;
+  uint64_t next_client_id_ = 1;
+  uint64_t start_time_ms_ = 0;
+  std::string run_id_;
+  bool shutting_down_ = false;
+  int exit_code_ = 0;
+};
+
+}  // namespace shale::server

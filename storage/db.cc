@@ -1,0 +1,423 @@
+// Db: the sharded facade (db.h).
+//
+// Data directory layout:
+//
+//   <dir>/LOCK         flock'ed by the open Db: a second server on the same directory fails
+//   <dir>/SHARDS       the shard count in decimal followed by "\n", written once on first
+//                      open (atomically: temp file, fsync, rename, fsync directory). Keys are
+//                      routed by this count, so a later open must use the same one.
+//   <dir>/shard-NNN/   one directory per shard (shard.h), NNN the shard index, 3+ digits
+#include "storage/db.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+#include "storage/parallel_runner.h"
+#include "storage/shard.h"
+
+namespace shale::storage {
+
+namespace {
+
+constexpr int kMaxShards = 1024;
+constexpr int kMaxDatabases = 65536;  // the database index is a u16 in storage keys
+constexpr int kMaxSyncThreads = 16;
+constexpr const char* kShardsFile = "SHARDS";
+
+std::string ShardDir(const std::string& dir, int index) {
+  char name[32];
+  std::snprintf(name, sizeof(name), "shard-%03d", index);
+  return JoinPath(dir, name);
+}
+
+Status DbIndexError() { return Status::InvalidArgument("DB index is out of range"); }
+
+// Reads the SHARDS file, or writes it on first open; *shards is the count to use.
+Status ResolveShardCount(FileSystem* fs, const std::string& dir, int requested, int* shards) {
+  const std::string path = JoinPath(dir, kShardsFile);
+  if (fs->FileExists(path)) {
+    std::string contents;
+    Status s = ReadFileToString(fs, path, &contents);
+    if (!s.ok()) return s;
+    while (!contents.empty() && (contents.back() == '\n' || contents.back() == ' ')) {
+      contents.pop_back();
+    }
+    int recorded = 0;
+    bool valid = !contents.empty() && contents.size() <= 5;
+    for (char c : contents) {
+      if (c < '0' || c > '9') valid = false;
+      if (valid) recorded = recorded * 10 + (c - '0');
+    }
+    if (!valid || recorded < 1 || recorded > kMaxShards) {
+      return Status::Corruption(path + ": not a shard count: \"" + contents + "\"");
+    }
+    if (requested != 0 && requested != recorded) {
+      return Status::InvalidArgument(
+          "data directory " + dir + " was created with " + std::to_string(recorded) +
+          " shards but shards is set to " + std::to_string(requested) +
+          "; keys would route to other shards. Set shards to " + std::to_string(recorded) +
+          " (or 0 to use the directory's count)");
+    }
+    *shards = recorded;
+    return Status::Ok();
+  }
+  int count = requested;
+  if (count == 0) count = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  count = std::min(count, kMaxShards);
+  Status s = WriteFileAtomically(fs, path, std::to_string(count) + "\n");
+  if (!s.ok()) return s;
+  *shards = count;
+  return Status::Ok();
+}
+
+}  // namespace
+
+struct Db::Impl {
+  Options options;
+  FileSystem* fs = nullptr;
+  std::unique_ptr<FileLock> lock;
+  std::vector<std::unique_ptr<Shard>> shards;
+  std::atomic<FsyncPolicy> policy{FsyncPolicy::kEverySec};
+  std::unique_ptr<ParallelRunner> runner;
+
+  std::atomic<uint64_t> commits{0};
+  uint64_t recovered_records = 0;
+  uint64_t recovery_truncated_bytes = 0;
+
+  // Scratch of the event-loop thread (Commit, SyncAll, multi-key writes).
+  std::vector<std::vector<const KeyValue*>> pairs_by_shard;
+  std::vector<std::vector<const std::string_view*>> keys_by_shard;
+  std::vector<size_t> to_sync;
+  std::vector<Status> sync_results;
+  std::mutex sync_scratch_mu;  // Commit/SyncAll may come from the destructor's thread too
+
+  // Maintenance thread.
+  std::mutex bg_mu;
+  std::condition_variable bg_cv;
+  bool bg_stop = false;
+  std::thread bg_thread;
+
+  // fsyncs every shard listed in to_sync in parallel. REQUIRES: sync_scratch_mu held.
+  Status SyncListed() {
+    sync_results.assign(to_sync.size(), Status::Ok());
+    Impl* self = this;
+    runner->RunAll(to_sync.size(), [self](size_t i) {
+      self->sync_results[i] = self->shards[self->to_sync[i]]->SyncWal();
+    });
+    for (const Status& s : sync_results) {
+      if (!s.ok()) return s;
+    }
+    return Status::Ok();
+  }
+};
+
+Db::Db() : impl_(std::make_unique<Impl>()) {}
+
+Status Db::Open(const Options& options, std::unique_ptr<Db>* db) {
+  if (options.dir.empty()) return Status::InvalidArgument("no data directory given");
+  if (options.databases < 1 || options.databases > kMaxDatabases) {
+    return Status::InvalidArgument("databases must be between 1 and " +
+                                   std::to_string(kMaxDatabases));
+  }
+  if (options.shards < 0 || options.shards > kMaxShards) {
+    return Status::InvalidArgument("shards must be between 0 and " + std::to_string(kMaxShards));
+  }
+  std::unique_ptr<Db> result(new Db());
+  Impl* impl = result->impl_.get();
+  impl->options = options;
+  impl->fs = options.fs != nullptr ? options.fs : DefaultFileSystem();
+  impl->policy.store(options.fsync);
+  FileSystem* fs = impl->fs;
+
+  Status s = fs->CreateDir(options.dir);
+  if (s.ok()) s = fs->LockFile(JoinPath(options.dir, "LOCK"), &impl->lock);
+  int shard_count = 0;
+  if (s.ok()) s = ResolveShardCount(fs, options.dir, options.shards, &shard_count);
+  if (!s.ok()) return s;
+
+  for (int i = 0; i < shard_count; ++i) {
+    ShardOptions shard_options;
+    shard_options.fs = fs;
+    shard_options.dir = ShardDir(options.dir, i);
+    shard_options.index = static_cast<uint32_t>(i);
+    shard_options.databases = options.databases;
+    shard_options.wal_recovery_mode = options.wal_recovery_mode;
+    std::unique_ptr<Shard> shard;
+    WalRecoveryResult recovery;
+    s = Shard::Open(shard_options, &shard, &recovery);
+    if (!s.ok()) return s;
+    impl->recovered_records += recovery.records;
+    impl->recovery_truncated_bytes += recovery.truncated_bytes;
+    impl->shards.push_back(std::move(shard));
+  }
+  s = fs->SyncDir(options.dir);  // the shard directories
+  if (!s.ok()) return s;
+
+  impl->pairs_by_shard.resize(static_cast<size_t>(shard_count));
+  impl->keys_by_shard.resize(static_cast<size_t>(shard_count));
+  impl->runner = std::make_unique<ParallelRunner>(std::min(shard_count, kMaxSyncThreads) - 1);
+  if (options.background_maintenance) {
+    impl->bg_thread = std::thread([impl, db = result.get()] {
+      std::unique_lock<std::mutex> lock(impl->bg_mu);
+      while (!impl->bg_stop) {
+        impl->bg_cv.wait_for(lock, std::chrono::seconds(1));
+        if (impl->bg_stop) break;
+        lock.unlock();
+        db->RunMaintenance();  // failures are logged by the shards
+        lock.lock();
+      }
+    });
+  }
+  spdlog::info("storage: opened {} with {} shards, {} databases ({} WAL records replayed)",
+               options.dir, shard_count, options.databases, impl->recovered_records);
+  *db = std::move(result);
+  return Status::Ok();
+}
+
+Db::~Db() {
+  if (impl_->bg_thread.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(impl_->bg_mu);
+      impl_->bg_stop = true;
+    }
+    impl_->bg_cv.notify_all();
+    impl_->bg_thread.join();
+  }
+  if (impl_->runner != nullptr) {
+    Status s = SyncAll();
+    if (!s.ok()) {
+      spdlog::error("storage: closing with unwritten WAL records: {}", s.ToString());
+    }
+  }
+}
+
+int Db::shard_count() const { return static_cast<int>(impl_->shards.size()); }
+int Db::database_count() const { return impl_->options.databases; }
+
+int Db::ShardOf(std::string_view key) const {
+  return static_cast<int>(KeySlot(key) % impl_->shards.size());
+}
+
+Status Db::Get(int db, std::string_view key, std::string* value) {
+  if (db < 0 || db >= database_count()) return DbIndexError();
+  return impl_->shards[static_cast<size_t>(ShardOf(key))]->Get(static_cast<uint16_t>(db), key,
+                                                               value);
+}
+
+Status Db::Exists(int db, const std::vector<std::string_view>& keys, int64_t* count) {
+  *count = 0;
+  if (db < 0 || db >= database_count()) return DbIndexError();
+  for (std::string_view key : keys) {
+    if (impl_->shards[static_cast<size_t>(ShardOf(key))]->Exists(static_cast<uint16_t>(db), key)) {
+      ++*count;
+    }
+  }
+  return Status::Ok();
+}
+
+Status Db::Set(int db, std::string_view key, std::string_view value, SetCondition condition,
+               bool* applied, std::string* old_value, bool* had_old) {
+  if (db < 0 || db >= database_count()) return DbIndexError();
+  return impl_->shards[static_cast<size_t>(ShardOf(key))]->Set(
+      static_cast<uint16_t>(db), key, value, condition, applied, old_value, had_old);
+}
+
+Status Db::MultiSet(int db, const std::vector<KeyValue>& pairs) {
+  if (db < 0 || db >= database_count()) return DbIndexError();
+  auto& groups = impl_->pairs_by_shard;
+  for (auto& group : groups) group.clear();
+  for (const KeyValue& pair : pairs) {
+    groups[static_cast<size_t>(ShardOf(pair.key))].push_back(&pair);
+  }
+  // Refuse before applying anything when a shard involved cannot take writes.
+  for (size_t i = 0; i < groups.size(); ++i) {
+    if (groups[i].empty()) continue;
+    Status s = impl_->shards[i]->WriteState();
+    if (!s.ok()) return s;
+  }
+  Status first;
+  for (size_t i = 0; i < groups.size(); ++i) {
+    if (groups[i].empty()) continue;
+    Status s = impl_->shards[i]->MultiSet(static_cast<uint16_t>(db), groups[i]);
+    if (!s.ok() && first.ok()) first = s;
+  }
+  return first;
+}
+
+Status Db::Delete(int db, const std::vector<std::string_view>& keys, int64_t* removed) {
+  *removed = 0;
+  if (db < 0 || db >= database_count()) return DbIndexError();
+  auto& groups = impl_->keys_by_shard;
+  for (auto& group : groups) group.clear();
+  for (const std::string_view& key : keys) {
+    groups[static_cast<size_t>(ShardOf(key))].push_back(&key);
+  }
+  for (size_t i = 0; i < groups.size(); ++i) {
+    if (groups[i].empty()) continue;
+    Status s = impl_->shards[i]->WriteState();
+    if (!s.ok()) return s;
+  }
+  Status first;
+  for (size_t i = 0; i < groups.size(); ++i) {
+    if (groups[i].empty()) continue;
+    Status s = impl_->shards[i]->Delete(static_cast<uint16_t>(db), groups[i], removed);
+    if (!s.ok() && first.ok()) first = s;
+  }
+  return first;
+}
+
+Status Db::FlushDb(int db) {
+  if (db < 0 || db >= database_count()) return DbIndexError();
+  Status s = WriteState();
+  if (!s.ok()) return s;
+  Status first;
+  for (auto& shard : impl_->shards) {
+    s = shard->FlushDb(static_cast<uint16_t>(db));
+    if (!s.ok() && first.ok()) first = s;
+  }
+  return first;
+}
+
+Status Db::FlushAll() {
+  Status s = WriteState();
+  if (!s.ok()) return s;
+  Status first;
+  for (auto& shard : impl_->shards) {
+    s = shard->FlushAll();
+    if (!s.ok() && first.ok()) first = s;
+  }
+  return first;
+}
+
+uint64_t Db::KeyCount(int db) const {
+  if (db < 0 || db >= database_count()) return 0;
+  uint64_t total = 0;
+  for (const auto& shard : impl_->shards) total += shard->KeyCount(static_cast<uint16_t>(db));
+  return total;
+}
+
+Status Db::Scan(int db, std::string_view after, std::string_view prefix, size_t limit,
+                std::vector<std::string>* keys, bool* done) {
+  *done = true;
+  if (db < 0 || db >= database_count()) return DbIndexError();
+  // Each shard's next `limit` keys; the first `limit` of their union are the next `limit`
+  // keys overall, since every key a shard did not return sorts after all it did return.
+  std::vector<std::string> merged;
+  bool all_done = true;
+  for (const auto& shard : impl_->shards) {
+    bool shard_done = true;
+    Status s = shard->Scan(static_cast<uint16_t>(db), after, prefix, limit, &merged, &shard_done);
+    if (!s.ok()) return s;
+    all_done = all_done && shard_done;
+  }
+  std::sort(merged.begin(), merged.end());
+  if (merged.size() > limit) {
+    merged.resize(limit);
+    all_done = false;
+  }
+  for (std::string& key : merged) keys->push_back(std::move(key));
+  *done = all_done;
+  return Status::Ok();
+}
+
+Status Db::Commit() {
+  const FsyncPolicy policy = impl_->policy.load(std::memory_order_relaxed);
+  std::lock_guard<std::mutex> lock(impl_->sync_scratch_mu);
+  Status first;
+  bool any = false;
+  impl_->to_sync.clear();
+  for (size_t i = 0; i < impl_->shards.size(); ++i) {
+    bool wrote = false;
+    Status s = impl_->shards[i]->WritePending(policy, &wrote);
+    any = any || wrote;
+    if (!s.ok()) {
+      if (first.ok()) first = s;
+      continue;
+    }
+    if (policy == FsyncPolicy::kAlways && impl_->shards[i]->HasUnsynced()) {
+      impl_->to_sync.push_back(i);
+    }
+  }
+  if (!impl_->to_sync.empty()) {
+    Status s = impl_->SyncListed();
+    if (!s.ok() && first.ok()) first = s;
+  }
+  if (any) impl_->commits.fetch_add(1, std::memory_order_relaxed);
+  return first;
+}
+
+Status Db::SyncAll() {
+  Status first = RetryFailedWrites();
+  std::lock_guard<std::mutex> lock(impl_->sync_scratch_mu);
+  impl_->to_sync.clear();
+  for (size_t i = 0; i < impl_->shards.size(); ++i) {
+    bool wrote = false;
+    Status s = impl_->shards[i]->WritePending(FsyncPolicy::kAlways, &wrote);
+    if (!s.ok()) {
+      if (first.ok()) first = s;
+      continue;
+    }
+    if (impl_->shards[i]->HasUnsynced()) impl_->to_sync.push_back(i);
+  }
+  if (!impl_->to_sync.empty()) {
+    Status s = impl_->SyncListed();
+    if (!s.ok() && first.ok()) first = s;
+  }
+  return first;
+}
+
+Status Db::WriteState() const {
+  for (const auto& shard : impl_->shards) {
+    Status s = shard->WriteState();
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Status Db::RetryFailedWrites() {
+  Status first;
+  for (auto& shard : impl_->shards) {
+    if (!shard->failed()) continue;
+    Status s = shard->RetryFailedWrites();
+    if (!s.ok() && first.ok()) first = s;
+  }
+  return first;
+}
+
+Status Db::RunMaintenance() {
+  Status first;
+  if (impl_->policy.load(std::memory_order_relaxed) == FsyncPolicy::kEverySec) {
+    for (auto& shard : impl_->shards) {
+      if (!shard->HasUnsynced()) continue;
+      Status s = shard->SyncWal();
+      if (!s.ok() && first.ok()) first = s;
+    }
+  }
+  Status s = RetryFailedWrites();
+  if (!s.ok() && first.ok()) first = s;
+  return first;
+}
+
+void Db::set_fsync_policy(FsyncPolicy policy) { impl_->policy.store(policy); }
+FsyncPolicy Db::fsync_policy() const { return impl_->policy.load(); }
+
+DbStats Db::Stats() const {
+  DbStats stats;
+  for (const auto& shard : impl_->shards) {
+    stats.shards.push_back(shard->Stats());
+    stats.fsyncs += stats.shards.back().fsyncs;
+  }
+  stats.commits = impl_->commits.load(std::memory_order_relaxed);
+  stats.recovered_records = impl_->recovered_records;
+  stats.recovery_truncated_bytes = impl_->recovery_truncated_bytes;
+  return stats;
+}
+
+}  // namespace shale::storage

@@ -1,0 +1,163 @@
+// Db: the engine's facade. A fixed number of Shards, each one LSM tree with its own WAL and
+// memtable; a key's shard is `KeySlot(key) % shards` (Redis Cluster's CRC16 slot, so a later
+// cluster mode can move whole slots). Numbered databases (Redis's SELECT) are separate
+// keyspaces inside every shard: the stored key is a database prefix followed by the user key.
+//
+// Threading: the server calls every method below from its event-loop thread. Background
+// threads (WAL fsync every second, later flush and compaction) only touch shard state under
+// the shard's own locks, so reads never block on them.
+//
+// Durability: write methods apply a write to the memtable and append its WAL record to the
+// shard's in-memory log buffer. Commit() then writes every shard's buffer to its WAL file, and
+// under appendfsync=always also fsyncs them (shards in parallel), so all writes since the last
+// Commit share one fsync per shard (group commit). The server calls Commit() once per event
+// loop iteration, before any reply of that iteration leaves the process; a reply to a write is
+// therefore never sent before the write is in the OS (everysec/no) or on disk (always).
+//
+// Failure: when a shard's WAL write or fsync fails, the shard enters a failed state: new
+// writes to it return an IOError status (the server answers -MISCONF) while reads go on.
+// Records not known to be durable are kept in memory and a background retry writes them to a
+// fresh WAL file; once that succeeds the shard accepts writes again. Nothing acknowledged is
+// lost.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/file_system.h"
+#include "storage/status.h"
+
+namespace shale::storage {
+
+class Shard;
+
+enum class FsyncPolicy { kAlways, kEverySec, kNo };
+
+// RocksDB's WAL recovery modes.
+enum class WalRecoveryMode {
+  kTolerateCorruptedTailRecords,  // default: a bad record at the tail is cut off
+  kAbsoluteConsistency,           // any bad record, even at the tail, refuses start-up
+  kPointInTimeRecovery,           // stop replay at the first bad record, drop everything after
+  kSkipAnyCorruptedRecords,       // skip bad records and go on (salvage)
+};
+
+struct Options {
+  std::string dir;                  // data directory; created if missing
+  int shards = 0;                   // 0 = number of cores
+  int databases = 16;               // SELECT 0..databases-1
+  FsyncPolicy fsync = FsyncPolicy::kEverySec;
+  WalRecoveryMode wal_recovery_mode = WalRecoveryMode::kTolerateCorruptedTailRecords;
+  FileSystem* fs = nullptr;         // nullptr = the POSIX file system; not owned
+  // Run the maintenance thread (RunMaintenance() once a second). Tests turn it off and call
+  // RunMaintenance() / RetryFailedWrites() themselves, so they stay deterministic.
+  bool background_maintenance = true;
+};
+
+struct KeyValue {
+  std::string_view key;
+  std::string_view value;
+};
+
+enum class SetCondition { kAlways, kIfAbsent /* NX */, kIfPresent /* XX */ };
+
+struct ShardStats {
+  uint64_t memtable_bytes = 0;      // arena bytes in use
+  uint64_t memtable_entries = 0;
+  uint64_t wal_bytes = 0;           // size of the live WAL file(s)
+  uint64_t wal_records = 0;         // records appended since start
+  uint64_t fsyncs = 0;              // fsync calls on the WAL since start
+  uint64_t last_sequence = 0;
+  bool write_failed = false;        // in the failed state (writes refused)
+  std::string last_error;           // text of the last WAL failure, empty if none
+};
+
+struct DbStats {
+  std::vector<ShardStats> shards;
+  uint64_t fsyncs = 0;              // sum over shards
+  uint64_t commits = 0;             // Commit() calls that had something to write
+  uint64_t recovered_records = 0;   // WAL records replayed at open
+  uint64_t recovery_truncated_bytes = 0;  // torn tail bytes cut off at open
+};
+
+class Db {
+ public:
+  // Opens (creating if needed) the data directory, replays every shard's WAL.
+  static Status Open(const Options& options, std::unique_ptr<Db>* db);
+  // Commits pending writes and syncs every WAL before returning.
+  ~Db();
+
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+
+  int shard_count() const;
+  int database_count() const;
+  int ShardOf(std::string_view key) const;
+
+  // NotFound if the key is absent.
+  Status Get(int db, std::string_view key, std::string* value);
+  // Number of the given keys that exist; a key named twice counts twice (Redis's EXISTS).
+  Status Exists(int db, const std::vector<std::string_view>& keys, int64_t* count);
+
+  // SET with NX/XX and GET: `*applied` says whether the write happened; when `old_value` is
+  // non-null it receives the previous value and `*had_old` whether there was one.
+  Status Set(int db, std::string_view key, std::string_view value, SetCondition condition,
+             bool* applied, std::string* old_value = nullptr, bool* had_old = nullptr);
+  // MSET: one atomic batch per shard.
+  Status MultiSet(int db, const std::vector<KeyValue>& pairs);
+  // DEL: one atomic batch per shard; `*removed` counts keys that existed (each once).
+  Status Delete(int db, const std::vector<std::string_view>& keys, int64_t* removed);
+
+  // FLUSHDB / FLUSHALL.
+  Status FlushDb(int db);
+  Status FlushAll();
+
+  // Exact number of keys in a database.
+  uint64_t KeyCount(int db) const;
+
+  // Keys in ascending byte order, across all shards, strictly after `after` (empty = from the
+  // start), skipping keys that do not start with `prefix`. Examines at most `limit` live keys
+  // and appends them to `keys`; `*done` is true when the keyspace (or the prefix range) is
+  // exhausted. Keys present for a whole sequence of calls are returned exactly once.
+  Status Scan(int db, std::string_view after, std::string_view prefix, size_t limit,
+              std::vector<std::string>* keys, bool* done);
+
+  // Writes pending WAL buffers of every shard, fsyncing them under appendfsync=always.
+  // Returns the first failure; a failed shard keeps its records for the background retry.
+  Status Commit();
+  // SHUTDOWN / BGREWRITEAOF-style: write and fsync everything now, whatever the policy.
+  Status SyncAll();
+
+  // Non-OK while any shard is in the failed state (its reason); writes will be refused.
+  Status WriteState() const;
+
+  // For every shard in the failed state: writes its retained records to a fresh WAL file,
+  // fsyncs the file and the directory and, on success, accepts writes again. OK when no shard
+  // is failed (any more); otherwise the first shard's failure. The maintenance thread calls it
+  // every second; any thread may call it.
+  Status RetryFailedWrites();
+
+  // One round of what the maintenance thread does every second: under everysec, fsync every
+  // WAL with written but unsynced records (without holding any lock Commit needs while the
+  // disk works), then RetryFailedWrites(). Returns the first failure.
+  Status RunMaintenance();
+
+  void set_fsync_policy(FsyncPolicy policy);
+  FsyncPolicy fsync_policy() const;
+
+  DbStats Stats() const;
+
+ private:
+  Db();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Redis Cluster's key slot: CRC16 (XMODEM) of the key, or of its first non-empty {hash tag},
+// modulo 16384.
+uint16_t KeySlot(std::string_view key);
+
+}  // namespace shale::storage

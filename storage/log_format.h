@@ -1,0 +1,47 @@
+// WAL file format (also the record format of the future manifest).
+//
+// A log file `NNNNNN.log` is a sequence of records, each:
+//
+//   +-------------+------------------+-----------+---------------------+
+//   | len: u32 LE | checksum: u32 LE | type: u8  | payload: len bytes  |
+//   +-------------+------------------+-----------+---------------------+
+//
+//   len      = payload length (the 9-byte record header is not counted)
+//   checksum = low 32 bits of XXH3_64bits over the type byte followed by the payload
+//   type     = RecordType below; 0 is never written, so a zero-filled region never parses
+//
+// The first record of every file is a kHeader record whose payload is:
+//
+//   magic "SHALEWAL" (8 bytes) | format version u32 | shard index u32 | file number u64
+//
+// Every further record is a kBatch record whose payload is a write batch (write_batch.h).
+// A record is written with one Append and never spans files; records are not aligned or
+// padded. A file that ends inside a record, or with a bad record after which no valid record
+// follows, has a torn tail; a bad record followed by a valid one is corruption.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace shale::storage::log {
+
+enum class RecordType : uint8_t {
+  kHeader = 1,
+  kBatch = 2,
+};
+
+constexpr size_t kRecordHeaderSize = 4 + 4 + 1;  // len, checksum, type
+constexpr std::string_view kMagic = "SHALEWAL";
+constexpr uint32_t kFormatVersion = 1;
+constexpr size_t kHeaderPayloadSize = 8 + 4 + 4 + 8;
+
+// Checksum of a record: `type_and_payload` is the type byte followed by the payload.
+uint32_t RecordChecksum(std::string_view type_and_payload);
+
+inline bool IsKnownRecordType(uint8_t type) {
+  return type == static_cast<uint8_t>(RecordType::kHeader) ||
+         type == static_cast<uint8_t>(RecordType::kBatch);
+}
+
+}  // namespace shale::storage::log
