@@ -292,7 +292,9 @@ void ReplyCommandInfo(CommandContext& ctx, const CommandSpec& spec) {
   ctx.reply.Integer(spec.last_key);
   ctx.reply.Integer(spec.key_step);
   ctx.reply.SetHeader(1);
-  ctx.reply.SimpleString(std::string("@") + std::string(spec.group));
+  std::string category = "@";
+  category += spec.group;
+  ctx.reply.SimpleString(category);
   ctx.reply.ArrayHeader(0);  // tips
   ctx.reply.ArrayHeader(0);  // key specs
   ctx.reply.ArrayHeader(0);  // subcommands

@@ -29,6 +29,12 @@ class TempDir {
   std::string path_;
 };
 
+// Closes the database when a loop iteration ends, even early, before its directory goes.
+struct CloseBefore {
+  std::unique_ptr<Db>* db;
+  ~CloseBefore() { db->reset(); }
+};
+
 class DbFaultTest : public ::testing::Test {
  protected:
   DbFaultTest() {
@@ -274,6 +280,7 @@ TEST_F(DbFaultTest, CrashAtEveryStepOfRetryFailedWrites) {
   for (uint64_t steps = 0; !retry_completed && steps < 30; ++steps) {
     SCOPED_TRACE("crash after " + std::to_string(steps) + " steps");
     TempDir dir;
+    CloseBefore close_before_dir_goes{&db_};
     options_.dir = JoinPath(dir.path(), "data");
     acknowledged_.clear();
     Open();
@@ -321,6 +328,7 @@ TEST_F(DbFaultTest, CrashAtEveryStepOfCommits) {
   for (uint64_t steps = 0; !finished && steps < 60; ++steps) {
     SCOPED_TRACE("crash after " + std::to_string(steps) + " steps");
     TempDir dir;
+    CloseBefore close_before_dir_goes{&db_};
     options_.dir = JoinPath(dir.path(), "data");
     acknowledged_.clear();
     Open();
