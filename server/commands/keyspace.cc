@@ -93,11 +93,12 @@ WalkResult WalkKeys(CommandContext& ctx, int db, std::string after, std::string_
     batch.clear();
     result.status = ctx.db.Scan(db, after, prefix, want, &batch, &result.done);
     if (!result.status.ok()) return result;
+    // The position is the last key examined, taken before `visit` may move keys away.
+    if (!batch.empty()) after = batch.back();
     for (std::string& key : batch) {
       if (match_all || GlobMatch(pattern, key)) visit(key);
     }
     examined += batch.size();
-    if (!batch.empty()) after = std::move(batch.back());
     result.last_key = after;
     if (result.done || (limit != 0 && examined >= limit)) return result;
   }
