@@ -1,0 +1,241 @@
+// The server over a fault-injecting file system: a failed fsync or a full disk turns writes
+// into -MISCONF replies while reads keep working, writes resume once the disk recovers, and no
+// acknowledged write is lost across a simulated power loss. The server runs in-process on a
+// thread; the test talks RESP to it over a loopback socket.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "server/config.h"
+#include "server/server.h"
+#include "storage/db.h"
+#include "storage/fault_injection_fs.h"
+#include "storage/file_system.h"
+
+namespace shale::server {
+namespace {
+
+int FreeLoopbackPort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// A blocking RESP client good for one reply at a time (simple strings, errors, bulks).
+class RespClient {
+ public:
+  explicit RespClient(int port) {
+    // Connecting is retried until the server thread listens (bounded).
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (true) {
+      fd_ = socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      addr.sin_port = htons(static_cast<uint16_t>(port));
+      if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) break;
+      close(fd_);
+      fd_ = -1;
+      if (std::chrono::steady_clock::now() > deadline) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    timeval timeout{10, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  }
+  ~RespClient() {
+    if (fd_ >= 0) close(fd_);
+  }
+  bool connected() const { return fd_ >= 0; }
+
+  // Sends a command and returns its reply as text: "+OK", "-ERR ...", "$value", "$nil", or
+  // "closed" when the server closed the connection.
+  std::string Run(const std::vector<std::string>& args) {
+    std::string out = "*" + std::to_string(args.size()) + "\r\n";
+    for (const std::string& a : args) out += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
+    if (send(fd_, out.data(), out.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(out.size())) {
+      return "closed";
+    }
+    std::string line;
+    if (!ReadLine(&line)) return "closed";
+    if (line[0] != '$') return line;
+    long len = std::strtol(line.c_str() + 1, nullptr, 10);
+    if (len < 0) return "$nil";
+    const size_t wanted = static_cast<size_t>(len) + 2;
+    while (buffer_.size() < wanted) {
+      if (!Fill()) return "closed";
+    }
+    std::string data = buffer_.substr(0, wanted);
+    buffer_.erase(0, wanted);
+    return "$" + data.substr(0, static_cast<size_t>(len));
+  }
+
+ private:
+  bool Fill() {
+    char chunk[4096];
+    ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
+    if (n <= 0) return false;
+    buffer_.append(chunk, static_cast<size_t>(n));
+    return true;
+  }
+  bool ReadLine(std::string* line) {
+    size_t end;
+    while ((end = buffer_.find("\r\n")) == std::string::npos) {
+      if (!Fill()) return false;
+    }
+    *line = buffer_.substr(0, end);
+    buffer_.erase(0, end + 2);
+    return true;
+  }
+
+  int fd_ = -1;
+  std::string buffer_;
+};
+
+class ServerFaultTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char templ[] = "/tmp/shale-server-fault-XXXXXX";
+    ASSERT_NE(mkdtemp(templ), nullptr);
+    dir_ = templ;
+    fs_ = std::make_unique<storage::FaultInjectionFileSystem>(storage::DefaultFileSystem());
+  }
+  void TearDown() override {
+    StopServer();
+    std::filesystem::remove_all(dir_);
+  }
+
+  storage::Options DbOptions() {
+    storage::Options options;
+    options.dir = dir_;
+    options.shards = 2;
+    options.fsync = storage::FsyncPolicy::kAlways;
+    options.fs = fs_.get();
+    options.background_maintenance = false;  // the test drives retries itself
+    return options;
+  }
+
+  void StartServer() {
+    std::unique_ptr<storage::Db> db;
+    ASSERT_TRUE(storage::Db::Open(DbOptions(), &db).ok());
+    Config config;
+    config.port = port_ = FreeLoopbackPort();
+    config.appendfsync = AppendFsync::kAlways;
+    config.dir = dir_;
+    config.loglevel = LogLevel::kNothing;
+    server_ = std::make_unique<Server>(config, "", std::move(db));
+    thread_ = std::thread([this] { exit_code_ = server_->Run(); });
+  }
+
+  void StopServer() {
+    if (!server_) return;
+    {
+      RespClient client(port_);
+      if (client.connected()) client.Run({"SHUTDOWN"});
+    }
+    thread_.join();
+    server_.reset();
+  }
+
+  std::string dir_;
+  std::unique_ptr<storage::FaultInjectionFileSystem> fs_;
+  std::unique_ptr<Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+  int exit_code_ = -1;
+};
+
+TEST_F(ServerFaultTest, FailedFsyncGivesMisconfAndLosesNothingAcknowledged) {
+  StartServer();
+  RespClient client(port_);
+  ASSERT_TRUE(client.connected());
+  ASSERT_EQ(client.Run({"SET", "a", "1"}), "+OK");
+
+  // The fsync of the next commit fails (and every later one until the disk "recovers").
+  fs_->FailNthSync(1, /*sticky=*/true);
+  std::string reply = client.Run({"SET", "b", "2"});
+  EXPECT_EQ(reply.rfind("-MISCONF Errors writing to the WAL: ", 0), 0u) << reply;
+  // The client cannot know what else of its pipeline applied: the connection is closed.
+  EXPECT_EQ(client.Run({"PING"}), "closed");
+
+  RespClient second(port_);
+  ASSERT_TRUE(second.connected());
+  EXPECT_EQ(second.Run({"GET", "a"}), "$1");  // reads keep working
+  reply = second.Run({"SET", "c", "3"});
+  EXPECT_EQ(reply.rfind("-MISCONF Errors writing to the WAL: ", 0), 0u) << reply;
+  reply = second.Run({"INFO", "persistence"});
+  EXPECT_NE(reply.find("aof_last_write_status:err"), std::string::npos) << reply;
+  EXPECT_NE(reply.find("wal_write_failed:1"), std::string::npos) << reply;
+
+  // The disk recovers; the retry rewrites what was not durable and writes resume.
+  fs_->ClearFaults();
+  ASSERT_TRUE(server_->db().RetryFailedWrites().ok());
+  EXPECT_EQ(second.Run({"SET", "c", "3"}), "+OK");
+  EXPECT_EQ(second.Run({"GET", "c"}), "$3");
+  reply = second.Run({"INFO", "persistence"});
+  EXPECT_NE(reply.find("aof_last_write_status:ok"), std::string::npos) << reply;
+
+  StopServer();
+  EXPECT_EQ(exit_code_, 0);
+  // Power loss after the stop: everything acknowledged is there.
+  ASSERT_TRUE(fs_->DropUnsyncedData().ok());
+  std::unique_ptr<storage::Db> db;
+  ASSERT_TRUE(storage::Db::Open(DbOptions(), &db).ok());
+  std::string value;
+  ASSERT_TRUE(db->Get(0, "a", &value).ok());
+  EXPECT_EQ(value, "1");
+  ASSERT_TRUE(db->Get(0, "c", &value).ok());
+  EXPECT_EQ(value, "3");
+}
+
+TEST_F(ServerFaultTest, FullDiskGivesMisconfUntilSpaceReturns) {
+  StartServer();
+  RespClient client(port_);
+  ASSERT_TRUE(client.connected());
+  ASSERT_EQ(client.Run({"MSET", "k1", "v1", "k2", "v2"}), "+OK");
+
+  fs_->SetDiskFull(true);
+  std::string reply = client.Run({"SET", "k3", "v3"});
+  EXPECT_EQ(reply.rfind("-MISCONF Errors writing to the WAL: ", 0), 0u) << reply;
+
+  RespClient second(port_);
+  ASSERT_TRUE(second.connected());
+  EXPECT_EQ(second.Run({"GET", "k2"}), "$v2");
+  reply = second.Run({"DEL", "k1"});
+  EXPECT_EQ(reply.rfind("-MISCONF", 0), 0u) << reply;
+  EXPECT_EQ(second.Run({"GET", "k1"}), "$v1");  // the refused DEL changed nothing
+
+  fs_->SetDiskFull(false);
+  ASSERT_TRUE(server_->db().RetryFailedWrites().ok());
+  EXPECT_EQ(second.Run({"DEL", "k1"}), ":1");
+  EXPECT_EQ(second.Run({"SET", "k4", "v4"}), "+OK");
+
+  StopServer();
+  ASSERT_TRUE(fs_->DropUnsyncedData().ok());
+  std::unique_ptr<storage::Db> db;
+  ASSERT_TRUE(storage::Db::Open(DbOptions(), &db).ok());
+  std::string value;
+  EXPECT_TRUE(db->Get(0, "k1", &value).IsNotFound());
+  ASSERT_TRUE(db->Get(0, "k2", &value).ok());
+  EXPECT_EQ(value, "v2");
+  ASSERT_TRUE(db->Get(0, "k4", &value).ok());
+  EXPECT_EQ(value, "v4");
+}
+
+}  // namespace
+}  // namespace shale::server
