@@ -140,9 +140,10 @@ void Connection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* /*bu
   self->last_interaction_ms_ = self->server_->NowMs();
   const Config& config = self->server_->config();
   if (self->input_.size() > static_cast<size_t>(config.client_query_buffer_limit)) {
-    spdlog::warn("Closing client id={} addr={}: query buffer of {} bytes exceeds "
-                 "client-query-buffer-limit",
-                 self->id_, self->peer_address_, self->input_.size());
+    spdlog::warn(
+        "Closing client id={} addr={}: query buffer of {} bytes exceeds "
+        "client-query-buffer-limit",
+        self->id_, self->peer_address_, self->input_.size());
     self->server_->stats().client_query_buffer_limit_disconnections++;
     self->Close();
     return;
@@ -215,9 +216,10 @@ bool Connection::CheckOutputLimits() {
     soft_limit_since_ms = 0;
   }
   if (!hard && !soft) return false;
-  spdlog::warn("Client id={} addr={} closed for overcoming of output buffer limits "
-               "({} bytes pending).",
-               id_, peer_address_, pending);
+  spdlog::warn(
+      "Client id={} addr={} closed for overcoming of output buffer limits "
+      "({} bytes pending).",
+      id_, peer_address_, pending);
   server_->stats().client_output_buffer_limit_disconnections++;
   Close();
   return true;
@@ -246,9 +248,10 @@ void Connection::Flush() {
       output_.clear();
       in_flight_bytes_ = request->data.size();
       request->req.data = request;
-      uv_buf_t rest = uv_buf_init(request->data.data(), static_cast<unsigned>(request->data.size()));
-      int rc = uv_write(&request->req, reinterpret_cast<uv_stream_t*>(&handle_), &rest, 1,
-                        OnWriteDone);
+      uv_buf_t rest =
+          uv_buf_init(request->data.data(), static_cast<unsigned>(request->data.size()));
+      int rc =
+          uv_write(&request->req, reinterpret_cast<uv_stream_t*>(&handle_), &rest, 1, OnWriteDone);
       if (rc != 0) {
         delete request;
         in_flight_bytes_ = 0;
@@ -287,8 +290,6 @@ void Connection::Close() {
   uv_close(reinterpret_cast<uv_handle_t*>(&handle_), OnClosed);
 }
 
-void Connection::OnClosed(uv_handle_t* handle) {
-  delete static_cast<Connection*>(handle->data);
-}
+void Connection::OnClosed(uv_handle_t* handle) { delete static_cast<Connection*>(handle->data); }
 
 }  // namespace shale::server

@@ -77,8 +77,9 @@ int main(int argc, char** argv) {
   }
   spdlog::info("Shale version=" SHALE_VERSION ", pid={}, just started", getpid());
   if (config_file.empty()) {
-    spdlog::warn("No config file specified, using the default config. In order to specify a "
-                 "config file use shale-server /path/to/shale.conf");
+    spdlog::warn(
+        "No config file specified, using the default config. In order to specify a "
+        "config file use shale-server /path/to/shale.conf");
   }
 
   shale::storage::Options options;
@@ -99,8 +100,11 @@ int main(int argc, char** argv) {
 
   if (!config.pidfile.empty()) {
     std::ofstream pid(config.pidfile);
-    if (pid) pid << getpid() << "\n";
-    else spdlog::warn("Failed to write PID file {}", config.pidfile);
+    if (pid) {
+      pid << getpid() << "\n";
+    } else {
+      spdlog::warn("Failed to write PID file {}", config.pidfile);
+    }
   }
 
   int code;

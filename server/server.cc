@@ -249,8 +249,9 @@ void Server::OnSignal(uv_signal_t* handle, int signum) {
   spdlog::warn("Received {} scheduling shutdown...", signum == SIGINT ? "SIGINT" : "SIGTERM");
   if (!self->Shutdown("signal")) {
     // As Redis does when its final save fails: stay up rather than drop unsynced data.
-    spdlog::error("SIGTERM received but errors trying to shut down the server, check the logs "
-                  "for more information");
+    spdlog::error(
+        "SIGTERM received but errors trying to shut down the server, check the logs "
+        "for more information");
   }
 }
 
@@ -275,11 +276,10 @@ bool Server::Shutdown(std::string_view reason) {
 void Server::OnConfigChanged(const std::vector<std::string>& names) {
   for (const std::string& name : names) {
     if (name == "appendfsync") {
-      db_->set_fsync_policy(config_.appendfsync == AppendFsync::kAlways
-                                ? storage::FsyncPolicy::kAlways
-                            : config_.appendfsync == AppendFsync::kEverySec
-                                ? storage::FsyncPolicy::kEverySec
-                                : storage::FsyncPolicy::kNo);
+      db_->set_fsync_policy(
+          config_.appendfsync == AppendFsync::kAlways     ? storage::FsyncPolicy::kAlways
+          : config_.appendfsync == AppendFsync::kEverySec ? storage::FsyncPolicy::kEverySec
+                                                          : storage::FsyncPolicy::kNo);
     } else if (name == "loglevel") {
       ApplyLogLevel(config_.loglevel);
     }

@@ -46,12 +46,12 @@ enum class WalRecoveryMode {
 };
 
 struct Options {
-  std::string dir;                  // data directory; created if missing
-  int shards = 0;                   // 0 = number of cores
-  int databases = 16;               // SELECT 0..databases-1
+  std::string dir;     // data directory; created if missing
+  int shards = 0;      // 0 = number of cores
+  int databases = 16;  // SELECT 0..databases-1
   FsyncPolicy fsync = FsyncPolicy::kEverySec;
   WalRecoveryMode wal_recovery_mode = WalRecoveryMode::kTolerateCorruptedTailRecords;
-  FileSystem* fs = nullptr;         // nullptr = the POSIX file system; not owned
+  FileSystem* fs = nullptr;  // nullptr = the POSIX file system; not owned
   // Run the maintenance thread (RunMaintenance() once a second). Tests turn it off and call
   // RunMaintenance() / RetryFailedWrites() themselves, so they stay deterministic.
   bool background_maintenance = true;
@@ -65,21 +65,21 @@ struct KeyValue {
 enum class SetCondition { kAlways, kIfAbsent /* NX */, kIfPresent /* XX */ };
 
 struct ShardStats {
-  uint64_t memtable_bytes = 0;      // arena bytes in use
+  uint64_t memtable_bytes = 0;  // arena bytes in use
   uint64_t memtable_entries = 0;
-  uint64_t wal_bytes = 0;           // size of the live WAL file(s)
-  uint64_t wal_records = 0;         // records appended since start
-  uint64_t fsyncs = 0;              // fsync calls on the WAL since start
+  uint64_t wal_bytes = 0;    // size of the live WAL file(s)
+  uint64_t wal_records = 0;  // records appended since start
+  uint64_t fsyncs = 0;       // fsync calls on the WAL since start
   uint64_t last_sequence = 0;
-  bool write_failed = false;        // in the failed state (writes refused)
-  std::string last_error;           // text of the last WAL failure, empty if none
+  bool write_failed = false;  // in the failed state (writes refused)
+  std::string last_error;     // text of the last WAL failure, empty if none
 };
 
 struct DbStats {
   std::vector<ShardStats> shards;
-  uint64_t fsyncs = 0;              // sum over shards
-  uint64_t commits = 0;             // Commit() calls that had something to write
-  uint64_t recovered_records = 0;   // WAL records replayed at open
+  uint64_t fsyncs = 0;                    // sum over shards
+  uint64_t commits = 0;                   // Commit() calls that had something to write
+  uint64_t recovered_records = 0;         // WAL records replayed at open
   uint64_t recovery_truncated_bytes = 0;  // torn tail bytes cut off at open
 };
 

@@ -9,7 +9,15 @@ namespace shale::storage {
 
 class Status {
  public:
-  enum class Code { kOk, kNotFound, kCorruption, kIOError, kNoSpace, kInvalidArgument, kNotSupported };
+  enum class Code {
+    kOk,
+    kNotFound,
+    kCorruption,
+    kIOError,
+    kNoSpace,
+    kInvalidArgument,
+    kNotSupported
+  };
 
   Status() = default;
   static Status Ok() { return {}; }
@@ -17,7 +25,9 @@ class Status {
   static Status Corruption(std::string msg) { return {Code::kCorruption, std::move(msg)}; }
   static Status IOError(std::string msg) { return {Code::kIOError, std::move(msg)}; }
   static Status NoSpace(std::string msg) { return {Code::kNoSpace, std::move(msg)}; }
-  static Status InvalidArgument(std::string msg) { return {Code::kInvalidArgument, std::move(msg)}; }
+  static Status InvalidArgument(std::string msg) {
+    return {Code::kInvalidArgument, std::move(msg)};
+  }
   static Status NotSupported(std::string msg) { return {Code::kNotSupported, std::move(msg)}; }
 
   bool ok() const { return code_ == Code::kOk; }

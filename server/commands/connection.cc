@@ -1,11 +1,12 @@
 // Connection commands: PING, ECHO, QUIT, AUTH, HELLO, SELECT, CLIENT (Redis's networking.c
 // and acl.c, for the default user only).
+#include "server/connection.h"
+
 #include <algorithm>
 #include <string>
 #include <vector>
 
 #include "server/command_table.h"
-#include "server/connection.h"
 #include "server/server.h"
 #include "storage/db.h"
 
@@ -298,8 +299,8 @@ void ClientCommand(CommandContext& ctx) {
 const CommandSpec kConnectionCommands[] = {
     {"ping", -1, kCmdFast, 0, 0, 0, PingCommand, "connection", "1.0.0",
      "Returns the server's liveliness response.", "[message]"},
-    {"echo", 2, kCmdFast, 0, 0, 0, EchoCommand, "connection", "1.0.0",
-     "Returns the given string.", "message"},
+    {"echo", 2, kCmdFast, 0, 0, 0, EchoCommand, "connection", "1.0.0", "Returns the given string.",
+     "message"},
     {"quit", -1, kCmdNoAuth | kCmdFast | kCmdLoading | kCmdStale, 0, 0, 0, QuitCommand,
      "connection", "1.0.0", "Closes the connection.", ""},
     {"auth", -2, kCmdNoAuth | kCmdFast | kCmdLoading | kCmdStale, 0, 0, 0, AuthCommand,
@@ -307,8 +308,8 @@ const CommandSpec kConnectionCommands[] = {
     {"hello", -1, kCmdNoAuth | kCmdFast | kCmdLoading | kCmdStale, 0, 0, 0, HelloCommand,
      "connection", "6.0.0", "Handshakes with the Redis server.",
      "[protover [AUTH username password] [SETNAME clientname]]"},
-    {"select", 2, kCmdFast | kCmdLoading | kCmdStale, 0, 0, 0, SelectCommand, "connection",
-     "1.0.0", "Changes the selected database.", "index"},
+    {"select", 2, kCmdFast | kCmdLoading | kCmdStale, 0, 0, 0, SelectCommand, "connection", "1.0.0",
+     "Changes the selected database.", "index"},
     {"client", -2, kCmdLoading | kCmdStale, 0, 0, 0, ClientCommand, "connection", "2.4.0",
      "A container for client connection commands.", "subcommand [argument ...]"},
 };

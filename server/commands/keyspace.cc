@@ -169,15 +169,14 @@ void ScanCommand(CommandContext& ctx) {
   // Every key is a string: TYPE string keeps all, any other type name none.
   bool type_matches = type.empty() || EqualsIgnoreCase(type, "string");
   std::vector<std::string> keys;
-  WalkResult walk = WalkKeys(ctx, ctx.connection.db(), std::move(after), pattern,
-                             static_cast<size_t>(std::min<int64_t>(count, 1 << 20)),
-                             [&](std::string& key) {
-                               if (type_matches) keys.push_back(std::move(key));
-                             });
+  WalkResult walk =
+      WalkKeys(ctx, ctx.connection.db(), std::move(after), pattern,
+               static_cast<size_t>(std::min<int64_t>(count, 1 << 20)), [&](std::string& key) {
+                 if (type_matches) keys.push_back(std::move(key));
+               });
   if (!walk.status.ok()) return ReplyStorageError(ctx, walk.status);
-  uint64_t next = walk.done ? 0
-                            : ctx.server.scan_cursors().Save(ctx.connection.db(),
-                                                             std::move(walk.last_key));
+  uint64_t next =
+      walk.done ? 0 : ctx.server.scan_cursors().Save(ctx.connection.db(), std::move(walk.last_key));
   ctx.reply.ArrayHeader(2);
   ctx.reply.Bulk(std::to_string(next));
   ctx.reply.ArrayHeader(keys.size());
@@ -185,8 +184,8 @@ void ScanCommand(CommandContext& ctx) {
 }
 
 const CommandSpec kKeyspaceCommands[] = {
-    {"del", -2, kCmdWrite, 1, -1, 1, DelCommand, "generic", "1.0.0",
-     "Deletes one or more keys.", "key [key ...]"},
+    {"del", -2, kCmdWrite, 1, -1, 1, DelCommand, "generic", "1.0.0", "Deletes one or more keys.",
+     "key [key ...]"},
     {"unlink", -2, kCmdWrite | kCmdFast, 1, -1, 1, DelCommand, "generic", "4.0.0",
      "Asynchronously deletes one or more keys.", "key [key ...]"},
     {"exists", -2, kCmdReadOnly | kCmdFast, 1, -1, 1, ExistsCommand, "generic", "1.0.0",

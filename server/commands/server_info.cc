@@ -82,10 +82,9 @@ void InfoServer(Server& server, InfoBuilder& info) {
   info.Field("process_id", static_cast<int64_t>(getpid()));
   info.Field("run_id", server.run_id());
   info.Field("tcp_port", server.port());
-  info.Field("server_time_usec",
-             std::chrono::duration_cast<std::chrono::microseconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-                 .count());
+  info.Field("server_time_usec", std::chrono::duration_cast<std::chrono::microseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
   info.Field("uptime_in_seconds", uptime);
   info.Field("uptime_in_days", uptime / 86400);
   info.Field("executable", "shale-server");
@@ -182,8 +181,8 @@ void InfoKeyspace(Server& server, InfoBuilder& info) {
   }
 }
 
-constexpr std::string_view kInfoSections[] = {"server", "clients", "memory", "persistence",
-                                              "stats", "keyspace"};
+constexpr std::string_view kInfoSections[] = {"server",      "clients", "memory",
+                                              "persistence", "stats",   "keyspace"};
 
 // INFO [section [section ...]]: default/all/everything give every section.
 void InfoCommand(CommandContext& ctx) {
@@ -391,15 +390,14 @@ void ShutdownCommand(CommandContext& ctx) {
 const CommandSpec kServerCommands[] = {
     {"info", -1, kCmdLoading | kCmdStale, 0, 0, 0, InfoCommand, "server", "1.0.0",
      "Returns information and statistics about the server.", "[section [section ...]]"},
-    {"config", -2, kCmdAdmin | kCmdLoading | kCmdStale, 0, 0, 0, ConfigCommand, "server",
-     "2.0.0", "A container for server configuration commands.", "subcommand [argument ...]"},
+    {"config", -2, kCmdAdmin | kCmdLoading | kCmdStale, 0, 0, 0, ConfigCommand, "server", "2.0.0",
+     "A container for server configuration commands.", "subcommand [argument ...]"},
     {"command", -1, kCmdLoading | kCmdStale, 0, 0, 0, CommandCommand, "server", "2.8.13",
      "Returns detailed information about all commands.", "[COUNT | LIST | INFO | DOCS ...]"},
     {"time", 1, kCmdFast | kCmdLoading | kCmdStale, 0, 0, 0, TimeCommand, "server", "2.6.0",
      "Returns the server time.", ""},
-    {"shutdown", -1, kCmdAdmin | kCmdLoading | kCmdStale, 0, 0, 0,
-     ShutdownCommand, "server", "1.0.0",
-     "Synchronously saves the database(s) to disk and shuts down the Redis server.",
+    {"shutdown", -1, kCmdAdmin | kCmdLoading | kCmdStale, 0, 0, 0, ShutdownCommand, "server",
+     "1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server.",
      "[NOSAVE | SAVE] [NOW] [FORCE] [ABORT]"},
 };
 

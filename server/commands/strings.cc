@@ -97,9 +97,9 @@ void SetNxCommand(CommandContext& ctx) {
 void GetSetCommand(CommandContext& ctx) {
   bool applied = false, had_old = false;
   std::string old_value;
-  storage::Status status = ctx.db.Set(ctx.connection.db(), ctx.args[1], ctx.args[2],
-                                      storage::SetCondition::kAlways, &applied, &old_value,
-                                      &had_old);
+  storage::Status status =
+      ctx.db.Set(ctx.connection.db(), ctx.args[1], ctx.args[2], storage::SetCondition::kAlways,
+                 &applied, &old_value, &had_old);
   if (!status.ok()) return ReplyStorageError(ctx, status);
   if (had_old) {
     ctx.reply.Bulk(old_value);

@@ -192,6 +192,22 @@ TEST_F(AlwaysFsyncServerTest, WalFsyncsCountWrites) {
   EXPECT_GE(std::stoll(fsyncs_after), std::stoll(fsyncs_before) + 5);
 }
 
+TEST_F(AlwaysFsyncServerTest, PipelinedWritesShareFsyncs) {
+  if (IsRedis()) GTEST_SKIP() << "wal_fsyncs is a Shale field";
+  const long long before = std::stoll(FetchInfo({"persistence"}).Get("Persistence", "wal_fsyncs"));
+  // 200 writes to one shard (one hash tag) sent in one go arrive in a few reads at most; every
+  // write handled in a loop iteration shares that iteration's fsync (group commit).
+  std::vector<std::vector<std::string>> commands;
+  for (int i = 0; i < 200; ++i) {
+    commands.push_back({"SET", "{group}:" + std::to_string(i), std::to_string(i)});
+  }
+  for (const ReplyPtr& reply : client_->Pipeline(commands)) ASSERT_EQ(Describe(reply), "+OK");
+  const long long after = std::stoll(FetchInfo({"persistence"}).Get("Persistence", "wal_fsyncs"));
+  EXPECT_GE(after, before + 1);
+  EXPECT_LT(after - before, 20) << "each pipelined write paid for its own fsync";
+  EXPECT_EQ(Run({"GET", "{group}:199"}), "\"199\"");
+}
+
 // CONFIG GET reply as name -> value; records a failure for a malformed reply.
 std::map<std::string, std::string> ConfigGet(Client* client, std::vector<std::string> patterns) {
   std::vector<std::string> command = {"CONFIG", "GET"};
