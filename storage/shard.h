@@ -1,47 +1,88 @@
-// Shard: one partition of the keyspace with its own WAL, memtable, key counts and sequence
-// numbers, living in its own directory `<dir>/shard-NNN/`:
+// Shard: one partition of the keyspace, one LSM tree, with its own WAL, memtables, tables,
+// manifest, key counts and sequence numbers, living in its own directory `<dir>/shard-NNN/`:
 //
-//   shard-NNN/NNNNNN.log          WAL files (log_format.h), replayed in number order at open;
-//                                 a fresh one is started at every open
+//   shard-NNN/NNNNNN.log          WAL files (log_format.h). A fresh one is started at every
+//                                 open and at every memtable switch
 //   shard-NNN/NNNNNN.log.dropped  files set aside by point-in-time recovery (never replayed)
+//   shard-NNN/NNNNNN.sst          tables (format.h)
+//   shard-NNN/CURRENT, MANIFEST-NNNNNN   the manifest (version_set.h)
 //
 // Writes (Set, MultiSet, Delete, FlushDb, FlushAll) come from one thread, the event loop. Each
-// checks the current state of its keys (for key counts, NX/XX, GET), applies its entries to the
-// memtable and appends one batch record to the in-memory log buffer. WritePending() writes the
-// buffer to the WAL file; SyncWal() fsyncs it. Both run without blocking each other: the fsync
-// happens with no lock held that a write or WritePending needs (only `sync_mu_`, which orders
-// fsyncs against each other and against RetryFailedWrites).
+// checks the current state of its keys (for key counts, NX/XX, GET) through the read path,
+// applies its entries to the active memtable and appends one batch record to the in-memory log
+// buffer. WritePending() writes the buffer to the WAL file; SyncWal() fsyncs it. Both run
+// without blocking each other: the fsync happens with no lock held that a write or
+// WritePending needs (only `sync_mu_`, which orders fsyncs against each other and against
+// RetryFailedWrites).
 //
-// Log buffer invariant: log_buffer_ holds the WAL file's bytes [buffer_file_offset_,
-// written_end_) followed by the records not yet written. Everything before
-// buffer_file_offset_ is durable (synced), or under appendfsync=no at least written. So
-// log_buffer_ is exactly the set of records not known to be durable: what a retry must write.
+// Log buffer invariant: log_buffer_ holds the current WAL file's bytes [buffer_file_offset_,
+// written_end_) followed by the records not yet written. Everything of the file before
+// buffer_file_offset_ is durable (synced), or under appendfsync=no at least written, except
+// the header record of a file started by a memtable switch until its first fsync (a retry
+// writes its own header). So log_buffer_ is exactly the set of records not known to be
+// durable: what a retry must write. Every WAL file before the current one is fully synced
+// (under appendfsync=no: fully written).
 //
-// Failure: a failed write(2) or fsync puts the shard in the failed state: writes return the
-// failure (IOError or NoSpace, with the reason), reads go on, the log buffer is kept.
-// RetryFailedWrites() writes it to a fresh WAL file, fsyncs file and directory, cuts the
-// abandoned file back to its durable part (so it ends cleanly), and leaves the failed state.
-// Replay skips batches whose sequence was applied already, so a record present in both files
-// is harmless.
+// Memtable switch: once the active memtable reaches memtable_size, the next WritePending()
+// (after writing the pending records to the current WAL) fsyncs the current WAL if it has
+// unsynced records (so a later WAL never holds durable records while an earlier one lacks
+// some), starts a new WAL file, makes the memtable immutable and starts an empty one. So every
+// record in a WAL file belongs to the memtable that was active when the file was current or to
+// an older one, and the records of an immutable memtable lie in WAL files numbered below the
+// WAL started when it was frozen (its next_log_number). Writes continue at once.
+//
+// Flush: the shard's worker thread writes the oldest immutable memtable to a table
+// (flush_job.h) without holding mu_, records it in the manifest (fsynced) together with
+// log number = that memtable's next_log_number, last sequence = its last sequence and the key
+// counts and flushed_before values as of that sequence, installs the new table set, drops the
+// immutable memtable and only then deletes the WAL files numbered below the new log number.
+// Recovery = the manifest's state + replay of the WAL files at or above its log number
+// (batches at or below its last sequence are skipped). A write does not wait for flushes:
+// immutable memtables pile up in memory when the disk is slower than the writes (bounded
+// back-pressure is future work). A failed flush is retried after kFlushRetryInterval.
+//
+// Reads see the active memtable, then the immutable ones newest first, then the tables newest
+// first; the first version found decides (a tombstone or an entry dead by FLUSHDB means
+// absent). Memtable lookups happen under mu_, so a reader sees whole batches only; table
+// lookups happen on a reference-counted Version taken under mu_, without the lock, so a flush
+// installing a new version never frees a table in use. Writes keep mu_ across their existence
+// checks (table reads included); the background threads only ever wait for them, never the
+// other way round: no background thread holds mu_ during I/O.
+//
+// Failure: a failed write(2) or fsync of the WAL puts the shard in the failed state: writes
+// return the failure (IOError or NoSpace, with the reason), reads go on, the log buffer is
+// kept, no memtable switch happens. RetryFailedWrites() writes the buffer to a fresh WAL file,
+// fsyncs file and directory, cuts the abandoned file back to its durable part (so it ends
+// cleanly), and leaves the failed state. Replay skips batches whose sequence was applied
+// already, so a record present in both files is harmless.
 //
 // Dead entries: FlushDb(db) at sequence S sets flushed_before_[db] = S; every entry of that
-// database with a smaller sequence is dead for reads and scans (later flush and compaction
-// will drop them), which makes FLUSHDB O(1).
+// database with a smaller sequence is dead for reads and scans, and flushes leave it out,
+// which makes FLUSHDB O(1).
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
+#include "storage/block_cache.h"
 #include "storage/db.h"
 #include "storage/file_system.h"
 #include "storage/log_writer.h"
 #include "storage/memtable.h"
 #include "storage/status.h"
+#include "storage/table_builder.h"
+#include "storage/version_set.h"
 #include "storage/wal_recovery.h"
 #include "storage/write_batch.h"
 
@@ -53,13 +94,21 @@ struct ShardOptions {
   uint32_t index = 0;
   int databases = 16;
   WalRecoveryMode wal_recovery_mode = WalRecoveryMode::kTolerateCorruptedTailRecords;
+  uint64_t memtable_size = 64 << 20;
+  TableOptions table;
+  BlockCache* block_cache = nullptr;  // shared by all shards; nullable; outlives the shard
+  uint64_t max_manifest_size = VersionSet::kDefaultMaxManifestSize;
 };
 
 class Shard {
  public:
-  // Creates the directory if needed, replays the WAL files, starts a fresh one.
+  static constexpr std::chrono::seconds kFlushRetryInterval{1};
+
+  // Creates the directory if needed, recovers (manifest, then WAL files), starts a fresh WAL
+  // and a fresh manifest, removes stray files and starts the flush worker.
   static Status Open(const ShardOptions& options, std::unique_ptr<Shard>* shard,
                      WalRecoveryResult* recovery);
+  // Stops the flush worker (after the flush it is doing, if any).
   ~Shard();
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
@@ -67,29 +116,34 @@ class Shard {
   uint32_t index() const { return options_.index; }
 
   // --- reads (any thread) ---
-  // `db` must be below the database count (Db checks).
+  // `db` must be below the database count (Db checks). A damaged table makes them return its
+  // Corruption status.
   Status Get(uint16_t db, std::string_view key, std::string* value) const;
-  bool Exists(uint16_t db, std::string_view key) const;
+  Status Exists(uint16_t db, std::string_view key, bool* exists) const;
   uint64_t KeyCount(uint16_t db) const;
   // Up to `limit` live keys of `db` after `after` starting with `prefix`, ascending, appended
-  // to *keys; *done when there are no more.
+  // to *keys; *done when there are no more. Sees the shard as of the start of the call.
   Status Scan(uint16_t db, std::string_view after, std::string_view prefix, size_t limit,
               std::vector<std::string>* keys, bool* done) const;
 
   // --- writes (one thread at a time) ---
   Status Set(uint16_t db, std::string_view key, std::string_view value, SetCondition condition,
              bool* applied, std::string* old_value, bool* had_old);
+  // A key named twice is new (if absent) the first time and an overwrite the second.
   Status MultiSet(uint16_t db, std::span<const KeyValue* const> pairs);
   // Deletes the keys that exist (a key named twice is deleted once); *removed += their number.
   Status Delete(uint16_t db, std::span<const std::string_view* const> keys, int64_t* removed);
   Status FlushDb(uint16_t db);
   Status FlushAll();
 
-  // --- WAL ---
+  // --- WAL (the writer thread, or after it stopped) ---
   // Writes the records not yet written to the WAL file (one Append). *wrote says whether there
-  // was anything to write. Under FsyncPolicy::kNo written records stop being retained.
-  // Returns the failure if the write fails, or if the shard is failed with records unwritten.
-  Status WritePending(FsyncPolicy policy, bool* wrote);
+  // was anything to write. Under FsyncPolicy::kNo written records stop being retained. Then,
+  // when `allow_switch` and the memtable has reached memtable_size, switches memtables (see
+  // the top of this file); a switch that cannot start its new WAL file is logged and tried
+  // again by the next call. Returns the failure if the write (or the switch's fsync) fails, or
+  // if the shard is failed with records unwritten.
+  Status WritePending(FsyncPolicy policy, bool* wrote, bool allow_switch = true);
   // True when written records await an fsync.
   bool HasUnsynced() const;
   // fsyncs the WAL file up to what has been written; on success those records stop being
@@ -102,13 +156,36 @@ class Shard {
   Status WriteState() const;
   bool failed() const;
 
+  // --- flushes ---
+  // Writes pending records, then makes the active memtable immutable (if it holds anything)
+  // for the worker to flush; the error of the switch if it fails. Writer thread.
+  Status SwitchMemTable(FsyncPolicy policy);
+  // Waits until no immutable memtable is left. Returns OK then, or the error of a flush attempt
+  // that failed while waiting (the worker retries it later).
+  Status WaitForFlushes();
+
   ShardStats Stats() const;
 
  private:
   class ReplayHandler;
   struct AbandonedWal {
+    uint64_t number;
     std::string path;
     uint64_t durable_size;  // cut the file back to this many bytes
+  };
+  // A memtable waiting for its flush, with the shard's persistent state as of its last write.
+  struct ImmutableMemTable {
+    std::shared_ptr<MemTable> mem;
+    uint64_t next_log_number = 0;  // WAL started when it was frozen
+    uint64_t last_sequence = 0;
+    std::vector<uint64_t> key_counts;
+    std::vector<uint64_t> flushed_before;
+  };
+  // A flush whose table is written but whose manifest edit has not succeeded yet (worker only).
+  struct PendingFlush {
+    std::shared_ptr<const TableHandle> table;  // null: nothing survived, no table
+    VersionEdit edit;
+    uint64_t log_number = 0;
   };
 
   explicit Shard(const ShardOptions& options);
@@ -117,45 +194,86 @@ class Shard {
   Status Recover(WalRecoveryResult* recovery);
   Status StartNewWal();
   Status ApplyReplayedBatch(std::string_view payload);
+  // Removes files no live state refers to (after the new manifest is in place).
+  void RemoveStrayFiles();
+  uint64_t AllocateFileNumber();
 
   // REQUIRES: mu_ held.
-  bool LiveEntry(uint16_t db, std::string_view storage_key, MemTable::Entry* entry) const;
+  bool FindInMemTables(std::string_view storage_key, MemTable::Entry* entry) const;
+  Status LookupLive(uint16_t db, std::string_view storage_key, bool* live,
+                    std::string_view* stored_value, std::string* scratch) const;
+  Status WritePendingLocked(FsyncPolicy policy, bool* wrote);
+  Status SwitchMemTableLocked(FsyncPolicy policy);
   void AppendBatchRecord();
   void EnterFailedState(std::string_view operation, const Status& cause);
+
+  // No lock needed: versions are immutable.
+  static Status FindInTables(const Version& version, std::string_view storage_key,
+                             uint64_t snapshot, bool* found, ValueKind* kind, uint64_t* sequence,
+                             std::string* value);
+
+  // Flush worker.
+  void WorkerLoop();
+  Status FlushOldestImmutable();
+  void OpenTablesInBackground();
 
   const ShardOptions options_;
   FileSystem* const fs_;
 
   mutable std::mutex mu_;
   std::mutex sync_mu_;  // orders SyncWal and RetryFailedWrites; held across the fsync
+  std::condition_variable work_cv_;     // the worker waits for work (with mu_)
+  std::condition_variable flushed_cv_;  // WaitForFlushes waits for flush attempts (with mu_)
 
-  // Guarded by mu_ (written only by the writer thread, or Recover before the shard is shared).
+  // Guarded by mu_ (written only by the writer thread, the worker where noted, or Recover
+  // before the shard is shared).
   std::shared_ptr<MemTable> mem_;
+  std::deque<ImmutableMemTable> imm_;      // oldest first; the worker pops the front
+  std::shared_ptr<const Version> version_;  // replaced by the worker
   std::vector<uint64_t> key_counts_;      // per database
   std::vector<uint64_t> flushed_before_;  // per database: entries below this sequence are dead
   uint64_t last_sequence_ = 0;
+  uint64_t next_file_number_ = 1;  // WALs (writer), tables and manifests (worker)
+  uint64_t log_number_ = 0;        // the manifest's: WAL files below it are obsolete
 
   // WAL state, guarded by mu_.
   std::unique_ptr<log::LogWriter> wal_;
   uint64_t wal_number_ = 0;
-  uint64_t next_file_number_ = 1;
+  bool wal_dir_synced_ = false;  // the current WAL's directory entry is durable
   std::string log_buffer_;
   uint64_t buffer_file_offset_ = 0;
   uint64_t written_end_ = 0;
   uint64_t synced_end_ = 0;
-  uint64_t older_wal_bytes_ = 0;  // sizes of the live WAL files before the current one
+  std::map<uint64_t, uint64_t> closed_wals_;  // WAL files before the current one: number -> size
   std::vector<AbandonedWal> abandoned_;
   bool failed_ = false;
   Status failure_;
   std::string last_error_;
+  std::string last_switch_error_;
   uint64_t wal_records_ = 0;
   uint64_t fsyncs_ = 0;
 
-  // Scratch of the writer thread, kept to avoid allocating per write.
+  // Flush state, guarded by mu_.
+  bool stop_ = false;
+  bool retry_now_ = false;      // WaitForFlushes cut the retry interval short
+  bool open_tables_ = false;    // the worker still has to open the recovered tables
+  uint64_t flushes_ = 0;
+  uint64_t flush_bytes_ = 0;
+  uint64_t flush_failures_ = 0;
+  Status flush_error_;  // of the last attempt
+
+  // Used by Open, then only by the worker thread.
+  VersionSet versions_;
+  std::optional<PendingFlush> pending_flush_;
+  std::thread worker_;
+
+  // Scratch of the writer thread, kept to avoid allocating per write. REQUIRES: mu_ held.
   WriteBatch batch_;
   std::string key_scratch_;
   std::string value_scratch_;
-  mutable std::string read_scratch_;  // REQUIRES: mu_ held
+  std::string lookup_scratch_;
+  std::vector<std::string> keys_scratch_;
+  std::vector<char> exists_scratch_;
 };
 
 }  // namespace shale::storage

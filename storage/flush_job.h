@@ -1,0 +1,60 @@
+// Writing an immutable memtable out as a table file: the I/O half of a flush. The shard's flush
+// worker calls it without holding any shard lock, then records the table in the manifest and
+// installs it (shard.cc).
+//
+// What is written, in internal-key order:
+//   - of each storage key, only the newest version in the memtable (no snapshot outlives a
+//     call in this engine, so no older version can still be needed);
+//   - no entry dead by FLUSHDB: sequence below flushed_before[db] as of the memtable's last
+//     write (such an entry, and every older version of its key, is invisible for ever);
+//   - a tombstone only when an older table may hold its key (otherwise it shadows nothing).
+// When nothing is left the file is removed and no table results.
+//
+// The file is fsynced, closed and its directory entry fsynced before the call returns, so a
+// manifest edit naming it may be written right after. On failure the partial file is removed
+// (best effort: a leftover is a stray that the next open deletes).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/block_cache.h"
+#include "storage/file_system.h"
+#include "storage/memtable.h"
+#include "storage/status.h"
+#include "storage/table.h"
+#include "storage/table_builder.h"
+#include "storage/version_edit.h"
+
+namespace shale::storage {
+
+struct FlushInput {
+  const MemTable* mem = nullptr;
+  // Per database: entries with a smaller sequence are dead. Databases beyond its size have no
+  // boundary.
+  const std::vector<uint64_t>* flushed_before = nullptr;
+  // Whether an older table may hold a version of `storage_key` (its key range covers it).
+  std::function<bool(std::string_view storage_key)> older_tables_may_hold;
+};
+
+struct FlushOutput {
+  bool has_table = false;  // false: nothing survived, no file
+  TableMeta meta;
+  std::shared_ptr<const Table> table;  // the new table, open
+  uint64_t entries_in = 0;             // memtable entries examined
+  uint64_t dropped_shadowed = 0;       // older versions left out
+  uint64_t dropped_dead = 0;           // entries dead by FLUSHDB left out
+  uint64_t dropped_tombstones = 0;     // tombstones that shadowed nothing
+};
+
+// Writes `input` to `dir`/TableFileName(number) with `options`, opening the result through
+// `cache` (nullable).
+Status WriteMemTableToTable(FileSystem* fs, const std::string& dir, uint64_t number,
+                            const TableOptions& options, BlockCache* cache,
+                            const FlushInput& input, FlushOutput* output);
+
+}  // namespace shale::storage

@@ -1,0 +1,231 @@
+// The shale-sst tool (tools/shale_sst.cc), run as a process from the same bin/ directory:
+// `dump` output, `check` on a healthy directory, on a bit flipped in each block of a table,
+// on a damaged WAL, and usage errors.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "storage/block.h"
+#include "storage/file_system.h"
+#include "storage/format.h"
+#include "storage/key_format.h"
+#include "storage/log_reader.h"
+#include "storage/log_writer.h"
+#include "storage/table_builder.h"
+#include "storage/write_batch.h"
+
+namespace shale::storage {
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/shale-sst-tool-test-XXXXXX";
+    path_ = mkdtemp(tmpl);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::string ToolPath() {
+  return (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "shale-sst").string();
+}
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;  // stdout
+};
+
+RunResult Run(const std::string& args) {
+  RunResult result;
+  const std::string command = "'" + ToolPath() + "' " + args + " 2>/dev/null";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return result;
+  char buf[4096];
+  size_t n = 0;
+  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) result.out.append(buf, n);
+  const int status = pclose(pipe);
+  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  return result;
+}
+
+class ShaleSstTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(std::filesystem::exists(ToolPath())) << ToolPath() << " is not built";
+    fs_ = DefaultFileSystem();
+    ASSERT_TRUE(fs_->CreateDir(JoinPath(dir_.path(), "shard-0")).ok());
+    table_path_ = JoinPath(dir_.path(), "shard-0/000005.sst");
+    wal_path_ = JoinPath(dir_.path(), "shard-0/000006.log");
+    WriteTable();
+    WriteWal();
+  }
+
+  void WriteTable() {
+    std::unique_ptr<WritableFile> file;
+    ASSERT_TRUE(fs_->NewWritableFile(table_path_, &file).ok());
+    TableOptions options;
+    options.block_size = 256;
+    TableBuilder builder(options, file.get());
+    std::string key, value;
+    for (int i = 0; i < 50; ++i) {
+      std::string storage_key;
+      MakeStorageKey(0, "key" + std::to_string(100 + i), &storage_key);
+      key.clear();
+      AppendInternalKey(storage_key, 10 + i, i == 7 ? ValueKind::kDeletion : ValueKind::kValue,
+                        &key);
+      MakeStoredValue(i == 3 ? std::string(100, 'L') : "value" + std::to_string(i), &value);
+      builder.Add(key, i == 7 ? "" : value);
+    }
+    ASSERT_TRUE(builder.Finish().ok());
+    ASSERT_TRUE(file->Close().ok());
+    ASSERT_TRUE(ReadFileToString(fs_, table_path_, &table_image_).ok());
+  }
+
+  void WriteWal() {
+    std::unique_ptr<log::LogWriter> writer;
+    ASSERT_TRUE(log::LogWriter::Create(fs_, wal_path_, log::FileHeader{}, &writer).ok());
+    for (int i = 0; i < 3; ++i) {
+      WriteBatch batch;
+      batch.PutOverwrite(std::string("\0\0k", 3) + std::to_string(i), "v");
+      batch.set_sequence(100 + i);
+      ASSERT_TRUE(writer->AddRecord(log::RecordType::kBatch, batch.payload()).ok());
+    }
+    ASSERT_TRUE(writer->Sync().ok());
+    writer.reset();
+    ASSERT_TRUE(ReadFileToString(fs_, wal_path_, &wal_image_).ok());
+  }
+
+  void Overwrite(const std::string& path, std::string_view contents) {
+    std::unique_ptr<WritableFile> file;
+    ASSERT_TRUE(fs_->NewWritableFile(path, &file).ok());
+    ASSERT_TRUE(file->Append(contents).ok());
+    ASSERT_TRUE(file->Close().ok());
+  }
+
+  // Offsets of one byte inside each block of the table (data blocks, filter, index,
+  // properties) and inside the footer.
+  std::vector<uint64_t> OneByteInEachBlock() {
+    Footer footer;
+    EXPECT_TRUE(
+        footer.DecodeFrom(std::string_view(table_image_).substr(table_image_.size() - kFooterSize))
+            .ok());
+    std::vector<uint64_t> offsets = {footer.filter.offset + 1, footer.index.offset + 2,
+                                     footer.properties.offset + 3,
+                                     table_image_.size() - kFooterSize + 5};
+    auto file = NewStringRandomAccessFile(table_image_);
+    std::string contents;
+    EXPECT_TRUE(ReadBlock(file.get(), "mem", table_image_.size(), footer.index, &contents).ok());
+    Block index;
+    EXPECT_TRUE(index.Init(std::make_shared<const std::string>(contents)).ok());
+    auto it = index.NewIterator();
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      std::string_view v = it->value();
+      BlockHandle h;
+      EXPECT_TRUE(h.DecodeFrom(&v));
+      offsets.push_back(h.offset + h.size / 2);
+    }
+    EXPECT_GT(offsets.size(), 6u);
+    return offsets;
+  }
+
+  TempDir dir_;
+  FileSystem* fs_ = nullptr;
+  std::string table_path_, wal_path_;
+  std::string table_image_, wal_image_;
+};
+
+TEST_F(ShaleSstTest, Dump) {
+  const RunResult r = Run("dump '" + table_path_ + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("num_entries: 50\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("num_deletions: 1\n"), std::string::npos);
+  EXPECT_NE(r.out.find("format_version: 1\n"), std::string::npos);
+  EXPECT_NE(r.out.find("smallest_sequence: 10\n"), std::string::npos);
+  EXPECT_NE(r.out.find("largest_sequence: 59\n"), std::string::npos);
+  EXPECT_NE(r.out.find("key=\\x00\\x00key100 seq=10 kind=put value=\\x00value0\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("key=\\x00\\x00key107 seq=17 kind=del value=\n"), std::string::npos);
+  // A long value is cut to 64 bytes (the flags byte and 63 'L's).
+  EXPECT_NE(r.out.find("seq=13 kind=put value=\\x00" + std::string(63, 'L') + "...\n"),
+            std::string::npos);
+  size_t entries = 0;
+  for (size_t pos = 0; (pos = r.out.find("\nkey=", pos)) != std::string::npos; ++pos) ++entries;
+  EXPECT_EQ(entries, 50u);
+}
+
+TEST_F(ShaleSstTest, DumpOfADamagedTableFails) {
+  std::string bad = table_image_;
+  bad[bad.size() - 1] ^= 1;  // the magic number
+  Overwrite(table_path_, bad);
+  EXPECT_EQ(Run("dump '" + table_path_ + "'").exit_code, 1);
+}
+
+TEST_F(ShaleSstTest, CheckHealthyDirectory) {
+  Overwrite(JoinPath(dir_.path(), "notes.txt"), "ignored");
+  const RunResult r = Run("check '" + dir_.path() + "'");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("OK " + table_path_ + "\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("OK " + wal_path_ + "\n"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("notes.txt"), std::string::npos);
+  // One file may be checked on its own too.
+  EXPECT_EQ(Run("check '" + table_path_ + "'").exit_code, 0);
+}
+
+TEST_F(ShaleSstTest, CheckFindsAFlippedBitInAnyBlock) {
+  for (const uint64_t offset : OneByteInEachBlock()) {
+    std::string bad = table_image_;
+    bad[offset] ^= 0x20;
+    Overwrite(table_path_, bad);
+    const RunResult r = Run("check '" + dir_.path() + "'");
+    EXPECT_EQ(r.exit_code, 1) << "offset " << offset << ": " << r.out;
+    EXPECT_NE(r.out.find("CORRUPT " + table_path_ + ": "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("OK " + wal_path_), std::string::npos) << r.out;
+  }
+}
+
+TEST_F(ShaleSstTest, CheckWal) {
+  // Damage in the middle (second of three) batch record: corruption.
+  std::vector<uint64_t> records;
+  {
+    auto file = NewStringRandomAccessFile(wal_image_);
+    log::LogReader reader(file.get(), wal_image_.size());
+    while (reader.Next() == log::LogReader::Outcome::kRecord) {
+      records.push_back(reader.record_offset());
+    }
+  }
+  ASSERT_EQ(records.size(), 3u);
+  std::string bad = wal_image_;
+  bad[records[1] + log::kRecordHeaderSize + 2] ^= 0x01;
+  Overwrite(wal_path_, bad);
+  RunResult r = Run("check '" + dir_.path() + "'");
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("CORRUPT " + wal_path_ + ": "), std::string::npos) << r.out;
+
+  // A torn last record is what a crash leaves: reported, not an error.
+  Overwrite(wal_path_, std::string_view(wal_image_).substr(0, wal_image_.size() - 3));
+  r = Run("check '" + dir_.path() + "'");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("OK " + wal_path_ + " (torn tail"), std::string::npos) << r.out;
+}
+
+TEST_F(ShaleSstTest, UsageErrors) {
+  EXPECT_EQ(Run("").exit_code, 2);
+  EXPECT_EQ(Run("dump").exit_code, 2);
+  EXPECT_EQ(Run("frobnicate x").exit_code, 2);
+  EXPECT_EQ(Run("check a b").exit_code, 2);
+  EXPECT_EQ(Run("check '" + dir_.path() + "/does-not-exist'").exit_code, 2);
+}
+
+}  // namespace
+}  // namespace shale::storage
