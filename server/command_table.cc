@@ -3,6 +3,8 @@
 #include <charconv>
 #include <climits>
 
+#include "storage/db.h"
+
 namespace shale::server {
 
 CommandTable::CommandTable() {
@@ -32,7 +34,9 @@ const CommandSpec* CommandTable::Find(std::string_view name) const {
 }
 
 void ReplyStorageError(CommandContext& ctx, const storage::Status& status) {
-  if (status.IsIOError()) {
+  // An I/O error is a persistence failure (-MISCONF) only when the WAL is what failed; a failed
+  // table read is an error of that one command.
+  if (status.IsIOError() && !ctx.db.WriteState().ok()) {
     ctx.reply.Error("MISCONF Errors writing to the WAL: " + status.message());
   } else {
     ctx.reply.Error("ERR " + status.ToString());

@@ -90,8 +90,8 @@ std::string UnknownSubcommandError(std::string_view command, std::string_view su
 // command surface it follows.
 inline constexpr std::string_view kRedisCompatibleVersion = "7.2.0";
 
-// Replies to a failed storage call: -MISCONF for a WAL write failure (as Redis answers when it
-// cannot persist), -ERR with the reason otherwise.
+// Replies to a failed storage call: -MISCONF when the WAL cannot be written (as Redis answers
+// when it cannot persist), -ERR with the reason otherwise (e.g. a corrupt or unreadable table).
 void ReplyStorageError(CommandContext& ctx, const storage::Status& status);
 
 inline constexpr std::string_view kSyntaxError = "ERR syntax error";

@@ -345,6 +345,18 @@ std::vector<ConfigSetting> BuildConfigTable() {
         }
         return 0;
       }));
+  // LSM tree
+  table.push_back(
+      MemorySetting("memtable-size", kImmutable, &Config::memtable_size, 64 * 1024, kLongMax));
+  static constexpr std::string_view kCompressions[] = {"lz4", "none"};
+  table.push_back(EnumSetting(
+      "compression", kImmutable, {std::begin(kCompressions), std::end(kCompressions)},
+      [](Config& config, size_t i) { config.compression = kCompressions[i]; },
+      [](const Config& config) -> size_t { return config.compression == "none" ? 1 : 0; }));
+  table.push_back(
+      IntegerSetting("bloom-bits-per-key", kImmutable, &Config::bloom_bits_per_key, 0, 64));
+  table.push_back(
+      MemorySetting("block-cache-size", kMutable, &Config::block_cache_size, 0, kLongMax));
   // Logging and process
   table.push_back(EnumSetting(
       "loglevel", kMutable, {"debug", "verbose", "notice", "warning", "nothing"},

@@ -49,6 +49,11 @@ struct Config {
   int64_t shards = 0;  // 0 = number of cores
   AppendFsync appendfsync = AppendFsync::kEverySec;
   std::string wal_recovery_mode = "tolerate-corrupted-tail-records";
+  // LSM tree
+  int64_t memtable_size = 64LL * 1024 * 1024;  // a memtable this big is flushed to an SSTable
+  std::string compression = "lz4";             // SSTable blocks: lz4 | none
+  int64_t bloom_bits_per_key = 10;             // 0 = no bloom filters
+  int64_t block_cache_size = 256LL * 1024 * 1024;
   // Logging and process
   LogLevel loglevel = LogLevel::kNotice;
   std::string logfile;  // empty = standard output

@@ -88,6 +88,11 @@ int main(int argc, char** argv) {
   options.databases = static_cast<int>(config.databases);
   options.fsync = ToFsyncPolicy(config.appendfsync);
   options.wal_recovery_mode = ToRecoveryMode(config.wal_recovery_mode);
+  options.memtable_size = static_cast<uint64_t>(config.memtable_size);
+  options.table.compression = config.compression == "none" ? shale::storage::Compression::kNone
+                                                           : shale::storage::Compression::kLZ4;
+  options.table.bloom_bits_per_key = static_cast<int>(config.bloom_bits_per_key);
+  options.block_cache_size = static_cast<size_t>(config.block_cache_size);
 
   std::unique_ptr<shale::storage::Db> db;
   shale::storage::Status status = shale::storage::Db::Open(options, &db);

@@ -280,6 +280,10 @@ void Server::OnConfigChanged(const std::vector<std::string>& names) {
           config_.appendfsync == AppendFsync::kAlways     ? storage::FsyncPolicy::kAlways
           : config_.appendfsync == AppendFsync::kEverySec ? storage::FsyncPolicy::kEverySec
                                                           : storage::FsyncPolicy::kNo);
+    } else if (name == "block-cache-size") {
+      storage::Status status =
+          db_->SetBlockCacheSize(static_cast<size_t>(config_.block_cache_size));
+      if (!status.ok()) spdlog::warn("Resizing the block cache: {}", status.ToString());
     } else if (name == "loglevel") {
       ApplyLogLevel(config_.loglevel);
     }

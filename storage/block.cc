@@ -22,7 +22,67 @@ int CompareWithTarget(std::string_view key, std::string_view target) {
   return CompareInternalKeys(key, target);
 }
 
+// Decodes the entry header at `offset` (< restarts_offset) of `data`: shared, and views of the
+// key delta and the value, all inside the entries area; *end is the offset after the entry.
+bool DecodeEntry(const char* data, uint32_t restarts_offset, uint32_t offset, uint32_t* shared,
+                 std::string_view* delta, std::string_view* value, uint32_t* end) {
+  std::string_view in(data + offset, restarts_offset - offset);
+  uint32_t non_shared = 0, value_len = 0;
+  if (!GetVarint32(&in, shared) || !GetVarint32(&in, &non_shared) ||
+      !GetVarint32(&in, &value_len)) {
+    return false;
+  }
+  if (uint64_t{non_shared} + value_len > in.size()) return false;
+  *delta = in.substr(0, non_shared);
+  *value = in.substr(non_shared, value_len);
+  *end = static_cast<uint32_t>(value->data() + value->size() - data);
+  return true;
+}
+
 }  // namespace
+
+Status Block::Verify() const {
+  if (contents_ == nullptr) return Status::Ok();
+  const char* data = contents_->data();
+  auto restart = [&](uint32_t i) { return DecodeFixed32(data + restarts_offset_ + 4 * size_t{i}); };
+  auto corrupt = [](const char* what, uint32_t offset) {
+    return Status::Corruption(std::string(what) + " in block entry at block offset " +
+                              std::to_string(offset));
+  };
+  std::string key, previous;
+  uint32_t next_restart = 0;
+  uint32_t offset = 0;
+  while (offset < restarts_offset_) {
+    uint32_t shared = 0, end = 0;
+    std::string_view delta, value;
+    if (!DecodeEntry(data, restarts_offset_, offset, &shared, &delta, &value, &end)) {
+      return corrupt("malformed entry", offset);
+    }
+    if (next_restart < num_restarts_ && restart(next_restart) < offset) {
+      return corrupt("restart point inside an entry before this one", offset);
+    }
+    if (next_restart < num_restarts_ && restart(next_restart) == offset) {
+      if (shared != 0) return corrupt("restart point with a shared prefix", offset);
+      ++next_restart;
+    }
+    if (shared > key.size()) return corrupt("shared prefix longer than the previous key", offset);
+    key.resize(shared);
+    key.append(delta.data(), delta.size());
+    if (key.size() < kInternalKeyTrailerSize) {
+      return corrupt("key shorter than an internal key", offset);
+    }
+    if (!previous.empty() && CompareInternalKeys(previous, key) >= 0) {
+      return corrupt("key out of order", offset);
+    }
+    previous = key;
+    offset = end;
+  }
+  if (restarts_offset_ > 0 && next_restart != num_restarts_) {
+    return Status::Corruption("block restart point " + std::to_string(next_restart) +
+                              " is not the start of an entry");
+  }
+  return Status::Ok();
+}
 
 Status Block::Init(std::shared_ptr<const std::string> contents) {
   contents_.reset();
@@ -63,8 +123,7 @@ Status Block::Init(std::shared_ptr<const std::string> contents) {
 
 class Block::Iter final : public Iterator {
  public:
-  Iter(std::shared_ptr<const std::string> contents, uint32_t restarts_offset,
-       uint32_t num_restarts)
+  Iter(std::shared_ptr<const std::string> contents, uint32_t restarts_offset, uint32_t num_restarts)
       : contents_(std::move(contents)),
         data_(contents_ ? contents_->data() : nullptr),
         restarts_offset_(restarts_offset),
@@ -131,26 +190,9 @@ class Block::Iter final : public Iterator {
   }
 
   void Corrupt(const std::string& what) {
-    status_ = Status::Corruption(what + " in block entry at block offset " +
-                                 std::to_string(current_));
+    status_ =
+        Status::Corruption(what + " in block entry at block offset " + std::to_string(current_));
     Invalidate();
-  }
-
-  // Decodes the entry header at `offset` (< restarts_offset_): shared, non-shared, value length,
-  // and the views of the key delta and the value, all inside the entries area.
-  bool DecodeEntry(uint32_t offset, uint32_t* shared, std::string_view* delta,
-                   std::string_view* value, uint32_t* end) const {
-    std::string_view in(data_ + offset, restarts_offset_ - offset);
-    uint32_t non_shared = 0, value_len = 0;
-    if (!GetVarint32(&in, shared) || !GetVarint32(&in, &non_shared) ||
-        !GetVarint32(&in, &value_len)) {
-      return false;
-    }
-    if (uint64_t{non_shared} + value_len > in.size()) return false;
-    *delta = in.substr(0, non_shared);
-    *value = in.substr(non_shared, value_len);
-    *end = static_cast<uint32_t>(value->data() + value->size() - data_);
-    return true;
   }
 
   // The full key of the restart point `i` (its entry must share nothing).
@@ -158,7 +200,7 @@ class Block::Iter final : public Iterator {
     current_ = RestartPoint(i);
     uint32_t shared = 0, end = 0;
     std::string_view delta, value;
-    if (!DecodeEntry(current_, &shared, &delta, &value, &end)) {
+    if (!DecodeEntry(data_, restarts_offset_, current_, &shared, &delta, &value, &end)) {
       Corrupt("malformed entry");
       return false;
     }
@@ -183,7 +225,7 @@ class Block::Iter final : public Iterator {
     }
     uint32_t shared = 0, end = 0;
     std::string_view delta, value;
-    if (!DecodeEntry(current_, &shared, &delta, &value, &end)) {
+    if (!DecodeEntry(data_, restarts_offset_, current_, &shared, &delta, &value, &end)) {
       Corrupt("malformed entry");
       return false;
     }

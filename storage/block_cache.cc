@@ -28,7 +28,9 @@ uint64_t HashKey(uint64_t id, uint64_t offset) {
 }
 
 struct CacheKeyHash {
-  size_t operator()(const CacheKey& k) const { return static_cast<size_t>(HashKey(k.id, k.offset)); }
+  size_t operator()(const CacheKey& k) const {
+    return static_cast<size_t>(HashKey(k.id, k.offset));
+  }
 };
 
 }  // namespace

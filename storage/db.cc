@@ -7,6 +7,8 @@
 //                      open (atomically: temp file, fsync, rename, fsync directory). Keys are
 //                      routed by this count, so a later open must use the same one.
 //   <dir>/shard-NNN/   one directory per shard (shard.h), NNN the shard index, 3+ digits
+//
+// Ownership: Db owns the block cache shared by the shards' tables; it outlives the shards.
 #include "storage/db.h"
 
 #include <spdlog/spdlog.h>
@@ -19,6 +21,7 @@
 #include <thread>
 #include <utility>
 
+#include "storage/block_cache.h"
 #include "storage/parallel_runner.h"
 #include "storage/shard.h"
 
@@ -83,6 +86,7 @@ struct Db::Impl {
   Options options;
   FileSystem* fs = nullptr;
   std::unique_ptr<FileLock> lock;
+  std::unique_ptr<BlockCache> block_cache;  // declared before shards: destroyed after them
   std::vector<std::unique_ptr<Shard>> shards;
   std::atomic<FsyncPolicy> policy{FsyncPolicy::kEverySec};
   std::unique_ptr<ParallelRunner> runner;
@@ -136,33 +140,44 @@ Status Db::Open(const Options& options, std::unique_ptr<Db>* db) {
   impl->policy.store(options.fsync);
   FileSystem* fs = impl->fs;
 
+  impl->block_cache = std::make_unique<BlockCache>(options.block_cache_size);
   Status s = fs->CreateDir(options.dir);
   if (s.ok()) s = fs->LockFile(JoinPath(options.dir, "LOCK"), &impl->lock);
   int shard_count = 0;
   if (s.ok()) s = ResolveShardCount(fs, options.dir, options.shards, &shard_count);
   if (!s.ok()) return s;
 
-  for (int i = 0; i < shard_count; ++i) {
+  // The shards recover in parallel (each replays its manifest and WAL files and writes a new
+  // manifest); the first failure, in shard order, fails the open.
+  impl->runner = std::make_unique<ParallelRunner>(std::min(shard_count, kMaxSyncThreads) - 1);
+  std::vector<std::unique_ptr<Shard>> opened(static_cast<size_t>(shard_count));
+  std::vector<WalRecoveryResult> recoveries(static_cast<size_t>(shard_count));
+  std::vector<Status> results(static_cast<size_t>(shard_count));
+  impl->runner->RunAll(static_cast<size_t>(shard_count), [&](size_t i) {
     ShardOptions shard_options;
     shard_options.fs = fs;
-    shard_options.dir = ShardDir(options.dir, i);
+    shard_options.dir = ShardDir(options.dir, static_cast<int>(i));
     shard_options.index = static_cast<uint32_t>(i);
     shard_options.databases = options.databases;
     shard_options.wal_recovery_mode = options.wal_recovery_mode;
-    std::unique_ptr<Shard> shard;
-    WalRecoveryResult recovery;
-    s = Shard::Open(shard_options, &shard, &recovery);
-    if (!s.ok()) return s;
-    impl->recovered_records += recovery.records;
-    impl->recovery_truncated_bytes += recovery.truncated_bytes;
-    impl->shards.push_back(std::move(shard));
+    shard_options.memtable_size = options.memtable_size;
+    shard_options.table = options.table;
+    shard_options.block_cache = impl->block_cache.get();
+    results[i] = Shard::Open(shard_options, &opened[i], &recoveries[i]);
+  });
+  for (const Status& result_status : results) {
+    if (!result_status.ok()) return result_status;
+  }
+  for (size_t i = 0; i < opened.size(); ++i) {
+    impl->recovered_records += recoveries[i].records;
+    impl->recovery_truncated_bytes += recoveries[i].truncated_bytes;
+    impl->shards.push_back(std::move(opened[i]));
   }
   s = fs->SyncDir(options.dir);  // the shard directories
   if (!s.ok()) return s;
 
   impl->pairs_by_shard.resize(static_cast<size_t>(shard_count));
   impl->keys_by_shard.resize(static_cast<size_t>(shard_count));
-  impl->runner = std::make_unique<ParallelRunner>(std::min(shard_count, kMaxSyncThreads) - 1);
   if (options.background_maintenance) {
     impl->bg_thread = std::thread([impl, db = result.get()] {
       std::unique_lock<std::mutex> lock(impl->bg_mu);
@@ -196,6 +211,8 @@ Db::~Db() {
       spdlog::error("storage: closing with unwritten WAL records: {}", s.ToString());
     }
   }
+  // Stops the flush workers (each finishes the flush it is doing) while the cache lives.
+  impl_->shards.clear();
 }
 
 int Db::shard_count() const { return static_cast<int>(impl_->shards.size()); }
@@ -215,9 +232,14 @@ Status Db::Exists(int db, const std::vector<std::string_view>& keys, int64_t* co
   *count = 0;
   if (db < 0 || db >= database_count()) return DbIndexError();
   for (std::string_view key : keys) {
-    if (impl_->shards[static_cast<size_t>(ShardOf(key))]->Exists(static_cast<uint16_t>(db), key)) {
-      ++*count;
+    bool exists = false;
+    Status s = impl_->shards[static_cast<size_t>(ShardOf(key))]->Exists(static_cast<uint16_t>(db),
+                                                                        key, &exists);
+    if (!s.ok()) {
+      *count = 0;
+      return s;
     }
+    if (exists) ++*count;
   }
   return Status::Ok();
 }
@@ -359,7 +381,8 @@ Status Db::SyncAll() {
   impl_->to_sync.clear();
   for (size_t i = 0; i < impl_->shards.size(); ++i) {
     bool wrote = false;
-    Status s = impl_->shards[i]->WritePending(FsyncPolicy::kAlways, &wrote);
+    // No memtable switch here: this is also the closing path.
+    Status s = impl_->shards[i]->WritePending(FsyncPolicy::kAlways, &wrote, /*allow_switch=*/false);
     if (!s.ok()) {
       if (first.ok()) first = s;
       continue;
@@ -408,6 +431,32 @@ Status Db::RunMaintenance() {
 void Db::set_fsync_policy(FsyncPolicy policy) { impl_->policy.store(policy); }
 FsyncPolicy Db::fsync_policy() const { return impl_->policy.load(); }
 
+Status Db::FlushMemTables() {
+  const FsyncPolicy policy = impl_->policy.load(std::memory_order_relaxed);
+  Status first;
+  for (auto& shard : impl_->shards) {
+    Status s = shard->SwitchMemTable(policy);
+    if (!s.ok() && first.ok()) first = s;
+  }
+  Status s = WaitForFlushes();
+  if (!s.ok() && first.ok()) first = s;
+  return first;
+}
+
+Status Db::WaitForFlushes() {
+  Status first;
+  for (auto& shard : impl_->shards) {
+    Status s = shard->WaitForFlushes();
+    if (!s.ok() && first.ok()) first = s;
+  }
+  return first;
+}
+
+Status Db::SetBlockCacheSize(size_t bytes) {
+  impl_->block_cache->SetCapacity(bytes);
+  return Status::Ok();
+}
+
 DbStats Db::Stats() const {
   DbStats stats;
   for (const auto& shard : impl_->shards) {
@@ -417,6 +466,11 @@ DbStats Db::Stats() const {
   stats.commits = impl_->commits.load(std::memory_order_relaxed);
   stats.recovered_records = impl_->recovered_records;
   stats.recovery_truncated_bytes = impl_->recovery_truncated_bytes;
+  const BlockCache& cache = *impl_->block_cache;
+  stats.block_cache_capacity = cache.capacity();
+  stats.block_cache_usage = cache.usage();
+  stats.block_cache_hits = cache.hits();
+  stats.block_cache_misses = cache.misses();
   return stats;
 }
 

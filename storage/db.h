@@ -4,8 +4,15 @@
 // keyspaces inside every shard: the stored key is a database prefix followed by the user key.
 //
 // Threading: the server calls every method below from its event-loop thread. Background
-// threads (WAL fsync every second, later flush and compaction) only touch shard state under
-// the shard's own locks, so reads never block on them.
+// threads (WAL fsync every second; one flush worker per shard, later compaction) only touch
+// shard state under the shard's own locks and never hold them during disk I/O, so reads and
+// writes never wait for the disk work of a background thread.
+//
+// Storage: each shard is an LSM tree (shard.h): writes go to a memtable; a full memtable
+// (memtable_size) becomes immutable, a new WAL file starts, and the shard's flush worker writes
+// it out as an SSTable and records it in the shard's manifest. Reads look at the memtables and
+// then the tables, newest first. One block cache (block_cache_size) serves every shard's
+// tables.
 //
 // Durability: write methods apply a write to the memtable and append its WAL record to the
 // shard's in-memory log buffer. Commit() then writes every shard's buffer to its WAL file, and
@@ -13,6 +20,10 @@
 // Commit share one fsync per shard (group commit). The server calls Commit() once per event
 // loop iteration, before any reply of that iteration leaves the process; a reply to a write is
 // therefore never sent before the write is in the OS (everysec/no) or on disk (always).
+//
+// Damage: a table whose checksums or structure do not hold makes a read (or a write's
+// existence check) that needs it fail with Status::Corruption naming the file; wrong data is
+// never returned.
 //
 // Failure: when a shard's WAL write or fsync fails, the shard enters a failed state: new
 // writes to it return an IOError status (the server answers -MISCONF) while reads go on.
@@ -30,6 +41,7 @@
 
 #include "storage/file_system.h"
 #include "storage/status.h"
+#include "storage/table_builder.h"
 
 namespace shale::storage {
 
@@ -55,6 +67,15 @@ struct Options {
   // Run the maintenance thread (RunMaintenance() once a second). Tests turn it off and call
   // RunMaintenance() / RetryFailedWrites() themselves, so they stay deterministic.
   bool background_maintenance = true;
+  // A shard's active memtable becomes immutable (and is flushed to a table) once its memory
+  // reaches this many bytes; checked at each Commit(). Writes never wait for flushes yet: when
+  // the disk is slower than the writes, immutable memtables pile up in memory (see
+  // ShardStats::immutable_memtables).
+  uint64_t memtable_size = uint64_t{64} << 20;
+  // How tables are written: block size, restart interval, compression, bloom bits per key.
+  TableOptions table;
+  // Capacity of the block cache shared by all shards (uncompressed data blocks).
+  size_t block_cache_size = size_t{256} << 20;
 };
 
 struct KeyValue {
@@ -71,8 +92,16 @@ struct ShardStats {
   uint64_t wal_records = 0;  // records appended since start
   uint64_t fsyncs = 0;       // fsync calls on the WAL since start
   uint64_t last_sequence = 0;
-  bool write_failed = false;  // in the failed state (writes refused)
-  std::string last_error;     // text of the last WAL failure, empty if none
+  bool write_failed = false;              // in the failed state (writes refused)
+  std::string last_error;                 // text of the last WAL failure, empty if none
+  uint64_t immutable_memtables = 0;       // memtables waiting for their flush
+  uint64_t immutable_memtable_bytes = 0;  // their arena bytes
+  uint64_t tables = 0;                    // live SSTables
+  uint64_t table_bytes = 0;               // their file sizes
+  uint64_t flushes = 0;                   // memtables flushed since start
+  uint64_t flush_bytes_written = 0;       // table bytes written by those flushes
+  uint64_t flush_failures = 0;            // failed flush attempts since start (each retried)
+  std::string flush_error;                // the last flush attempt's error, empty if it succeeded
 };
 
 struct DbStats {
@@ -81,13 +110,21 @@ struct DbStats {
   uint64_t commits = 0;                   // Commit() calls that had something to write
   uint64_t recovered_records = 0;         // WAL records replayed at open
   uint64_t recovery_truncated_bytes = 0;  // torn tail bytes cut off at open
+  // The block cache shared by all shards.
+  uint64_t block_cache_capacity = 0;
+  uint64_t block_cache_usage = 0;  // bytes of cached blocks
+  uint64_t block_cache_hits = 0;
+  uint64_t block_cache_misses = 0;
 };
 
 class Db {
  public:
-  // Opens (creating if needed) the data directory, replays every shard's WAL.
+  // Opens (creating if needed) the data directory; recovers every shard (manifest, then the
+  // WAL files it does not cover) and starts the shards' flush workers. Tables are opened on
+  // first use (and by the workers in the background), so opening stays fast with many tables.
   static Status Open(const Options& options, std::unique_ptr<Db>* db);
-  // Commits pending writes and syncs every WAL before returning.
+  // Commits pending writes and syncs every WAL before returning; stops the flush workers
+  // (immutable memtables not yet flushed are recovered from their WAL files at the next open).
   ~Db();
 
   Db(const Db&) = delete;
@@ -147,6 +184,16 @@ class Db {
 
   void set_fsync_policy(FsyncPolicy policy);
   FsyncPolicy fsync_policy() const;
+
+  // Makes every shard's active memtable immutable (after writing its pending WAL records) and
+  // waits until every immutable memtable is flushed to a table. Returns the first failure (a
+  // failed flush is retried by its worker in the background). Call it where writes are made.
+  Status FlushMemTables();
+  // Waits until no shard has an immutable memtable left; the first failure of a flush attempt
+  // made while waiting otherwise.
+  Status WaitForFlushes();
+  // Changes the block cache's capacity (evicting at once when it shrinks).
+  Status SetBlockCacheSize(size_t bytes);
 
   DbStats Stats() const;
 

@@ -25,11 +25,9 @@ void AddSurvivors(const FlushInput& input, TableBuilder* builder, FlushOutput* o
     }
     previous.assign(parsed.storage_key.data(), parsed.storage_key.size());
     has_previous = true;
-    const size_t db = parsed.storage_key.size() >= kDbPrefixSize
-                          ? StorageKeyDb(parsed.storage_key)
-                          : 0;
-    const uint64_t boundary =
-        db < input.flushed_before->size() ? (*input.flushed_before)[db] : 0;
+    const size_t db =
+        parsed.storage_key.size() >= kDbPrefixSize ? StorageKeyDb(parsed.storage_key) : 0;
+    const uint64_t boundary = db < input.flushed_before->size() ? (*input.flushed_before)[db] : 0;
     if (parsed.sequence < boundary) {
       ++output->dropped_dead;
       continue;
@@ -46,8 +44,8 @@ void AddSurvivors(const FlushInput& input, TableBuilder* builder, FlushOutput* o
 }  // namespace
 
 Status WriteMemTableToTable(FileSystem* fs, const std::string& dir, uint64_t number,
-                            const TableOptions& options, BlockCache* cache,
-                            const FlushInput& input, FlushOutput* output) {
+                            const TableOptions& options, BlockCache* cache, const FlushInput& input,
+                            FlushOutput* output) {
   *output = FlushOutput();
   const std::string path = JoinPath(dir, TableFileName(number));
   std::unique_ptr<WritableFile> file;

@@ -54,7 +54,7 @@ struct FlushOutput {
 // Writes `input` to `dir`/TableFileName(number) with `options`, opening the result through
 // `cache` (nullable).
 Status WriteMemTableToTable(FileSystem* fs, const std::string& dir, uint64_t number,
-                            const TableOptions& options, BlockCache* cache,
-                            const FlushInput& input, FlushOutput* output);
+                            const TableOptions& options, BlockCache* cache, const FlushInput& input,
+                            FlushOutput* output);
 
 }  // namespace shale::storage

@@ -93,8 +93,7 @@ Status Footer::DecodeFrom(std::string_view input) {
   if (DecodeFixed64(input.data() + 56) != kTableMagic) {
     return Status::Corruption("not an SSTable (bad magic number)");
   }
-  const auto expected =
-      static_cast<uint32_t>(XXH3_64bits(input.data(), kFooterChecksummedBytes));
+  const auto expected = static_cast<uint32_t>(XXH3_64bits(input.data(), kFooterChecksummedBytes));
   if (DecodeFixed32(input.data() + kFooterChecksummedBytes) != expected) {
     return Status::Corruption("bad footer checksum");
   }
@@ -201,8 +200,8 @@ void AppendBlock(std::string_view raw, Compression compression, std::string* dst
     dst->resize(start + kMaxVarint32Bytes + static_cast<size_t>(bound));
     char* p = EncodeVarint32(dst->data() + start, static_cast<uint32_t>(raw.size()));
     const int n = LZ4_compress_default(raw.data(), p, static_cast<int>(raw.size()), bound);
-    const size_t stored_size = static_cast<size_t>(p - (dst->data() + start)) +
-                               static_cast<size_t>(n > 0 ? n : 0);
+    const size_t stored_size =
+        static_cast<size_t>(p - (dst->data() + start)) + static_cast<size_t>(n > 0 ? n : 0);
     // Keep the compressed form only when it saves at least 1/8 of the raw size.
     if (n > 0 && stored_size <= raw.size() - raw.size() / 8) {
       dst->resize(start + stored_size);
@@ -241,9 +240,9 @@ Status DecodeBlock(std::string_view block, std::string* contents) {
         return Status::Corruption("implausible uncompressed size in LZ4 block");
       }
       contents->resize(raw_size);
-      const int n = LZ4_decompress_safe(stored.data(), contents->data(),
-                                        static_cast<int>(stored.size()),
-                                        static_cast<int>(raw_size));
+      const int n =
+          LZ4_decompress_safe(stored.data(), contents->data(), static_cast<int>(stored.size()),
+                              static_cast<int>(raw_size));
       if (n < 0 || static_cast<uint32_t>(n) != raw_size) {
         contents->clear();
         return Status::Corruption("corrupt LZ4 block");

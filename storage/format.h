@@ -82,7 +82,7 @@ enum class Compression : uint8_t { kNone = 0, kLZ4 = 1 };
 
 constexpr uint32_t kTableFormatVersion = 1;
 // "SHALESST" read as a little-endian u64.
-constexpr uint64_t kTableMagic = 0x5453534c41485353ull;
+constexpr uint64_t kTableMagic = 0x545353454c414853ull;
 constexpr size_t kBlockTrailerSize = 1 + 8;  // compression u8, checksum u64
 constexpr size_t kFooterSize = 64;
 // No legitimate block is larger; a handle naming a bigger one is corruption. Bounds the memory
@@ -123,7 +123,7 @@ struct Footer {
 
 // Per-table statistics, stored in the properties block.
 struct TableProperties {
-  uint64_t num_entries = 0, num_deletions = 0;  // deletions = tombstones (ValueKind::kDeletion)
+  uint64_t num_entries = 0, num_deletions = 0;      // deletions = tombstones (ValueKind::kDeletion)
   uint64_t raw_key_bytes = 0, raw_value_bytes = 0;  // internal keys, stored values, as added
   // Bytes in the file, trailers included: all data blocks, the index, the filter (0: none).
   uint64_t data_bytes = 0, index_bytes = 0, filter_bytes = 0, num_data_blocks = 0;

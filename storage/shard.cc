@@ -5,10 +5,13 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
+#include <unordered_set>
 #include <utility>
 
+#include "storage/flush_job.h"
 #include "storage/key_format.h"
 #include "storage/log_reader.h"
+#include "storage/merging_iterator.h"
 
 namespace shale::storage {
 
@@ -29,6 +32,26 @@ bool ParseWalFileName(std::string_view name, bool dropped, uint64_t* number) {
   }
   *number = n;
   return true;
+}
+
+bool IsTempFileName(std::string_view name) {
+  constexpr std::string_view kSuffix = ".tmp";
+  return name.size() >= kSuffix.size() && name.substr(name.size() - kSuffix.size()) == kSuffix;
+}
+
+// A version the reader sees: live unless it is a tombstone or dead by FLUSHDB.
+bool IsLive(ValueKind kind, uint64_t sequence, uint64_t flushed_before) {
+  return kind == ValueKind::kValue && sequence >= flushed_before;
+}
+
+Status CopyUserValue(uint32_t shard, std::string_view stored, std::string* value) {
+  std::string_view user_value;
+  if (!StoredValueUserValue(stored, &user_value)) {
+    spdlog::error("shard {}: malformed stored value", shard);
+    return Status::Corruption("malformed stored value");
+  }
+  value->assign(user_value.data(), user_value.size());
+  return Status::Ok();
 }
 
 }  // namespace
@@ -76,15 +99,30 @@ Shard::Shard(const ShardOptions& options)
     : options_(options),
       fs_(options.fs),
       mem_(std::make_shared<MemTable>()),
+      version_(std::make_shared<Version>()),
       key_counts_(static_cast<size_t>(options.databases), 0),
-      flushed_before_(static_cast<size_t>(options.databases), 0) {}
+      flushed_before_(static_cast<size_t>(options.databases), 0),
+      versions_(options.fs, options.dir, options.index, options.max_manifest_size) {}
 
-Shard::~Shard() = default;
+Shard::~Shard() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  work_cv_.notify_all();
+  flushed_cv_.notify_all();
+  if (worker_.joinable()) worker_.join();
+}
 
 std::string Shard::WalPath(uint64_t number) const {
   char name[32];
   std::snprintf(name, sizeof(name), "%06" PRIu64 ".log", number);
   return JoinPath(options_.dir, name);
+}
+
+uint64_t Shard::AllocateFileNumber() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return next_file_number_++;
 }
 
 Status Shard::Open(const ShardOptions& options, std::unique_ptr<Shard>* shard,
@@ -93,7 +131,27 @@ Status Shard::Open(const ShardOptions& options, std::unique_ptr<Shard>* shard,
   Status status = s->fs_->CreateDir(options.dir);
   if (status.ok()) status = s->Recover(recovery);
   if (status.ok()) status = s->StartNewWal();
+  if (status.ok()) {
+    // A fresh manifest holding the recovered state; the one replayed goes.
+    VersionEdit edit;
+    edit.SetNextFileNumber(s->next_file_number_);
+    Shard* self = s.get();
+    status = s->versions_.LogAndApply(
+        edit, [self] { return self->AllocateFileNumber(); }, /*new_manifest=*/true);
+  }
   if (!status.ok()) return status;
+  s->RemoveStrayFiles();
+  {
+    std::lock_guard<std::mutex> lock(s->mu_);
+    // WAL replay may have filled more than a memtable: hand it to the worker at once.
+    if (s->mem_->entries() > 0 && s->mem_->ApproximateMemoryUsage() >= options.memtable_size) {
+      s->imm_.push_back(
+          {s->mem_, s->wal_number_, s->last_sequence_, s->key_counts_, s->flushed_before_});
+      s->mem_ = std::make_shared<MemTable>();
+    }
+  }
+  Shard* self = s.get();
+  s->worker_ = std::thread([self] { self->WorkerLoop(); });
   *shard = std::move(s);
   return Status::Ok();
 }
@@ -106,7 +164,7 @@ Status Shard::ApplyReplayedBatch(std::string_view payload) {
   if (count == 0 || first == 0 || first > kMaxSequence - count + 1) {
     return Status::Corruption("write batch: bad sequence range");
   }
-  // Written twice (a retry after a failed fsync): applied already.
+  // Written twice (a retry after a failed fsync), or in a table already: applied.
   if (first <= last_sequence_) return Status::Ok();
   DatabaseRangeCheck check;
   s = WriteBatch::Iterate(payload, &check);
@@ -125,24 +183,67 @@ Status Shard::ApplyReplayedBatch(std::string_view payload) {
 }
 
 Status Shard::Recover(WalRecoveryResult* recovery) {
+  bool found = false;
+  Status s = versions_.Recover(&found);
+  if (!s.ok()) return s;
+  const ManifestState& state = versions_.state();
+
   std::vector<std::string> names;
-  Status s = fs_->GetChildren(options_.dir, &names);
+  s = fs_->GetChildren(options_.dir, &names);
   if (!s.ok()) return s;
   std::vector<WalFileInfo> files;
   uint64_t max_number = 0;
+  bool has_tables = false;
   for (const std::string& name : names) {
     uint64_t number = 0;
     if (ParseWalFileName(name, /*dropped=*/false, &number)) {
-      files.push_back({number, JoinPath(options_.dir, name)});
-      max_number = std::max(max_number, number);
+      if (number >= state.log_number) files.push_back({number, JoinPath(options_.dir, name)});
     } else if (ParseWalFileName(name, /*dropped=*/true, &number)) {
-      max_number = std::max(max_number, number);
+    } else if (ParseTableFileName(name, &number)) {
+      has_tables = true;
+    } else if (!ParseManifestFileName(name, &number)) {
+      continue;
     }
+    max_number = std::max(max_number, number);
   }
+  if (!found && has_tables) {
+    return Status::Corruption(options_.dir +
+                              ": holds table files but no manifest (CURRENT and MANIFEST files "
+                              "are missing); refusing to start rather than ignore the tables");
+  }
+
+  // The manifest's state.
+  for (const auto& [db, count] : state.key_counts) {
+    if (db >= static_cast<uint32_t>(options_.databases)) {
+      return Status::InvalidArgument(
+          "the manifest of shard " + std::to_string(options_.index) + " holds keys of database " +
+          std::to_string(db) + " but databases is set to " + std::to_string(options_.databases) +
+          "; raise databases to at least " + std::to_string(db + 1));
+    }
+    key_counts_[db] = count;
+  }
+  for (const auto& [db, sequence] : state.flushed_before) {
+    if (db < static_cast<uint32_t>(options_.databases)) flushed_before_[db] = sequence;
+  }
+  last_sequence_ = state.last_sequence;
+  log_number_ = state.log_number;
+  std::vector<std::shared_ptr<const TableHandle>> tables;
+  for (const auto& [number, meta] : state.tables) {
+    const std::string path = JoinPath(options_.dir, TableFileName(number));
+    s = CheckTableFile(fs_, path, meta.file_size);
+    if (!s.ok()) {
+      spdlog::error("shard {}: {}", options_.index, s.message());
+      return s;
+    }
+    tables.push_back(std::make_shared<TableHandle>(meta, path, fs_, options_.block_cache));
+  }
+  version_ = Version().With(std::move(tables), {});
+  open_tables_ = !version_->tables.empty();
+  next_file_number_ = std::max(state.next_file_number, max_number + 1);
+
+  // Then the WAL files the manifest does not cover.
   std::sort(files.begin(), files.end(),
             [](const WalFileInfo& a, const WalFileInfo& b) { return a.number < b.number; });
-  next_file_number_ = max_number + 1;
-
   auto handler = [this](std::string_view payload) { return ApplyReplayedBatch(payload); };
   s = RecoverWalFiles(fs_, files, options_.index, options_.wal_recovery_mode, handler, recovery);
   if (!s.ok()) return s;
@@ -157,18 +258,55 @@ Status Shard::Recover(WalRecoveryResult* recovery) {
       if (!s.ok()) return s;
       removed = true;
     } else {
-      older_wal_bytes_ += file.final_size;
+      closed_wals_[file.number] = file.final_size;
     }
   }
   if (removed) {
     s = fs_->SyncDir(options_.dir);
     if (!s.ok()) return s;
   }
-  if (recovery->records > 0) {
-    spdlog::info("shard {}: replayed {} WAL records from {} file(s), last sequence {}",
-                 options_.index, recovery->records, files.size(), last_sequence_);
+  if (!version_->tables.empty() || recovery->records > 0) {
+    spdlog::info(
+        "shard {}: {} table(s) ({} bytes) from {}, {} WAL record(s) replayed from {} file(s), "
+        "last sequence {}",
+        options_.index, version_->tables.size(), version_->table_bytes,
+        found ? ManifestFileName(versions_.manifest_number()) : std::string("no manifest"),
+        recovery->records, files.size(), last_sequence_);
   }
   return Status::Ok();
+}
+
+void Shard::RemoveStrayFiles() {
+  std::vector<std::string> names;
+  Status s = fs_->GetChildren(options_.dir, &names);
+  if (!s.ok()) {
+    spdlog::warn("shard {}: listing {} for stray files failed: {}", options_.index, options_.dir,
+                 s.ToString());
+    return;
+  }
+  const ManifestState& state = versions_.state();
+  for (const std::string& name : names) {
+    uint64_t number = 0;
+    const char* what = nullptr;
+    if (ParseWalFileName(name, /*dropped=*/false, &number)) {
+      if (number < state.log_number) what = "obsolete WAL file";
+    } else if (ParseTableFileName(name, &number)) {
+      if (state.tables.count(number) == 0) what = "table file the manifest does not list";
+    } else if (ParseManifestFileName(name, &number)) {
+      if (number != versions_.manifest_number()) what = "old manifest";
+    } else if (IsTempFileName(name)) {
+      what = "temporary file";
+    }
+    if (what == nullptr) continue;
+    const std::string path = JoinPath(options_.dir, name);
+    s = fs_->RemoveFile(path);
+    if (s.ok()) {
+      spdlog::info("shard {}: removed {} {}", options_.index, what, path);
+    } else {
+      spdlog::warn("shard {}: could not remove {} {}: {}", options_.index, what, path,
+                   s.ToString());
+    }
+  }
 }
 
 Status Shard::StartNewWal() {
@@ -183,6 +321,7 @@ Status Shard::StartNewWal() {
   std::lock_guard<std::mutex> lock(mu_);
   wal_ = std::move(writer);
   wal_number_ = number;
+  wal_dir_synced_ = true;
   written_end_ = synced_end_ = buffer_file_offset_ = wal_->Size();
   log_buffer_.clear();
   return Status::Ok();
@@ -190,30 +329,113 @@ Status Shard::StartNewWal() {
 
 // --- reads ---
 
-bool Shard::LiveEntry(uint16_t db, std::string_view storage_key, MemTable::Entry* entry) const {
-  return mem_->Get(storage_key, entry) && entry->kind == ValueKind::kValue &&
-         entry->sequence >= flushed_before_[db];
+bool Shard::FindInMemTables(std::string_view storage_key, MemTable::Entry* entry) const {
+  if (mem_->Get(storage_key, entry)) return true;
+  for (auto it = imm_.rbegin(); it != imm_.rend(); ++it) {
+    if (it->mem->Get(storage_key, entry)) return true;
+  }
+  return false;
 }
 
-Status Shard::Get(uint16_t db, std::string_view key, std::string* value) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  MakeStorageKey(db, key, &read_scratch_);
-  MemTable::Entry entry;
-  if (!LiveEntry(db, read_scratch_, &entry)) return Status::NotFound();
-  std::string_view user_value;
-  if (!StoredValueUserValue(entry.value, &user_value)) {
-    spdlog::error("shard {}: malformed stored value in the memtable", options_.index);
-    return Status::Corruption("malformed stored value");
+Status Shard::FindInTables(const Version& version, std::string_view storage_key, uint64_t snapshot,
+                           bool* found, ValueKind* kind, uint64_t* sequence, std::string* value) {
+  *found = false;
+  for (const auto& handle : version.tables) {
+    // Tables come newest first: once one holds the key, a table whose newest sequence is
+    // older cannot hold a newer version.
+    if (*found && handle->meta().largest_sequence < *sequence) break;
+    if (!handle->InRange(storage_key)) continue;
+    std::shared_ptr<const Table> table;
+    Status s = handle->GetTable(&table);
+    if (!s.ok()) return s;
+    bool hit = false;
+    ValueKind hit_kind = ValueKind::kValue;
+    uint64_t hit_sequence = 0;
+    std::string hit_value;
+    s = table->Get(storage_key, snapshot, &hit, &hit_kind, &hit_sequence, &hit_value);
+    if (!s.ok()) return s;
+    if (hit && (!*found || hit_sequence > *sequence)) {
+      *found = true;
+      *kind = hit_kind;
+      *sequence = hit_sequence;
+      *value = std::move(hit_value);
+    }
   }
-  value->assign(user_value.data(), user_value.size());
   return Status::Ok();
 }
 
-bool Shard::Exists(uint16_t db, std::string_view key) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  MakeStorageKey(db, key, &read_scratch_);
+Status Shard::LookupLive(uint16_t db, std::string_view storage_key, bool* live,
+                         std::string_view* stored_value, std::string* scratch) const {
   MemTable::Entry entry;
-  return LiveEntry(db, read_scratch_, &entry);
+  if (FindInMemTables(storage_key, &entry)) {
+    *live = IsLive(entry.kind, entry.sequence, flushed_before_[db]);
+    *stored_value = entry.value;
+    return Status::Ok();
+  }
+  bool found = false;
+  ValueKind kind = ValueKind::kValue;
+  uint64_t sequence = 0;
+  Status s =
+      FindInTables(*version_, storage_key, last_sequence_, &found, &kind, &sequence, scratch);
+  if (!s.ok()) return s;
+  *live = found && IsLive(kind, sequence, flushed_before_[db]);
+  *stored_value = *scratch;
+  return Status::Ok();
+}
+
+Status Shard::Get(uint16_t db, std::string_view key, std::string* value) const {
+  std::string storage_key;
+  MakeStorageKey(db, key, &storage_key);
+  std::shared_ptr<const Version> version;
+  uint64_t snapshot = 0;
+  uint64_t flushed_before = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    MemTable::Entry entry;
+    if (FindInMemTables(storage_key, &entry)) {
+      if (!IsLive(entry.kind, entry.sequence, flushed_before_[db])) return Status::NotFound();
+      return CopyUserValue(options_.index, entry.value, value);
+    }
+    version = version_;
+    snapshot = last_sequence_;
+    flushed_before = flushed_before_[db];
+  }
+  bool found = false;
+  ValueKind kind = ValueKind::kValue;
+  uint64_t sequence = 0;
+  std::string stored;
+  Status s = FindInTables(*version, storage_key, snapshot, &found, &kind, &sequence, &stored);
+  if (!s.ok()) return s;
+  if (!found || !IsLive(kind, sequence, flushed_before)) return Status::NotFound();
+  return CopyUserValue(options_.index, stored, value);
+}
+
+Status Shard::Exists(uint16_t db, std::string_view key, bool* exists) const {
+  *exists = false;
+  std::string storage_key;
+  MakeStorageKey(db, key, &storage_key);
+  std::shared_ptr<const Version> version;
+  uint64_t snapshot = 0;
+  uint64_t flushed_before = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    MemTable::Entry entry;
+    if (FindInMemTables(storage_key, &entry)) {
+      *exists = IsLive(entry.kind, entry.sequence, flushed_before_[db]);
+      return Status::Ok();
+    }
+    version = version_;
+    snapshot = last_sequence_;
+    flushed_before = flushed_before_[db];
+  }
+  bool found = false;
+  ValueKind kind = ValueKind::kValue;
+  uint64_t sequence = 0;
+  std::string stored;
+  Status s = FindInTables(*version, storage_key, snapshot, &found, &kind, &sequence, &stored);
+  if (!s.ok()) return s;
+  *exists = found && IsLive(kind, sequence, flushed_before);
+  return Status::Ok();
 }
 
 uint64_t Shard::KeyCount(uint16_t db) const {
@@ -223,7 +445,7 @@ uint64_t Shard::KeyCount(uint16_t db) const {
 
 Status Shard::Scan(uint16_t db, std::string_view after, std::string_view prefix, size_t limit,
                    std::vector<std::string>* keys, bool* done) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  *done = true;
   // Start at the first user key that is > after and >= prefix.
   std::string start;
   if (!after.empty()) {
@@ -231,37 +453,59 @@ Status Shard::Scan(uint16_t db, std::string_view after, std::string_view prefix,
     start.push_back('\0');  // the smallest key greater than `after`
   }
   if (std::string_view(start) < prefix) start.assign(prefix.data(), prefix.size());
-  std::string target;
-  AppendDbPrefix(db, &target);
-  target.append(start);
+  std::string lower;  // the storage key to start at
+  AppendDbPrefix(db, &lower);
+  lower.append(start);
+  std::string target = lower;
   PutFixed64(&target, PackTrailer(kMaxSequence, ValueKind::kValue));
 
-  const uint64_t flushed_before = flushed_before_[db];
+  // What the call reads, held for its whole duration.
+  std::vector<std::shared_ptr<const MemTable>> memtables;
+  std::shared_ptr<const Version> version;
+  uint64_t snapshot = 0;
+  uint64_t flushed_before = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    memtables.push_back(mem_);
+    for (auto it = imm_.rbegin(); it != imm_.rend(); ++it) memtables.push_back(it->mem);
+    version = version_;
+    snapshot = last_sequence_;
+    flushed_before = flushed_before_[db];
+  }
+  std::vector<std::shared_ptr<const Table>> tables;
+  std::vector<std::unique_ptr<Iterator>> children;
+  children.reserve(memtables.size() + version->tables.size());
+  for (const auto& mem : memtables) children.push_back(mem->NewIterator());
+  for (const auto& handle : version->tables) {
+    // Tables entirely before the start or entirely in later databases add nothing.
+    const std::string_view smallest = InternalKeyStorageKey(handle->meta().smallest);
+    const std::string_view largest = InternalKeyStorageKey(handle->meta().largest);
+    if (largest < std::string_view(lower)) continue;
+    if (smallest.size() >= kDbPrefixSize && StorageKeyDb(smallest) > db) continue;
+    std::shared_ptr<const Table> table;
+    Status s = handle->GetTable(&table);
+    if (!s.ok()) return s;
+    children.push_back(table->NewIterator());
+    tables.push_back(std::move(table));
+  }
+  std::unique_ptr<Iterator> iter =
+      NewVisibleIterator(NewMergingIterator(std::move(children)), snapshot);
+
   size_t found = 0;
-  *done = true;
-  std::unique_ptr<Iterator> iter = mem_->NewIterator();
-  iter->Seek(target);
-  while (iter->Valid()) {
+  for (iter->Seek(target); iter->Valid(); iter->Next()) {
     const ParsedInternalKey newest = ParseInternalKey(iter->key());
     if (newest.storage_key.size() < kDbPrefixSize || StorageKeyDb(newest.storage_key) != db) {
       break;
     }
     const std::string_view user_key = StorageKeyUserKey(newest.storage_key);
     if (user_key.substr(0, prefix.size()) != prefix) break;  // past the prefix range
-    if (newest.kind == ValueKind::kValue && newest.sequence >= flushed_before) {
-      if (found == limit) {
-        *done = false;  // one more live key exists
-        break;
-      }
-      keys->emplace_back(user_key);
-      ++found;
+    if (!IsLive(newest.kind, newest.sequence, flushed_before)) continue;
+    if (found == limit) {
+      *done = false;  // one more live key exists
+      break;
     }
-    // Older versions of this key follow; pass over them. The view stays valid: memtable
-    // memory does not move.
-    const std::string_view current = newest.storage_key;
-    do {
-      iter->Next();
-    } while (iter->Valid() && InternalKeyStorageKey(iter->key()) == current);
+    keys->emplace_back(user_key);
+    ++found;
   }
   return iter->status();
 }
@@ -279,11 +523,13 @@ Status Shard::Set(uint16_t db, std::string_view key, std::string_view value, Set
   if (applied != nullptr) *applied = false;
   if (failed_) return failure_;
   MakeStorageKey(db, key, &key_scratch_);
-  MemTable::Entry entry;
-  const bool exists = LiveEntry(db, key_scratch_, &entry);
+  bool exists = false;
+  std::string_view stored;
+  Status s = LookupLive(db, key_scratch_, &exists, &stored, &lookup_scratch_);
+  if (!s.ok()) return s;
   if (old_value != nullptr) {
     std::string_view user_value;
-    if (exists && !StoredValueUserValue(entry.value, &user_value)) {
+    if (exists && !StoredValueUserValue(stored, &user_value)) {
       return Status::Corruption("malformed stored value");
     }
     if (had_old != nullptr) *had_old = exists;
@@ -314,16 +560,31 @@ Status Shard::MultiSet(uint16_t db, std::span<const KeyValue* const> pairs) {
   std::lock_guard<std::mutex> lock(mu_);
   if (failed_) return failure_;
   if (pairs.empty()) return Status::Ok();
+  // Every existence check first, so a failing table read leaves nothing half applied. A key
+  // named again exists by then (its earlier entry is in the batch).
+  std::vector<char>& exists = exists_scratch_;
+  exists.assign(pairs.size(), 0);
+  std::unordered_set<std::string_view> named;
+  named.reserve(pairs.size());
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    if (!named.insert(pairs[i]->key).second) {
+      exists[i] = 1;
+      continue;
+    }
+    MakeStorageKey(db, pairs[i]->key, &key_scratch_);
+    bool live = false;
+    std::string_view stored;
+    Status s = LookupLive(db, key_scratch_, &live, &stored, &lookup_scratch_);
+    if (!s.ok()) return s;
+    exists[i] = live ? 1 : 0;
+  }
   batch_.Clear();
   batch_.set_sequence(last_sequence_ + 1);
-  // Each entry goes into the memtable as it is added, so a key named twice sees its own
-  // earlier entry: the first is new, the second an overwrite.
-  for (const KeyValue* pair : pairs) {
+  for (size_t i = 0; i < pairs.size(); ++i) {
     const uint64_t sequence = last_sequence_ + 1 + batch_.count();
-    MakeStorageKey(db, pair->key, &key_scratch_);
-    MakeStoredValue(pair->value, &value_scratch_);
-    MemTable::Entry entry;
-    if (LiveEntry(db, key_scratch_, &entry)) {
+    MakeStorageKey(db, pairs[i]->key, &key_scratch_);
+    MakeStoredValue(pairs[i]->value, &value_scratch_);
+    if (exists[i]) {
       batch_.PutOverwrite(key_scratch_, value_scratch_);
     } else {
       batch_.PutNew(key_scratch_, value_scratch_);
@@ -339,18 +600,29 @@ Status Shard::MultiSet(uint16_t db, std::span<const KeyValue* const> pairs) {
 Status Shard::Delete(uint16_t db, std::span<const std::string_view* const> keys, int64_t* removed) {
   std::lock_guard<std::mutex> lock(mu_);
   if (failed_) return failure_;
+  // Every existence check first (see MultiSet); a key named twice is deleted once.
+  std::vector<std::string>& doomed = keys_scratch_;
+  doomed.clear();
+  std::unordered_set<std::string_view> named;
+  named.reserve(keys.size());
+  for (const std::string_view* key : keys) {
+    if (!named.insert(*key).second) continue;
+    MakeStorageKey(db, *key, &key_scratch_);
+    bool live = false;
+    std::string_view stored;
+    Status s = LookupLive(db, key_scratch_, &live, &stored, &lookup_scratch_);
+    if (!s.ok()) return s;
+    if (live) doomed.push_back(key_scratch_);
+  }
+  if (doomed.empty()) return Status::Ok();
   batch_.Clear();
   batch_.set_sequence(last_sequence_ + 1);
-  for (const std::string_view* key : keys) {
-    MakeStorageKey(db, *key, &key_scratch_);
-    MemTable::Entry entry;
-    if (!LiveEntry(db, key_scratch_, &entry)) continue;
+  for (const std::string& storage_key : doomed) {
     const uint64_t sequence = last_sequence_ + 1 + batch_.count();
-    batch_.DeleteExisting(key_scratch_);
-    mem_->Add(sequence, ValueKind::kDeletion, key_scratch_, {});
+    batch_.DeleteExisting(storage_key);
+    mem_->Add(sequence, ValueKind::kDeletion, storage_key, {});
     --key_counts_[db];
   }
-  if (batch_.empty()) return Status::Ok();
   *removed += batch_.count();
   last_sequence_ += batch_.count();
   AppendBatchRecord();
@@ -398,8 +670,7 @@ void Shard::EnterFailedState(std::string_view operation, const Status& cause) {
                                                     : Status::IOError(std::move(message));
 }
 
-Status Shard::WritePending(FsyncPolicy policy, bool* wrote) {
-  std::lock_guard<std::mutex> lock(mu_);
+Status Shard::WritePendingLocked(FsyncPolicy policy, bool* wrote) {
   *wrote = false;
   const size_t written_in_buffer = static_cast<size_t>(written_end_ - buffer_file_offset_);
   const size_t pending = log_buffer_.size() - written_in_buffer;
@@ -421,6 +692,78 @@ Status Shard::WritePending(FsyncPolicy policy, bool* wrote) {
   return Status::Ok();
 }
 
+Status Shard::WritePending(FsyncPolicy policy, bool* wrote, bool allow_switch) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Status s = WritePendingLocked(policy, wrote);
+  if (!s.ok()) return s;
+  if (allow_switch && !failed_ && mem_->entries() > 0 &&
+      mem_->ApproximateMemoryUsage() >= options_.memtable_size) {
+    s = SwitchMemTableLocked(policy);
+    // Only a failed fsync concerns this commit's writes; a new WAL file that could not be
+    // started is logged and tried again by the next call.
+    if (!s.ok() && failed_) return s;
+  }
+  return Status::Ok();
+}
+
+Status Shard::SwitchMemTableLocked(FsyncPolicy policy) {
+  if (failed_) return failure_;
+  if (mem_->entries() == 0) return Status::Ok();
+  // 1. Everything written to the current WAL becomes durable first, with its directory entry:
+  //    a later WAL must never hold durable records while an earlier one lacks some. Its records
+  //    are then no longer retained, and every WAL before the new one is fully synced.
+  if (policy != FsyncPolicy::kNo && (written_end_ > synced_end_ || !wal_dir_synced_)) {
+    Status s = wal_->Sync();
+    ++fsyncs_;
+    if (s.ok() && !wal_dir_synced_) s = fs_->SyncDir(options_.dir);
+    if (!s.ok()) {
+      EnterFailedState("fsync", s);
+      return failure_;
+    }
+    synced_end_ = written_end_;
+    wal_dir_synced_ = true;
+    log_buffer_.clear();
+    buffer_file_offset_ = written_end_;
+  }
+  // 2. The new WAL file. Its header and directory entry are synced by the next SyncWal.
+  const uint64_t number = next_file_number_++;
+  const std::string path = WalPath(number);
+  std::unique_ptr<log::LogWriter> writer;
+  Status s =
+      log::LogWriter::Create(fs_, path, {log::kFormatVersion, options_.index, number}, &writer);
+  if (!s.ok()) {
+    writer.reset();
+    if (fs_->FileExists(path)) fs_->RemoveFile(path);
+    const std::string message =
+        "shard " + std::to_string(options_.index) +
+        ": cannot start a new WAL file, the memtable stays active: " + s.ToString();
+    if (message != last_switch_error_) spdlog::warn("{}", message);
+    last_switch_error_ = message;
+    return s;
+  }
+  last_switch_error_.clear();
+  // 3. Freeze the memtable with the state as of its last write; writes go on in a new one.
+  closed_wals_[wal_number_] = written_end_;
+  imm_.push_back({mem_, number, last_sequence_, key_counts_, flushed_before_});
+  mem_ = std::make_shared<MemTable>();
+  wal_ = std::move(writer);
+  wal_number_ = number;
+  wal_dir_synced_ = false;
+  buffer_file_offset_ = written_end_ = wal_->Size();
+  synced_end_ = 0;
+  log_buffer_.clear();
+  work_cv_.notify_one();
+  return Status::Ok();
+}
+
+Status Shard::SwitchMemTable(FsyncPolicy policy) {
+  std::lock_guard<std::mutex> lock(mu_);
+  bool wrote = false;
+  Status s = WritePendingLocked(policy, &wrote);
+  if (!s.ok()) return s;
+  return SwitchMemTableLocked(policy);
+}
+
 bool Shard::HasUnsynced() const {
   std::lock_guard<std::mutex> lock(mu_);
   return !failed_ && written_end_ > synced_end_;
@@ -430,23 +773,37 @@ Status Shard::SyncWal() {
   std::lock_guard<std::mutex> sync_lock(sync_mu_);
   std::shared_ptr<WritableFile> file;
   uint64_t target = 0;
+  uint64_t number = 0;
+  bool sync_dir = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (failed_) return failure_;
     if (written_end_ <= synced_end_) return Status::Ok();
     file = wal_->file();
     target = written_end_;
+    number = wal_number_;
+    sync_dir = !wal_dir_synced_;
   }
-  // No lock a writer needs is held while the disk works. The file cannot change under us:
-  // only RetryFailedWrites replaces it, and it takes sync_mu_.
+  // No lock a writer needs is held while the disk works. Only RetryFailedWrites (which takes
+  // sync_mu_) and a memtable switch (which syncs the file itself first) replace the file.
   Status s = file->Sync();
+  if (s.ok() && sync_dir) s = fs_->SyncDir(options_.dir);
   std::lock_guard<std::mutex> lock(mu_);
   ++fsyncs_;
+  if (number != wal_number_) {
+    // A memtable switch retired the file meanwhile, after fsyncing it: nothing to record.
+    if (!s.ok()) {
+      spdlog::warn("shard {}: fsync of retired WAL file {} failed: {}", options_.index,
+                   WalPath(number), s.ToString());
+    }
+    return Status::Ok();
+  }
   if (!s.ok()) {
     EnterFailedState("fsync", s);
     return failure_;
   }
   synced_end_ = std::max(synced_end_, target);
+  if (sync_dir) wal_dir_synced_ = true;
   if (target > buffer_file_offset_) {
     log_buffer_.erase(0, static_cast<size_t>(target - buffer_file_offset_));
     buffer_file_offset_ = target;
@@ -463,11 +820,11 @@ Status Shard::RetryFailedWrites() {
     std::lock_guard<std::mutex> lock(mu_);
     if (!failed_) return Status::Ok();
     // While failed nothing is appended to the buffer (writes are refused, WritePending and
-    // SyncWal do nothing), so this copy is all of it.
+    // SyncWal do nothing, no memtable switch happens), so this copy is all of it.
     retained = log_buffer_;
     const std::string current = WalPath(wal_number_);
     if (abandoned_.empty() || abandoned_.back().path != current) {
-      abandoned_.push_back({current, buffer_file_offset_});
+      abandoned_.push_back({wal_number_, current, buffer_file_offset_});
     }
     abandoned = abandoned_;
     number = next_file_number_++;
@@ -492,7 +849,7 @@ Status Shard::RetryFailedWrites() {
     // empties it, so it never ends in a torn record.
     const bool left_behind = fs_->FileExists(path) && !fs_->RemoveFile(path).ok();
     std::lock_guard<std::mutex> lock(mu_);
-    if (left_behind) abandoned_.insert(abandoned_.begin(), AbandonedWal{path, 0});
+    if (left_behind) abandoned_.insert(abandoned_.begin(), AbandonedWal{number, path, 0});
     const std::string message =
         "shard " + std::to_string(options_.index) + ": retrying WAL writes failed: " + s.message();
     if (message != last_error_) spdlog::warn("{}", message);
@@ -501,12 +858,14 @@ Status Shard::RetryFailedWrites() {
         s.code() == Status::Code::kNoSpace ? Status::NoSpace(message) : Status::IOError(message);
     return failure_;
   }
-  // 3. Resume in the fresh file.
+  // 3. Resume in the fresh file. The abandoned files stay until a flush makes them obsolete:
+  //    their durable records belong to the active memtable.
   std::lock_guard<std::mutex> lock(mu_);
-  for (const AbandonedWal& old : abandoned) older_wal_bytes_ += old.durable_size;
+  for (const AbandonedWal& old : abandoned) closed_wals_[old.number] = old.durable_size;
   abandoned_.clear();
   wal_ = std::move(writer);
   wal_number_ = number;
+  wal_dir_synced_ = true;
   written_end_ = synced_end_ = buffer_file_offset_ = wal_->Size();
   log_buffer_.clear();
   failed_ = false;
@@ -526,17 +885,197 @@ bool Shard::failed() const {
   return failed_;
 }
 
+// --- flushes ---
+
+Status Shard::WaitForFlushes() {
+  std::unique_lock<std::mutex> lock(mu_);
+  const uint64_t failures = flush_failures_;
+  if (!imm_.empty() && !flush_error_.ok()) {
+    retry_now_ = true;  // the worker is waiting out a failure: try again now
+    work_cv_.notify_all();
+  }
+  flushed_cv_.wait(lock, [&] { return imm_.empty() || flush_failures_ != failures || stop_; });
+  if (imm_.empty()) return Status::Ok();
+  if (flush_failures_ != failures) return last_flush_failure_;
+  return Status::IOError("shard " + std::to_string(options_.index) + " is closing");
+}
+
+void Shard::WorkerLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    if (!imm_.empty()) {
+      lock.unlock();
+      Status s = FlushOldestImmutable();
+      lock.lock();
+      if (s.ok()) {
+        flush_error_ = Status::Ok();
+        flushed_cv_.notify_all();
+        continue;
+      }
+      if (s.message() != flush_error_.message()) {
+        spdlog::error("shard {}: flush failed: {}; retrying every {}s", options_.index,
+                      s.ToString(), kFlushRetryInterval.count());
+      }
+      flush_error_ = s;
+      last_flush_failure_ = s;
+      ++flush_failures_;
+      flushed_cv_.notify_all();
+      retry_now_ = false;
+      work_cv_.wait_for(lock, kFlushRetryInterval, [this] { return stop_ || retry_now_; });
+      retry_now_ = false;
+      continue;
+    }
+    if (open_tables_) {
+      open_tables_ = false;
+      lock.unlock();
+      OpenTablesInBackground();
+      lock.lock();
+      continue;
+    }
+    work_cv_.wait(lock, [this] { return stop_ || !imm_.empty(); });
+  }
+}
+
+void Shard::OpenTablesInBackground() {
+  std::shared_ptr<const Version> version;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    version = version_;
+  }
+  for (const auto& handle : version->tables) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stop_) return;
+      if (!imm_.empty()) {
+        open_tables_ = true;  // flushes first; carry on afterwards
+        return;
+      }
+    }
+    if (handle->is_open()) continue;
+    std::shared_ptr<const Table> table;
+    Status s = handle->GetTable(&table);
+    if (!s.ok()) {
+      spdlog::error("shard {}: opening table {} failed: {}", options_.index, handle->path(),
+                    s.ToString());
+    }
+  }
+}
+
+Status Shard::FlushOldestImmutable() {
+  if (!pending_flush_) {
+    ImmutableMemTable job;
+    std::shared_ptr<const Version> base;
+    uint64_t number = 0;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      job = imm_.front();
+      base = version_;
+      number = next_file_number_++;
+    }
+    FlushInput input;
+    input.mem = job.mem.get();
+    input.flushed_before = &job.flushed_before;
+    input.older_tables_may_hold = [&base](std::string_view storage_key) {
+      for (const auto& table : base->tables) {
+        if (table->InRange(storage_key)) return true;
+      }
+      return false;
+    };
+    FlushOutput output;
+    Status s = WriteMemTableToTable(fs_, options_.dir, number, options_.table, options_.block_cache,
+                                    input, &output);
+    if (!s.ok()) return s;
+
+    PendingFlush pending;
+    pending.log_number = job.next_log_number;
+    VersionEdit& edit = pending.edit;
+    if (output.has_table) {
+      pending.table = std::make_shared<TableHandle>(output.meta, output.table);
+      edit.AddTable(output.meta);
+    }
+    edit.SetLogNumber(job.next_log_number);
+    edit.SetLastSequence(job.last_sequence);
+    // Counts and boundaries as of the memtable's last write, where they changed.
+    const ManifestState& persisted = versions_.state();
+    auto recorded = [](const std::map<uint32_t, uint64_t>& values, uint32_t db) {
+      auto it = values.find(db);
+      return it == values.end() ? uint64_t{0} : it->second;
+    };
+    for (uint32_t db = 0; db < static_cast<uint32_t>(options_.databases); ++db) {
+      if (job.key_counts[db] != recorded(persisted.key_counts, db)) {
+        edit.SetKeyCount(db, job.key_counts[db]);
+      }
+      if (job.flushed_before[db] != recorded(persisted.flushed_before, db)) {
+        edit.SetFlushedBefore(db, job.flushed_before[db]);
+      }
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      edit.SetNextFileNumber(next_file_number_);
+    }
+    spdlog::debug(
+        "shard {}: flushed {} memtable entries ({} shadowed, {} dead, {} tombstones "
+        "dropped): {}",
+        options_.index, output.entries_in, output.dropped_shadowed, output.dropped_dead,
+        output.dropped_tombstones, edit.DebugString());
+    pending_flush_ = std::move(pending);
+  }
+  // The table is durable; the manifest edit makes it live. If the edit fails it is retried as
+  // it is (the table stays: the edit may have reached the disk).
+  Status s = versions_.LogAndApply(pending_flush_->edit, [this] { return AllocateFileNumber(); });
+  if (!s.ok()) return s;
+
+  std::vector<uint64_t> obsolete;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (pending_flush_->table != nullptr) {
+      version_ = version_->With({pending_flush_->table}, {});
+      flush_bytes_ += pending_flush_->table->meta().file_size;
+    }
+    ++flushes_;
+    imm_.pop_front();
+    log_number_ = pending_flush_->log_number;
+    for (auto it = closed_wals_.begin(); it != closed_wals_.end() && it->first < log_number_;) {
+      obsolete.push_back(it->first);
+      it = closed_wals_.erase(it);
+    }
+  }
+  pending_flush_.reset();
+  // Only now may the WAL files the flushed memtable needed go.
+  for (uint64_t number : obsolete) {
+    const std::string path = WalPath(number);
+    Status r = fs_->RemoveFile(path);
+    if (!r.ok()) {
+      spdlog::warn("shard {}: could not remove obsolete WAL file {}: {}", options_.index, path,
+                   r.ToString());
+    }
+  }
+  return Status::Ok();
+}
+
 ShardStats Shard::Stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   ShardStats stats;
   stats.memtable_bytes = mem_->ApproximateMemoryUsage();
   stats.memtable_entries = mem_->entries();
-  stats.wal_bytes = older_wal_bytes_ + written_end_;
+  uint64_t closed_bytes = 0;
+  for (const auto& [number, size] : closed_wals_) closed_bytes += size;
+  stats.wal_bytes = closed_bytes + written_end_;
   stats.wal_records = wal_records_;
   stats.fsyncs = fsyncs_;
   stats.last_sequence = last_sequence_;
   stats.write_failed = failed_;
   stats.last_error = last_error_;
+  stats.immutable_memtables = imm_.size();
+  for (const ImmutableMemTable& imm : imm_) {
+    stats.immutable_memtable_bytes += imm.mem->ApproximateMemoryUsage();
+  }
+  stats.tables = version_->tables.size();
+  stats.table_bytes = version_->table_bytes;
+  stats.flushes = flushes_;
+  stats.flush_bytes_written = flush_bytes_;
+  stats.flush_failures = flush_failures_;
+  stats.flush_error = flush_error_.ok() ? std::string() : flush_error_.ToString();
   return stats;
 }
 

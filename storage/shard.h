@@ -24,12 +24,14 @@
 // (under appendfsync=no: fully written).
 //
 // Memtable switch: once the active memtable reaches memtable_size, the next WritePending()
-// (after writing the pending records to the current WAL) fsyncs the current WAL if it has
-// unsynced records (so a later WAL never holds durable records while an earlier one lacks
-// some), starts a new WAL file, makes the memtable immutable and starts an empty one. So every
-// record in a WAL file belongs to the memtable that was active when the file was current or to
-// an older one, and the records of an immutable memtable lie in WAL files numbered below the
-// WAL started when it was frozen (its next_log_number). Writes continue at once.
+// (after writing the pending records to the current WAL) fsyncs the current WAL and, if not
+// yet done, its directory entry (so a later WAL never holds durable records while an earlier
+// one lacks some; skipped under appendfsync=no), starts a new WAL file, makes the memtable
+// immutable and starts an empty one; writes continue at once (this fsync, one per switch, is
+// the only disk wait the switch puts on the writer thread). So every record in a WAL file
+// belongs to the memtable that was active when the file was current or to an older one, and
+// the records of an immutable memtable lie in WAL files numbered below the WAL started when it
+// was frozen (its next_log_number).
 //
 // Flush: the shard's worker thread writes the oldest immutable memtable to a table
 // (flush_job.h) without holding mu_, records it in the manifest (fsynced) together with
@@ -43,11 +45,13 @@
 //
 // Reads see the active memtable, then the immutable ones newest first, then the tables newest
 // first; the first version found decides (a tombstone or an entry dead by FLUSHDB means
-// absent). Memtable lookups happen under mu_, so a reader sees whole batches only; table
-// lookups happen on a reference-counted Version taken under mu_, without the lock, so a flush
-// installing a new version never frees a table in use. Writes keep mu_ across their existence
-// checks (table reads included); the background threads only ever wait for them, never the
-// other way round: no background thread holds mu_ during I/O.
+// absent). Among tables the version with the highest sequence wins, which for tables written
+// by flushes (disjoint sequence ranges) is the first one found. Memtable lookups happen under
+// mu_, so a reader sees whole batches only; table lookups happen on a reference-counted
+// Version taken under mu_, without the lock, so a flush installing a new version never frees a
+// table in use. Writes keep mu_ across their existence checks (table reads included); the
+// background threads only ever wait for them, never the other way round: no background thread
+// holds mu_ during I/O.
 //
 // Failure: a failed write(2) or fsync of the WAL puts the shard in the failed state: writes
 // return the failure (IOError or NoSpace, with the reason), reads go on, the log buffer is
@@ -221,17 +225,17 @@ class Shard {
   FileSystem* const fs_;
 
   mutable std::mutex mu_;
-  std::mutex sync_mu_;  // orders SyncWal and RetryFailedWrites; held across the fsync
-  std::condition_variable work_cv_;     // the worker waits for work (with mu_)
+  std::mutex sync_mu_;               // orders SyncWal and RetryFailedWrites; held across the fsync
+  std::condition_variable work_cv_;  // the worker waits for work (with mu_)
   std::condition_variable flushed_cv_;  // WaitForFlushes waits for flush attempts (with mu_)
 
   // Guarded by mu_ (written only by the writer thread, the worker where noted, or Recover
   // before the shard is shared).
   std::shared_ptr<MemTable> mem_;
-  std::deque<ImmutableMemTable> imm_;      // oldest first; the worker pops the front
+  std::deque<ImmutableMemTable> imm_;       // oldest first; the worker pops the front
   std::shared_ptr<const Version> version_;  // replaced by the worker
-  std::vector<uint64_t> key_counts_;      // per database
-  std::vector<uint64_t> flushed_before_;  // per database: entries below this sequence are dead
+  std::vector<uint64_t> key_counts_;        // per database
+  std::vector<uint64_t> flushed_before_;    // per database: entries below this sequence are dead
   uint64_t last_sequence_ = 0;
   uint64_t next_file_number_ = 1;  // WALs (writer), tables and manifests (worker)
   uint64_t log_number_ = 0;        // the manifest's: WAL files below it are obsolete
@@ -255,12 +259,13 @@ class Shard {
 
   // Flush state, guarded by mu_.
   bool stop_ = false;
-  bool retry_now_ = false;      // WaitForFlushes cut the retry interval short
-  bool open_tables_ = false;    // the worker still has to open the recovered tables
+  bool retry_now_ = false;    // WaitForFlushes cut the retry interval short
+  bool open_tables_ = false;  // the worker still has to open the recovered tables
   uint64_t flushes_ = 0;
   uint64_t flush_bytes_ = 0;
   uint64_t flush_failures_ = 0;
-  Status flush_error_;  // of the last attempt
+  Status flush_error_;         // of the last attempt (OK when it succeeded)
+  Status last_flush_failure_;  // of the last failed attempt
 
   // Used by Open, then only by the worker thread.
   VersionSet versions_;

@@ -118,11 +118,13 @@ Status Table::Corrupt(const std::string& what) const {
   return s;
 }
 
+Status Table::Logged(Status s) const {
+  spdlog::error("{}", s.ToString());
+  return s;
+}
+
 Status Table::BlockError(const Status& s, uint64_t offset) const {
-  if (!s.IsCorruption()) {
-    spdlog::error("{}: reading block{}: {}", path_, Offset(offset), s.ToString());
-    return s;
-  }
+  if (!s.IsCorruption()) return Logged(Status(s));
   return Corrupt("corrupt block" + Offset(offset) + ": " + s.message());
 }
 
@@ -133,18 +135,16 @@ Status Table::Open(std::string path, std::unique_ptr<RandomAccessFile> file, uin
 
   // Footer.
   if (file_size < kFooterSize) {
-    return t->Corrupt("file too short to be an SSTable (" + std::to_string(file_size) +
-                      " bytes)");
+    return t->Corrupt("file too short to be an SSTable (" + std::to_string(file_size) + " bytes)");
   }
   const uint64_t footer_offset = file_size - kFooterSize;
   char footer_buf[kFooterSize];
   std::string_view footer_bytes;
   Status s = t->file_->Read(footer_offset, kFooterSize, footer_buf, &footer_bytes);
-  if (!s.ok()) {
-    spdlog::error("{}: reading footer: {}", t->path_, s.ToString());
-    return s;
+  if (!s.ok()) return t->Logged(s);
+  if (footer_bytes.size() != kFooterSize) {
+    return t->Corrupt("truncated footer" + Offset(footer_offset));
   }
-  if (footer_bytes.size() != kFooterSize) return t->Corrupt("truncated footer" + Offset(footer_offset));
   s = t->footer_.DecodeFrom(footer_bytes);
   if (!s.ok()) return t->Corrupt(s.message() + Offset(footer_offset));
 
@@ -164,7 +164,7 @@ Status Table::Open(std::string path, std::unique_ptr<RandomAccessFile> file, uin
   // Properties.
   std::string contents;
   s = ReadBlock(t->file_.get(), t->path_, file_size, f.properties, &contents);
-  if (!s.ok()) return t->BlockError(s, f.properties.offset);
+  if (!s.ok()) return t->Logged(s);
   s = DecodeProperties(contents, &t->props_);
   if (!s.ok()) return t->Corrupt(s.message() + Offset(f.properties.offset));
   if (t->props_.format_version != f.format_version) {
@@ -174,7 +174,7 @@ Status Table::Open(std::string path, std::unique_ptr<RandomAccessFile> file, uin
 
   // Index: every entry decoded and checked; the handles must tile [0, data_end) in order.
   s = ReadBlock(t->file_.get(), t->path_, file_size, f.index, &contents);
-  if (!s.ok()) return t->BlockError(s, f.index.offset);
+  if (!s.ok()) return t->Logged(s);
   {
     Block index_block;
     s = index_block.Init(std::make_shared<const std::string>(std::move(contents)));
@@ -200,8 +200,7 @@ Status Table::Open(std::string path, std::unique_ptr<RandomAccessFile> file, uin
       t->index_.push_back(std::move(entry));
     }
     if (!it->status().ok()) {
-      return t->Corrupt("bad index block" + Offset(f.index.offset) + ": " +
-                        it->status().message());
+      return t->Corrupt("bad index block" + Offset(f.index.offset) + ": " + it->status().message());
     }
     if (expected_offset != data_end) {
       return t->Corrupt("index does not cover the data blocks" + Offset(f.index.offset));
@@ -230,7 +229,7 @@ Status Table::Open(std::string path, std::unique_ptr<RandomAccessFile> file, uin
   // Filter.
   if (f.has_filter()) {
     s = ReadBlock(t->file_.get(), t->path_, file_size, f.filter, &t->filter_);
-    if (!s.ok()) return t->BlockError(s, f.filter.offset);
+    if (!s.ok()) return t->Logged(s);
   }
 
   if (cache != nullptr) t->cache_id_ = cache->NewId();
@@ -255,7 +254,7 @@ Status Table::ReadDataBlock(size_t i, Block* block) const {
   if (!from_cache) {
     std::string data;
     Status s = ReadBlock(file_.get(), path_, file_size_, handle, &data);
-    if (!s.ok()) return BlockError(s, handle.offset);
+    if (!s.ok()) return Logged(s);
     contents = std::make_shared<const std::string>(std::move(data));
   }
   Status s = block->Init(contents);
@@ -317,9 +316,11 @@ Status Table::VerifyChecksums() const {
   char footer_buf[kFooterSize];
   std::string_view footer_bytes;
   Status s = file_->Read(footer_offset, kFooterSize, footer_buf, &footer_bytes);
-  if (!s.ok()) return s;
+  if (!s.ok()) return Logged(s);
   Footer footer;
-  if (footer_bytes.size() != kFooterSize) return Corrupt("truncated footer" + Offset(footer_offset));
+  if (footer_bytes.size() != kFooterSize) {
+    return Corrupt("truncated footer" + Offset(footer_offset));
+  }
   s = footer.DecodeFrom(footer_bytes);
   if (!s.ok()) return Corrupt(s.message() + Offset(footer_offset));
   if (!(footer.filter == footer_.filter && footer.index == footer_.index &&
@@ -330,23 +331,26 @@ Status Table::VerifyChecksums() const {
   for (const BlockHandle* h : {&footer_.filter, &footer_.index, &footer_.properties}) {
     if (h == &footer_.filter && !footer_.has_filter()) continue;
     s = ReadBlock(file_.get(), path_, file_size_, *h, &contents);
-    if (!s.ok()) return BlockError(s, h->offset);
+    if (!s.ok()) return Logged(s);
   }
 
-  // Every data block: checksum, structure, key order within and across blocks, and each key
-  // inside its block's index range.
+  // Every data block: checksum, structure (Block::Verify), key order across blocks, known
+  // kinds, and each key inside its block's index range.
   std::string previous_key;
   for (size_t i = 0; i < index_.size(); ++i) {
     const BlockHandle& handle = index_[i].handle;
     s = ReadBlock(file_.get(), path_, file_size_, handle, &contents);
-    if (!s.ok()) return BlockError(s, handle.offset);
+    if (!s.ok()) return Logged(s);
     Block block;
     s = block.Init(std::make_shared<const std::string>(std::move(contents)));
+    if (s.ok()) s = block.Verify();
     if (!s.ok()) return BlockError(s, handle.offset);
     auto it = block.NewIterator();
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       const std::string_view key = it->key();
-      if (!ValidKind(key)) return BlockError(Status::Corruption("unknown value kind"), handle.offset);
+      if (!ValidKind(key)) {
+        return BlockError(Status::Corruption("unknown value kind"), handle.offset);
+      }
       if (!previous_key.empty() && CompareInternalKeys(previous_key, key) >= 0) {
         return BlockError(Status::Corruption("keys out of order"), handle.offset);
       }

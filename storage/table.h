@@ -56,8 +56,9 @@ class Table {
   // Every entry in internal-key order; status() carries corruption.
   std::unique_ptr<Iterator> NewIterator() const;
 
-  // Reads every data block from the file (bypassing the cache) and verifies its checksum and
-  // structure; the metadata blocks were verified by Open().
+  // Reads every block and the footer from the file again (bypassing the cache) and verifies
+  // their checksums; checks every data block's structure (Block::Verify), that keys ascend
+  // across blocks, have known kinds and lie within their blocks' index ranges.
   Status VerifyChecksums() const;
 
   const TableProperties& properties() const { return props_; }
@@ -83,8 +84,11 @@ class Table {
   size_t FindBlock(std::string_view target) const;
   // Corruption("<path>: <what>") logged once.
   Status Corrupt(const std::string& what) const;
-  // Prefixes a block-level error with the file and the block's offset, and logs it.
+  // Prefixes an error found inside a block (which names neither) with the file and the block's
+  // offset, and logs it.
   Status BlockError(const Status& s, uint64_t offset) const;
+  // Logs an error that names the file already (ReadBlock's, the FileSystem's) and returns it.
+  Status Logged(Status s) const;
 
   const std::string path_;
   const std::unique_ptr<RandomAccessFile> file_;

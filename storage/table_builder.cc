@@ -53,8 +53,7 @@ TableBuilder::TableBuilder(const TableOptions& options, WritableFile* file)
     filter_ = std::make_unique<BloomFilterBuilder>(options_.bloom_bits_per_key);
   }
   props_.format_version = kTableFormatVersion;
-  props_.bloom_bits_per_key =
-      static_cast<uint64_t>(std::max(options_.bloom_bits_per_key, 0));
+  props_.bloom_bits_per_key = static_cast<uint64_t>(std::max(options_.bloom_bits_per_key, 0));
 }
 
 TableBuilder::~TableBuilder() = default;

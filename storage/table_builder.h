@@ -26,10 +26,10 @@
 namespace shale::storage {
 
 struct TableOptions {
-  size_t block_size = 4096;                      // target uncompressed data block size
-  int restart_interval = 16;                     // keys between restart points
+  size_t block_size = 4096;                     // target uncompressed data block size
+  int restart_interval = 16;                    // keys between restart points
   Compression compression = Compression::kLZ4;  // LZ4 only when it saves >= 1/8
-  int bloom_bits_per_key = 10;                   // 0 = no filter
+  int bloom_bits_per_key = 10;                  // 0 = no filter
 };
 
 class TableBuilder {
@@ -77,10 +77,10 @@ class TableBuilder {
   BlockBuilder index_block_;
   std::unique_ptr<BloomFilterBuilder> filter_;
 
-  std::string last_key_;        // the last internal key added
+  std::string last_key_;              // the last internal key added
   bool pending_index_entry_ = false;  // a data block was written; its index entry waits for
   BlockHandle pending_handle_;        // the next key (to shorten the separator) or Finish()
-  std::string block_scratch_;   // the current block, compressed and with its trailer
+  std::string block_scratch_;         // the current block, compressed and with its trailer
 };
 
 }  // namespace shale::storage

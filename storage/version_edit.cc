@@ -154,8 +154,7 @@ Status VersionEdit::DecodeFrom(std::string_view input) {
           return Malformed(std::string(name) + " for database " + std::to_string(db));
         }
         if (!field.emplace(db, value).second) {
-          return Malformed(std::string("repeated ") + name + " for database " +
-                           std::to_string(db));
+          return Malformed(std::string("repeated ") + name + " for database " + std::to_string(db));
         }
         break;
       }

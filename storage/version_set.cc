@@ -127,17 +127,23 @@ bool TableHandle::InRange(std::string_view storage_key) const {
 }
 
 Status TableHandle::GetTable(std::shared_ptr<const Table>* table) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (table_ == nullptr) {
-    // Only users of this one table wait while it is opened.
-    std::unique_ptr<RandomAccessFile> file;
-    Status s = fs_->NewRandomAccessFile(path_, &file);
-    if (!s.ok()) return s;
-    std::unique_ptr<Table> opened;
-    s = Table::Open(path_, std::move(file), meta_.file_size, cache_, &opened);
-    if (!s.ok()) return s;
-    table_ = std::move(opened);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (table_ != nullptr) {
+      *table = table_;
+      return Status::Ok();
+    }
   }
+  // Opened without the lock, so no thread waits for another's I/O; when two threads race,
+  // the first to finish wins and the other's copy is dropped.
+  std::unique_ptr<RandomAccessFile> file;
+  Status s = fs_->NewRandomAccessFile(path_, &file);
+  if (!s.ok()) return s;
+  std::unique_ptr<Table> opened;
+  s = Table::Open(path_, std::move(file), meta_.file_size, cache_, &opened);
+  if (!s.ok()) return s;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (table_ == nullptr) table_ = std::move(opened);
   *table = table_;
   return Status::Ok();
 }
@@ -147,9 +153,8 @@ bool TableHandle::is_open() const {
   return table_ != nullptr;
 }
 
-std::shared_ptr<const Version> Version::With(
-    std::vector<std::shared_ptr<const TableHandle>> added,
-    const std::vector<uint64_t>& removed) const {
+std::shared_ptr<const Version> Version::With(std::vector<std::shared_ptr<const TableHandle>> added,
+                                             const std::vector<uint64_t>& removed) const {
   auto next = std::make_shared<Version>();
   next->tables = std::move(added);
   for (const auto& table : tables) {
@@ -205,7 +210,9 @@ Status CheckTableFile(FileSystem* fs, const std::string& path, uint64_t expected
 
 VersionSet::VersionSet(FileSystem* fs, std::string dir, uint32_t shard_index,
                        uint64_t max_manifest_size)
-    : fs_(fs), dir_(std::move(dir)), shard_index_(shard_index),
+    : fs_(fs),
+      dir_(std::move(dir)),
+      shard_index_(shard_index),
       max_manifest_size_(max_manifest_size) {}
 
 VersionSet::~VersionSet() = default;
@@ -295,8 +302,7 @@ Status VersionSet::Recover(bool* found) {
     std::string name = contents;
     if (!name.empty() && name.back() == '\n') name.pop_back();
     if (!ParseManifestFileName(name, &number)) {
-      return Status::Corruption(current_path + ": does not name a manifest: \"" + contents +
-                                "\"");
+      return Status::Corruption(current_path + ": does not name a manifest: \"" + contents + "\"");
     }
     const std::string path = JoinPath(dir_, name);
     if (!fs_->FileExists(path)) {
@@ -321,8 +327,8 @@ Status VersionSet::Recover(bool* found) {
       if (first_error.ok()) first_error = s;
     }
     if (!recovered) {
-      return Status::Corruption(dir_ + ": CURRENT is missing and no manifest is intact: " +
-                                first_error.message());
+      return Status::Corruption(
+          dir_ + ": CURRENT is missing and no manifest is intact: " + first_error.message());
     }
   } else {
     return Status::Ok();
@@ -342,7 +348,8 @@ Status VersionSet::WriteNewManifest(uint64_t number, ManifestState* state) {
 
   writer_.reset();
   std::unique_ptr<log::LogWriter> writer;
-  Status s = log::LogWriter::Create(fs_, path, {log::kFormatVersion, shard_index_, number}, &writer);
+  Status s =
+      log::LogWriter::Create(fs_, path, {log::kFormatVersion, shard_index_, number}, &writer);
   if (s.ok()) s = writer->AddRecord(log::RecordType::kBatch, payload);
   if (s.ok()) s = writer->Sync();
   if (s.ok()) s = fs_->SyncDir(dir_);
@@ -357,11 +364,11 @@ Status VersionSet::WriteNewManifest(uint64_t number, ManifestState* state) {
   // switch fails; the next edit then starts yet another manifest.
   s = WriteFileAtomically(fs_, JoinPath(dir_, kCurrentFile), ManifestFileName(number) + "\n");
   if (!s.ok()) {
-    spdlog::error("shard {}: switching CURRENT to {} failed: {}", shard_index_, path,
-                  s.ToString());
+    spdlog::error("shard {}: switching CURRENT to {} failed: {}", shard_index_, path, s.ToString());
     return s;
   }
   const uint64_t previous = manifest_number_;
+  snapshot_size_ = writer->Size();
   writer_ = std::move(writer);
   manifest_number_ = number;
   if (previous != 0 && previous != number) {
@@ -381,7 +388,8 @@ Status VersionSet::LogAndApply(const VersionEdit& edit,
   ManifestState next = state_;
   Status s = next.Apply(edit);
   if (!s.ok()) return s;
-  if (new_manifest || writer_ == nullptr || writer_->Size() >= max_manifest_size_) {
+  if (new_manifest || writer_ == nullptr ||
+      writer_->Size() >= std::max(max_manifest_size_, 2 * snapshot_size_)) {
     s = WriteNewManifest(allocate_number(), &next);
     if (!s.ok()) return s;
     state_ = std::move(next);
@@ -392,9 +400,10 @@ Status VersionSet::LogAndApply(const VersionEdit& edit,
   s = writer_->AddRecord(log::RecordType::kBatch, payload);
   if (s.ok()) s = writer_->Sync();
   if (!s.ok()) {
-    spdlog::error("shard {}: appending to manifest {} failed: {}; the next edit starts a new "
-                  "manifest",
-                  shard_index_, ManifestFileName(manifest_number_), s.ToString());
+    spdlog::error(
+        "shard {}: appending to manifest {} failed: {}; the next edit starts a new "
+        "manifest",
+        shard_index_, ManifestFileName(manifest_number_), s.ToString());
     writer_.reset();
     return s;
   }

@@ -14,9 +14,10 @@
 //
 // File numbers (WALs, tables, manifests) come from one counter per shard and are never reused.
 //
-// A new manifest is started at every open and when the current one reaches max_manifest_size:
-// it is written and fsynced with its snapshot edit, its directory entry is fsynced, CURRENT is
-// switched to it, and only then is the previous manifest removed.
+// A new manifest is started at every open and when the current one reaches max_manifest_size
+// (or twice the size of its snapshot edit, if that is more: a large state must not make every
+// edit write a new manifest): it is written and fsynced with its snapshot edit, its directory entry
+// is fsynced, CURRENT is switched to it, and only then is the previous manifest removed.
 //
 // Recovery reads CURRENT and replays the manifest it names. A torn last record (an append whose
 // fsync never completed, so nothing acted on it) is ignored with a warning; any other damage
@@ -90,7 +91,8 @@ class TableHandle {
   // False when `storage_key` lies outside the table's key range.
   bool InRange(std::string_view storage_key) const;
 
-  // The open table, opening it first if needed. Errors name the file.
+  // The open table, opening it first if needed (without holding any lock during the I/O).
+  // Errors name the file; a failed open is tried again by the next call.
   Status GetTable(std::shared_ptr<const Table>* table) const;
   bool is_open() const;
 
@@ -158,6 +160,7 @@ class VersionSet {
   const uint64_t max_manifest_size_;
   ManifestState state_;
   uint64_t manifest_number_ = 0;
+  uint64_t snapshot_size_ = 0;              // bytes of the live manifest's first records
   std::unique_ptr<log::LogWriter> writer_;  // null: the next edit starts a new manifest
 };
 

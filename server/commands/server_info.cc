@@ -108,12 +108,14 @@ void InfoClients(Server& server, InfoBuilder& info) {
 
 void InfoMemory(Server& server, InfoBuilder& info, const storage::DbStats& stats) {
   uint64_t memtables = 0;
-  for (const auto& shard : stats.shards) memtables += shard.memtable_bytes;
+  for (const auto& shard : stats.shards) {
+    memtables += shard.memtable_bytes + shard.immutable_memtable_bytes;
+  }
   uint64_t buffers = 0;
   for (const auto& [id, c] : server.clients()) {
     buffers += c->query_buffer_bytes() + c->query_buffer_free() + c->output_bytes();
   }
-  uint64_t used = memtables + buffers;
+  uint64_t used = memtables + buffers + stats.block_cache_usage;
   uint64_t rss = ResidentSetBytes();
   info.Section("Memory");
   info.Field("used_memory", used);
@@ -122,6 +124,7 @@ void InfoMemory(Server& server, InfoBuilder& info, const storage::DbStats& stats
   info.Field("used_memory_rss_human", HumanBytes(rss));
   info.Field("used_memory_memtables", memtables);
   info.Field("used_memory_clients", buffers);
+  info.Field("used_memory_block_cache", stats.block_cache_usage);
   info.Field("maxmemory", 0);
   info.Field("maxmemory_human", "0B");
   info.Field("maxmemory_policy", "noeviction");
@@ -150,6 +153,47 @@ void InfoPersistence(Server& server, InfoBuilder& info, const storage::DbStats& 
   info.Field("wal_recovery_truncated_bytes", stats.recovery_truncated_bytes);
   info.Field("wal_write_failed", state.ok() ? 0 : 1);
   info.Field("wal_last_error", state.ok() ? std::string() : state.message());
+}
+
+// Shale's own section: the LSM tree of every shard, and the shared block cache.
+void InfoStorage(Server& server, InfoBuilder& info, const storage::DbStats& stats) {
+  storage::ShardStats total;
+  for (const auto& shard : stats.shards) {
+    total.memtable_bytes += shard.memtable_bytes;
+    total.immutable_memtables += shard.immutable_memtables;
+    total.immutable_memtable_bytes += shard.immutable_memtable_bytes;
+    total.tables += shard.tables;
+    total.table_bytes += shard.table_bytes;
+    total.flushes += shard.flushes;
+    total.flush_bytes_written += shard.flush_bytes_written;
+    total.flush_failures += shard.flush_failures;
+  }
+  info.Section("Storage");
+  info.Field("shards", stats.shards.size());
+  info.Field("memtable_size", server.config().memtable_size);
+  info.Field("memtable_bytes", total.memtable_bytes);
+  info.Field("immutable_memtables", total.immutable_memtables);
+  info.Field("immutable_memtable_bytes", total.immutable_memtable_bytes);
+  info.Field("tables", total.tables);
+  info.Field("table_bytes", total.table_bytes);
+  info.Field("flushes", total.flushes);
+  info.Field("flush_bytes_written", total.flush_bytes_written);
+  info.Field("flush_failures", total.flush_failures);
+  info.Field("block_cache_capacity", stats.block_cache_capacity);
+  info.Field("block_cache_usage", stats.block_cache_usage);
+  info.Field("block_cache_hits", stats.block_cache_hits);
+  info.Field("block_cache_misses", stats.block_cache_misses);
+  for (size_t i = 0; i < stats.shards.size(); ++i) {
+    const storage::ShardStats& s = stats.shards[i];
+    info.Field("shard" + std::to_string(i),
+               "memtable_bytes=" + std::to_string(s.memtable_bytes) + ",immutable_memtables=" +
+                   std::to_string(s.immutable_memtables) + ",tables=" + std::to_string(s.tables) +
+                   ",table_bytes=" + std::to_string(s.table_bytes) +
+                   ",flushes=" + std::to_string(s.flushes) +
+                   ",flush_bytes_written=" + std::to_string(s.flush_bytes_written) +
+                   ",last_sequence=" + std::to_string(s.last_sequence) +
+                   ",flush_error=" + (s.flush_error.empty() ? "none" : "yes"));
+  }
 }
 
 void InfoStats(Server& server, InfoBuilder& info) {
@@ -181,8 +225,8 @@ void InfoKeyspace(Server& server, InfoBuilder& info) {
   }
 }
 
-constexpr std::string_view kInfoSections[] = {"server",      "clients", "memory",
-                                              "persistence", "stats",   "keyspace"};
+constexpr std::string_view kInfoSections[] = {"server", "clients", "memory",  "persistence",
+                                              "stats",  "storage", "keyspace"};
 
 // INFO [section [section ...]]: default/all/everything give every section.
 void InfoCommand(CommandContext& ctx) {
@@ -207,12 +251,13 @@ void InfoCommand(CommandContext& ctx) {
   };
   InfoBuilder info;
   storage::DbStats stats;
-  if (has("memory") || has("persistence")) stats = ctx.db.Stats();
+  if (has("memory") || has("persistence") || has("storage")) stats = ctx.db.Stats();
   if (has("server")) InfoServer(ctx.server, info);
   if (has("clients")) InfoClients(ctx.server, info);
   if (has("memory")) InfoMemory(ctx.server, info, stats);
   if (has("persistence")) InfoPersistence(ctx.server, info, stats);
   if (has("stats")) InfoStats(ctx.server, info);
+  if (has("storage")) InfoStorage(ctx.server, info, stats);
   if (has("keyspace")) InfoKeyspace(ctx.server, info);
   ctx.reply.Verbatim("txt", info.text());
 }

@@ -1,5 +1,7 @@
 // Block cache (storage/block_cache.h): LRU order by bytes, capacity changes, sharding,
 // counters, per-table erase, and concurrent use.
+#include "storage/block_cache.h"
+
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -7,8 +9,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include "storage/block_cache.h"
 
 namespace shale::storage {
 namespace {
@@ -163,6 +163,7 @@ TEST(BlockCacheTest, ShardsSplitTheCapacity) {
 TEST(BlockCacheTest, NewIdIsUnique) {
   BlockCache cache(100);
   std::vector<std::thread> threads;
+  threads.reserve(4);
   std::vector<std::vector<uint64_t>> ids(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&cache, &ids, t] {
@@ -181,6 +182,7 @@ TEST(BlockCacheTest, ConcurrentUse) {
   constexpr int kThreads = 4;
   constexpr int kOps = 20000;
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   std::vector<uint64_t> hits(kThreads, 0);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&cache, &hits, t] {

@@ -1,5 +1,7 @@
 // Key/value blocks (storage/block_builder.h, storage/block.h): round trip, restart points,
 // seeking, prefix compression, and malformed blocks rejected without reading out of bounds.
+#include "storage/block.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -9,7 +11,6 @@
 #include <utility>
 #include <vector>
 
-#include "storage/block.h"
 #include "storage/block_builder.h"
 #include "storage/coding.h"
 #include "storage/key_format.h"
@@ -119,8 +120,8 @@ TEST(BlockTest, PrefixCompression) {
   in.remove_prefix(non_shared + value_len);
   ASSERT_TRUE(GetVarint32(&in, &shared) && GetVarint32(&in, &non_shared) &&
               GetVarint32(&in, &value_len));
-  EXPECT_EQ(shared, 10u);       // "prefix-aaa"
-  EXPECT_EQ(non_shared, 9u);    // "b" + 8-byte trailer
+  EXPECT_EQ(shared, 10u);     // "prefix-aaa"
+  EXPECT_EQ(non_shared, 9u);  // "b" + 8-byte trailer
 }
 
 TEST(BlockTest, Seek) {
@@ -229,9 +230,9 @@ TEST(BlockTest, CorruptRestartArraysRejected) {
   EXPECT_TRUE(block.Init(WithRestarts(entries, {0, restarts[2], restarts[1]})).IsCorruption());
   EXPECT_TRUE(block.Init(WithRestarts(entries, {0, restarts[1], restarts[1]})).IsCorruption());
   // Past the entries.
-  EXPECT_TRUE(block.Init(WithRestarts(entries, {0, restarts[1],
-                                                static_cast<uint32_t>(entries.size())}))
-                  .IsCorruption());
+  EXPECT_TRUE(
+      block.Init(WithRestarts(entries, {0, restarts[1], static_cast<uint32_t>(entries.size())}))
+          .IsCorruption());
   EXPECT_TRUE(block.Init(WithRestarts(entries, {0, restarts[1], 0x7fffffffu})).IsCorruption());
   // An empty entries area may only name offset 0.
   EXPECT_TRUE(block.Init(WithRestarts("", {0})).ok());
@@ -262,6 +263,34 @@ TEST(BlockTest, RestartInsideARunDetectedOnSeek) {
   EXPECT_TRUE(it->status().IsCorruption()) << it->status().ToString();
 }
 
+TEST(BlockTest, VerifyChecksRestartPointsAndOrder) {
+  std::vector<uint32_t> restarts;
+  const Entries entries = MakeEntries(40);
+  const std::string bytes = EntryBytes(entries, 16, &restarts);
+  Block block;
+  ASSERT_TRUE(block.Init(WithRestarts(bytes, restarts)).ok());
+  EXPECT_TRUE(block.Verify().ok());
+  ASSERT_TRUE(block.Init(Build({}, 16)).ok());
+  EXPECT_TRUE(block.Verify().ok());
+
+  // A restart point inside an entry, or on an entry that shares a prefix: iteration from the
+  // first entry does not notice, Verify does.
+  for (const uint32_t bad : {restarts[1] + 1, restarts[1] - 1}) {
+    ASSERT_TRUE(block.Init(WithRestarts(bytes, {0, bad, restarts[2]})).ok());
+    Status s;
+    EXPECT_EQ(ReadAll(block, &s).size(), entries.size());
+    EXPECT_TRUE(s.ok());
+    EXPECT_TRUE(block.Verify().IsCorruption()) << bad;
+  }
+  // Keys out of order.
+  Entries reversed(entries.rbegin(), entries.rend());
+  ASSERT_TRUE(block.Init(Build(reversed, 16)).ok());
+  EXPECT_TRUE(block.Verify().IsCorruption());
+  // Malformed entries.
+  ASSERT_TRUE(block.Init(WithRestarts(bytes.substr(0, bytes.size() - 1), {0})).ok());
+  EXPECT_TRUE(block.Verify().IsCorruption());
+}
+
 TEST(BlockTest, MalformedEntriesStopTheIterator) {
   std::vector<uint32_t> restarts;
   const Entries entries = MakeEntries(5);
@@ -278,14 +307,13 @@ TEST(BlockTest, MalformedEntriesStopTheIterator) {
   }
   // A shared prefix longer than the previous key.
   {
-    std::string bad = bytes;
     std::string entry;
     PutVarint32(&entry, 200);
     PutVarint32(&entry, 1);
     PutVarint32(&entry, 0);
     entry += "x";
     Block block;
-    ASSERT_TRUE(block.Init(WithRestarts(bad + entry, {0})).ok());
+    ASSERT_TRUE(block.Init(WithRestarts(bytes + entry, {0})).ok());
     Status s;
     EXPECT_EQ(ReadAll(block, &s).size(), 5u);
     EXPECT_TRUE(s.IsCorruption());
@@ -338,7 +366,9 @@ TEST(BlockTest, RandomDamageIsHandled) {
       ASSERT_LE(++steps, bad.size());
     }
     it->Seek(entries[rng() % entries.size()].first);
-    if (it->Valid()) ASSERT_GE(it->key().size(), kInternalKeyTrailerSize);
+    if (it->Valid()) {
+      ASSERT_GE(it->key().size(), kInternalKeyTrailerSize);
+    }
   }
 }
 

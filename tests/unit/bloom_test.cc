@@ -1,12 +1,12 @@
 // Bloom filter (storage/bloom.h): no false negatives, a false-positive rate close to theory,
 // and damaged filters that never hide a key.
+#include "storage/bloom.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdio>
 #include <string>
-
-#include "storage/bloom.h"
 
 namespace shale::storage {
 namespace {

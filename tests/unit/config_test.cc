@@ -109,6 +109,10 @@ TEST(ConfigTest, Defaults) {
       {"shards", "0"},
       {"appendfsync", "everysec"},
       {"wal-recovery-mode", "tolerate-corrupted-tail-records"},
+      {"memtable-size", "67108864"},
+      {"compression", "lz4"},
+      {"bloom-bits-per-key", "10"},
+      {"block-cache-size", "268435456"},
       {"loglevel", "notice"},
       {"logfile", ""},
       {"pidfile", ""},
@@ -118,7 +122,7 @@ TEST(ConfigTest, Defaults) {
 
 TEST(ConfigTest, TableHasOneRowPerSetting) {
   const std::vector<ConfigSetting>& table = ConfigTable();
-  EXPECT_EQ(table.size(), 18u);
+  EXPECT_EQ(table.size(), 22u);
   for (const ConfigSetting& setting : table) {
     EXPECT_EQ(FindConfigSetting(setting.name), &setting);
     EXPECT_TRUE(setting.parse);
@@ -522,7 +526,8 @@ TEST(ConfigGetTest, Patterns) {
   EXPECT_EQ(names("t*"), (std::vector<std::string>{"tcp-backlog", "timeout", "tcp-keepalive"}));
   EXPECT_EQ(names("*max*"), (std::vector<std::string>{"maxclients", "proto-max-bulk-len"}));
   EXPECT_EQ(names("[bp]*"),
-            (std::vector<std::string>{"bind", "port", "proto-max-bulk-len", "pidfile"}));
+            (std::vector<std::string>{"bind", "port", "proto-max-bulk-len", "bloom-bits-per-key",
+                                      "block-cache-size", "pidfile"}));
   EXPECT_EQ(names("*file"), (std::vector<std::string>{"logfile", "pidfile"}));
   EXPECT_EQ(names("?ir"), std::vector<std::string>{"dir"});
   EXPECT_EQ(names("*BUFFER*"),

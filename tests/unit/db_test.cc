@@ -103,6 +103,57 @@ TEST_F(DbTest, OpenCreatesTheDirectoryLayout) {
     EXPECT_TRUE(fs_.FileExists(JoinPath(options_.dir, name))) << name;
   }
   EXPECT_TRUE(fs_.FileExists(JoinPath(options_.dir, "shard-000/000001.log")));
+  // The manifest: started right after the first WAL file.
+  std::string current;
+  ASSERT_TRUE(ReadFileToString(&fs_, JoinPath(options_.dir, "shard-000/CURRENT"), &current).ok());
+  EXPECT_EQ(current, "MANIFEST-000002\n");
+  EXPECT_TRUE(fs_.FileExists(JoinPath(options_.dir, "shard-000/MANIFEST-000002")));
+}
+
+// A data directory whose shards hold WAL files only (no CURRENT, no manifest, as written before
+// shards had tables) opens with every record replayed, and gets its manifest.
+TEST_F(DbTest, OpensShardsWithoutAManifest) {
+  options_.shards = 2;
+  Open();
+  for (int i = 0; i < 50; ++i) Put(0, "k" + std::to_string(i), "v" + std::to_string(i));
+  ASSERT_TRUE(db_->Commit().ok());
+  db_.reset();
+  for (const char* shard : {"shard-000", "shard-001"}) {
+    const std::string dir = JoinPath(options_.dir, shard);
+    std::vector<std::string> names;
+    ASSERT_TRUE(fs_.GetChildren(dir, &names).ok());
+    for (const std::string& name : names) {
+      if (name == "CURRENT" || name.rfind("MANIFEST-", 0) == 0) {
+        ASSERT_TRUE(fs_.RemoveFile(JoinPath(dir, name)).ok());
+      }
+    }
+  }
+  Open();
+  EXPECT_EQ(db_->KeyCount(0), 50u);
+  EXPECT_EQ(GetOr(0, "k7"), "v7");
+  EXPECT_EQ(db_->Stats().recovered_records, 50u);
+  EXPECT_TRUE(fs_.FileExists(JoinPath(options_.dir, "shard-001/CURRENT")));
+}
+
+// Tables without any manifest cannot be placed: refuse rather than ignore (or delete) them.
+TEST_F(DbTest, TableFilesWithoutAManifestAreRefused) {
+  options_.shards = 1;
+  Open();
+  Put(0, "k", "v");
+  ASSERT_TRUE(db_->FlushMemTables().ok());
+  db_.reset();
+  const std::string dir = JoinPath(options_.dir, "shard-000");
+  std::vector<std::string> names;
+  ASSERT_TRUE(fs_.GetChildren(dir, &names).ok());
+  for (const std::string& name : names) {
+    if (name == "CURRENT" || name.rfind("MANIFEST-", 0) == 0) {
+      ASSERT_TRUE(fs_.RemoveFile(JoinPath(dir, name)).ok());
+    }
+  }
+  std::unique_ptr<Db> db;
+  Status s = Db::Open(options_, &db);
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(s.message().find("no manifest"), std::string::npos) << s.message();
 }
 
 TEST_F(DbTest, SecondOpenOfTheSameDirectoryFails) {

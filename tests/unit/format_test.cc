@@ -1,5 +1,7 @@
 // SSTable format pieces (storage/format.h): block handles, the footer, the properties block,
 // block encoding (trailer, checksum, LZ4 decision) and reading blocks from a file.
+#include "storage/format.h"
+
 #include <gtest/gtest.h>
 #include <lz4.h>
 #include <stdlib.h>
@@ -10,7 +12,6 @@
 
 #include "storage/coding.h"
 #include "storage/file_system.h"
-#include "storage/format.h"
 
 namespace shale::storage {
 namespace {
@@ -350,8 +351,8 @@ TEST(ReadBlockTest, ReadsAndNamesTheFileOnErrors) {
     EXPECT_EQ(s.message().rfind(path + ": ", 0), 0u) << s.ToString();
   }
   // A file shorter than the size it is said to have.
-  Status s = ReadBlock(file.get(), path, image.size() + 100, BlockHandle{handle.offset, 100},
-                       &contents);
+  Status s =
+      ReadBlock(file.get(), path, image.size() + 100, BlockHandle{handle.offset, 100}, &contents);
   ASSERT_TRUE(s.IsCorruption());
   EXPECT_NE(s.message().find("truncated block at offset 6"), std::string::npos) << s.ToString();
 

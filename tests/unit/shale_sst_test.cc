@@ -45,7 +45,7 @@ struct RunResult {
   std::string out;  // stdout
 };
 
-RunResult Run(const std::string& args) {
+RunResult RunTool(const std::string& args) {
   RunResult result;
   const std::string command = "'" + ToolPath() + "' " + args + " 2>/dev/null";
   FILE* pipe = popen(command.c_str(), "r");
@@ -145,7 +145,7 @@ class ShaleSstTest : public ::testing::Test {
 };
 
 TEST_F(ShaleSstTest, Dump) {
-  const RunResult r = Run("dump '" + table_path_ + "'");
+  const RunResult r = RunTool("dump '" + table_path_ + "'");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("num_entries: 50\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("num_deletions: 1\n"), std::string::npos);
@@ -168,18 +168,18 @@ TEST_F(ShaleSstTest, DumpOfADamagedTableFails) {
   std::string bad = table_image_;
   bad[bad.size() - 1] ^= 1;  // the magic number
   Overwrite(table_path_, bad);
-  EXPECT_EQ(Run("dump '" + table_path_ + "'").exit_code, 1);
+  EXPECT_EQ(RunTool("dump '" + table_path_ + "'").exit_code, 1);
 }
 
 TEST_F(ShaleSstTest, CheckHealthyDirectory) {
   Overwrite(JoinPath(dir_.path(), "notes.txt"), "ignored");
-  const RunResult r = Run("check '" + dir_.path() + "'");
+  const RunResult r = RunTool("check '" + dir_.path() + "'");
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("OK " + table_path_ + "\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("OK " + wal_path_ + "\n"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("notes.txt"), std::string::npos);
   // One file may be checked on its own too.
-  EXPECT_EQ(Run("check '" + table_path_ + "'").exit_code, 0);
+  EXPECT_EQ(RunTool("check '" + table_path_ + "'").exit_code, 0);
 }
 
 TEST_F(ShaleSstTest, CheckFindsAFlippedBitInAnyBlock) {
@@ -187,7 +187,7 @@ TEST_F(ShaleSstTest, CheckFindsAFlippedBitInAnyBlock) {
     std::string bad = table_image_;
     bad[offset] ^= 0x20;
     Overwrite(table_path_, bad);
-    const RunResult r = Run("check '" + dir_.path() + "'");
+    const RunResult r = RunTool("check '" + dir_.path() + "'");
     EXPECT_EQ(r.exit_code, 1) << "offset " << offset << ": " << r.out;
     EXPECT_NE(r.out.find("CORRUPT " + table_path_ + ": "), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("OK " + wal_path_), std::string::npos) << r.out;
@@ -208,23 +208,23 @@ TEST_F(ShaleSstTest, CheckWal) {
   std::string bad = wal_image_;
   bad[records[1] + log::kRecordHeaderSize + 2] ^= 0x01;
   Overwrite(wal_path_, bad);
-  RunResult r = Run("check '" + dir_.path() + "'");
+  RunResult r = RunTool("check '" + dir_.path() + "'");
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_NE(r.out.find("CORRUPT " + wal_path_ + ": "), std::string::npos) << r.out;
 
   // A torn last record is what a crash leaves: reported, not an error.
   Overwrite(wal_path_, std::string_view(wal_image_).substr(0, wal_image_.size() - 3));
-  r = Run("check '" + dir_.path() + "'");
+  r = RunTool("check '" + dir_.path() + "'");
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("OK " + wal_path_ + " (torn tail"), std::string::npos) << r.out;
 }
 
 TEST_F(ShaleSstTest, UsageErrors) {
-  EXPECT_EQ(Run("").exit_code, 2);
-  EXPECT_EQ(Run("dump").exit_code, 2);
-  EXPECT_EQ(Run("frobnicate x").exit_code, 2);
-  EXPECT_EQ(Run("check a b").exit_code, 2);
-  EXPECT_EQ(Run("check '" + dir_.path() + "/does-not-exist'").exit_code, 2);
+  EXPECT_EQ(RunTool("").exit_code, 2);
+  EXPECT_EQ(RunTool("dump").exit_code, 2);
+  EXPECT_EQ(RunTool("frobnicate x").exit_code, 2);
+  EXPECT_EQ(RunTool("check a b").exit_code, 2);
+  EXPECT_EQ(RunTool("check '" + dir_.path() + "/does-not-exist'").exit_code, 2);
 }
 
 }  // namespace
