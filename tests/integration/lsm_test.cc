@@ -132,6 +132,13 @@ class LsmMemoryTest : public ServerFixture {
 
 TEST_F(LsmMemoryTest, ResidentMemoryStaysBoundedWhileLoading) {
   if (IsRedis()) GTEST_SKIP() << "Redis keeps the dataset in memory";
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "resident memory is not meaningful under a sanitizer's shadow memory";
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+  GTEST_SKIP() << "resident memory is not meaningful under a sanitizer's shadow memory";
+#endif
+#endif
   const char* env = std::getenv("SHALE_LSM_LOAD_MB");
   const uint64_t megabytes = env != nullptr ? std::strtoull(env, nullptr, 10) : 2048;
   constexpr size_t kValueSize = 4096;
