@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cerrno>
 #include <climits>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -160,6 +161,39 @@ ConfigSetting MemorySetting(std::string_view name, bool mutable_at_runtime, int6
     return true;
   };
   setting.print = [field](const Config& config) { return std::to_string(config.*field); };
+  return setting;
+}
+
+// A decimal fraction such as 0.5; CONFIG GET shows it the way it was written back by %g.
+ConfigSetting DoubleSetting(std::string_view name, bool mutable_at_runtime, double Config::*field,
+                            double lo, double hi) {
+  ConfigSetting setting;
+  setting.name = name;
+  setting.mutable_at_runtime = mutable_at_runtime;
+  setting.parse = [field, lo, hi](Config& config, const Args& args, std::string* error) {
+    if (!SingleArgument(args, error)) return false;
+    const std::string& text = args[0];
+    char* end = nullptr;
+    errno = 0;
+    double value = text.empty() ? 0 : std::strtod(text.c_str(), &end);
+    if (text.empty() || errno != 0 || end != text.c_str() + text.size() || !std::isfinite(value)) {
+      *error = "argument couldn't be parsed into a number";
+      return false;
+    }
+    if (value < lo || value > hi) {
+      char bounds[96];
+      std::snprintf(bounds, sizeof(bounds), "argument must be between %g and %g inclusive", lo, hi);
+      *error = bounds;
+      return false;
+    }
+    config.*field = value;
+    return true;
+  };
+  setting.print = [field](const Config& config) {
+    char text[32];
+    std::snprintf(text, sizeof(text), "%g", config.*field);
+    return std::string(text);
+  };
   return setting;
 }
 
@@ -357,6 +391,29 @@ std::vector<ConfigSetting> BuildConfigTable() {
       IntegerSetting("bloom-bits-per-key", kImmutable, &Config::bloom_bits_per_key, 0, 64));
   table.push_back(
       MemorySetting("block-cache-size", kMutable, &Config::block_cache_size, 0, kLongMax));
+  // Size-tiered compaction and write back-pressure
+  table.push_back(
+      DoubleSetting("compaction-bucket-low", kImmutable, &Config::compaction_bucket_low, 0.01, 1));
+  table.push_back(
+      DoubleSetting("compaction-bucket-high", kImmutable, &Config::compaction_bucket_high, 1, 100));
+  table.push_back(MemorySetting("compaction-min-sstable-size", kImmutable,
+                                &Config::compaction_min_sstable_size, 0, kLongMax));
+  table.push_back(IntegerSetting("compaction-min-threshold", kImmutable,
+                                 &Config::compaction_min_threshold, 2, 1024));
+  table.push_back(IntegerSetting("compaction-max-threshold", kImmutable,
+                                 &Config::compaction_max_threshold, 2, 1024));
+  table.push_back(DoubleSetting("compaction-tombstone-threshold", kImmutable,
+                                &Config::compaction_tombstone_threshold, 0, 1));
+  table.push_back(IntegerSetting("compaction-tombstone-min-age", kImmutable,
+                                 &Config::compaction_tombstone_min_age, 0, kIntMax));
+  table.push_back(IntegerSetting("compaction-throughput", kMutable, &Config::compaction_throughput,
+                                 0, 1 << 20));
+  table.push_back(IntegerSetting("write-slowdown-tables", kImmutable,
+                                 &Config::write_slowdown_tables, 1, 1 << 20));
+  table.push_back(
+      IntegerSetting("write-stop-tables", kImmutable, &Config::write_stop_tables, 1, 1 << 20));
+  table.push_back(IntegerSetting("write-stop-immutable-memtables", kImmutable,
+                                 &Config::write_stop_immutable_memtables, 2, 1024));
   // Logging and process
   table.push_back(EnumSetting(
       "loglevel", kMutable, {"debug", "verbose", "notice", "warning", "nothing"},

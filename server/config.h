@@ -54,6 +54,18 @@ struct Config {
   std::string compression = "lz4";             // SSTable blocks: lz4 | none
   int64_t bloom_bits_per_key = 10;             // 0 = no bloom filters
   int64_t block_cache_size = 256LL * 1024 * 1024;
+  // Size-tiered compaction (Cassandra's STCS) and write back-pressure
+  double compaction_bucket_low = 0.5;
+  double compaction_bucket_high = 1.5;
+  int64_t compaction_min_sstable_size = 50LL * 1024 * 1024;
+  int64_t compaction_min_threshold = 4;
+  int64_t compaction_max_threshold = 32;
+  double compaction_tombstone_threshold = 0.2;
+  int64_t compaction_tombstone_min_age = 600;  // seconds
+  int64_t compaction_throughput = 0;           // MB/s; 0 = unlimited
+  int64_t write_slowdown_tables = 24;
+  int64_t write_stop_tables = 48;
+  int64_t write_stop_immutable_memtables = 4;
   // Logging and process
   LogLevel loglevel = LogLevel::kNotice;
   std::string logfile;  // empty = standard output

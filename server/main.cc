@@ -93,6 +93,19 @@ int main(int argc, char** argv) {
                                                            : shale::storage::Compression::kLZ4;
   options.table.bloom_bits_per_key = static_cast<int>(config.bloom_bits_per_key);
   options.block_cache_size = static_cast<size_t>(config.block_cache_size);
+  shale::storage::CompactionOptions& compaction = options.compaction;
+  compaction.bucket_low = config.compaction_bucket_low;
+  compaction.bucket_high = config.compaction_bucket_high;
+  compaction.min_sstable_size = static_cast<uint64_t>(config.compaction_min_sstable_size);
+  compaction.min_threshold = static_cast<int>(config.compaction_min_threshold);
+  compaction.max_threshold = static_cast<int>(config.compaction_max_threshold);
+  compaction.tombstone_threshold = config.compaction_tombstone_threshold;
+  compaction.tombstone_compaction_interval_ms =
+      static_cast<uint64_t>(config.compaction_tombstone_min_age) * 1000;
+  compaction.throughput_bytes_per_sec = static_cast<uint64_t>(config.compaction_throughput) << 20;
+  compaction.slowdown_tables = static_cast<int>(config.write_slowdown_tables);
+  compaction.stop_tables = static_cast<int>(config.write_stop_tables);
+  compaction.stop_immutable_memtables = static_cast<int>(config.write_stop_immutable_memtables);
 
   std::unique_ptr<shale::storage::Db> db;
   shale::storage::Status status = shale::storage::Db::Open(options, &db);

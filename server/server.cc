@@ -284,6 +284,10 @@ void Server::OnConfigChanged(const std::vector<std::string>& names) {
       storage::Status status =
           db_->SetBlockCacheSize(static_cast<size_t>(config_.block_cache_size));
       if (!status.ok()) spdlog::warn("Resizing the block cache: {}", status.ToString());
+    } else if (name == "compaction-throughput") {
+      storage::Status status =
+          db_->SetCompactionThroughput(static_cast<uint64_t>(config_.compaction_throughput) << 20);
+      if (!status.ok()) spdlog::warn("Changing compaction-throughput: {}", status.ToString());
     } else if (name == "loglevel") {
       ApplyLogLevel(config_.loglevel);
     }

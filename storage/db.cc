@@ -86,7 +86,8 @@ struct Db::Impl {
   Options options;
   FileSystem* fs = nullptr;
   std::unique_ptr<FileLock> lock;
-  std::unique_ptr<BlockCache> block_cache;  // declared before shards: destroyed after them
+  std::unique_ptr<BlockCache> block_cache;          // declared before shards: destroyed after them
+  std::unique_ptr<RateLimiter> compaction_limiter;  // shared by the shards; outlives them
   std::vector<std::unique_ptr<Shard>> shards;
   std::atomic<FsyncPolicy> policy{FsyncPolicy::kEverySec};
   std::unique_ptr<ParallelRunner> runner;
@@ -133,6 +134,14 @@ Status Db::Open(const Options& options, std::unique_ptr<Db>* db) {
   if (options.shards < 0 || options.shards > kMaxShards) {
     return Status::InvalidArgument("shards must be between 0 and " + std::to_string(kMaxShards));
   }
+  const CompactionOptions& c = options.compaction;
+  if (!(c.bucket_low > 0 && c.bucket_low <= 1 && c.bucket_high >= 1)) {
+    return Status::InvalidArgument("compaction buckets need 0 < bucket_low <= 1 <= bucket_high");
+  }
+  if (c.min_threshold < 2 || c.max_threshold < c.min_threshold) {
+    return Status::InvalidArgument(
+        "compaction thresholds need 2 <= min_threshold <= max_threshold");
+  }
   std::unique_ptr<Db> result(new Db());
   Impl* impl = result->impl_.get();
   impl->options = options;
@@ -141,6 +150,8 @@ Status Db::Open(const Options& options, std::unique_ptr<Db>* db) {
   FileSystem* fs = impl->fs;
 
   impl->block_cache = std::make_unique<BlockCache>(options.block_cache_size);
+  impl->compaction_limiter =
+      std::make_unique<RateLimiter>(options.compaction.throughput_bytes_per_sec);
   Status s = fs->CreateDir(options.dir);
   if (s.ok()) s = fs->LockFile(JoinPath(options.dir, "LOCK"), &impl->lock);
   int shard_count = 0;
@@ -163,6 +174,8 @@ Status Db::Open(const Options& options, std::unique_ptr<Db>* db) {
     shard_options.memtable_size = options.memtable_size;
     shard_options.table = options.table;
     shard_options.block_cache = impl->block_cache.get();
+    shard_options.compaction = options.compaction;
+    shard_options.compaction_limiter = impl->compaction_limiter.get();
     results[i] = Shard::Open(shard_options, &opened[i], &recoveries[i]);
   });
   for (const Status& result_status : results) {
@@ -457,6 +470,23 @@ Status Db::SetBlockCacheSize(size_t bytes) {
   return Status::Ok();
 }
 
+Status Db::CompactAll() {
+  for (auto& shard : impl_->shards) shard->CompactAll();
+  return Status::Ok();
+}
+
+bool Db::CompactionRunning() const {
+  for (const auto& shard : impl_->shards) {
+    if (shard->CompactionRunning()) return true;
+  }
+  return false;
+}
+
+Status Db::SetCompactionThroughput(uint64_t bytes_per_sec) {
+  impl_->compaction_limiter->SetRate(bytes_per_sec);
+  return Status::Ok();
+}
+
 DbStats Db::Stats() const {
   DbStats stats;
   for (const auto& shard : impl_->shards) {
@@ -471,6 +501,15 @@ DbStats Db::Stats() const {
   stats.block_cache_usage = cache.usage();
   stats.block_cache_hits = cache.hits();
   stats.block_cache_misses = cache.misses();
+  uint64_t written = 0;
+  for (const ShardStats& shard : stats.shards) {
+    stats.user_bytes_written += shard.user_bytes_written;
+    written += shard.wal_bytes_written + shard.flush_bytes_written + shard.compaction_bytes_written;
+  }
+  if (stats.user_bytes_written > 0) {
+    stats.write_amplification =
+        static_cast<double>(written) / static_cast<double>(stats.user_bytes_written);
+  }
   return stats;
 }
 

@@ -4,15 +4,18 @@
 // keyspaces inside every shard: the stored key is a database prefix followed by the user key.
 //
 // Threading: the server calls every method below from its event-loop thread. Background
-// threads (WAL fsync every second; one flush worker per shard, later compaction) only touch
+// threads (WAL fsync every second; one worker per shard for flushes and compactions) only touch
 // shard state under the shard's own locks and never hold them during disk I/O, so reads and
-// writes never wait for the disk work of a background thread.
+// writes never wait for the disk work of a background thread, with one deliberate exception:
+// back-pressure (CompactionOptions) delays or stops a write to a shard whose worker has fallen
+// behind, on the caller's thread, i.e. the event loop, until the worker catches up.
 //
 // Storage: each shard is an LSM tree (shard.h): writes go to a memtable; a full memtable
 // (memtable_size) becomes immutable, a new WAL file starts, and the shard's flush worker writes
-// it out as an SSTable and records it in the shard's manifest. Reads look at the memtables and
-// then the tables, newest first. One block cache (block_cache_size) serves every shard's
-// tables.
+// it out as an SSTable and records it in the shard's manifest. The same worker merges tables of
+// similar size (size-tiered compaction, compaction_picker.h) when no flush is waiting. Reads look
+// at the memtables and then the tables, newest first. One block cache (block_cache_size) serves
+// every shard's tables.
 //
 // Durability: write methods apply a write to the memtable and append its WAL record to the
 // shard's in-memory log buffer. Commit() then writes every shard's buffer to its WAL file, and
@@ -57,6 +60,26 @@ enum class WalRecoveryMode {
   kSkipAnyCorruptedRecords,       // skip bad records and go on (salvage)
 };
 
+// Size-tiered compaction and write back-pressure, per shard (compaction_picker.h, shard.h).
+struct CompactionOptions {
+  double bucket_low = 0.5;  // a table joins a bucket within [low, high] x its average size
+  double bucket_high = 1.5;
+  uint64_t min_sstable_size = uint64_t{50} << 20;  // smaller tables all share one bucket
+  int min_threshold = 4;                           // a bucket with this many tables is merged
+  int max_threshold = 32;                          // at most this many tables per compaction
+  double tombstone_threshold = 0.2;  // tombstones / entries above it: rewrite the table alone
+  // Minimum table age before a lone tombstone rewrite.
+  uint64_t tombstone_compaction_interval_ms = 10 * 60 * 1000;
+  // Compaction reads and writes of all shards together, paced (0 = unlimited).
+  uint64_t throughput_bytes_per_sec = 0;
+  // Back-pressure: with this many tables (or stop_immutable_memtables - 1 immutable memtables)
+  // each write to the shard is delayed ~1 ms; at stop_tables tables or stop_immutable_memtables
+  // immutable memtables writes wait until the shard's worker has caught up.
+  int slowdown_tables = 24;
+  int stop_tables = 48;
+  int stop_immutable_memtables = 4;
+};
+
 struct Options {
   std::string dir;     // data directory; created if missing
   int shards = 0;      // 0 = number of cores
@@ -68,14 +91,14 @@ struct Options {
   // RunMaintenance() / RetryFailedWrites() themselves, so they stay deterministic.
   bool background_maintenance = true;
   // A shard's active memtable becomes immutable (and is flushed to a table) once its memory
-  // reaches this many bytes; checked at each Commit(). Writes never wait for flushes yet: when
-  // the disk is slower than the writes, immutable memtables pile up in memory (see
-  // ShardStats::immutable_memtables).
+  // reaches this many bytes; checked at each Commit(). When the disk is slower than the writes,
+  // immutable memtables pile up until back-pressure (CompactionOptions) slows writes down.
   uint64_t memtable_size = uint64_t{64} << 20;
   // How tables are written: block size, restart interval, compression, bloom bits per key.
   TableOptions table;
   // Capacity of the block cache shared by all shards (uncompressed data blocks).
   size_t block_cache_size = size_t{256} << 20;
+  CompactionOptions compaction;
 };
 
 struct KeyValue {
@@ -92,16 +115,26 @@ struct ShardStats {
   uint64_t wal_records = 0;  // records appended since start
   uint64_t fsyncs = 0;       // fsync calls on the WAL since start
   uint64_t last_sequence = 0;
-  bool write_failed = false;              // in the failed state (writes refused)
-  std::string last_error;                 // text of the last WAL failure, empty if none
-  uint64_t immutable_memtables = 0;       // memtables waiting for their flush
-  uint64_t immutable_memtable_bytes = 0;  // their arena bytes
-  uint64_t tables = 0;                    // live SSTables
-  uint64_t table_bytes = 0;               // their file sizes
-  uint64_t flushes = 0;                   // memtables flushed since start
-  uint64_t flush_bytes_written = 0;       // table bytes written by those flushes
-  uint64_t flush_failures = 0;            // failed flush attempts since start (each retried)
-  std::string flush_error;                // the last flush attempt's error, empty if it succeeded
+  bool write_failed = false;                // in the failed state (writes refused)
+  std::string last_error;                   // text of the last WAL failure, empty if none
+  uint64_t immutable_memtables = 0;         // memtables waiting for their flush
+  uint64_t immutable_memtable_bytes = 0;    // their arena bytes
+  uint64_t tables = 0;                      // live SSTables
+  uint64_t table_bytes = 0;                 // their file sizes
+  uint64_t flushes = 0;                     // memtables flushed since start
+  uint64_t flush_bytes_written = 0;         // table bytes written by those flushes
+  uint64_t flush_failures = 0;              // failed flush attempts since start (each retried)
+  std::string flush_error;                  // the last flush attempt's error, empty if it succeeded
+  uint64_t compactions = 0;                 // compactions completed since start
+  uint64_t compaction_bytes_read = 0;       // input table bytes of those compactions
+  uint64_t compaction_bytes_written = 0;    // output table bytes of those compactions
+  uint64_t pending_compaction_bytes = 0;    // input bytes of the compaction the picker would choose
+  std::vector<uint64_t> tables_per_bucket;  // the picker's current size buckets (table counts)
+  uint64_t stall_slowdowns = 0;             // writes delayed ~1 ms by back-pressure
+  uint64_t stall_stops = 0;                 // writes that waited for the worker to catch up
+  uint64_t stall_micros = 0;                // total time writes spent delayed or waiting
+  uint64_t user_bytes_written = 0;          // key + value bytes written by clients
+  uint64_t wal_bytes_written = 0;           // bytes appended to WAL files since start
 };
 
 struct DbStats {
@@ -115,6 +148,11 @@ struct DbStats {
   uint64_t block_cache_usage = 0;  // bytes of cached blocks
   uint64_t block_cache_hits = 0;
   uint64_t block_cache_misses = 0;
+  // Key + value bytes written by clients (SET/MSET: key and value; DEL: the deleted keys).
+  uint64_t user_bytes_written = 0;
+  // (WAL bytes + flush bytes + compaction bytes written) / user_bytes_written; 0 without
+  // user writes. WAL bytes = records appended since start (ShardStats::wal_bytes_written).
+  double write_amplification = 0;
 };
 
 class Db {
@@ -189,11 +227,19 @@ class Db {
   // waits until every immutable memtable is flushed to a table. Returns the first failure (a
   // failed flush is retried by its worker in the background). Call it where writes are made.
   Status FlushMemTables();
-  // Waits until no shard has an immutable memtable left; the first failure of a flush attempt
-  // made while waiting otherwise.
+  // Waits until no shard has an immutable memtable left and every shard's worker is idle (no
+  // compaction running, due or scheduled by CompactAll; a failed compaction counts as done until
+  // its retry); the first failure of a flush attempt made while waiting otherwise.
   Status WaitForFlushes();
   // Changes the block cache's capacity (evicting at once when it shrinks).
   Status SetBlockCacheSize(size_t bytes);
+
+  // Schedules a compaction of every shard's tables into one table per shard; returns at once.
+  Status CompactAll();
+  // True while any shard runs a compaction or has a CompactAll scheduled.
+  bool CompactionRunning() const;
+  // Paces compaction I/O of all shards to `bytes_per_sec` from now on (0 = unlimited).
+  Status SetCompactionThroughput(uint64_t bytes_per_sec);
 
   DbStats Stats() const;
 

@@ -108,9 +108,11 @@ Shard::~Shard() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
+    stopping_.store(true);
   }
   work_cv_.notify_all();
   flushed_cv_.notify_all();
+  stall_cv_.notify_all();
   if (worker_.joinable()) worker_.join();
 }
 
@@ -519,6 +521,7 @@ void Shard::AppendBatchRecord() {
 
 Status Shard::Set(uint16_t db, std::string_view key, std::string_view value, SetCondition condition,
                   bool* applied, std::string* old_value, bool* had_old) {
+  Throttle();
   std::lock_guard<std::mutex> lock(mu_);
   if (applied != nullptr) *applied = false;
   if (failed_) return failure_;
@@ -551,12 +554,14 @@ Status Shard::Set(uint16_t db, std::string_view key, std::string_view value, Set
   }
   mem_->Add(sequence, ValueKind::kValue, key_scratch_, value_scratch_);
   last_sequence_ = sequence;
+  user_bytes_written_ += key.size() + value.size();
   AppendBatchRecord();
   if (applied != nullptr) *applied = true;
   return Status::Ok();
 }
 
 Status Shard::MultiSet(uint16_t db, std::span<const KeyValue* const> pairs) {
+  Throttle();
   std::lock_guard<std::mutex> lock(mu_);
   if (failed_) return failure_;
   if (pairs.empty()) return Status::Ok();
@@ -591,6 +596,7 @@ Status Shard::MultiSet(uint16_t db, std::span<const KeyValue* const> pairs) {
       ++key_counts_[db];
     }
     mem_->Add(sequence, ValueKind::kValue, key_scratch_, value_scratch_);
+    user_bytes_written_ += pairs[i]->key.size() + pairs[i]->value.size();
   }
   last_sequence_ += batch_.count();
   AppendBatchRecord();
@@ -598,6 +604,7 @@ Status Shard::MultiSet(uint16_t db, std::span<const KeyValue* const> pairs) {
 }
 
 Status Shard::Delete(uint16_t db, std::span<const std::string_view* const> keys, int64_t* removed) {
+  Throttle();
   std::lock_guard<std::mutex> lock(mu_);
   if (failed_) return failure_;
   // Every existence check first (see MultiSet); a key named twice is deleted once.
@@ -622,6 +629,7 @@ Status Shard::Delete(uint16_t db, std::span<const std::string_view* const> keys,
     batch_.DeleteExisting(storage_key);
     mem_->Add(sequence, ValueKind::kDeletion, storage_key, {});
     --key_counts_[db];
+    user_bytes_written_ += storage_key.size() - kDbPrefixSize;
   }
   *removed += batch_.count();
   last_sequence_ += batch_.count();
@@ -630,6 +638,7 @@ Status Shard::Delete(uint16_t db, std::span<const std::string_view* const> keys,
 }
 
 Status Shard::FlushDb(uint16_t db) {
+  Throttle();
   std::lock_guard<std::mutex> lock(mu_);
   if (failed_) return failure_;
   const uint64_t sequence = last_sequence_ + 1;
@@ -644,6 +653,7 @@ Status Shard::FlushDb(uint16_t db) {
 }
 
 Status Shard::FlushAll() {
+  Throttle();
   std::lock_guard<std::mutex> lock(mu_);
   if (failed_) return failure_;
   batch_.Clear();
@@ -683,6 +693,7 @@ Status Shard::WritePendingLocked(FsyncPolicy policy, bool* wrote) {
     }
     *wrote = true;
     written_end_ += pending;
+    wal_bytes_written_ += pending;
   }
   if (policy == FsyncPolicy::kNo) {
     // appendfsync no: written is as durable as this policy promises.
@@ -894,8 +905,9 @@ Status Shard::WaitForFlushes() {
     retry_now_ = true;  // the worker is waiting out a failure: try again now
     work_cv_.notify_all();
   }
-  flushed_cv_.wait(lock, [&] { return imm_.empty() || flush_failures_ != failures || stop_; });
-  if (imm_.empty()) return Status::Ok();
+  flushed_cv_.wait(lock,
+                   [&] { return (imm_.empty() && idle_) || flush_failures_ != failures || stop_; });
+  if (imm_.empty() && idle_) return Status::Ok();
   if (flush_failures_ != failures) return last_flush_failure_;
   return Status::IOError("shard " + std::to_string(options_.index) + " is closing");
 }
@@ -910,6 +922,7 @@ void Shard::WorkerLoop() {
       if (s.ok()) {
         flush_error_ = Status::Ok();
         flushed_cv_.notify_all();
+        stall_cv_.notify_all();
         continue;
       }
       if (s.message() != flush_error_.message()) {
@@ -932,8 +945,232 @@ void Shard::WorkerLoop() {
       lock.lock();
       continue;
     }
-    work_cv_.wait(lock, [this] { return stop_ || !imm_.empty(); });
+    lock.unlock();
+    bool ran = false;
+    Status s = MaybeCompact(&ran);
+    lock.lock();
+    if (ran) {
+      compaction_error_ = Status::Ok();
+      stall_cv_.notify_all();
+      continue;
+    }
+    std::chrono::seconds wait = kCompactionRecheckInterval;
+    if (!s.ok()) {
+      if (s.message() != compaction_error_.message()) {
+        spdlog::error("shard {}: compaction failed: {}; retrying in {}s", options_.index,
+                      s.ToString(), kFlushRetryInterval.count());
+      }
+      compaction_error_ = s;
+      wait = kFlushRetryInterval;
+    }
+    idle_ = true;
+    flushed_cv_.notify_all();
+    // Woken by a memtable to flush or a CompactAll; otherwise the picker looks again after
+    // `wait` (a table may have become old enough for a tombstone rewrite).
+    work_cv_.wait_for(lock, wait, [this] { return stop_ || !imm_.empty() || manual_compaction_; });
+    idle_ = false;
   }
+  idle_ = true;
+  flushed_cv_.notify_all();
+}
+
+// --- compactions ---
+
+void Shard::CompactAll() {
+  std::lock_guard<std::mutex> lock(mu_);
+  manual_compaction_ = true;
+  idle_ = false;  // WaitForFlushes waits for it
+  work_cv_.notify_all();
+}
+
+bool Shard::CompactionRunning() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return manual_compaction_ || compacting_;
+}
+
+std::shared_ptr<const Version> Shard::CurrentVersion() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return version_;
+}
+
+bool Shard::WritesStopped() const {
+  const CompactionOptions& c = options_.compaction;
+  return (c.stop_tables > 0 && version_->tables.size() >= static_cast<size_t>(c.stop_tables)) ||
+         (c.stop_immutable_memtables > 0 &&
+          imm_.size() >= static_cast<size_t>(c.stop_immutable_memtables));
+}
+
+bool Shard::WritesSlowed() const {
+  const CompactionOptions& c = options_.compaction;
+  return (c.slowdown_tables > 0 &&
+          version_->tables.size() >= static_cast<size_t>(c.slowdown_tables)) ||
+         (c.stop_immutable_memtables > 0 &&
+          imm_.size() + 1 >= static_cast<size_t>(c.stop_immutable_memtables));
+}
+
+void Shard::Throttle() {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (stop_ || failed_) return;
+  const auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&start] {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                     std::chrono::steady_clock::now() - start)
+                                     .count());
+  };
+  if (WritesStopped()) {
+    ++stall_stops_;
+    stall_cv_.wait(lock, [this] { return stop_ || !WritesStopped(); });
+    stall_micros_ += elapsed();
+    return;
+  }
+  if (WritesSlowed()) {
+    ++stall_slowdowns_;
+    lock.unlock();
+    std::this_thread::sleep_for(kSlowdownDelay);
+    lock.lock();
+    stall_micros_ += elapsed();
+  }
+}
+
+Status Shard::MaybeCompact(bool* ran) {
+  *ran = false;
+  std::shared_ptr<const Version> base;
+  bool manual = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    base = version_;
+    manual = manual_compaction_;
+  }
+  // What the picker needs; opening a table (first use) reads its properties.
+  std::vector<CompactionTableInfo> infos;
+  infos.reserve(base->tables.size());
+  for (const auto& handle : base->tables) {
+    CompactionTableInfo info;
+    info.number = handle->meta().number;
+    info.file_size = handle->meta().file_size;
+    info.num_entries = handle->meta().entries;
+    info.smallest = handle->meta().smallest;
+    info.largest = handle->meta().largest;
+    std::shared_ptr<const Table> table;
+    if (handle->GetTable(&table).ok()) {
+      info.num_deletions = table->properties().num_deletions;
+      info.creation_time_ms = table->properties().creation_time_ms;
+    }
+    if (useless_rewrites_.count(info.number) != 0) info.num_deletions = 0;
+    infos.push_back(std::move(info));
+  }
+  const uint64_t now_ms =
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count());
+  CompactionPick pick = PickCompaction(infos, options_.compaction, now_ms);
+  std::vector<uint64_t> buckets;
+  for (const auto& bucket : BucketTables(infos, options_.compaction)) {
+    buckets.push_back(bucket.size());
+  }
+  const CompactionOptions& c = options_.compaction;
+  const bool too_many =
+      c.stop_tables > 0 && base->tables.size() >= static_cast<size_t>(c.stop_tables);
+  if (manual || (pick.reason == CompactionReason::kNone && too_many)) {
+    pick.reason = manual ? CompactionReason::kManual : CompactionReason::kSizeTiered;
+    pick.files.clear();
+    pick.input_bytes = 0;
+    for (const CompactionTableInfo& info : infos) {
+      pick.files.push_back(info.number);
+      pick.input_bytes += info.file_size;
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    pending_compaction_bytes_ = pick.input_bytes;
+    tables_per_bucket_ = std::move(buckets);
+    manual_compaction_ = false;
+    if (pick.files.empty()) return Status::Ok();
+    compacting_ = true;
+  }
+  Status s = RunCompactionOf(pick.files, pick.reason, base);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    compacting_ = false;
+    if (s.ok()) pending_compaction_bytes_ = 0;
+  }
+  *ran = s.ok();
+  return s;
+}
+
+Status Shard::RunCompactionOf(const std::vector<uint64_t>& files, CompactionReason reason,
+                              const std::shared_ptr<const Version>& base) {
+  CompactionInput input;
+  std::vector<std::shared_ptr<const TableHandle>> outside;
+  for (const auto& handle : base->tables) {
+    const bool chosen = std::find(files.begin(), files.end(), handle->meta().number) != files.end();
+    (chosen ? input.tables : outside).push_back(handle);
+  }
+  // Dead-entry boundaries as the manifest records them (compaction_job.h).
+  std::vector<uint64_t> flushed_before(static_cast<size_t>(options_.databases), 0);
+  for (const auto& [db, sequence] : versions_.state().flushed_before) {
+    if (db < flushed_before.size()) flushed_before[db] = sequence;
+  }
+  input.flushed_before = &flushed_before;
+  input.outside_may_hold = [&outside](std::string_view storage_key) {
+    for (const auto& handle : outside) {
+      if (!handle->InRange(storage_key)) continue;
+      std::shared_ptr<const Table> table;
+      if (!handle->GetTable(&table).ok()) return true;  // cannot tell: keep the tombstone
+      if (table->MayContain(storage_key)) return true;
+    }
+    return false;
+  };
+  input.limiter = options_.compaction_limiter;
+  input.cancel = &stopping_;
+  const uint64_t number = AllocateFileNumber();
+  CompactionOutput output;
+  Status s = RunCompaction(fs_, options_.dir, number, options_.table, options_.block_cache, input,
+                           &output);
+  if (!s.ok()) return s;
+
+  VersionEdit edit;
+  std::shared_ptr<const TableHandle> added;
+  if (output.has_table) {
+    added = std::make_shared<TableHandle>(output.meta, output.table);
+    edit.AddTable(output.meta);
+  }
+  for (uint64_t file : files) edit.RemoveTable(file);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    edit.SetNextFileNumber(next_file_number_);
+  }
+  // The output is durable; this one edit makes it live and the inputs dead. On failure the
+  // output file stays (the edit may have reached the disk): the next open removes it if the
+  // manifest does not list it.
+  s = versions_.LogAndApply(edit, [this] { return AllocateFileNumber(); });
+  if (!s.ok()) return s;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    version_ = version_->With(
+        added != nullptr ? std::vector{added} : std::vector<std::shared_ptr<const TableHandle>>{},
+        files);
+    ++compactions_;
+    compaction_bytes_read_ += output.bytes_read;
+    compaction_bytes_written_ += output.bytes_written;
+  }
+  for (const auto& handle : input.tables) {
+    handle->MarkObsolete(fs_, options_.block_cache);
+    useless_rewrites_.erase(handle->meta().number);
+  }
+  if (reason == CompactionReason::kTombstones && added != nullptr &&
+      output.dropped_tombstones == 0 && output.dropped_dead == 0) {
+    useless_rewrites_.insert(added->meta().number);
+  }
+  spdlog::debug(
+      "shard {}: {} compaction of {} table(s) ({} bytes) into {} ({} bytes): {} entries, {} "
+      "shadowed, {} dead, {} tombstones dropped",
+      options_.index, CompactionReasonName(reason), files.size(), output.bytes_read,
+      output.has_table ? TableFileName(number) : std::string("nothing"), output.bytes_written,
+      output.entries_in, output.dropped_shadowed, output.dropped_dead, output.dropped_tombstones);
+  // The inputs' files go when the last reference to them does (here, unless a reader holds an
+  // older version).
+  return Status::Ok();
 }
 
 void Shard::OpenTablesInBackground() {
@@ -1076,6 +1313,16 @@ ShardStats Shard::Stats() const {
   stats.flush_bytes_written = flush_bytes_;
   stats.flush_failures = flush_failures_;
   stats.flush_error = flush_error_.ok() ? std::string() : flush_error_.ToString();
+  stats.compactions = compactions_;
+  stats.compaction_bytes_read = compaction_bytes_read_;
+  stats.compaction_bytes_written = compaction_bytes_written_;
+  stats.pending_compaction_bytes = pending_compaction_bytes_;
+  stats.tables_per_bucket = tables_per_bucket_;
+  stats.stall_slowdowns = stall_slowdowns_;
+  stats.stall_stops = stall_stops_;
+  stats.stall_micros = stall_micros_;
+  stats.user_bytes_written = user_bytes_written_;
+  stats.wal_bytes_written = wal_bytes_written_;
   return stats;
 }
 

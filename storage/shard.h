@@ -39,9 +39,29 @@
 // counts and flushed_before values as of that sequence, installs the new table set, drops the
 // immutable memtable and only then deletes the WAL files numbered below the new log number.
 // Recovery = the manifest's state + replay of the WAL files at or above its log number
-// (batches at or below its last sequence are skipped). A write does not wait for flushes:
-// immutable memtables pile up in memory when the disk is slower than the writes (bounded
-// back-pressure is future work). A failed flush is retried after kFlushRetryInterval.
+// (batches at or below its last sequence are skipped). A failed flush is retried after
+// kFlushRetryInterval.
+//
+// Compaction (same worker; flushes always go first): when no memtable waits for its flush, the
+// worker asks the picker (compaction_picker.h) for a compaction over the current version and
+// runs it (compaction_job.h) without holding mu_, so reads and writes go on. Then ONE manifest
+// edit records "add the output, remove the inputs" (fsynced); only after it succeeds is the
+// new version installed and the inputs marked obsolete: each input file is removed (and its
+// block cache entries erased) when the last Version listing it goes, i.e. once no ongoing Get
+// or Scan uses it (TableHandle::MarkObsolete). A crash at any point leaves either the old or
+// the new table set in the manifest; whatever file it does not list is a stray removed at the
+// next open. A failed edit leaves its output file on disk (the edit may have reached the
+// manifest) and the inputs in place; it is retried as a new compaction after
+// kFlushRetryInterval, and the unlisted output is removed at the next open. CompactAll()
+// schedules one compaction of every table of the shard. With stop_tables tables or more and no
+// bucket to merge, the worker merges every table so that stopped writes can resume.
+//
+// Back-pressure: every write method first calls Throttle(). With slowdown_tables tables or
+// more, or stop_immutable_memtables - 1 immutable memtables or more, the write is delayed by
+// ~1 ms; with stop_tables tables or stop_immutable_memtables immutable memtables or more it
+// waits (stall_cv_, notified by every flush and compaction) until the worker has brought the
+// shard below both limits. The waiting happens on the writer's thread, which is the server's
+// event loop: while one shard is stopped, the whole server waits with it.
 //
 // Reads see the active memtable, then the immutable ones newest first, then the tables newest
 // first; the first version found decides (a tombstone or an entry dead by FLUSHDB means
@@ -65,6 +85,7 @@
 // which makes FLUSHDB O(1).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -73,6 +94,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -80,6 +102,8 @@
 #include <vector>
 
 #include "storage/block_cache.h"
+#include "storage/compaction_job.h"
+#include "storage/compaction_picker.h"
 #include "storage/db.h"
 #include "storage/file_system.h"
 #include "storage/log_writer.h"
@@ -102,11 +126,16 @@ struct ShardOptions {
   TableOptions table;
   BlockCache* block_cache = nullptr;  // shared by all shards; nullable; outlives the shard
   uint64_t max_manifest_size = VersionSet::kDefaultMaxManifestSize;
+  CompactionOptions compaction;
+  RateLimiter* compaction_limiter = nullptr;  // shared by all shards; nullable; outlives them
 };
 
 class Shard {
  public:
   static constexpr std::chrono::seconds kFlushRetryInterval{1};
+  // How often an idle worker asks the picker again (tombstone rewrites depend on table age).
+  static constexpr std::chrono::seconds kCompactionRecheckInterval{60};
+  static constexpr std::chrono::milliseconds kSlowdownDelay{1};
 
   // Creates the directory if needed, recovers (manifest, then WAL files), starts a fresh WAL
   // and a fresh manifest, removes stray files and starts the flush worker.
@@ -166,7 +195,18 @@ class Shard {
   Status SwitchMemTable(FsyncPolicy policy);
   // Waits until no immutable memtable is left. Returns OK then, or the error of a flush attempt
   // that failed while waiting (the worker retries it later).
+  // Waits until no immutable memtable is left and the worker has no compaction to run (or
+  // is waiting out a failed one). Returns OK then, or the error of a flush attempt that failed
+  // while waiting (the worker retries it later).
   Status WaitForFlushes();
+
+  // --- compactions ---
+  // Schedules one compaction of all the shard's tables into one; returns at once.
+  void CompactAll();
+  // True while a compaction runs or a CompactAll is scheduled.
+  bool CompactionRunning() const;
+  // The current version (tests: holding it keeps its tables' files).
+  std::shared_ptr<const Version> CurrentVersion() const;
 
   ShardStats Stats() const;
 
@@ -220,6 +260,16 @@ class Shard {
   void WorkerLoop();
   Status FlushOldestImmutable();
   void OpenTablesInBackground();
+  // Picks a compaction over the current version and runs it; *ran says whether one ran.
+  // Also refreshes the picker statistics. Worker only.
+  Status MaybeCompact(bool* ran);
+  Status RunCompactionOf(const std::vector<uint64_t>& files, CompactionReason reason,
+                         const std::shared_ptr<const Version>& base);
+  // Back-pressure before a write (see the top of this file). Must not hold mu_.
+  void Throttle();
+  // REQUIRES: mu_ held.
+  bool WritesStopped() const;
+  bool WritesSlowed() const;
 
   const ShardOptions options_;
   FileSystem* const fs_;
@@ -228,6 +278,7 @@ class Shard {
   std::mutex sync_mu_;               // orders SyncWal and RetryFailedWrites; held across the fsync
   std::condition_variable work_cv_;  // the worker waits for work (with mu_)
   std::condition_variable flushed_cv_;  // WaitForFlushes waits for flush attempts (with mu_)
+  std::condition_variable stall_cv_;    // stopped writes wait for flush/compaction progress
 
   // Guarded by mu_ (written only by the writer thread, the worker where noted, or Recover
   // before the shard is shared).
@@ -266,6 +317,25 @@ class Shard {
   uint64_t flush_failures_ = 0;
   Status flush_error_;         // of the last attempt (OK when it succeeded)
   Status last_flush_failure_;  // of the last failed attempt
+
+  // Compaction state, guarded by mu_.
+  bool idle_ = false;               // the worker waits with nothing to do
+  bool manual_compaction_ = false;  // CompactAll scheduled
+  bool compacting_ = false;         // a compaction runs
+  uint64_t compactions_ = 0;
+  uint64_t compaction_bytes_read_ = 0;
+  uint64_t compaction_bytes_written_ = 0;
+  uint64_t pending_compaction_bytes_ = 0;    // as of the worker's last pick
+  std::vector<uint64_t> tables_per_bucket_;  // as of the worker's last pick
+  Status compaction_error_;                  // of the last attempt
+  uint64_t stall_slowdowns_ = 0;
+  uint64_t stall_stops_ = 0;
+  uint64_t stall_micros_ = 0;
+  uint64_t user_bytes_written_ = 0;    // key + value bytes of client writes
+  uint64_t wal_bytes_written_ = 0;     // bytes appended to WAL files since start
+  std::atomic<bool> stopping_{false};  // set with stop_; cancels compaction pacing waits
+  // Tables whose lone tombstone rewrite dropped nothing: not offered for another one (worker).
+  std::set<uint64_t> useless_rewrites_;
 
   // Used by Open, then only by the worker thread.
   VersionSet versions_;

@@ -148,6 +148,23 @@ Status TableHandle::GetTable(std::shared_ptr<const Table>* table) const {
   return Status::Ok();
 }
 
+TableHandle::~TableHandle() {
+  if (obsolete_fs_ == nullptr) return;
+  if (table_ != nullptr && obsolete_cache_ != nullptr)
+    obsolete_cache_->EraseTable(table_->cache_id());
+  table_.reset();
+  Status s = obsolete_fs_->RemoveFile(path_);
+  if (!s.ok()) {
+    spdlog::warn("could not remove the obsolete table file {}: {}", path_, s.ToString());
+  }
+}
+
+void TableHandle::MarkObsolete(FileSystem* fs, BlockCache* cache) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  obsolete_fs_ = fs;
+  obsolete_cache_ = cache;
+}
+
 bool TableHandle::is_open() const {
   std::lock_guard<std::mutex> lock(mu_);
   return table_ != nullptr;

@@ -85,6 +85,8 @@ class TableHandle {
   TableHandle(TableMeta meta, std::shared_ptr<const Table> table);
   TableHandle(const TableHandle&) = delete;
   TableHandle& operator=(const TableHandle&) = delete;
+  // Removes the file of a table marked obsolete (see MarkObsolete).
+  ~TableHandle();
 
   const TableMeta& meta() const { return meta_; }
   const std::string& path() const { return path_; }
@@ -96,13 +98,23 @@ class TableHandle {
   Status GetTable(std::shared_ptr<const Table>* table) const;
   bool is_open() const;
 
+  // Deferred deletion: called once the manifest no longer lists the table (a compaction
+  // removed it). When the last reference to the handle goes (the last Version that lists it,
+  // held by an ongoing Get or Scan, or the shard's current one) its block cache entries are
+  // erased and its file is removed, on the thread that drops that reference. A file a crash
+  // leaves behind is a stray the next open removes. `fs` and `cache` (nullable) must outlive
+  // the handle.
+  void MarkObsolete(FileSystem* fs, BlockCache* cache) const;
+
  private:
   const TableMeta meta_;
   const std::string path_;
   FileSystem* const fs_ = nullptr;
   BlockCache* const cache_ = nullptr;
   mutable std::mutex mu_;
-  mutable std::shared_ptr<const Table> table_;  // guarded by mu_
+  mutable std::shared_ptr<const Table> table_;    // guarded by mu_
+  mutable FileSystem* obsolete_fs_ = nullptr;     // guarded by mu_; set: remove the file
+  mutable BlockCache* obsolete_cache_ = nullptr;  // guarded by mu_
 };
 
 // An immutable set of live tables. Shared by readers (a Get or a Scan holds a reference for its

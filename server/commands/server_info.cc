@@ -155,6 +155,17 @@ void InfoPersistence(Server& server, InfoBuilder& info, const storage::DbStats& 
   info.Field("wal_last_error", state.ok() ? std::string() : state.message());
 }
 
+// The picker's size buckets as table counts, e.g. "4/1/2"; "-" when the shard has no tables.
+std::string BucketList(const std::vector<uint64_t>& buckets) {
+  if (buckets.empty()) return "-";
+  std::string list;
+  for (uint64_t count : buckets) {
+    if (!list.empty()) list += '/';
+    list += std::to_string(count);
+  }
+  return list;
+}
+
 // Shale's own section: the LSM tree of every shard, and the shared block cache.
 void InfoStorage(Server& server, InfoBuilder& info, const storage::DbStats& stats) {
   storage::ShardStats total;
@@ -167,6 +178,13 @@ void InfoStorage(Server& server, InfoBuilder& info, const storage::DbStats& stat
     total.flushes += shard.flushes;
     total.flush_bytes_written += shard.flush_bytes_written;
     total.flush_failures += shard.flush_failures;
+    total.compactions += shard.compactions;
+    total.compaction_bytes_read += shard.compaction_bytes_read;
+    total.compaction_bytes_written += shard.compaction_bytes_written;
+    total.pending_compaction_bytes += shard.pending_compaction_bytes;
+    total.stall_slowdowns += shard.stall_slowdowns;
+    total.stall_stops += shard.stall_stops;
+    total.stall_micros += shard.stall_micros;
   }
   info.Section("Storage");
   info.Field("shards", stats.shards.size());
@@ -179,6 +197,18 @@ void InfoStorage(Server& server, InfoBuilder& info, const storage::DbStats& stat
   info.Field("flushes", total.flushes);
   info.Field("flush_bytes_written", total.flush_bytes_written);
   info.Field("flush_failures", total.flush_failures);
+  info.Field("compactions", total.compactions);
+  info.Field("compaction_running", server.db().CompactionRunning() ? 1 : 0);
+  info.Field("compaction_bytes_read", total.compaction_bytes_read);
+  info.Field("compaction_bytes_written", total.compaction_bytes_written);
+  info.Field("pending_compaction_bytes", total.pending_compaction_bytes);
+  info.Field("user_bytes_written", stats.user_bytes_written);
+  char amplification[32];
+  std::snprintf(amplification, sizeof(amplification), "%.2f", stats.write_amplification);
+  info.Field("write_amplification", amplification);
+  info.Field("stall_slowdowns", total.stall_slowdowns);
+  info.Field("stall_stops", total.stall_stops);
+  info.Field("stall_micros", total.stall_micros);
   info.Field("block_cache_capacity", stats.block_cache_capacity);
   info.Field("block_cache_usage", stats.block_cache_usage);
   info.Field("block_cache_hits", stats.block_cache_hits);
@@ -191,6 +221,10 @@ void InfoStorage(Server& server, InfoBuilder& info, const storage::DbStats& stat
                    ",table_bytes=" + std::to_string(s.table_bytes) +
                    ",flushes=" + std::to_string(s.flushes) +
                    ",flush_bytes_written=" + std::to_string(s.flush_bytes_written) +
+                   ",compactions=" + std::to_string(s.compactions) +
+                   ",pending_compaction_bytes=" + std::to_string(s.pending_compaction_bytes) +
+                   ",buckets=" + BucketList(s.tables_per_bucket) +
+                   ",stall_stops=" + std::to_string(s.stall_stops) +
                    ",last_sequence=" + std::to_string(s.last_sequence) +
                    ",flush_error=" + (s.flush_error.empty() ? "none" : "yes"));
   }
@@ -404,6 +438,14 @@ void CommandCommand(CommandContext& ctx) {
   }
 }
 
+// COMPACT (as Kvrocks): schedules a full compaction of every shard and answers at once;
+// INFO storage shows compaction_running and the figures as it goes.
+void CompactCommand(CommandContext& ctx) {
+  storage::Status status = ctx.db.CompactAll();
+  if (!status.ok()) return ReplyStorageError(ctx, status);
+  ctx.reply.SimpleString("OK");
+}
+
 void TimeCommand(CommandContext& ctx) {
   auto now = std::chrono::system_clock::now().time_since_epoch();
   auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now).count();
@@ -439,6 +481,8 @@ const CommandSpec kServerCommands[] = {
      "A container for server configuration commands.", "subcommand [argument ...]"},
     {"command", -1, kCmdLoading | kCmdStale, 0, 0, 0, CommandCommand, "server", "2.8.13",
      "Returns detailed information about all commands.", "[COUNT | LIST | INFO | DOCS ...]"},
+    {"compact", 1, kCmdAdmin, 0, 0, 0, CompactCommand, "server", "0.1.0",
+     "Merges every shard's tables into one, in the background.", ""},
     {"time", 1, kCmdFast | kCmdLoading | kCmdStale, 0, 0, 0, TimeCommand, "server", "2.6.0",
      "Returns the server time.", ""},
     {"shutdown", -1, kCmdAdmin | kCmdLoading | kCmdStale, 0, 0, 0, ShutdownCommand, "server",

@@ -113,6 +113,17 @@ TEST(ConfigTest, Defaults) {
       {"compression", "lz4"},
       {"bloom-bits-per-key", "10"},
       {"block-cache-size", "268435456"},
+      {"compaction-bucket-low", "0.5"},
+      {"compaction-bucket-high", "1.5"},
+      {"compaction-min-sstable-size", "52428800"},
+      {"compaction-min-threshold", "4"},
+      {"compaction-max-threshold", "32"},
+      {"compaction-tombstone-threshold", "0.2"},
+      {"compaction-tombstone-min-age", "600"},
+      {"compaction-throughput", "0"},
+      {"write-slowdown-tables", "24"},
+      {"write-stop-tables", "48"},
+      {"write-stop-immutable-memtables", "4"},
       {"loglevel", "notice"},
       {"logfile", ""},
       {"pidfile", ""},
@@ -122,7 +133,7 @@ TEST(ConfigTest, Defaults) {
 
 TEST(ConfigTest, TableHasOneRowPerSetting) {
   const std::vector<ConfigSetting>& table = ConfigTable();
-  EXPECT_EQ(table.size(), 22u);
+  EXPECT_EQ(table.size(), 33u);
   for (const ConfigSetting& setting : table) {
     EXPECT_EQ(FindConfigSetting(setting.name), &setting);
     EXPECT_TRUE(setting.parse);
@@ -219,6 +230,21 @@ TEST(ConfigTest, MemoryUnits) {
   EXPECT_EQ(Reason("proto-max-bulk-len 0"), kBounds);
   EXPECT_EQ(Reason("proto-max-bulk-len 9223372036854775808"), kBounds);
   EXPECT_EQ(Reason("client-query-buffer-limit 1048575"), kBounds);
+}
+
+TEST(ConfigTest, Fractions) {
+  EXPECT_DOUBLE_EQ(Parse("compaction-bucket-low 0.25").compaction_bucket_low, 0.25);
+  EXPECT_DOUBLE_EQ(Parse("compaction-bucket-high 2").compaction_bucket_high, 2.0);
+  EXPECT_DOUBLE_EQ(Parse("compaction-tombstone-threshold 0").compaction_tombstone_threshold, 0.0);
+  EXPECT_EQ(Get(Parse("compaction-bucket-low 0.25"), "compaction-bucket-low"), "0.25");
+  const std::string kNotNumber = "argument couldn't be parsed into a number";
+  EXPECT_EQ(Reason("compaction-bucket-low abc"), kNotNumber);
+  EXPECT_EQ(Reason("compaction-bucket-low 0.5x"), kNotNumber);
+  EXPECT_EQ(Reason("compaction-bucket-low ''"), kNotNumber);
+  EXPECT_EQ(Reason("compaction-bucket-low nan"), kNotNumber);
+  EXPECT_EQ(Reason("compaction-bucket-low 1.5"), "argument must be between 0.01 and 1 inclusive");
+  EXPECT_EQ(Reason("compaction-tombstone-threshold -0.1"),
+            "argument must be between 0 and 1 inclusive");
 }
 
 TEST(ConfigTest, Enums) {
@@ -524,7 +550,8 @@ TEST(ConfigGetTest, Patterns) {
   EXPECT_EQ(names("*").size(), ConfigTable().size());
   EXPECT_EQ(names("port"), std::vector<std::string>{"port"});
   EXPECT_EQ(names("t*"), (std::vector<std::string>{"tcp-backlog", "timeout", "tcp-keepalive"}));
-  EXPECT_EQ(names("*max*"), (std::vector<std::string>{"maxclients", "proto-max-bulk-len"}));
+  EXPECT_EQ(names("*max*"), (std::vector<std::string>{"maxclients", "proto-max-bulk-len",
+                                                      "compaction-max-threshold"}));
   EXPECT_EQ(names("[bp]*"),
             (std::vector<std::string>{"bind", "port", "proto-max-bulk-len", "bloom-bits-per-key",
                                       "block-cache-size", "pidfile"}));

@@ -1,0 +1,173 @@
+#include "storage/compaction_job.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <thread>
+#include <utility>
+
+#include "storage/key_format.h"
+#include "storage/merging_iterator.h"
+#include "storage/version_set.h"
+
+namespace shale::storage {
+
+namespace {
+
+constexpr std::chrono::milliseconds kMaxPacingSleep{100};
+
+// Paces the bytes appended to `target`.
+class PacedFile final : public WritableFile {
+ public:
+  PacedFile(WritableFile* target, RateLimiter* limiter, const std::atomic<bool>* cancel)
+      : target_(target), limiter_(limiter), cancel_(cancel) {}
+  Status Append(std::string_view data) override {
+    if (limiter_ != nullptr) limiter_->Request(data.size(), cancel_);
+    return target_->Append(data);
+  }
+  Status Sync() override { return target_->Sync(); }
+  Status Close() override { return target_->Close(); }
+  uint64_t Size() const override { return target_->Size(); }
+
+ private:
+  WritableFile* const target_;
+  RateLimiter* const limiter_;
+  const std::atomic<bool>* const cancel_;
+};
+
+}  // namespace
+
+RateLimiter::RateLimiter(uint64_t bytes_per_sec)
+    : rate_(bytes_per_sec), last_(std::chrono::steady_clock::now()) {}
+
+void RateLimiter::SetRate(uint64_t bytes_per_sec) {
+  rate_.store(bytes_per_sec, std::memory_order_relaxed);
+}
+
+void RateLimiter::Request(uint64_t bytes, const std::atomic<bool>* cancel) {
+  std::unique_lock<std::mutex> lock(mu_);
+  bool charged = false;
+  while (true) {
+    const uint64_t rate = rate_.load(std::memory_order_relaxed);
+    const auto now = std::chrono::steady_clock::now();
+    if (rate == 0) {
+      available_ = 0;
+      last_ = now;
+      return;
+    }
+    const double seconds = std::chrono::duration<double>(now - last_).count();
+    last_ = now;
+    const double burst = static_cast<double>(rate) / 10;
+    available_ = std::min(burst, available_ + seconds * static_cast<double>(rate));
+    if (!charged) {
+      available_ -= static_cast<double>(bytes);
+      charged = true;
+    }
+    if (available_ >= 0) return;
+    if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) return;
+    const auto wait = std::min<std::chrono::nanoseconds>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(
+            std::chrono::duration<double>(-available_ / static_cast<double>(rate))),
+        kMaxPacingSleep);
+    lock.unlock();
+    std::this_thread::sleep_for(wait);
+    lock.lock();
+  }
+}
+
+Status RunCompaction(FileSystem* fs, const std::string& dir, uint64_t number,
+                     const TableOptions& options, BlockCache* cache, const CompactionInput& input,
+                     CompactionOutput* output) {
+  *output = CompactionOutput();
+  std::vector<std::shared_ptr<const Table>> tables;
+  std::vector<std::unique_ptr<Iterator>> children;
+  for (const auto& handle : input.tables) {
+    std::shared_ptr<const Table> table;
+    Status s = handle->GetTable(&table);
+    if (!s.ok()) return s;
+    children.push_back(table->NewIterator());
+    output->bytes_read += handle->meta().file_size;
+    tables.push_back(std::move(table));
+  }
+  std::unique_ptr<Iterator> iter = NewMergingIterator(std::move(children));
+
+  const std::string path = JoinPath(dir, TableFileName(number));
+  std::unique_ptr<WritableFile> file;
+  Status s = fs->NewWritableFile(path, &file);
+  if (!s.ok()) return s;
+  PacedFile paced(file.get(), input.limiter, input.cancel);
+  TableBuilder builder(options, &paced);
+
+  std::string previous;
+  bool has_previous = false;
+  for (iter->SeekToFirst(); iter->Valid() && builder.status().ok(); iter->Next()) {
+    ++output->entries_in;
+    if (input.limiter != nullptr) {
+      input.limiter->Request(iter->key().size() + iter->value().size(), input.cancel);
+    }
+    const ParsedInternalKey parsed = ParseInternalKey(iter->key());
+    if (has_previous && parsed.storage_key == previous) {
+      ++output->dropped_shadowed;  // an older version: the newest came first
+      continue;
+    }
+    previous.assign(parsed.storage_key.data(), parsed.storage_key.size());
+    has_previous = true;
+    const size_t db =
+        parsed.storage_key.size() >= kDbPrefixSize ? StorageKeyDb(parsed.storage_key) : 0;
+    const uint64_t boundary = input.flushed_before != nullptr && db < input.flushed_before->size()
+                                  ? (*input.flushed_before)[db]
+                                  : 0;
+    if (parsed.sequence < boundary) {
+      ++output->dropped_dead;
+      continue;
+    }
+    if (parsed.kind == ValueKind::kDeletion &&
+        !(input.outside_may_hold && input.outside_may_hold(parsed.storage_key))) {
+      ++output->dropped_tombstones;
+      continue;
+    }
+    builder.Add(iter->key(), iter->value());
+  }
+  s = iter->status();
+  if (s.ok()) s = builder.status();
+  const bool empty = s.ok() && builder.NumEntries() == 0;
+  if (!s.ok() || empty) {
+    builder.Abandon();
+  } else {
+    s = builder.Finish();
+  }
+  if (s.ok() && !empty) s = file->Sync();
+  if (s.ok()) s = file->Close();
+  file.reset();
+  if (s.ok() && !empty) s = fs->SyncDir(dir);
+
+  std::shared_ptr<const Table> table;
+  if (s.ok() && !empty) {
+    std::unique_ptr<RandomAccessFile> reader;
+    s = fs->NewRandomAccessFile(path, &reader);
+    std::unique_ptr<Table> opened;
+    if (s.ok()) s = Table::Open(path, std::move(reader), builder.FileSize(), cache, &opened);
+    if (s.ok()) table = std::move(opened);
+  }
+  if (!s.ok() || empty) {
+    Status removed = fs->RemoveFile(path);
+    if (!removed.ok() && s.ok()) {
+      spdlog::warn("could not remove the empty table file {}: {}", path, removed.ToString());
+    }
+    return s;
+  }
+  const TableProperties& props = builder.properties();
+  output->has_table = true;
+  output->table = std::move(table);
+  output->bytes_written = builder.FileSize();
+  output->meta.number = number;
+  output->meta.file_size = builder.FileSize();
+  output->meta.smallest = props.smallest_key;
+  output->meta.largest = props.largest_key;
+  output->meta.smallest_sequence = props.smallest_sequence;
+  output->meta.largest_sequence = props.largest_sequence;
+  output->meta.entries = props.num_entries;
+  return Status::Ok();
+}
+
+}  // namespace shale::storage
