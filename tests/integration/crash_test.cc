@@ -188,6 +188,10 @@ bool ReadStates(Client* client, const std::vector<std::string>& keys,
 class CrashTest : public ServerFixture {
  protected:
   std::vector<std::string> ServerArgs() const override { return {"--appendfsync", "always"}; }
+  // A small memtable, so that flushes and compactions run while the server is killed.
+  std::vector<std::string> ShaleArgs() const override {
+    return {"--shards", "2", "--memtable-size", "64kb", "--compaction-min-threshold", "2"};
+  }
 };
 
 TEST_F(CrashTest, AcknowledgedWritesSurviveSigkill) {
