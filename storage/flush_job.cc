@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "storage/key_format.h"
+#include "storage/table_file.h"
 #include "storage/version_set.h"
 
 namespace shale::storage {
@@ -54,47 +55,10 @@ Status WriteMemTableToTable(FileSystem* fs, const std::string& dir, uint64_t num
 
   TableBuilder builder(options, file.get());
   AddSurvivors(input, &builder, output);
-  s = builder.status();
-  const bool empty = s.ok() && builder.NumEntries() == 0;
-  if (!s.ok() || empty) {
-    builder.Abandon();
-  } else {
-    s = builder.Finish();
-  }
-  if (s.ok() && !empty) s = file->Sync();
-  if (s.ok()) s = file->Close();
-  file.reset();
-  if (s.ok() && !empty) s = fs->SyncDir(dir);
-
-  std::shared_ptr<const Table> table;
-  if (s.ok() && !empty) {
-    // Opening reads back and verifies the footer, index, filter and properties just written.
-    std::unique_ptr<RandomAccessFile> reader;
-    s = fs->NewRandomAccessFile(path, &reader);
-    std::unique_ptr<Table> opened;
-    if (s.ok()) s = Table::Open(path, std::move(reader), builder.FileSize(), cache, &opened);
-    if (s.ok()) table = std::move(opened);
-  }
-  if (!s.ok() || empty) {
-    Status removed = fs->RemoveFile(path);
-    if (!removed.ok() && s.ok()) {
-      // Nothing survived but the empty file stays: a stray the next open deletes.
-      spdlog::warn("could not remove the empty table file {}: {}", path, removed.ToString());
-    }
-    return s;
-  }
-
-  const TableProperties& props = builder.properties();
-  output->has_table = true;
-  output->table = std::move(table);
-  output->meta.number = number;
-  output->meta.file_size = builder.FileSize();
-  output->meta.smallest = props.smallest_key;
-  output->meta.largest = props.largest_key;
-  output->meta.smallest_sequence = props.smallest_sequence;
-  output->meta.largest_sequence = props.largest_sequence;
-  output->meta.entries = props.num_entries;
-  return Status::Ok();
+  s = FinishTableFile(fs, dir, path, number, cache, Status::Ok(), &builder, &file, &output->table,
+                      &output->meta);
+  output->has_table = s.ok() && output->table != nullptr;
+  return s;
 }
 
 }  // namespace shale::storage
