@@ -386,6 +386,18 @@ Status Shard::LookupLive(uint16_t db, std::string_view storage_key, bool* live,
 }
 
 Status Shard::Get(uint16_t db, std::string_view key, std::string* value) const {
+  bool live = false;
+  Status s = FindLive(db, key, &live, value);
+  if (s.ok() && !live) return Status::NotFound();
+  return s;
+}
+
+Status Shard::Exists(uint16_t db, std::string_view key, bool* exists) const {
+  return FindLive(db, key, exists, nullptr);
+}
+
+Status Shard::FindLive(uint16_t db, std::string_view key, bool* live, std::string* value) const {
+  *live = false;
   std::string storage_key;
   MakeStorageKey(db, key, &storage_key);
   std::shared_ptr<const Version> version;
@@ -395,49 +407,24 @@ Status Shard::Get(uint16_t db, std::string_view key, std::string* value) const {
     std::lock_guard<std::mutex> lock(mu_);
     MemTable::Entry entry;
     if (FindInMemTables(storage_key, &entry)) {
-      if (!IsLive(entry.kind, entry.sequence, flushed_before_[db])) return Status::NotFound();
+      *live = IsLive(entry.kind, entry.sequence, flushed_before_[db]);
+      if (!*live || value == nullptr) return Status::Ok();
       return CopyUserValue(options_.index, entry.value, value);
     }
     version = version_;
     snapshot = last_sequence_;
     flushed_before = flushed_before_[db];
   }
+  // Tables are read without the lock, on the version current at the lookup.
   bool found = false;
   ValueKind kind = ValueKind::kValue;
   uint64_t sequence = 0;
   std::string stored;
   Status s = FindInTables(*version, storage_key, snapshot, &found, &kind, &sequence, &stored);
   if (!s.ok()) return s;
-  if (!found || !IsLive(kind, sequence, flushed_before)) return Status::NotFound();
+  *live = found && IsLive(kind, sequence, flushed_before);
+  if (!*live || value == nullptr) return Status::Ok();
   return CopyUserValue(options_.index, stored, value);
-}
-
-Status Shard::Exists(uint16_t db, std::string_view key, bool* exists) const {
-  *exists = false;
-  std::string storage_key;
-  MakeStorageKey(db, key, &storage_key);
-  std::shared_ptr<const Version> version;
-  uint64_t snapshot = 0;
-  uint64_t flushed_before = 0;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    MemTable::Entry entry;
-    if (FindInMemTables(storage_key, &entry)) {
-      *exists = IsLive(entry.kind, entry.sequence, flushed_before_[db]);
-      return Status::Ok();
-    }
-    version = version_;
-    snapshot = last_sequence_;
-    flushed_before = flushed_before_[db];
-  }
-  bool found = false;
-  ValueKind kind = ValueKind::kValue;
-  uint64_t sequence = 0;
-  std::string stored;
-  Status s = FindInTables(*version, storage_key, snapshot, &found, &kind, &sequence, &stored);
-  if (!s.ok()) return s;
-  *exists = found && IsLive(kind, sequence, flushed_before);
-  return Status::Ok();
 }
 
 uint64_t Shard::KeyCount(uint16_t db) const {

@@ -153,6 +153,9 @@ class Shard {
   // Corruption status.
   Status Get(uint16_t db, std::string_view key, std::string* value) const;
   Status Exists(uint16_t db, std::string_view key, bool* exists) const;
+  // The lookup behind Get and Exists: *live says whether the key has a live newest version;
+  // `value` (nullable) receives its user value.
+  Status FindLive(uint16_t db, std::string_view key, bool* live, std::string* value) const;
   uint64_t KeyCount(uint16_t db) const;
   // Up to `limit` live keys of `db` after `after` starting with `prefix`, ascending, appended
   // to *keys; *done when there are no more. Sees the shard as of the start of the call.
