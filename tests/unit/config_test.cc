@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/test_util.h"
+
 namespace shale::server {
 namespace {
 
@@ -54,23 +56,7 @@ std::string Get(const Config& config, std::string_view name) {
 }
 
 // A temporary directory removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    char path[] = "/tmp/shale-config-test-XXXXXX";
-    EXPECT_NE(mkdtemp(path), nullptr);
-    path_ = path;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string Write(const std::string& name, std::string_view contents) const {
-    std::string file = path_ + "/" + name;
-    std::ofstream(file, std::ios::binary) << contents;
-    return file;
-  }
-
- private:
-  std::string path_;
-};
+using shale::test_util::TempDir;
 
 bool Load(const std::vector<std::string>& args, Config* config, std::string* error) {
   std::vector<const char*> argv = {"shale-server"};

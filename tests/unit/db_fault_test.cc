@@ -12,22 +12,12 @@
 #include "storage/db.h"
 #include "storage/fault_injection_fs.h"
 #include "storage/file_system.h"
+#include "tests/unit/test_util.h"
 
 namespace shale::storage {
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/shale-dbfault-test-XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using shale::test_util::TempDir;
 
 // Closes the database when a loop iteration ends, even early, before its directory goes.
 struct CloseBefore {

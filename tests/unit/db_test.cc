@@ -15,22 +15,12 @@
 
 #include "storage/fault_injection_fs.h"
 #include "storage/file_system.h"
+#include "tests/unit/test_util.h"
 
 namespace shale::storage {
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/shale-db-test-XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using shale::test_util::TempDir;
 
 class DbTest : public ::testing::Test {
  protected:

@@ -20,22 +20,12 @@
 #include "storage/key_format.h"
 #include "storage/memtable.h"
 #include "storage/version_set.h"
+#include "tests/unit/test_util.h"
 
 namespace shale::storage {
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/shale-flush-test-XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using shale::test_util::TempDir;
 
 std::string SKey(uint16_t db, std::string_view user_key) {
   std::string k;

@@ -12,22 +12,12 @@
 
 #include "storage/coding.h"
 #include "storage/file_system.h"
+#include "tests/unit/test_util.h"
 
 namespace shale::storage {
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/shale-format-test-XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using shale::test_util::TempDir;
 
 std::string RandomBytes(std::mt19937_64* rng, size_t n) {
   std::string s(n, '\0');

@@ -12,6 +12,7 @@
 #include "storage/log_reader.h"
 #include "storage/log_writer.h"
 #include "storage/wal_recovery.h"
+#include "tests/unit/test_util.h"
 
 namespace shale::storage {
 namespace {
@@ -19,18 +20,7 @@ namespace {
 using log::LogReader;
 using Outcome = log::LogReader::Outcome;
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/shale-log-test-XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using shale::test_util::TempDir;
 
 std::string Header(uint32_t shard, uint64_t number = 1) {
   std::string out;

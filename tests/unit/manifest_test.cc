@@ -17,22 +17,12 @@
 #include "storage/log_writer.h"
 #include "storage/version_edit.h"
 #include "storage/version_set.h"
+#include "tests/unit/test_util.h"
 
 namespace shale::storage {
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/shale-manifest-test-XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using shale::test_util::TempDir;
 
 std::string IKey(std::string_view user_key, uint64_t sequence) {
   std::string storage_key;

@@ -19,22 +19,12 @@
 #include "storage/log_writer.h"
 #include "storage/table_builder.h"
 #include "storage/write_batch.h"
+#include "tests/unit/test_util.h"
 
 namespace shale::storage {
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/shale-sst-tool-test-XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using shale::test_util::TempDir;
 
 std::string ToolPath() {
   return (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "shale-sst").string();

@@ -25,22 +25,12 @@
 #include "storage/format.h"
 #include "storage/key_format.h"
 #include "storage/table_builder.h"
+#include "tests/unit/test_util.h"
 
 namespace shale::storage {
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/shale-table-test-XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using shale::test_util::TempDir;
 
 struct Entry {
   std::string key;  // internal key
