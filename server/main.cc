@@ -1,9 +1,11 @@
 // shale-server [config-file] [--name value ...], exactly as redis-server takes them.
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <thread>
 
@@ -61,6 +63,14 @@ int main(int argc, char** argv) {
     }
   }
   std::signal(SIGPIPE, SIG_IGN);
+  // One malloc arena for all threads. With glibc's default of one arena per thread, the
+  // flush and compaction workers' short-lived block buffers leave freed memory spread over
+  // their arenas: measured 196 MB resident against 119 MB with one arena, loading 1 GB with
+  // 8 MB memtables. MALLOC_ARENA_MAX in the environment still decides when set.
+  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 1);
+  // A fixed mmap threshold: blocks from 128 KB up (memtable arena blocks, large values) go
+  // back to the system when freed, instead of glibc raising the threshold and keeping them.
+  if (std::getenv("MALLOC_MMAP_THRESHOLD_") == nullptr) mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 
   shale::server::Config config;
   std::string error;

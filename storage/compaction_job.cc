@@ -102,6 +102,7 @@ Status RunCompaction(FileSystem* fs, const std::string& dir, uint64_t number,
   std::string previous;
   bool has_previous = false;
   for (iter->SeekToFirst(); iter->Valid() && builder.status().ok(); iter->Next()) {
+    if (input.yield && output->entries_in % CompactionInput::kYieldInterval == 0) input.yield();
     ++output->entries_in;
     if (input.limiter != nullptr) {
       input.limiter->Request(iter->key().size() + iter->value().size(), input.cancel);

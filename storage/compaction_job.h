@@ -74,6 +74,10 @@ struct CompactionInput {
   std::function<bool(std::string_view storage_key)> outside_may_hold;
   RateLimiter* limiter = nullptr;             // nullable
   const std::atomic<bool>* cancel = nullptr;  // nullable: stops pacing waits (shutdown)
+  // Called every kYieldInterval entries (nullable). The shard flushes memtables that froze
+  // meanwhile, so a long merge never holds up flushes (and with them, memory and writes).
+  std::function<void()> yield;
+  static constexpr uint64_t kYieldInterval = 4096;
 };
 
 struct CompactionOutput {

@@ -1110,6 +1110,7 @@ Status Shard::RunCompactionOf(const std::vector<uint64_t>& files, CompactionReas
   };
   input.limiter = options_.compaction_limiter;
   input.cancel = &stopping_;
+  input.yield = [this] { FlushFrozenMemTables(); };
   const uint64_t number = AllocateFileNumber();
   CompactionOutput output;
   Status s = RunCompaction(fs_, options_.dir, number, options_.table, options_.block_cache, input,
@@ -1158,6 +1159,22 @@ Status Shard::RunCompactionOf(const std::vector<uint64_t>& files, CompactionReas
   // The inputs' files go when the last reference to them does (here, unless a reader holds an
   // older version).
   return Status::Ok();
+}
+
+void Shard::FlushFrozenMemTables() {
+  while (true) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (imm_.empty() || stop_) return;
+    }
+    Status s = FlushOldestImmutable();
+    std::lock_guard<std::mutex> lock(mu_);
+    // A failure is left to the worker loop, which reports and retries it after the merge.
+    if (!s.ok()) return;
+    flush_error_ = Status::Ok();
+    flushed_cv_.notify_all();
+    stall_cv_.notify_all();
+  }
 }
 
 void Shard::OpenTablesInBackground() {

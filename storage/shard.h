@@ -262,6 +262,9 @@ class Shard {
   // Flush worker.
   void WorkerLoop();
   Status FlushOldestImmutable();
+  // Flushes every frozen memtable now; called by a running compaction between its entries.
+  // REQUIRES: on the worker thread.
+  void FlushFrozenMemTables();
   void OpenTablesInBackground();
   // Picks a compaction over the current version and runs it; *ran says whether one ran.
   // Also refreshes the picker statistics. Worker only.
