@@ -150,8 +150,9 @@ Status TableHandle::GetTable(std::shared_ptr<const Table>* table) const {
 
 TableHandle::~TableHandle() {
   if (obsolete_fs_ == nullptr) return;
-  if (table_ != nullptr && obsolete_cache_ != nullptr)
+  if (table_ != nullptr && obsolete_cache_ != nullptr) {
     obsolete_cache_->EraseTable(table_->cache_id());
+  }
   table_.reset();
   Status s = obsolete_fs_->RemoveFile(path_);
   if (!s.ok()) {
