@@ -99,37 +99,18 @@ Status RunCompaction(FileSystem* fs, const std::string& dir, uint64_t number,
   PacedFile paced(file.get(), input.limiter, input.cancel);
   TableBuilder builder(options, &paced);
 
-  std::string previous;
-  bool has_previous = false;
+  SurvivorFilter filter(input.flushed_before, input.outside_may_hold);
   for (iter->SeekToFirst(); iter->Valid() && builder.status().ok(); iter->Next()) {
-    if (input.yield && output->entries_in % CompactionInput::kYieldInterval == 0) input.yield();
-    ++output->entries_in;
+    if (input.yield && filter.entries_in % CompactionInput::kYieldInterval == 0) input.yield();
     if (input.limiter != nullptr) {
       input.limiter->Request(iter->key().size() + iter->value().size(), input.cancel);
     }
-    const ParsedInternalKey parsed = ParseInternalKey(iter->key());
-    if (has_previous && parsed.storage_key == previous) {
-      ++output->dropped_shadowed;  // an older version: the newest came first
-      continue;
-    }
-    previous.assign(parsed.storage_key.data(), parsed.storage_key.size());
-    has_previous = true;
-    const size_t db =
-        parsed.storage_key.size() >= kDbPrefixSize ? StorageKeyDb(parsed.storage_key) : 0;
-    const uint64_t boundary = input.flushed_before != nullptr && db < input.flushed_before->size()
-                                  ? (*input.flushed_before)[db]
-                                  : 0;
-    if (parsed.sequence < boundary) {
-      ++output->dropped_dead;
-      continue;
-    }
-    if (parsed.kind == ValueKind::kDeletion &&
-        !(input.outside_may_hold && input.outside_may_hold(parsed.storage_key))) {
-      ++output->dropped_tombstones;
-      continue;
-    }
-    builder.Add(iter->key(), iter->value());
+    if (filter.Keep(iter->key())) builder.Add(iter->key(), iter->value());
   }
+  output->entries_in = filter.entries_in;
+  output->dropped_shadowed = filter.dropped_shadowed;
+  output->dropped_dead = filter.dropped_dead;
+  output->dropped_tombstones = filter.dropped_tombstones;
   s = FinishTableFile(fs, dir, path, number, cache, iter->status(), &builder, &file, &output->table,
                       &output->meta);
   output->has_table = s.ok() && output->table != nullptr;

@@ -15,31 +15,14 @@ namespace {
 // Feeds the surviving entries of `input` to `builder` (rules in flush_job.h).
 void AddSurvivors(const FlushInput& input, TableBuilder* builder, FlushOutput* output) {
   std::unique_ptr<Iterator> iter = input.mem->NewIterator();
-  std::string previous;
-  bool has_previous = false;
+  SurvivorFilter filter(input.flushed_before, input.older_tables_may_hold);
   for (iter->SeekToFirst(); iter->Valid(); iter->Next()) {
-    ++output->entries_in;
-    const ParsedInternalKey parsed = ParseInternalKey(iter->key());
-    if (has_previous && parsed.storage_key == previous) {
-      ++output->dropped_shadowed;  // an older version: the newest came first
-      continue;
-    }
-    previous.assign(parsed.storage_key.data(), parsed.storage_key.size());
-    has_previous = true;
-    const size_t db =
-        parsed.storage_key.size() >= kDbPrefixSize ? StorageKeyDb(parsed.storage_key) : 0;
-    const uint64_t boundary = db < input.flushed_before->size() ? (*input.flushed_before)[db] : 0;
-    if (parsed.sequence < boundary) {
-      ++output->dropped_dead;
-      continue;
-    }
-    if (parsed.kind == ValueKind::kDeletion &&
-        !(input.older_tables_may_hold && input.older_tables_may_hold(parsed.storage_key))) {
-      ++output->dropped_tombstones;
-      continue;
-    }
-    builder->Add(iter->key(), iter->value());
+    if (filter.Keep(iter->key())) builder->Add(iter->key(), iter->value());
   }
+  output->entries_in = filter.entries_in;
+  output->dropped_shadowed = filter.dropped_shadowed;
+  output->dropped_dead = filter.dropped_dead;
+  output->dropped_tombstones = filter.dropped_tombstones;
 }
 
 }  // namespace

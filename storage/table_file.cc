@@ -4,7 +4,34 @@
 
 #include <utility>
 
+#include "storage/key_format.h"
+
 namespace shale::storage {
+
+bool SurvivorFilter::Keep(std::string_view internal_key) {
+  ++entries_in;
+  const ParsedInternalKey parsed = ParseInternalKey(internal_key);
+  if (has_previous_ && parsed.storage_key == previous_) {
+    ++dropped_shadowed;  // an older version: the newest came first
+    return false;
+  }
+  previous_.assign(parsed.storage_key.data(), parsed.storage_key.size());
+  has_previous_ = true;
+  const size_t db =
+      parsed.storage_key.size() >= kDbPrefixSize ? StorageKeyDb(parsed.storage_key) : 0;
+  const uint64_t boundary =
+      flushed_before_ != nullptr && db < flushed_before_->size() ? (*flushed_before_)[db] : 0;
+  if (parsed.sequence < boundary) {
+    ++dropped_dead;
+    return false;
+  }
+  if (parsed.kind == ValueKind::kDeletion &&
+      !(may_hold_older_ && may_hold_older_(parsed.storage_key))) {
+    ++dropped_tombstones;
+    return false;
+  }
+  return true;
+}
 
 Status FinishTableFile(FileSystem* fs, const std::string& dir, const std::string& path,
                        uint64_t number, BlockCache* cache, Status status, TableBuilder* builder,

@@ -5,8 +5,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "storage/block_cache.h"
 #include "storage/file_system.h"
@@ -16,6 +20,31 @@
 #include "storage/version_edit.h"
 
 namespace shale::storage {
+
+// Decides, for entries seen in internal-key order (each storage key's newest version first),
+// which ones a new table keeps, for flushes and compactions alike: only the newest version of
+// each storage key; not an entry dead by FLUSHDB (sequence below its database's boundary in
+// `flushed_before`, nullable); not a tombstone unless `may_hold_older` (nullable = never) says
+// another table may still hold an older version of its key. Counts what it drops.
+class SurvivorFilter {
+ public:
+  SurvivorFilter(const std::vector<uint64_t>* flushed_before,
+                 std::function<bool(std::string_view storage_key)> may_hold_older)
+      : flushed_before_(flushed_before), may_hold_older_(std::move(may_hold_older)) {}
+
+  bool Keep(std::string_view internal_key);
+
+  uint64_t entries_in = 0;
+  uint64_t dropped_shadowed = 0;
+  uint64_t dropped_dead = 0;
+  uint64_t dropped_tombstones = 0;
+
+ private:
+  const std::vector<uint64_t>* flushed_before_;
+  std::function<bool(std::string_view)> may_hold_older_;
+  std::string previous_;
+  bool has_previous_ = false;
+};
 
 // `status` is the outcome of building so far (e.g. the input iterator's). When it is OK and the
 // builder holds entries, the table is finished, made durable, opened into *table and described
