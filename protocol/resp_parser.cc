@@ -165,8 +165,6 @@ RespParser::LineEnd RespParser::FindHeaderEnd(std::string_view data, size_t* cr)
     return LineEnd::kNeedMore;
   }
   const size_t cr_offset = static_cast<size_t>(static_cast<const char*>(found) - data.data());
-  // Same verdict as if the line had arrived a byte at a time.
-  if (cr_offset - line_start > limits_.max_inline_len) return LineEnd::kTooLong;
   if (cr_offset + 1 >= data.size()) {
     // The byte after '\r' is not here yet.
     scanned_ = cr_offset - line_start;
@@ -192,6 +190,9 @@ ParseStatus RespParser::ParseMultibulk(std::string_view data) {
     if (!ParseInt64(data.substr(position_ + 1, cr - position_ - 1), &count) ||
         count > limits_.max_multibulk_len) {
       return Fail("invalid multibulk length");
+    }
+    if (limits_.unauthenticated && count > ParserLimits::kUnauthenticatedMaxArgs) {
+      return Fail("unauthenticated multibulk length");
     }
     position_ = cr + 2;
     scanned_ = 0;
@@ -227,6 +228,9 @@ ParseStatus RespParser::ParseMultibulk(std::string_view data) {
       if (!ParseInt64(data.substr(position_ + 1, cr - position_ - 1), &length) || length < 0 ||
           length > limits_.max_bulk_len) {
         return Fail("invalid bulk length");
+      }
+      if (limits_.unauthenticated && length > ParserLimits::kUnauthenticatedMaxBulkLen) {
+        return Fail("unauthenticated bulk length");
       }
       position_ = cr + 2;
       scanned_ = 0;
@@ -267,8 +271,6 @@ ParseStatus RespParser::ParseInline(std::string_view data) {
   }
   const size_t newline = static_cast<size_t>(static_cast<const char*>(found) - data.data());
   size_t length = newline - line_start;
-  // Same verdict as if the line had arrived a byte at a time.
-  if (length > limits_.max_inline_len) return Fail("too big inline request");
   if (length > 0 && data[newline - 1] == '\r') --length;
   if (!SplitInline(data.substr(line_start, length))) {
     return Fail("unbalanced quotes in request");

@@ -23,15 +23,19 @@
 // - A `*N` / `$N` header line ends at its first '\r'; the byte after it is skipped unchecked.
 // - The two bytes after a bulk's payload are skipped unchecked (normally "\r\n").
 // - Counts and lengths are parsed as Redis's string2ll: optional '-', no '+', no leading zeros,
-//   no blanks. `*N` with N <= 0 is consumed and produces no command.
+//   no blanks. `*N` with N <= 0 is consumed and produces no command. N may go up to INT_MAX
+//   (Redis 7); argument slots are reserved as elements arrive, not as N announces.
+// - A client that must still authenticate may send at most 10 elements of at most 16 KB
+//   (`unauthenticated multibulk length` / `unauthenticated bulk length`), as Redis 7.
 // - An inline line ends at '\n' (a '\r' before it is dropped) and is split like
 //   sdssplitargs: blanks separate words; "double quotes" know \n \r \t \b \a \xHH and escape
 //   any other character with '\'; 'single quotes' know only \'; a closing quote must be
 //   followed by a blank or the end of the line; quoted and unquoted parts of one word join;
 //   a NUL byte ends the line's content. A line holding no word produces no command.
-// - Header and inline lines longer than max_inline_len are refused. The check is made on the
-//   line length, not on the buffer size at read time, so the outcome does not depend on how
-//   the input was split into reads.
+// - As in Redis, an inline request or a `*N` / `$N` header is refused only while its end has
+//   not arrived and more than max_inline_len bytes of it are waiting: a line of any length
+//   whose newline is already in the buffer is accepted. (The verdict on a line just above the
+//   limit therefore depends on how its bytes were split into reads, exactly as in Redis.)
 #pragma once
 
 #include <cstddef>
@@ -47,9 +51,15 @@ struct ParserLimits {
   // proto-max-bulk-len: largest bulk argument accepted.
   int64_t max_bulk_len = 512LL * 1024 * 1024;
   // Largest multibulk element count accepted.
-  int64_t max_multibulk_len = 1024 * 1024;
+  int64_t max_multibulk_len = 2147483647;  // INT_MAX, as Redis 7
   // Largest inline request line, and largest `*N` / `$N` header line (PROTO_INLINE_MAX_SIZE).
   size_t max_inline_len = 64 * 1024;
+  // The client must still authenticate: as Redis, a multibulk may then announce at most
+  // kUnauthenticatedMaxArgs elements of at most kUnauthenticatedMaxBulkLen bytes each, so a
+  // client without the password cannot make the server hold large requests.
+  bool unauthenticated = false;
+  static constexpr int64_t kUnauthenticatedMaxArgs = 10;
+  static constexpr int64_t kUnauthenticatedMaxBulkLen = 16 * 1024;
 };
 
 enum class ParseStatus {

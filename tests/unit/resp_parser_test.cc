@@ -444,11 +444,11 @@ TEST(RespParserTest, InvalidMultibulkLength) {
   const std::string kError = "ERR Protocol error: invalid multibulk length";
   for (const char* input :
        {"*abc\r\n", "*\r\n", "*+1\r\n", "* 1\r\n", "*1 \r\n", "*01\r\n", "*-0\r\n", "*-\r\n",
-        "*1048577\r\n", "*99999999999999999999\r\n", "*1.5\r\n"}) {
+        "*2147483648\r\n", "*99999999999999999999\r\n", "*1.5\r\n"}) {
     SCOPED_TRACE(input);
     EXPECT_EQ(ParseError(input), kError);
   }
-  EXPECT_EQ(ParseError("*20000000\r\n"), kError);
+  EXPECT_EQ(ParseError("*99999999999\r\n"), kError);
 }
 
 TEST(RespParserTest, InvalidBulkLength) {
@@ -482,12 +482,18 @@ TEST(RespParserTest, TooBigInlineRequest) {
   line += 'a';
   EXPECT_EQ(parser.Parse(line), ParseStatus::kError);
   EXPECT_EQ(parser.error(), kError);
-  // The verdict depends on the line's length, not on how it arrived.
+  // As in Redis, a line is refused only while its newline is missing: a longer line whose
+  // newline is already buffered is a command.
   const std::string longest = std::string(64 * 1024 - 2, 'b') + "\r\n";
   EXPECT_EQ(Whole(longest).commands.size(), 1u);
-  const std::string too_long = std::string(64 * 1024, 'b') + " c\r\n";
-  EXPECT_EQ(Whole(too_long).error, kError);
-  EXPECT_EQ(Drive(too_long, {1000, 40000}).error, kError);
+  const std::string long_line = std::string(200 * 1024, 'b') + " c\r\n";
+  const Outcome whole = Whole(long_line);
+  ASSERT_EQ(whole.commands.size(), 1u);
+  EXPECT_EQ(whole.commands[0].size(), 2u);
+  EXPECT_EQ(whole.commands[0][0].size(), 200u * 1024);
+  EXPECT_EQ(Drive(long_line, {1000, 40000}).commands.size(), 1u);
+  // More than 64 KB waiting without a newline is refused.
+  EXPECT_EQ(Drive(long_line, {64 * 1024 + 1}).error, kError);
 }
 
 TEST(RespParserTest, TooBigCountStrings) {
@@ -497,11 +503,12 @@ TEST(RespParserTest, TooBigCountStrings) {
   header += '1';
   EXPECT_EQ(parser.Parse(header), ParseStatus::kError);
   EXPECT_EQ(parser.error(), "ERR Protocol error: too big mbulk count string");
-  EXPECT_EQ(ParseError(header + "\r\n"), "ERR Protocol error: too big mbulk count string");
+  // A complete header line is judged by its number, however long it is (Redis's order).
+  EXPECT_EQ(ParseError(header + "\r\n"), "ERR Protocol error: invalid multibulk length");
 
   const std::string bulk_header = "*1\r\n$" + std::string(64 * 1024, '7');
   EXPECT_EQ(ParseError(bulk_header), "ERR Protocol error: too big bulk count string");
-  EXPECT_EQ(ParseError(bulk_header + "\r\n"), "ERR Protocol error: too big bulk count string");
+  EXPECT_EQ(ParseError(bulk_header + "\r\n"), "ERR Protocol error: invalid bulk length");
 }
 
 TEST(RespParserTest, LoweredLimits) {
@@ -523,9 +530,7 @@ TEST(RespParserTest, LoweredLimits) {
   EXPECT_EQ(parser.Parse("GET abcde"), ParseStatus::kError);
   EXPECT_EQ(parser.error(), "ERR Protocol error: too big inline request");
   parser.Reset();
-  EXPECT_EQ(parser.Parse("GET abcde\n"), ParseStatus::kError);
-  EXPECT_EQ(parser.error(), "ERR Protocol error: too big inline request");
-  parser.Reset();
+  EXPECT_EQ(parser.Parse("GET abcde\n"), ParseStatus::kCommand);
   EXPECT_EQ(parser.Parse("GET abc\n"), ParseStatus::kCommand);
   EXPECT_EQ(parser.Parse("*123456789"), ParseStatus::kError);
   EXPECT_EQ(parser.error(), "ERR Protocol error: too big mbulk count string");
@@ -538,13 +543,12 @@ TEST(RespParserTest, ErrorsDoNotDependOnReadBoundaries) {
   ParserLimits small;
   small.max_bulk_len = 16;
   small.max_multibulk_len = 4;
-  small.max_inline_len = 12;
+  small.max_inline_len = 14;
   const std::vector<std::string> inputs = {
       MixedPipeline() + "*x\r\n",
       MixedPipeline() + "*1\r\n$-2\r\n",
       "PING\r\n*2\r\n$4\r\nECHO\r\n?4\r\nPING\r\n",
       "GET a\r\nSET \"a b\" 'c\r\n",
-      "GET a\nGET 123456789012345\n",
       "GET a\nGET 1234567890123",
       "*1\r\n$1\r\na\r\n*12345678901234567",
       "*1\r\n$1\r\na\r\n*1\r\n$12345678901234567",
@@ -565,11 +569,33 @@ TEST(RespParserTest, ErrorsDoNotDependOnReadBoundaries) {
   EXPECT_EQ(Whole(inputs[0]).commands.size(), 7u);
   EXPECT_EQ(Whole(inputs[3]).error, "ERR Protocol error: unbalanced quotes in request");
   EXPECT_EQ(Whole(inputs[4], small).error, "ERR Protocol error: too big inline request");
-  EXPECT_EQ(Whole(inputs[5], small).error, "ERR Protocol error: too big inline request");
-  EXPECT_EQ(Whole(inputs[6], small).error, "ERR Protocol error: too big mbulk count string");
-  EXPECT_EQ(Whole(inputs[7], small).error, "ERR Protocol error: too big bulk count string");
-  EXPECT_EQ(Whole(inputs[8], small).error, "ERR Protocol error: invalid bulk length");
-  EXPECT_EQ(Whole(inputs[9], small).error, "ERR Protocol error: invalid multibulk length");
+  EXPECT_EQ(Whole(inputs[5], small).error, "ERR Protocol error: too big mbulk count string");
+  EXPECT_EQ(Whole(inputs[6], small).error, "ERR Protocol error: too big bulk count string");
+  EXPECT_EQ(Whole(inputs[7], small).error, "ERR Protocol error: invalid bulk length");
+  EXPECT_EQ(Whole(inputs[8], small).error, "ERR Protocol error: invalid multibulk length");
+}
+
+TEST(RespParserTest, UnauthenticatedLimits) {
+  ParserLimits limits;
+  limits.unauthenticated = true;
+  std::string ten = "*10\r\n";
+  for (int i = 0; i < 10; ++i) ten += "$1\r\na\r\n";
+  EXPECT_EQ(Whole(ten, limits).commands.size(), 1u);
+  EXPECT_EQ(Whole("*11\r\n", limits).error, "ERR Protocol error: unauthenticated multibulk length");
+  const std::string bulk(16 * 1024, 'x');
+  EXPECT_EQ(Whole("*2\r\n$3\r\nGET\r\n$16384\r\n" + bulk + "\r\n", limits).commands.size(), 1u);
+  EXPECT_EQ(Whole("*2\r\n$3\r\nGET\r\n$16385\r\n", limits).error,
+            "ERR Protocol error: unauthenticated bulk length");
+  // The announced length is refused before any of the bulk arrives.
+  EXPECT_EQ(Whole("*2\r\n$3\r\nGET\r\n$536870000\r\n", limits).error,
+            "ERR Protocol error: unauthenticated bulk length");
+  // Once authenticated, the usual limits apply.
+  EXPECT_TRUE(Whole("*11\r\n").error.empty());
+}
+
+TEST(RespParserTest, MultibulkCountUpToIntMax) {
+  EXPECT_TRUE(Whole("*2147483647\r\n").error.empty());
+  EXPECT_EQ(Whole("*2147483648\r\n").error, "ERR Protocol error: invalid multibulk length");
 }
 
 TEST(RespParserTest, ErrorIsStickyUntilReset) {
