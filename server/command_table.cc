@@ -101,4 +101,16 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
+bool ConstantTimeEquals(std::string_view secret, std::string_view given) {
+  if (secret.empty()) return given.empty();
+  // volatile keeps the compiler from turning the loop into an early-exit comparison.
+  volatile unsigned char difference = secret.size() == given.size() ? 0 : 1;
+  for (size_t i = 0; i < given.size(); ++i) {
+    difference = static_cast<unsigned char>(
+        difference | (static_cast<unsigned char>(given[i]) ^
+                      static_cast<unsigned char>(secret[i % secret.size()])));
+  }
+  return difference == 0;
+}
+
 }  // namespace shale::server

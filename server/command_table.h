@@ -101,5 +101,8 @@ inline constexpr std::string_view kNotIntegerError = "ERR value is not an intege
 bool ParseInt64(std::string_view s, int64_t* value);
 std::string ToLower(std::string_view s);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+// Whether `given` equals the non-empty `secret`, in a time that depends only on given.size():
+// every byte of `given` is compared (against the secret repeated), with no early exit.
+bool ConstantTimeEquals(std::string_view secret, std::string_view given);
 
 }  // namespace shale::server

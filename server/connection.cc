@@ -12,6 +12,11 @@ namespace shale::server {
 namespace {
 
 constexpr size_t kReadChunk = 16 * 1024;
+// A client that must still authenticate (and never did) is closed once its unsent replies pass
+// this many bytes (Redis 7.4's limit against pipelined wrong AUTHs from a client that never
+// reads), or its query buffer passes kUnauthenticatedQueryBufferLimit.
+constexpr size_t kUnauthenticatedOutputLimit = 1024;
+constexpr size_t kUnauthenticatedQueryBufferLimit = 1024 * 1024;
 // Back-pressure: stop reading a client whose unsent replies pass the high mark, resume below
 // the low mark, so a client that pipelines without reading cannot grow the server unboundedly
 // even without an output buffer limit configured.
@@ -39,8 +44,9 @@ std::string FormatAddress(const sockaddr_storage& addr) {
 
 void InputBuffer::Reserve(size_t extra) {
   if (capacity_ - size_ >= extra) return;
-  size_t wanted = std::max(size_ + extra, capacity_ * 2);
-  auto grown = std::make_unique<char[]>(wanted);
+  size_t wanted = size_ + extra;
+  // Default-initialised (not zero-filled): pages are committed only as data arrives in them.
+  std::unique_ptr<char[]> grown(new char[wanted]);
   if (size_ > 0) std::memcpy(grown.get(), data_.get(), size_);
   data_ = std::move(grown);
   capacity_ = wanted;
@@ -73,7 +79,11 @@ Connection::Connection(Server* server, uint64_t id)
     : server_(server), id_(id), parser_(protocol::ParserLimits{}) {
   handle_.data = this;
   created_ms_ = last_interaction_ms_ = server_->NowMs();
-  authenticated_ = server_->config().requirepass.empty();
+  set_authenticated(server_->config().requirepass.empty());
+}
+
+bool Connection::auth_required() const {
+  return !authenticated_ && !server_->config().requirepass.empty();
 }
 
 Connection::~Connection() = default;
@@ -119,10 +129,17 @@ void Connection::PauseReading() {
 
 void Connection::OnAlloc(uv_handle_t* handle, size_t /*suggested*/, uv_buf_t* buf) {
   auto* self = static_cast<Connection*>(handle->data);
-  size_t want = kReadChunk;
-  size_t hinted = self->parser_.bytes_wanted();
-  if (hinted > self->input_.size()) want = std::max(want, hinted - self->input_.size());
-  self->input_.Reserve(want);
+  InputBuffer& input = self->input_;
+  if (input.capacity() - input.size() < kReadChunk) {
+    // Grow with what has actually arrived (doubling), never with what a header announces: a
+    // `$536870000` header followed by one byte costs a read chunk, not half a gigabyte. While a
+    // large bulk arrives the buffer doubles up to exactly the size that holds it, so a value
+    // is copied about once more in all and the buffer ends close to the value's size.
+    size_t extra = std::max(kReadChunk, input.size());
+    const size_t hinted = self->parser_.bytes_wanted();
+    if (hinted > input.size()) extra = std::min(extra, std::max(kReadChunk, hinted - input.size()));
+    input.Reserve(extra);
+  }
   buf->base = self->input_.data() + self->input_.size();
   buf->len = self->input_.capacity() - self->input_.size();
 }
@@ -139,7 +156,11 @@ void Connection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* /*bu
   self->server_->stats().total_net_input_bytes += static_cast<uint64_t>(nread);
   self->last_interaction_ms_ = self->server_->NowMs();
   const Config& config = self->server_->config();
-  if (self->input_.size() > static_cast<size_t>(config.client_query_buffer_limit)) {
+  const size_t limit = self->auth_required()
+                           ? std::min(kUnauthenticatedQueryBufferLimit,
+                                      static_cast<size_t>(config.client_query_buffer_limit))
+                           : static_cast<size_t>(config.client_query_buffer_limit);
+  if (self->input_.size() > limit) {
     spdlog::warn(
         "Closing client id={} addr={}: query buffer of {} bytes exceeds "
         "client-query-buffer-limit",
@@ -153,9 +174,13 @@ void Connection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* /*bu
 
 void Connection::ProcessInput() {
   const Config& config = server_->config();
-  parser_.set_limits(protocol::ParserLimits{config.proto_max_bulk_len, 1024 * 1024, 64 * 1024});
+  protocol::ParserLimits limits;
+  limits.max_bulk_len = config.proto_max_bulk_len;
   size_t offset = 0;
   while (!closing_ && !close_after_reply_ && !paused_) {
+    // An AUTH earlier in the same pipeline lifts the unauthenticated limits for what follows.
+    limits.unauthenticated = auth_required();
+    parser_.set_limits(limits);
     std::string_view data(input_.data() + offset, input_.size() - offset);
     protocol::ParseStatus status = parser_.Parse(data);
     if (status == protocol::ParseStatus::kNeedMore) {
@@ -207,6 +232,9 @@ bool Connection::CheckOutputLimits() {
   const OutputBufferLimit& limit = server_->config().client_output_buffer_limit_normal;
   size_t pending = output_bytes();
   bool hard = limit.hard_bytes > 0 && pending >= limit.hard_bytes;
+  if (pending > kUnauthenticatedOutputLimit && !ever_authenticated_ && auth_required()) {
+    hard = true;
+  }
   bool soft = false;
   if (limit.soft_bytes > 0 && pending >= limit.soft_bytes) {
     uint64_t now = server_->NowMs();

@@ -27,7 +27,8 @@ class InputBuffer {
   char* data() { return data_.get(); }
   size_t size() const { return size_; }
   size_t capacity() const { return capacity_; }
-  // Makes room for at least `extra` more bytes after size().
+  // Makes room for at least `extra` more bytes after size(); grows to exactly size() + extra
+  // when it must grow (callers choose the growth policy).
   void Reserve(size_t extra);
   void Commit(size_t n) { size_ += n; }
   // Drops the first `n` bytes.
@@ -76,7 +77,13 @@ class Connection {
   int db() const { return db_; }
   void set_db(int db) { db_ = db; }
   bool authenticated() const { return authenticated_; }
-  void set_authenticated(bool v) { authenticated_ = v; }
+  void set_authenticated(bool v) {
+    authenticated_ = v;
+    ever_authenticated_ = ever_authenticated_ || v;
+  }
+  // Redis's authRequired(): the default user has a password and this client has not given it.
+  // Clearing requirepass at run time lets already-open clients in, as in Redis.
+  bool auth_required() const;
   int protocol() const { return writer_.protocol(); }
   void set_protocol(int v) { writer_.set_protocol(v); }
   const std::string& name() const { return name_; }
@@ -92,6 +99,8 @@ class Connection {
   uint64_t last_interaction_ms() const { return last_interaction_ms_; }
   const std::string& last_command() const { return last_command_; }
   size_t query_buffer_bytes() const { return input_.size(); }
+  // Memory held by the query buffer (what it holds plus the room reserved after it).
+  size_t query_buffer_capacity() const { return input_.capacity(); }
   size_t query_buffer_free() const { return input_.capacity() - input_.size(); }
   size_t output_bytes() const { return output_.size() + in_flight_bytes_; }
   int fd() const;
@@ -125,6 +134,7 @@ class Connection {
 
   int db_ = 0;
   bool authenticated_ = false;
+  bool ever_authenticated_ = false;
   bool reading_ = false;
   bool paused_ = false;  // back-pressure: too much unsent output
   bool close_after_reply_ = false;

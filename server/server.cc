@@ -311,7 +311,7 @@ void Server::Dispatch(Connection& connection, const std::vector<std::string_view
     fail(WrongArityError(spec->name));
     return;
   }
-  if (!connection.authenticated() && (spec->flags & kCmdNoAuth) == 0) {
+  if (connection.auth_required() && (spec->flags & kCmdNoAuth) == 0) {
     fail("NOAUTH Authentication required.");
     return;
   }

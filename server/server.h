@@ -33,6 +33,7 @@ struct ServerStats {
   uint64_t total_error_replies = 0;
   uint64_t client_query_buffer_limit_disconnections = 0;
   uint64_t client_output_buffer_limit_disconnections = 0;
+  uint64_t acl_access_denied_auth = 0;  // failed AUTH and HELLO AUTH
   uint64_t wal_commit_failures = 0;
   // instantaneous_ops_per_sec: commands in the last full second sampled by the cron.
   uint64_t ops_at_last_sample = 0;

@@ -35,8 +35,14 @@ void QuitCommand(CommandContext& ctx) {
 // text to reply with, or empty on success.
 std::string Authenticate(CommandContext& ctx, std::string_view user, std::string_view password) {
   const std::string& required = ctx.server.config().requirepass;
-  bool ok = user == "default" && (required.empty() || password == required);
-  if (!ok) return "WRONGPASS invalid username-password pair or user is disabled.";
+  // Both checks always run, and the password check takes the same time whatever the password
+  // holds, so timing tells an attacker nothing about it.
+  const bool user_ok = user == "default";
+  const bool password_ok = required.empty() || ConstantTimeEquals(required, password);
+  if (!user_ok || !password_ok) {
+    ctx.server.stats().acl_access_denied_auth++;
+    return "WRONGPASS invalid username-password pair or user is disabled.";
+  }
   ctx.connection.set_authenticated(true);
   return {};
 }
@@ -114,7 +120,7 @@ void HelloCommand(CommandContext& ctx) {
       return;
     }
   }
-  if (!ctx.connection.authenticated()) {
+  if (ctx.connection.auth_required()) {
     ctx.reply.Error(
         "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
         "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "

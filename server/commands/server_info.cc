@@ -111,10 +111,12 @@ void InfoMemory(Server& server, InfoBuilder& info, const storage::DbStats& stats
   for (const auto& shard : stats.shards) {
     memtables += shard.memtable_bytes + shard.immutable_memtable_bytes;
   }
-  uint64_t buffers = 0;
+  uint64_t query_buffers = 0, output_buffers = 0;
   for (const auto& [id, c] : server.clients()) {
-    buffers += c->query_buffer_bytes() + c->query_buffer_free() + c->output_bytes();
+    query_buffers += c->query_buffer_capacity();
+    output_buffers += c->output_bytes();
   }
+  const uint64_t buffers = query_buffers + output_buffers;
   uint64_t used = memtables + buffers + stats.block_cache_usage;
   uint64_t rss = ResidentSetBytes();
   info.Section("Memory");
@@ -124,6 +126,8 @@ void InfoMemory(Server& server, InfoBuilder& info, const storage::DbStats& stats
   info.Field("used_memory_rss_human", HumanBytes(rss));
   info.Field("used_memory_memtables", memtables);
   info.Field("used_memory_clients", buffers);
+  info.Field("mem_clients_normal", buffers);
+  info.Field("used_memory_query_buffers", query_buffers);
   info.Field("used_memory_block_cache", stats.block_cache_usage);
   info.Field("maxmemory", 0);
   info.Field("maxmemory_human", "0B");
@@ -248,6 +252,7 @@ void InfoStats(Server& server, InfoBuilder& info) {
              s.client_query_buffer_limit_disconnections);
   info.Field("client_output_buffer_limit_disconnections",
              s.client_output_buffer_limit_disconnections);
+  info.Field("acl_access_denied_auth", s.acl_access_denied_auth);
 }
 
 void InfoKeyspace(Server& server, InfoBuilder& info) {

@@ -38,17 +38,6 @@ uint64_t DirectoryBytes(const std::string& dir) {
   return total;
 }
 
-std::string InfoField(Client* client, const std::string& name) {
-  ReplyPtr reply = client->Command({"INFO", "storage"});
-  if (reply == nullptr || reply->type != REDIS_REPLY_STRING) return "";
-  std::string text(reply->str, reply->len);
-  std::string needle = "\r\n" + name + ":";
-  size_t at = text.find(needle);
-  if (at == std::string::npos) return "";
-  at += needle.size();
-  return text.substr(at, text.find("\r\n", at) - at);
-}
-
 class CompactionTest : public ServerFixture {
  protected:
   std::vector<std::string> ShaleArgs() const override {
@@ -89,17 +78,6 @@ class CompactionTest : public ServerFixture {
       }
     }
   }
-
-  // Waits (bounded) until `done` holds, polling the server; false on timeout.
-  template <typename Condition>
-  bool WaitFor(Condition done, std::chrono::seconds limit) {
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return true;
-  }
 };
 
 TEST_F(CompactionTest, OverwritesAndDeletesGiveSpaceBack) {
@@ -112,23 +90,24 @@ TEST_F(CompactionTest, OverwritesAndDeletesGiveSpaceBack) {
   for (int round = 0; round < kRounds; ++round) {
     WriteRound(round, kKeys);
     CheckRound(round, kKeys);
-    const uint64_t tables = std::stoull(InfoField(client_.get(), "tables"));
+    const uint64_t tables = std::stoull(InfoField(client_.get(), "storage", "tables"));
     const uint64_t bytes = DirectoryBytes(server_.dir());
     max_tables = std::max(max_tables, tables);
     peak = std::max(peak, bytes);
     std::printf("round %d: tables %llu, data dir %llu KB, write amplification %s\n", round,
                 static_cast<unsigned long long>(tables),
                 static_cast<unsigned long long>(bytes >> 10),
-                InfoField(client_.get(), "write_amplification").c_str());
+                InfoField(client_.get(), "storage", "write_amplification").c_str());
   }
   EXPECT_LT(max_tables, 40u);
   // Let pending compactions finish, then the directory holds at most 3x the live data.
   ASSERT_EQ(Run({"COMPACT"}), "+OK");
-  ASSERT_TRUE(WaitFor([&] { return InfoField(client_.get(), "compaction_running") == "0"; },
-                      std::chrono::seconds(120)));
+  ASSERT_TRUE(
+      WaitUntil([&] { return InfoField(client_.get(), "storage", "compaction_running") == "0"; },
+                std::chrono::seconds(120)));
   // The merged inputs' files go once the last read holding them is done: wait for that.
-  EXPECT_TRUE(WaitFor([&] { return DirectoryBytes(server_.dir()) < 3 * live_bytes; },
-                      std::chrono::seconds(60)))
+  EXPECT_TRUE(WaitUntil([&] { return DirectoryBytes(server_.dir()) < 3 * live_bytes; },
+                        std::chrono::seconds(60)))
       << DirectoryBytes(server_.dir()) << " bytes on disk for " << live_bytes << " live";
   EXPECT_EQ(Run({"DBSIZE"}), ":" + std::to_string(kKeys));
   CheckRound(kRounds - 1, kKeys);
@@ -142,7 +121,7 @@ TEST_F(CompactionTest, OverwritesAndDeletesGiveSpaceBack) {
   EXPECT_EQ(Run({"DBSIZE"}), ":0");
   const uint64_t target = peak / 10;
   const bool shrank =
-      WaitFor([&] { return DirectoryBytes(server_.dir()) < target; }, std::chrono::seconds(120));
+      WaitUntil([&] { return DirectoryBytes(server_.dir()) < target; }, std::chrono::seconds(120));
   std::printf("after deleting everything: data dir %llu KB (peak %llu KB)\n",
               static_cast<unsigned long long>(DirectoryBytes(server_.dir()) >> 10),
               static_cast<unsigned long long>(peak >> 10));

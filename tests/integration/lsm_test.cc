@@ -25,18 +25,6 @@ std::string Value(int i, size_t size = 100) {
   return v;
 }
 
-// Reads one `name:value` line of an INFO section.
-std::string InfoField(Client* client, const std::string& section, const std::string& name) {
-  ReplyPtr reply = client->Command({"INFO", section});
-  if (reply == nullptr || reply->type != REDIS_REPLY_STRING) return "";
-  std::string text(reply->str, reply->len);
-  std::string needle = "\r\n" + name + ":";
-  size_t at = text.find(needle);
-  if (at == std::string::npos) return "";
-  at += needle.size();
-  return text.substr(at, text.find("\r\n", at) - at);
-}
-
 uint64_t ResidentBytes(pid_t pid) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   std::string line;

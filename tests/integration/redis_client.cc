@@ -103,6 +103,17 @@ std::vector<std::string> ArrayStrings(const redisReply* reply) {
   return out;
 }
 
+std::string InfoField(Client* client, const std::string& section, const std::string& name) {
+  ReplyPtr reply = client->Command({"INFO", section});
+  if (reply == nullptr || reply->type != REDIS_REPLY_STRING) return "";
+  const std::string text(reply->str, reply->len);
+  const std::string needle = "\r\n" + name + ":";
+  size_t at = text.find(needle);
+  if (at == std::string::npos) return "";
+  at += needle.size();
+  return text.substr(at, text.find("\r\n", at) - at);
+}
+
 bool Client::Connect(int port, std::string* error, std::chrono::milliseconds timeout) {
   const timeval tv = ToTimeval(timeout);
   context_.reset(redisConnectWithTimeout("127.0.0.1", port, tv));

@@ -46,6 +46,12 @@ std::string ReplyString(const redisReply* reply);
 // The string forms (ReplyString) of an array reply's elements; empty for other types.
 std::vector<std::string> ArrayStrings(const redisReply* reply);
 
+class Client;
+
+// The value of one `name:value` line of INFO `section`, read on `client`; empty when the reply
+// is not INFO text or has no such field.
+std::string InfoField(Client* client, const std::string& section, const std::string& name);
+
 // One connection. Every call returns a null ReplyPtr on an I/O error (connection closed,
 // timeout); error() then says why, and the connection is unusable.
 class Client {

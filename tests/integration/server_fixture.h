@@ -5,8 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/integration/raw_connection.h"
@@ -14,6 +16,19 @@
 #include "tests/integration/server_process.h"
 
 namespace shale::integration {
+
+// Polls `done` every 20 ms until it holds or `limit` passes; true if it held. For conditions
+// the server reaches asynchronously (a background flush, a connection released), never as a
+// stand-in for a reply the test could wait for.
+template <typename Condition>
+bool WaitUntil(Condition done, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
 
 class ServerFixture : public ::testing::Test {
  protected:

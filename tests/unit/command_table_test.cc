@@ -87,5 +87,17 @@ TEST(CommandTableTest, CaseHelpers) {
   EXPECT_FALSE(EqualsIgnoreCase("nx", "xx"));
 }
 
+TEST(CommandTableTest, ConstantTimeEquals) {
+  EXPECT_TRUE(ConstantTimeEquals("secret", "secret"));
+  EXPECT_FALSE(ConstantTimeEquals("secret", "secreT"));
+  EXPECT_FALSE(ConstantTimeEquals("secret", "secre"));
+  EXPECT_FALSE(ConstantTimeEquals("secret", "secretsecret"));  // the secret repeated
+  EXPECT_FALSE(ConstantTimeEquals("secret", ""));
+  EXPECT_TRUE(ConstantTimeEquals("", ""));
+  EXPECT_FALSE(ConstantTimeEquals("", "x"));
+  EXPECT_TRUE(ConstantTimeEquals(std::string("a\0b", 3), std::string("a\0b", 3)));
+  EXPECT_FALSE(ConstantTimeEquals(std::string("a\0b", 3), "a"));
+}
+
 }  // namespace
 }  // namespace shale::server
