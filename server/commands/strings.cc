@@ -108,18 +108,28 @@ void GetSetCommand(CommandContext& ctx) {
   }
 }
 
+// A key that cannot be read (a damaged table) fails the whole command with GET's error: a nil
+// would tell the client the key is absent. The values are therefore read before the reply.
 void MGetCommand(CommandContext& ctx) {
-  ctx.reply.ArrayHeader(ctx.args.size() - 1);
-  std::string value;
+  std::vector<std::string> values(ctx.args.size() - 1);
+  std::vector<bool> found(ctx.args.size() - 1);
+  uint64_t hits = 0;
   for (size_t i = 1; i < ctx.args.size(); ++i) {
-    storage::Status status = ctx.db.Get(ctx.connection.db(), ctx.args[i], &value);
+    storage::Status status = ctx.db.Get(ctx.connection.db(), ctx.args[i], &values[i - 1]);
     if (status.ok()) {
-      ctx.server.stats().keyspace_hits++;
-      ctx.reply.Bulk(value);
+      found[i - 1] = true;
+      ++hits;
+    } else if (!status.IsNotFound()) {
+      return ReplyStorageError(ctx, status);
+    }
+  }
+  ctx.server.stats().keyspace_hits += hits;
+  ctx.server.stats().keyspace_misses += values.size() - hits;
+  ctx.reply.ArrayHeader(values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (found[i]) {
+      ctx.reply.Bulk(values[i]);
     } else {
-      // MGET answers nil for anything it cannot return, as Redis does for wrong types; a read
-      // error is logged by storage and never returns wrong data.
-      if (status.IsNotFound()) ctx.server.stats().keyspace_misses++;
       ctx.reply.NullBulk();
     }
   }
