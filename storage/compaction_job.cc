@@ -100,7 +100,12 @@ Status RunCompaction(FileSystem* fs, const std::string& dir, uint64_t number,
   TableBuilder builder(options, &paced);
 
   SurvivorFilter filter(input.flushed_before, input.outside_may_hold);
+  Status merge_status;
   for (iter->SeekToFirst(); iter->Valid() && builder.status().ok(); iter->Next()) {
+    if (input.cancel != nullptr && input.cancel->load(std::memory_order_relaxed)) {
+      merge_status = Status::Aborted("compaction interrupted by shutdown");
+      break;
+    }
     if (input.yield && filter.entries_in % CompactionInput::kYieldInterval == 0) input.yield();
     if (input.limiter != nullptr) {
       input.limiter->Request(iter->key().size() + iter->value().size(), input.cancel);
@@ -111,7 +116,8 @@ Status RunCompaction(FileSystem* fs, const std::string& dir, uint64_t number,
   output->dropped_shadowed = filter.dropped_shadowed;
   output->dropped_dead = filter.dropped_dead;
   output->dropped_tombstones = filter.dropped_tombstones;
-  s = FinishTableFile(fs, dir, path, number, cache, iter->status(), &builder, &file, &output->table,
+  if (merge_status.ok()) merge_status = iter->status();
+  s = FinishTableFile(fs, dir, path, number, cache, merge_status, &builder, &file, &output->table,
                       &output->meta);
   output->has_table = s.ok() && output->table != nullptr;
   if (output->has_table) output->bytes_written = output->meta.file_size;

@@ -72,8 +72,11 @@ struct CompactionInput {
   const std::vector<uint64_t>* flushed_before = nullptr;
   // Whether a table outside the merge may hold a version of `storage_key`.
   std::function<bool(std::string_view storage_key)> outside_may_hold;
-  RateLimiter* limiter = nullptr;             // nullable
-  const std::atomic<bool>* cancel = nullptr;  // nullable: stops pacing waits (shutdown)
+  RateLimiter* limiter = nullptr;  // nullable
+  // Nullable. Once true (shutdown), pacing waits end and the merge stops within a few entries:
+  // RunCompaction returns Aborted and removes its partial output, leaving the inputs live, as
+  // after a crash.
+  const std::atomic<bool>* cancel = nullptr;
   // Called every kYieldInterval entries (nullable). The shard flushes memtables that froze
   // meanwhile, so a long merge never holds up flushes (and with them, memory and writes).
   std::function<void()> yield;

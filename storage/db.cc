@@ -224,7 +224,9 @@ Db::~Db() {
       spdlog::error("storage: closing with unwritten WAL records: {}", s.ToString());
     }
   }
-  // Stops the flush workers (each finishes the flush it is doing) while the cache lives.
+  // Stops every shard's worker at once (each abandons the flush or compaction it is doing),
+  // then joins them, while the cache lives.
+  for (auto& shard : impl_->shards) shard->BeginStop();
   impl_->shards.clear();
 }
 

@@ -161,8 +161,10 @@ class Db {
   // WAL files it does not cover) and starts the shards' flush workers. Tables are opened on
   // first use (and by the workers in the background), so opening stays fast with many tables.
   static Status Open(const Options& options, std::unique_ptr<Db>* db);
-  // Commits pending writes and syncs every WAL before returning; stops the flush workers
-  // (immutable memtables not yet flushed are recovered from their WAL files at the next open).
+  // Commits pending writes and syncs every WAL, then stops the shards' workers, interrupting a
+  // flush or compaction in progress (its partial table is removed; immutable memtables not yet
+  // flushed are recovered from their WAL files at the next open, compaction inputs stay live).
+  // Returns within a few milliseconds of the sync, whatever the workers were doing.
   ~Db();
 
   Db(const Db&) = delete;

@@ -15,6 +15,7 @@
 // (best effort: a leftover is a stray that the next open deletes).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -39,6 +40,9 @@ struct FlushInput {
   const std::vector<uint64_t>* flushed_before = nullptr;
   // Whether an older table may hold a version of `storage_key` (its key range covers it).
   std::function<bool(std::string_view storage_key)> older_tables_may_hold;
+  // Nullable. Once true (shutdown), the flush stops and returns Aborted, removing its partial
+  // output; the memtable stays in its WAL, to be replayed at the next open.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct FlushOutput {

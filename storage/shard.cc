@@ -105,6 +105,11 @@ Shard::Shard(const ShardOptions& options)
       versions_(options.fs, options.dir, options.index, options.max_manifest_size) {}
 
 Shard::~Shard() {
+  BeginStop();
+  if (worker_.joinable()) worker_.join();
+}
+
+void Shard::BeginStop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
@@ -113,7 +118,6 @@ Shard::~Shard() {
   work_cv_.notify_all();
   flushed_cv_.notify_all();
   stall_cv_.notify_all();
-  if (worker_.joinable()) worker_.join();
 }
 
 std::string Shard::WalPath(uint64_t number) const {
@@ -912,6 +916,7 @@ void Shard::WorkerLoop() {
         stall_cv_.notify_all();
         continue;
       }
+      if (s.IsAborted()) continue;  // closing: stop_ ends the loop
       if (s.message() != flush_error_.message()) {
         spdlog::error("shard {}: flush failed: {}; retrying every {}s", options_.index,
                       s.ToString(), kFlushRetryInterval.count());
@@ -942,7 +947,7 @@ void Shard::WorkerLoop() {
       continue;
     }
     std::chrono::seconds wait = kCompactionRecheckInterval;
-    if (!s.ok()) {
+    if (!s.ok() && !s.IsAborted()) {
       if (s.message() != compaction_error_.message()) {
         spdlog::error("shard {}: compaction failed: {}; retrying in {}s", options_.index,
                       s.ToString(), kFlushRetryInterval.count());
@@ -1222,6 +1227,7 @@ Status Shard::FlushOldestImmutable() {
       }
       return false;
     };
+    input.cancel = &stopping_;
     FlushOutput output;
     Status s = WriteMemTableToTable(fs_, options_.dir, number, options_.table, options_.block_cache,
                                     input, &output);

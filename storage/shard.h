@@ -141,8 +141,12 @@ class Shard {
   // and a fresh manifest, removes stray files and starts the flush worker.
   static Status Open(const ShardOptions& options, std::unique_ptr<Shard>* shard,
                      WalRecoveryResult* recovery);
-  // Stops the flush worker (after the flush it is doing, if any).
+  // Stops the worker: a flush or compaction in progress is abandoned within a few entries (its
+  // partial output removed; the inputs and the WAL stay, as after a crash).
   ~Shard();
+  // Tells the worker to stop without waiting for it, so a store closing many shards stops
+  // them all at once; the destructor then only joins.
+  void BeginStop();
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
 

@@ -25,6 +25,9 @@ std::string Status::ToString() const {
     case Code::kNotSupported:
       prefix = "Not supported";
       break;
+    case Code::kAborted:
+      prefix = "Aborted";
+      break;
   }
   std::string out(prefix);
   if (!message_.empty()) {

@@ -16,7 +16,8 @@ class Status {
     kIOError,
     kNoSpace,
     kInvalidArgument,
-    kNotSupported
+    kNotSupported,
+    kAborted,  // background work given up because the store is closing
   };
 
   Status() = default;
@@ -29,10 +30,12 @@ class Status {
     return {Code::kInvalidArgument, std::move(msg)};
   }
   static Status NotSupported(std::string msg) { return {Code::kNotSupported, std::move(msg)}; }
+  static Status Aborted(std::string msg) { return {Code::kAborted, std::move(msg)}; }
 
   bool ok() const { return code_ == Code::kOk; }
   bool IsNotFound() const { return code_ == Code::kNotFound; }
   bool IsCorruption() const { return code_ == Code::kCorruption; }
+  bool IsAborted() const { return code_ == Code::kAborted; }
   bool IsIOError() const { return code_ == Code::kIOError || code_ == Code::kNoSpace; }
   Code code() const { return code_; }
   const std::string& message() const { return message_; }

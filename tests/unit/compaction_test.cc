@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -461,6 +462,47 @@ TEST_F(CompactionDbTest, CompactAllMergesEverythingIntoOneTablePerShard) {
     EXPECT_EQ(s.tables_per_bucket, (std::vector<uint64_t>{1}));
   }
   EXPECT_EQ(ScanCount(0), 200u);
+  ExpectNoStrayFiles();
+}
+
+// Closing the store while a compaction runs abandons it: the close does not wait for the merge
+// to finish (here it would take minutes at 1 KB/s), the partial output is removed, and the
+// inputs stay live with all their data.
+TEST_F(CompactionDbTest, ClosingInterruptsARunningCompaction) {
+  options_.compaction.min_threshold = 32;
+  options_.compaction.throughput_bytes_per_sec = 1024;
+  Open();
+  const std::string value(100, 'v');
+  for (int t = 0; t < 5; ++t) {
+    for (int i = 0; i < 200; ++i) Put(0, "t" + std::to_string(t) + "-" + std::to_string(i), value);
+    ASSERT_TRUE(db_->FlushMemTables().ok());
+  }
+  std::vector<uint64_t> before;
+  for (const ShardStats& s : db_->Stats().shards) before.push_back(s.tables);
+  ASSERT_TRUE(db_->CompactAll().ok());
+  // The merge has begun once a shard's output table exists beside its inputs.
+  auto output_created = [&] {
+    for (int i = 0; i < db_->shard_count(); ++i) {
+      std::vector<std::string> tables, others;
+      ListFiles(i, &tables, &others);
+      if (tables.size() > before[static_cast<size_t>(i)]) return true;
+    }
+    return false;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!output_created() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_TRUE(output_created());
+  db_.reset();
+
+  Open();
+  std::vector<uint64_t> after;
+  for (const ShardStats& s : db_->Stats().shards) after.push_back(s.tables);
+  EXPECT_EQ(after, before) << "the compaction ran to its end during the close";
+  EXPECT_EQ(Sum(&ShardStats::compactions), 0u);
+  EXPECT_EQ(ScanCount(0), 1000u);
+  EXPECT_EQ(GetOr(0, "t3-77"), value);
   ExpectNoStrayFiles();
 }
 
