@@ -1,5 +1,6 @@
 #include "server/command_table.h"
 
+#include <algorithm>
 #include <charconv>
 #include <climits>
 
@@ -99,6 +100,16 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
     if (x != y) return false;
   }
   return true;
+}
+
+std::vector<std::string_view> CommandSpec::KeysOf(const std::vector<std::string_view>& args) const {
+  std::vector<std::string_view> keys;
+  if (first_key <= 0) return keys;
+  const int argc = static_cast<int>(args.size());
+  const int last = last_key < 0 ? argc + last_key : std::min(last_key, argc - 1);
+  const int step = key_step > 0 ? key_step : 1;
+  for (int i = first_key; i <= last; i += step) keys.push_back(args[static_cast<size_t>(i)]);
+  return keys;
 }
 
 bool ConstantTimeEquals(std::string_view secret, std::string_view given) {

@@ -59,6 +59,8 @@ struct CommandSpec {
   bool ArityMatches(size_t argc) const {
     return arity >= 0 ? argc == static_cast<size_t>(arity) : argc >= static_cast<size_t>(-arity);
   }
+  // The key arguments of `args` (a call that matched the arity), by first_key/last_key/step.
+  std::vector<std::string_view> KeysOf(const std::vector<std::string_view>& args) const;
 };
 
 class CommandTable {

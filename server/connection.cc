@@ -114,9 +114,24 @@ void Connection::Start() {
 
 void Connection::ResumeReading() {
   paused_ = false;
-  if (!reading_ && !closing_) {
+  if (!reading_ && !closing_ && !parked_) {
     reading_ = uv_read_start(reinterpret_cast<uv_stream_t*>(&handle_), OnAlloc, OnRead) == 0;
   }
+}
+
+void Connection::Park() {
+  parked_ = true;
+  if (reading_) {
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle_));
+    reading_ = false;
+  }
+}
+
+void Connection::Unpark() {
+  parked_ = false;
+  if (closing_) return;
+  if (!paused_) ResumeReading();
+  ProcessInput();
 }
 
 void Connection::PauseReading() {
@@ -177,7 +192,7 @@ void Connection::ProcessInput() {
   protocol::ParserLimits limits;
   limits.max_bulk_len = config.proto_max_bulk_len;
   size_t offset = 0;
-  while (!closing_ && !close_after_reply_ && !paused_) {
+  while (!closing_ && !close_after_reply_ && !paused_ && !parked_) {
     // An AUTH earlier in the same pipeline lifts the unauthenticated limits for what follows.
     limits.unauthenticated = auth_required();
     parser_.set_limits(limits);
@@ -197,7 +212,8 @@ void Connection::ProcessInput() {
       break;
     }
     size_t consumed = parser_.consumed();
-    Execute(parser_.args());
+    // A parked command stays in the buffer, to be parsed and run again on Unpark().
+    if (!Execute(parser_.args())) break;
     offset += consumed;
     if (CheckOutputLimits()) return;  // closed
     if (output_bytes() > kOutputHighWater) PauseReading();
@@ -209,8 +225,8 @@ void Connection::ProcessInput() {
   if (!output_.empty() || close_after_reply_) server_->ScheduleFlush(this);
 }
 
-void Connection::Execute(const std::vector<std::string_view>& args) {
-  server_->Dispatch(*this, args);
+bool Connection::Execute(const std::vector<std::string_view>& args) {
+  return server_->Dispatch(*this, args);
 }
 
 void Connection::NoteWrite() {

@@ -16,6 +16,7 @@
 
 #include "protocol/reply_writer.h"
 #include "protocol/resp_parser.h"
+#include "storage/db.h"
 
 namespace shale::server {
 
@@ -54,8 +55,14 @@ class Connection {
   void Start();
 
   // Executes complete commands in the input buffer until it runs dry, the connection is
-  // paused by back-pressure, or it is closing.
+  // paused by back-pressure or parked, or it is closing.
   void ProcessInput();
+  // A write stalled by storage back-pressure: the command stays unexecuted in the input buffer
+  // and nothing more is read from the socket until Unpark(), which runs it again (Server's park
+  // timer does, until storage has room). Other connections are served meanwhile.
+  void Park();
+  void Unpark();
+  bool parked() const { return parked_; }
   // Sends the output buffer (uv_try_write, then uv_write for the rest). Called by Server once
   // per loop iteration, after the WAL commit.
   void Flush();
@@ -116,7 +123,8 @@ class Connection {
   static void OnWriteDone(uv_write_t* req, int status);
   static void OnClosed(uv_handle_t* handle);
 
-  void Execute(const std::vector<std::string_view>& args);
+  // False when the command was parked rather than run.
+  bool Execute(const std::vector<std::string_view>& args);
   bool CheckOutputLimits();
   void PauseReading();
   void ResumeReading();
@@ -137,6 +145,13 @@ class Connection {
   bool ever_authenticated_ = false;
   bool reading_ = false;
   bool paused_ = false;  // back-pressure: too much unsent output
+  bool parked_ = false;  // a write waits for storage back-pressure to ease (Park)
+  // The parked command's stall: since when (0 = not stalled), why, in which shard; and
+  // whether its ~1 ms slowdown was served, so the next attempt goes through.
+  uint64_t stalled_since_us_ = 0;
+  storage::WriteRoom stall_room_ = storage::WriteRoom::kOpen;
+  int stall_shard_ = 0;
+  bool slowdown_served_ = false;
   bool close_after_reply_ = false;
   bool closing_ = false;
   bool in_pending_flush_ = false;

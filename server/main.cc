@@ -116,6 +116,8 @@ int main(int argc, char** argv) {
   compaction.slowdown_tables = static_cast<int>(config.write_slowdown_tables);
   compaction.stop_tables = static_cast<int>(config.write_stop_tables);
   compaction.stop_immutable_memtables = static_cast<int>(config.write_stop_immutable_memtables);
+  // A stalled write parks its command; the event loop goes on serving everything else.
+  options.wait_on_back_pressure = false;
 
   std::unique_ptr<shale::storage::Db> db;
   shale::storage::Status status = shale::storage::Db::Open(options, &db);

@@ -22,6 +22,12 @@ std::string RandomRunId() {
   return id;
 }
 
+uint64_t SteadyMicros() {
+  using namespace std::chrono;
+  return static_cast<uint64_t>(
+      duration_cast<microseconds>(steady_clock::now().time_since_epoch()).count());
+}
+
 }  // namespace
 
 Server::Server(Config config, std::string config_file, std::unique_ptr<storage::Db> db)
@@ -100,6 +106,8 @@ int Server::Run() {
   uv_timer_init(&loop_, &cron_);
   cron_.data = this;
   uv_timer_start(&cron_, OnCron, 100, 100);
+  uv_timer_init(&loop_, &park_timer_);
+  park_timer_.data = this;
   uv_signal_init(&loop_, &sigterm_);
   sigterm_.data = this;
   uv_signal_start(&sigterm_, OnSignal, SIGTERM);
@@ -127,6 +135,7 @@ void Server::CloseHandles() {
   if (check_.loop == &loop_) close_if_open(reinterpret_cast<uv_handle_t*>(&check_));
   if (idle_.loop == &loop_) close_if_open(reinterpret_cast<uv_handle_t*>(&idle_));
   if (cron_.loop == &loop_) close_if_open(reinterpret_cast<uv_handle_t*>(&cron_));
+  if (park_timer_.loop == &loop_) close_if_open(reinterpret_cast<uv_handle_t*>(&park_timer_));
   if (sigterm_.loop == &loop_) close_if_open(reinterpret_cast<uv_handle_t*>(&sigterm_));
   if (sigint_.loop == &loop_) close_if_open(reinterpret_cast<uv_handle_t*>(&sigint_));
   std::vector<Connection*> open;
@@ -170,6 +179,7 @@ void Server::OnConnectionClosed(Connection* connection) {
   clients_.erase(connection->id());
   std::erase(pending_flush_, connection);
   std::erase(uncommitted_, connection);
+  std::erase(parked_, connection);
 }
 
 void Server::ScheduleFlush(Connection* connection) {
@@ -219,6 +229,56 @@ void Server::OnIterationEnd() {
 }
 
 void Server::OnCron(uv_timer_t* handle) { static_cast<Server*>(handle->data)->Cron(); }
+
+void Server::OnParkTimer(uv_timer_t* handle) { static_cast<Server*>(handle->data)->RetryParked(); }
+
+void Server::RetryParked() {
+  std::vector<Connection*> retry;
+  retry.swap(parked_);
+  for (Connection* connection : retry) {
+    // Unpark runs the parked command again, which may park the connection again.
+    if (!connection->closing()) connection->Unpark();
+  }
+  if (parked_.empty()) uv_timer_stop(&park_timer_);
+}
+
+Server::Admission Server::AdmitWrite(Connection& connection, const CommandSpec& spec,
+                                     const std::vector<std::string_view>& args,
+                                     std::string* error) {
+  storage::WriteRoom room = storage::WriteRoom::kOpen;
+  int shard = 0;
+  storage::Status status = db_->CheckWriteRoom(spec.KeysOf(args), &room, &shard);
+  if (!status.ok()) {
+    connection.stalled_since_us_ = 0;
+    connection.slowdown_served_ = false;
+    *error = "MISCONF Errors writing tables to disk: " + status.message();
+    return Admission::kFail;
+  }
+  const bool slowdown_due = room == storage::WriteRoom::kSlowed && !connection.slowdown_served_;
+  if (room == storage::WriteRoom::kStopped || slowdown_due) {
+    if (connection.stalled_since_us_ == 0) {
+      connection.stalled_since_us_ = SteadyMicros();
+      connection.stall_room_ = room;
+      connection.stall_shard_ = shard;
+    } else if (room == storage::WriteRoom::kStopped) {
+      connection.stall_room_ = room;
+    }
+    if (slowdown_due) connection.slowdown_served_ = true;
+    connection.Park();
+    if (parked_.empty() && park_timer_.loop == &loop_) {
+      uv_timer_start(&park_timer_, OnParkTimer, 1, 1);
+    }
+    parked_.push_back(&connection);
+    return Admission::kParked;
+  }
+  if (connection.stalled_since_us_ != 0) {
+    db_->RecordStall(connection.stall_shard_, connection.stall_room_,
+                     SteadyMicros() - connection.stalled_since_us_);
+    connection.stalled_since_us_ = 0;
+  }
+  connection.slowdown_served_ = false;
+  return Admission::kRun;
+}
 
 void Server::Cron() {
   uint64_t now = NowMs();
@@ -294,38 +354,40 @@ void Server::OnConfigChanged(const std::vector<std::string>& names) {
   }
 }
 
-void Server::Dispatch(Connection& connection, const std::vector<std::string_view>& args) {
-  stats_.total_commands_processed++;
+bool Server::Dispatch(Connection& connection, const std::vector<std::string_view>& args) {
   protocol::ReplyWriter& reply = connection.reply();
   const CommandSpec* spec = commands_.Find(args[0]);
   auto fail = [&](std::string_view error) {
+    stats_.total_commands_processed++;
     stats_.total_error_replies++;
     reply.Error(error);
+    return true;
   };
   // Redis's order: existence, arity, then authentication.
-  if (spec == nullptr) {
-    fail(UnknownCommandError(args));
-    return;
-  }
-  if (!spec->ArityMatches(args.size())) {
-    fail(WrongArityError(spec->name));
-    return;
-  }
+  if (spec == nullptr) return fail(UnknownCommandError(args));
+  if (!spec->ArityMatches(args.size())) return fail(WrongArityError(spec->name));
   if (connection.auth_required() && (spec->flags & kCmdNoAuth) == 0) {
-    fail("NOAUTH Authentication required.");
-    return;
+    return fail("NOAUTH Authentication required.");
   }
   if (spec->flags & kCmdWrite) {
     storage::Status state = db_->WriteState();
-    if (!state.ok()) {
-      fail("MISCONF Errors writing to the WAL: " + state.message());
-      return;
+    if (!state.ok()) return fail("MISCONF Errors writing to the WAL: " + state.message());
+    std::string error;
+    switch (AdmitWrite(connection, *spec, args, &error)) {
+      case Admission::kRun:
+        break;
+      case Admission::kParked:
+        return false;
+      case Admission::kFail:
+        return fail(error);
     }
     connection.NoteWrite();
   }
+  stats_.total_commands_processed++;
   connection.last_command_ = spec->name;
   CommandContext ctx{*this, connection, *db_, args, reply};
   spec->handler(ctx);
+  return true;
 }
 
 }  // namespace shale::server

@@ -69,24 +69,35 @@ class Server {
   // Applies CONFIG SET changes that need more than the field update.
   void OnConfigChanged(const std::vector<std::string>& names);
 
-  // Connection hooks.
-  void Dispatch(Connection& connection, const std::vector<std::string_view>& args);
+  // Connection hooks. Dispatch runs a command and returns true, or parks the connection (a
+  // write whose shard is stalled by back-pressure) and returns false without running it.
+  bool Dispatch(Connection& connection, const std::vector<std::string_view>& args);
   void ScheduleFlush(Connection* connection);
   void NoteUncommittedWrite(Connection* connection);
   void OnConnectionClosed(Connection* connection);
   uv_loop_t* loop() { return &loop_; }
+  // Connections whose write waits for storage back-pressure to ease.
+  size_t parked_count() const { return parked_.size(); }
 
  private:
   static void OnNewConnection(uv_stream_t* listener, int status);
   static void OnCheck(uv_check_t* handle);
   static void OnCron(uv_timer_t* handle);
   static void OnSignal(uv_signal_t* handle, int signum);
+  static void OnParkTimer(uv_timer_t* handle);
 
   bool Listen();
   void Accept(uv_stream_t* listener);
   void OnIterationEnd();
   void Cron();
   void CloseHandles();
+  // Whether a write command may run now. kParked: the connection is parked while the
+  // command's shards are stopped, or for ~1 ms while they are slowed. kFail (*error says why):
+  // a shard is stopped and its background work keeps failing, so the stall cannot end.
+  enum class Admission { kRun, kParked, kFail };
+  Admission AdmitWrite(Connection& connection, const CommandSpec& spec,
+                       const std::vector<std::string_view>& args, std::string* error);
+  void RetryParked();
 
   Config config_;
   std::string config_file_;
@@ -100,12 +111,14 @@ class Server {
   uv_check_t check_;
   uv_idle_t idle_;  // active while flushes are pending, so the next poll does not block
   uv_timer_t cron_;
+  uv_timer_t park_timer_;  // retries parked writes every millisecond while there are any
   uv_signal_t sigterm_;
   uv_signal_t sigint_;
 
   std::unordered_map<uint64_t, Connection*> clients_;  // owned; deleted on close
   std::vector<Connection*> pending_flush_;
   std::vector<Connection*> uncommitted_;
+  std::vector<Connection*> parked_;
   uint64_t next_client_id_ = 1;
   uint64_t start_time_ms_ = 0;
   std::string run_id_;

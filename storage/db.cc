@@ -176,6 +176,7 @@ Status Db::Open(const Options& options, std::unique_ptr<Db>* db) {
     shard_options.block_cache = impl->block_cache.get();
     shard_options.compaction = options.compaction;
     shard_options.compaction_limiter = impl->compaction_limiter.get();
+    shard_options.wait_on_back_pressure = options.wait_on_back_pressure;
     results[i] = Shard::Open(shard_options, &opened[i], &recoveries[i]);
   });
   for (const Status& result_status : results) {
@@ -417,6 +418,42 @@ Status Db::WriteState() const {
     if (!s.ok()) return s;
   }
   return Status::Ok();
+}
+
+Status Db::CheckWriteRoom(const std::vector<std::string_view>& keys, WriteRoom* room,
+                          int* shard) const {
+  *room = WriteRoom::kOpen;
+  *shard = 0;
+  auto check = [&](int index) {
+    WriteRoom here = WriteRoom::kOpen;
+    Status s = impl_->shards[static_cast<size_t>(index)]->CheckWriteRoom(&here);
+    if (s.ok() && static_cast<int>(here) > static_cast<int>(*room)) {
+      *room = here;
+      *shard = index;
+    }
+    return s;
+  };
+  if (keys.empty()) {
+    for (int i = 0; i < shard_count(); ++i) {
+      Status s = check(i);
+      if (!s.ok()) return s;
+    }
+    return Status::Ok();
+  }
+  if (keys.size() == 1) return check(ShardOf(keys[0]));
+  std::vector<bool> checked(impl_->shards.size());
+  for (std::string_view key : keys) {
+    const int index = ShardOf(key);
+    if (checked[static_cast<size_t>(index)]) continue;
+    checked[static_cast<size_t>(index)] = true;
+    Status s = check(index);
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+void Db::RecordStall(int shard, WriteRoom room, uint64_t micros) {
+  impl_->shards[static_cast<size_t>(shard)]->RecordStall(room, micros);
 }
 
 Status Db::RetryFailedWrites() {

@@ -99,6 +99,17 @@ struct Options {
   // Capacity of the block cache shared by all shards (uncompressed data blocks).
   size_t block_cache_size = size_t{256} << 20;
   CompactionOptions compaction;
+  // true: a write to a shard under back-pressure (CompactionOptions) waits or is delayed on the
+  // writer's thread. false: write methods never wait; the caller asks CheckWriteRoom() before
+  // each write and delays it itself (the server parks the command and serves other clients).
+  bool wait_on_back_pressure = true;
+};
+
+// Back-pressure as a writer that must not wait sees it (Options::wait_on_back_pressure false).
+enum class WriteRoom {
+  kOpen,     // write now
+  kSlowed,   // the shard is falling behind: delay this write by about a millisecond
+  kStopped,  // the shard is at its limit: write only once CheckWriteRoom says so
 };
 
 struct KeyValue {
@@ -210,6 +221,15 @@ class Db {
 
   // Non-OK while any shard is in the failed state (its reason); writes will be refused.
   Status WriteState() const;
+
+  // The back-pressure of the shards that writing `keys` touches (every shard when `keys` is
+  // empty): the worst of them in *room, and in *shard the index of that shard. Non-OK when a
+  // shard is stopped and its flushes or compactions keep failing, so the stall cannot end by
+  // itself: the write should fail rather than wait.
+  Status CheckWriteRoom(const std::vector<std::string_view>& keys, WriteRoom* room,
+                        int* shard) const;
+  // Adds a write delayed by the caller after CheckWriteRoom to `shard`'s stall counters.
+  void RecordStall(int shard, WriteRoom room, uint64_t micros);
 
   // For every shard in the failed state: writes its retained records to a fresh WAL file,
   // fsyncs the file and the directory and, on success, accepts writes again. OK when no shard

@@ -1000,7 +1000,32 @@ bool Shard::WritesSlowed() const {
           imm_.size() + 1 >= static_cast<size_t>(c.stop_immutable_memtables));
 }
 
+Status Shard::CheckWriteRoom(WriteRoom* room) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  *room = WriteRoom::kOpen;
+  if (stop_ || failed_) return Status::Ok();  // the write itself reports a failed shard
+  if (WritesStopped()) {
+    const Status& error = !flush_error_.ok() ? flush_error_ : compaction_error_;
+    if (!error.ok()) {
+      return Status::IOError("writes to shard " + std::to_string(options_.index) +
+                             " are stopped and its background work fails: " + error.ToString());
+    }
+    *room = WriteRoom::kStopped;
+  } else if (WritesSlowed()) {
+    *room = WriteRoom::kSlowed;
+  }
+  return Status::Ok();
+}
+
+void Shard::RecordStall(WriteRoom room, uint64_t micros) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (room == WriteRoom::kStopped) ++stall_stops_;
+  if (room == WriteRoom::kSlowed) ++stall_slowdowns_;
+  stall_micros_ += micros;
+}
+
 void Shard::Throttle() {
+  if (!options_.wait_on_back_pressure) return;
   std::unique_lock<std::mutex> lock(mu_);
   if (stop_ || failed_) return;
   const auto start = std::chrono::steady_clock::now();

@@ -56,12 +56,15 @@
 // schedules one compaction of every table of the shard. With stop_tables tables or more and no
 // bucket to merge, the worker merges every table so that stopped writes can resume.
 //
-// Back-pressure: every write method first calls Throttle(). With slowdown_tables tables or
-// more, or stop_immutable_memtables - 1 immutable memtables or more, the write is delayed by
-// ~1 ms; with stop_tables tables or stop_immutable_memtables immutable memtables or more it
-// waits (stall_cv_, notified by every flush and compaction) until the worker has brought the
-// shard below both limits. The waiting happens on the writer's thread, which is the server's
-// event loop: while one shard is stopped, the whole server waits with it.
+// Back-pressure: with slowdown_tables tables or more, or stop_immutable_memtables - 1
+// immutable memtables or more, a write is delayed by ~1 ms; with stop_tables tables or
+// stop_immutable_memtables immutable memtables or more it waits until the worker has brought
+// the shard below both limits. With wait_on_back_pressure every write method first calls
+// Throttle(), which does this on the writer's thread (stall_cv_, notified by every flush and
+// compaction). Without it (the server) write methods never wait: the writer asks
+// CheckWriteRoom() first and delays the write itself, so a stalled shard holds up only the
+// writes that need it. CheckWriteRoom reports an error instead of kStopped when the worker's
+// last flush or compaction failed, so a stall on a failing disk ends with an error.
 //
 // Reads see the active memtable, then the immutable ones newest first, then the tables newest
 // first; the first version found decides (a tombstone or an entry dead by FLUSHDB means
@@ -128,6 +131,7 @@ struct ShardOptions {
   uint64_t max_manifest_size = VersionSet::kDefaultMaxManifestSize;
   CompactionOptions compaction;
   RateLimiter* compaction_limiter = nullptr;  // shared by all shards; nullable; outlives them
+  bool wait_on_back_pressure = true;          // Options::wait_on_back_pressure
 };
 
 class Shard {
@@ -165,6 +169,10 @@ class Shard {
   // to *keys; *done when there are no more. Sees the shard as of the start of the call.
   Status Scan(uint16_t db, std::string_view after, std::string_view prefix, size_t limit,
               std::vector<std::string>* keys, bool* done) const;
+
+  // Back-pressure now (Db::CheckWriteRoom). Any thread.
+  Status CheckWriteRoom(WriteRoom* room) const;
+  void RecordStall(WriteRoom room, uint64_t micros);
 
   // --- writes (one thread at a time) ---
   Status Set(uint16_t db, std::string_view key, std::string_view value, SetCondition condition,

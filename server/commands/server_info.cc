@@ -192,6 +192,7 @@ void InfoStorage(Server& server, InfoBuilder& info, const storage::DbStats& stat
   }
   info.Section("Storage");
   info.Field("shards", stats.shards.size());
+  info.Field("write_stalled_clients", server.parked_count());
   info.Field("memtable_size", server.config().memtable_size);
   info.Field("memtable_bytes", total.memtable_bytes);
   info.Field("immutable_memtables", total.immutable_memtables);

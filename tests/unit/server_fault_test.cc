@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -127,6 +128,8 @@ class ServerFaultTest : public ::testing::Test {
     options.fsync = storage::FsyncPolicy::kAlways;
     options.fs = fs_.get();
     options.background_maintenance = false;  // the test drives retries itself
+    options.wait_on_back_pressure = false;   // as shale-server runs it
+    if (tweak_options_) tweak_options_(&options);
     return options;
   }
 
@@ -135,7 +138,7 @@ class ServerFaultTest : public ::testing::Test {
     ASSERT_TRUE(storage::Db::Open(DbOptions(), &db).ok());
     Config config;
     config.port = port_ = FreeLoopbackPort();
-    config.appendfsync = AppendFsync::kAlways;
+    config.appendfsync = appendfsync_;
     config.dir = dir_;
     config.loglevel = LogLevel::kNothing;
     server_ = std::make_unique<Server>(config, "", std::move(db));
@@ -152,6 +155,19 @@ class ServerFaultTest : public ::testing::Test {
     server_.reset();
   }
 
+  // Reads `name` from INFO `section` on `client`; empty if absent.
+  static std::string InfoValue(RespClient& client, const std::string& section,
+                               const std::string& name) {
+    const std::string info = client.Run({"INFO", section});
+    const std::string needle = "\r\n" + name + ":";
+    const size_t at = info.find(needle);
+    if (at == std::string::npos) return "";
+    const size_t start = at + needle.size();
+    return info.substr(start, info.find("\r\n", start) - start);
+  }
+
+  std::function<void(storage::Options*)> tweak_options_;
+  AppendFsync appendfsync_ = AppendFsync::kAlways;
   std::string dir_;
   std::unique_ptr<storage::FaultInjectionFileSystem> fs_;
   std::unique_ptr<Server> server_;
@@ -235,6 +251,89 @@ TEST_F(ServerFaultTest, FullDiskGivesMisconfUntilSpaceReturns) {
   EXPECT_EQ(value, "v2");
   ASSERT_TRUE(db->Get(0, "k4", &value).ok());
   EXPECT_EQ(value, "v4");
+}
+
+// A write stopped by back-pressure parks only its own connection: the event loop goes on
+// serving reads, PING and INFO from others (INFO shows the stalled client) and the write runs
+// once the worker has merged the tables.
+TEST_F(ServerFaultTest, StalledWriteParksOnlyItsConnection) {
+  tweak_options_ = [](storage::Options* options) {
+    options->shards = 1;
+    options->memtable_size = 64 << 10;
+    options->compaction.slowdown_tables = 0;
+    options->compaction.stop_tables = 2;
+    // Two 64 KB tables merge in about two seconds: a stall long enough to look at.
+    options->compaction.throughput_bytes_per_sec = 64 << 10;
+  };
+  StartServer();
+  RespClient reader(port_);
+  ASSERT_TRUE(reader.connected());
+  ASSERT_EQ(reader.Run({"SET", "before", "1"}), "+OK");
+
+  const std::string value(40 << 10, 'v');
+  std::vector<std::string> replies;
+  std::thread writer([&] {
+    RespClient client(port_);
+    for (int i = 0; i < 8; ++i)
+      replies.push_back(client.Run({"SET", "k" + std::to_string(i), value}));
+  });
+  // Every INFO answered while the writer is parked shows the loop serving others.
+  bool saw_stall = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!saw_stall && std::chrono::steady_clock::now() < deadline) {
+    saw_stall = InfoValue(reader, "storage", "write_stalled_clients") == "1";
+    if (!saw_stall) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  EXPECT_TRUE(saw_stall) << "no write was ever stalled";
+  if (saw_stall) {
+    EXPECT_EQ(reader.Run({"GET", "before"}), "$1");
+    EXPECT_EQ(reader.Run({"PING"}), "+PONG");
+  }
+  writer.join();
+  ASSERT_EQ(replies.size(), 8u);
+  for (const std::string& reply : replies) EXPECT_EQ(reply, "+OK");
+  EXPECT_EQ(InfoValue(reader, "storage", "write_stalled_clients"), "0");
+  EXPECT_NE(InfoValue(reader, "storage", "stall_stops"), "0");
+  EXPECT_EQ(reader.Run({"GET", "before"}), "$1");
+}
+
+// A stall whose flushes keep failing ends with an error reply instead of waiting forever, and
+// reads go on; once the disk recovers, writes resume.
+TEST_F(ServerFaultTest, StallWithFailingFlushesEndsWithAnError) {
+  tweak_options_ = [](storage::Options* options) {
+    options->shards = 1;
+    options->fsync = storage::FsyncPolicy::kNo;  // only flushes fsync, so only they fail
+    options->memtable_size = 64 << 10;
+    options->compaction.stop_immutable_memtables = 2;
+  };
+  appendfsync_ = AppendFsync::kNo;
+  StartServer();
+  RespClient client(port_);
+  ASSERT_TRUE(client.connected());
+  ASSERT_EQ(client.Run({"SET", "before", "1"}), "+OK");
+  fs_->FailNthSync(1, /*sticky=*/true);
+
+  const std::string value(40 << 10, 'v');
+  std::string reply;
+  int writes = 0;
+  for (; writes < 20; ++writes) {
+    reply = client.Run({"SET", "k" + std::to_string(writes), value});
+    if (reply != "+OK") break;
+  }
+  EXPECT_EQ(reply.rfind("-MISCONF Errors writing tables to disk: ", 0), 0u) << reply;
+  RespClient reader(port_);
+  ASSERT_TRUE(reader.connected());
+  EXPECT_EQ(reader.Run({"GET", "before"}), "$1");
+  EXPECT_EQ(reader.Run({"GET", "k0"}), "$" + value);
+
+  fs_->ClearFaults();  // the worker's next retry (every second) flushes
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  do {
+    reply = reader.Run({"SET", "after", "2"});
+  } while (reply != "+OK" && std::chrono::steady_clock::now() < deadline &&
+           (std::this_thread::sleep_for(std::chrono::milliseconds(20)), true));
+  EXPECT_EQ(reply, "+OK");
+  EXPECT_EQ(reader.Run({"GET", "after"}), "$2");
 }
 
 }  // namespace
