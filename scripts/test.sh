@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs missing packages, builds a preset (default: release) and runs every test with ctest.
+# Installs missing packages, builds a preset (default: release) and runs every test: ctest,
+# then (without extra ctest arguments) Redis's own test units against the built server
+# (scripts/redis-tests.sh; skipped with a message when ../shared/redis-tests is absent).
 # Usage: scripts/test.sh [preset] [extra ctest arguments...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,3 +13,4 @@ shift || true
 cmake --preset "$preset"
 cmake --build --preset "$preset" -j "$(nproc)"
 ctest --preset "$preset" -j "$(nproc)" "$@"
+if [ $# -eq 0 ]; then ./scripts/redis-tests.sh "$preset"; fi

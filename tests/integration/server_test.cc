@@ -372,6 +372,19 @@ TEST_F(ServerTest, Command) {
   EXPECT_EQ(Run({"COMMAND", "FOO"}), "-ERR unknown subcommand 'FOO'. Try COMMAND HELP.");
 }
 
+// No function library can exist, so FLUSH and LIST answer exactly; loading one is refused.
+TEST_F(ServerTest, FunctionFlushAndList) {
+  EXPECT_EQ(Run({"FUNCTION", "FLUSH"}), "+OK");
+  EXPECT_EQ(Run({"FUNCTION", "FLUSH", "ASYNC"}), "+OK");
+  EXPECT_EQ(Run({"FUNCTION", "FLUSH", "sync"}), "+OK");
+  EXPECT_EQ(Run({"FUNCTION", "FLUSH", "later"}),
+            "-ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
+  EXPECT_EQ(Run({"FUNCTION", "LIST"}), "[]");
+  if (IsRedis()) return;
+  EXPECT_EQ(Run({"FUNCTION", "LOAD", "#!lua name=x\nreturn 1"}),
+            "-ERR FUNCTION load is not available: Shale has no scripting engine");
+}
+
 TEST_F(ServerTest, Time) {
   const ReplyPtr reply = client_->Command({"TIME"});
   ASSERT_EQ(reply->type, REDIS_REPLY_ARRAY) << Describe(reply);
