@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "server/glob.h"
+#include "storage/log_format.h"
 
 namespace shale::server {
 namespace {
@@ -337,10 +338,12 @@ std::vector<ConfigSetting> BuildConfigTable() {
   table.push_back(IntegerSetting("tcp-keepalive", kMutable, &Config::tcp_keepalive, 0, kIntMax));
   // Clients and limits
   table.push_back(IntegerSetting("maxclients", kMutable, &Config::maxclients, 1, kUintMax));
+  // A command must fit one WAL record, whose length is a u32: larger limits are refused.
+  constexpr auto kMaxCommand = static_cast<int64_t>(storage::log::kMaxCommandBytes);
   table.push_back(MemorySetting("proto-max-bulk-len", kMutable, &Config::proto_max_bulk_len,
-                                kMinBufferLimit, kLongMax));
+                                kMinBufferLimit, kMaxCommand));
   table.push_back(MemorySetting("client-query-buffer-limit", kMutable,
-                                &Config::client_query_buffer_limit, kMinBufferLimit, kLongMax));
+                                &Config::client_query_buffer_limit, kMinBufferLimit, kMaxCommand));
   table.push_back(OutputBufferLimitSetting());
   table.push_back(StringSetting("requirepass", kMutable, &Config::requirepass));
   // Keyspace and storage

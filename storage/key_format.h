@@ -57,6 +57,9 @@ inline std::string_view StorageKeyUserKey(std::string_view storage_key) {
 constexpr uint8_t kValueHasExpiry = 1;
 
 // Sets *dst to the stored value for `user_value` (no expiry).
+// The header of a stored value without flags (MakeStoredValue's first byte).
+inline constexpr std::string_view kPlainValueHeader{"\0", 1};
+
 inline void MakeStoredValue(std::string_view user_value, std::string* dst) {
   dst->clear();
   dst->push_back('\0');

@@ -32,6 +32,12 @@ enum class RecordType : uint8_t {
 };
 
 constexpr size_t kRecordHeaderSize = 4 + 4 + 1;  // len, checksum, type
+// The largest payload a record's u32 length holds.
+constexpr uint64_t kMaxRecordPayload = 0xffffffffULL;
+// The largest command the server accepts (proto-max-bulk-len, client-query-buffer-limit): its
+// batch record (entries no larger than the command's RESP encoding, plus a small header) must
+// fit kMaxRecordPayload, with a megabyte to spare.
+constexpr uint64_t kMaxCommandBytes = kMaxRecordPayload - (uint64_t{1} << 20);
 constexpr std::string_view kMagic = "SHALEWAL";
 constexpr uint32_t kFormatVersion = 1;
 constexpr size_t kHeaderPayloadSize = 8 + 4 + 4 + 8;

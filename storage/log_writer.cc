@@ -11,14 +11,24 @@ uint32_t RecordChecksum(std::string_view type_and_payload) {
 }
 
 void AppendRecord(RecordType type, std::string_view payload, std::string* dst) {
+  const size_t start = BeginRecord(dst);
+  dst->append(payload.data(), payload.size());
+  FinishRecord(type, start, dst);
+}
+
+size_t BeginRecord(std::string* dst) {
   const size_t start = dst->size();
   dst->resize(start + kRecordHeaderSize);
-  dst->append(payload.data(), payload.size());
+  return start;
+}
+
+void FinishRecord(RecordType type, size_t start, std::string* dst) {
   char* record = dst->data() + start;
+  const size_t payload_size = dst->size() - start - kRecordHeaderSize;
   record[8] = static_cast<char>(type);
-  EncodeFixed32(record, static_cast<uint32_t>(payload.size()));
+  EncodeFixed32(record, static_cast<uint32_t>(payload_size));
   // Type and payload are contiguous in the buffer, so the checksum needs no copy.
-  EncodeFixed32(record + 4, RecordChecksum(std::string_view(record + 8, 1 + payload.size())));
+  EncodeFixed32(record + 4, RecordChecksum(std::string_view(record + 8, 1 + payload_size)));
 }
 
 std::string EncodeHeaderPayload(const FileHeader& header) {

@@ -19,6 +19,11 @@ namespace shale::storage::log {
 
 // Appends one encoded record to `*dst`.
 void AppendRecord(RecordType type, std::string_view payload, std::string* dst);
+// The same record built in place, for a payload too large to copy: BeginRecord() reserves the
+// header and returns where it starts; the caller appends the payload to *dst; FinishRecord()
+// fills in length and checksum.
+size_t BeginRecord(std::string* dst);
+void FinishRecord(RecordType type, size_t start, std::string* dst);
 
 // The header record's payload.
 struct FileHeader {

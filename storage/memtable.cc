@@ -68,17 +68,20 @@ class MemTable::MemTableIterator final : public Iterator {
 MemTable::MemTable() : table_(EntryComparator(), &arena_) {}
 
 void MemTable::Add(uint64_t sequence, ValueKind kind, std::string_view storage_key,
-                   std::string_view value) {
+                   std::string_view value_prefix, std::string_view value) {
   const size_t key_size = storage_key.size() + kInternalKeyTrailerSize;
+  const size_t value_size = value_prefix.size() + value.size();
   const size_t encoded = static_cast<size_t>(VarintLength(key_size)) + key_size +
-                         static_cast<size_t>(VarintLength(value.size())) + value.size();
+                         static_cast<size_t>(VarintLength(value_size)) + value_size;
   char* buf = arena_.Allocate(encoded);
   char* p = EncodeVarint32(buf, static_cast<uint32_t>(key_size));
   std::memcpy(p, storage_key.data(), storage_key.size());
   p += storage_key.size();
   EncodeFixed64(p, PackTrailer(sequence, kind));
   p += kInternalKeyTrailerSize;
-  p = EncodeVarint32(p, static_cast<uint32_t>(value.size()));
+  p = EncodeVarint32(p, static_cast<uint32_t>(value_size));
+  if (!value_prefix.empty()) std::memcpy(p, value_prefix.data(), value_prefix.size());
+  p += value_prefix.size();
   if (!value.empty()) std::memcpy(p, value.data(), value.size());
   table_.Insert(buf);
   entries_.fetch_add(1, std::memory_order_relaxed);

@@ -29,7 +29,13 @@ class MemTable {
   MemTable& operator=(const MemTable&) = delete;
 
   // Adds a version of `storage_key`. REQUIRES: no entry with the same key and sequence.
-  void Add(uint64_t sequence, ValueKind kind, std::string_view storage_key, std::string_view value);
+  void Add(uint64_t sequence, ValueKind kind, std::string_view storage_key,
+           std::string_view value) {
+    Add(sequence, kind, storage_key, {}, value);
+  }
+  // The entry's value is `value_prefix` followed by `value` (no copy of the joined value).
+  void Add(uint64_t sequence, ValueKind kind, std::string_view storage_key,
+           std::string_view value_prefix, std::string_view value);
 
   struct Entry {
     ValueKind kind = ValueKind::kValue;

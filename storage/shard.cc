@@ -505,6 +505,12 @@ Status Shard::Scan(uint16_t db, std::string_view after, std::string_view prefix,
 
 // --- writes ---
 
+void Shard::ReleaseLargeLogBuffer() {
+  // After a large write the buffer would otherwise keep its size for the life of the process.
+  constexpr size_t kKeepBytes = 4 << 20;
+  if (log_buffer_.empty() && log_buffer_.capacity() > kKeepBytes) std::string().swap(log_buffer_);
+}
+
 void Shard::AppendBatchRecord() {
   log::AppendRecord(log::RecordType::kBatch, batch_.payload(), &log_buffer_);
   ++wal_records_;
@@ -533,20 +539,18 @@ Status Shard::Set(uint16_t db, std::string_view key, std::string_view value, Set
       (condition == SetCondition::kIfPresent && !exists)) {
     return Status::Ok();
   }
-  MakeStoredValue(value, &value_scratch_);
+  // The record is encoded straight into the WAL buffer and the value copied straight into the
+  // memtable: a large value is copied twice in all (MakeStoredValue and a batch would add two).
   const uint64_t sequence = last_sequence_ + 1;
-  batch_.Clear();
-  batch_.set_sequence(sequence);
-  if (exists) {
-    batch_.PutOverwrite(key_scratch_, value_scratch_);
-  } else {
-    batch_.PutNew(key_scratch_, value_scratch_);
-    ++key_counts_[db];
-  }
-  mem_->Add(sequence, ValueKind::kValue, key_scratch_, value_scratch_);
+  const size_t record = log::BeginRecord(&log_buffer_);
+  WriteBatch::AppendSinglePut(sequence, exists ? BatchOp::kPutOverwrite : BatchOp::kPutNew,
+                              key_scratch_, kPlainValueHeader, value, &log_buffer_);
+  log::FinishRecord(log::RecordType::kBatch, record, &log_buffer_);
+  ++wal_records_;
+  if (!exists) ++key_counts_[db];
+  mem_->Add(sequence, ValueKind::kValue, key_scratch_, kPlainValueHeader, value);
   last_sequence_ = sequence;
   user_bytes_written_ += key.size() + value.size();
-  AppendBatchRecord();
   if (applied != nullptr) *applied = true;
   return Status::Ok();
 }
@@ -690,6 +694,7 @@ Status Shard::WritePendingLocked(FsyncPolicy policy, bool* wrote) {
     // appendfsync no: written is as durable as this policy promises.
     log_buffer_.clear();
     buffer_file_offset_ = written_end_;
+    ReleaseLargeLogBuffer();
   }
   return Status::Ok();
 }
@@ -809,6 +814,7 @@ Status Shard::SyncWal() {
   if (target > buffer_file_offset_) {
     log_buffer_.erase(0, static_cast<size_t>(target - buffer_file_offset_));
     buffer_file_offset_ = target;
+    ReleaseLargeLogBuffer();
   }
   return Status::Ok();
 }

@@ -263,6 +263,8 @@ class Shard {
                     std::string_view* stored_value, std::string* scratch) const;
   Status WritePendingLocked(FsyncPolicy policy, bool* wrote);
   Status SwitchMemTableLocked(FsyncPolicy policy);
+  // Gives back the log buffer's memory when it is empty and large. REQUIRES: mu_ held.
+  void ReleaseLargeLogBuffer();
   void AppendBatchRecord();
   void EnterFailedState(std::string_view operation, const Status& cause);
 

@@ -60,6 +60,18 @@ void WriteBatch::AddPut(BatchOp op, std::string_view key, std::string_view value
   PutLengthPrefixed(&rep_, value);
 }
 
+void WriteBatch::AppendSinglePut(uint64_t sequence, BatchOp op, std::string_view key,
+                                 std::string_view value_header, std::string_view value,
+                                 std::string* dst) {
+  PutFixed64(dst, sequence);
+  PutFixed32(dst, 1);
+  dst->push_back(static_cast<char>(op));
+  PutLengthPrefixed(dst, key);
+  PutVarint32(dst, static_cast<uint32_t>(value_header.size() + value.size()));
+  dst->append(value_header.data(), value_header.size());
+  dst->append(value.data(), value.size());
+}
+
 void WriteBatch::DeleteExisting(std::string_view key) {
   SetCount(count() + 1);
   rep_.push_back(static_cast<char>(BatchOp::kDeleteExisting));

@@ -67,6 +67,12 @@ class WriteBatch {
   bool empty() const { return count() == 0; }
   // The encoded batch: a WAL batch record's payload.
   std::string_view payload() const { return rep_; }
+  // Appends to *dst the payload of a batch holding one put of `key` whose stored value is
+  // `value_header` followed by `value`, without building the value or the batch first (a
+  // large SET is copied once, into the WAL buffer).
+  static void AppendSinglePut(uint64_t sequence, BatchOp op, std::string_view key,
+                              std::string_view value_header, std::string_view value,
+                              std::string* dst);
 
   // Reads the first sequence and count of an encoded batch.
   static Status ReadHeader(std::string_view payload, uint64_t* sequence, uint32_t* count);

@@ -197,6 +197,14 @@ TEST(ConfigTest, MemoryUnits) {
   EXPECT_EQ(Parse("proto-max-bulk-len 3GB").proto_max_bulk_len, 3LL * 1024 * 1024 * 1024);
   EXPECT_EQ(Parse("proto-max-bulk-len 2Mb").proto_max_bulk_len, 2 * 1024 * 1024);
   EXPECT_EQ(Parse("client-query-buffer-limit 1mb").client_query_buffer_limit, 1048576);
+  // A command must fit one WAL record (u32 length): 4 GiB - 1 MiB at most.
+  EXPECT_EQ(Parse("proto-max-bulk-len 4094mb").proto_max_bulk_len, 4094LL << 20);
+  EXPECT_EQ(Reason("proto-max-bulk-len 4095mb"),
+            "argument must be between 1048576 and 4293918719 inclusive");
+  EXPECT_EQ(Reason("proto-max-bulk-len 4gb"),
+            "argument must be between 1048576 and 4293918719 inclusive");
+  EXPECT_EQ(Reason("client-query-buffer-limit 5gb"),
+            "argument must be between 1048576 and 4293918719 inclusive");
   EXPECT_EQ(Parse("client-query-buffer-limit 001mb").client_query_buffer_limit, 1048576);
   // CONFIG GET prints plain bytes.
   EXPECT_EQ(Get(Parse("proto-max-bulk-len 2gb"), "proto-max-bulk-len"), "2147483648");
@@ -211,7 +219,7 @@ TEST(ConfigTest, MemoryUnits) {
   EXPECT_EQ(Reason("proto-max-bulk-len 99999999999999999999"), kNotMemory);
   EXPECT_EQ(Reason("proto-max-bulk-len 99999999999gb"), kNotMemory);
 
-  const std::string kBounds = "argument must be between 1048576 and 9223372036854775807 inclusive";
+  const std::string kBounds = "argument must be between 1048576 and 4293918719 inclusive";
   EXPECT_EQ(Reason("proto-max-bulk-len 1m"), kBounds);  // 1m is 1000000 bytes
   EXPECT_EQ(Reason("proto-max-bulk-len 0"), kBounds);
   EXPECT_EQ(Reason("proto-max-bulk-len 9223372036854775808"), kBounds);
@@ -640,7 +648,7 @@ TEST(ConfigSetTest, Errors) {
             "be between 1 and 4294967295 inclusive");
   EXPECT_EQ(SetError(&config, {"proto-max-bulk-len", "1k"}),
             "ERR CONFIG SET failed (possibly related to argument 'proto-max-bulk-len') - "
-            "argument must be between 1048576 and 9223372036854775807 inclusive");
+            "argument must be between 1048576 and 4293918719 inclusive");
   EXPECT_EQ(SetError(&config, {"client-query-buffer-limit", "lots"}),
             "ERR CONFIG SET failed (possibly related to argument 'client-query-buffer-limit') - "
             "argument must be a memory value");

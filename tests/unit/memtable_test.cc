@@ -36,6 +36,17 @@ TEST(MemTableTest, GetReturnsNewestVersion) {
   EXPECT_EQ(mem.entries(), 4u);
 }
 
+TEST(MemTableTest, ValueInTwoPiecesIsStoredJoined) {
+  MemTable mem;
+  std::string key;
+  MakeStorageKey(0, "k", &key);
+  mem.Add(5, ValueKind::kValue, key, std::string_view("\0", 1), "value");
+  MemTable::Entry entry;
+  ASSERT_TRUE(mem.Get(key, &entry));
+  EXPECT_EQ(entry.sequence, 5u);
+  EXPECT_EQ(entry.value, std::string_view("\0value", 6));
+}
+
 TEST(MemTableTest, KeysArePrefixFreeAndDatabasesSeparate) {
   MemTable mem;
   mem.Add(1, ValueKind::kValue, Key(0, "ab"), "x");

@@ -71,6 +71,24 @@ TEST(WriteBatchTest, RoundTripEveryOp) {
   EXPECT_EQ(r.log[4], "104 putnew 65535:" + std::string(300, 'k') + "=" + std::string(70000, 'v'));
 }
 
+TEST(WriteBatchTest, SinglePutEncodesLikeABatch) {
+  const std::string key = std::string("\0\3", 2) + "user:1";
+  const std::string value(70000, 'v');  // a value length needing a 3-byte varint
+  for (BatchOp op : {BatchOp::kPutNew, BatchOp::kPutOverwrite}) {
+    WriteBatch batch;
+    batch.set_sequence(77);
+    const std::string stored = std::string(1, '\0') + value;
+    if (op == BatchOp::kPutNew) {
+      batch.PutNew(key, stored);
+    } else {
+      batch.PutOverwrite(key, stored);
+    }
+    std::string direct = "prefix";
+    WriteBatch::AppendSinglePut(77, op, key, std::string_view("\0", 1), value, &direct);
+    EXPECT_EQ(direct.substr(6), batch.payload());
+  }
+}
+
 TEST(WriteBatchTest, ByteLayout) {
   WriteBatch batch;
   batch.set_sequence(0x0102);
