@@ -276,6 +276,10 @@ Status VersionSet::Replay(const std::string& path, ManifestState* state) {
                      Where(path, reader.bad_offset()), reader.bad_reason());
         done = true;
         break;
+      case Outcome::kCorruptTail:
+        return Status::Corruption(Where(path, reader.bad_offset()) + ": " + reader.bad_reason() +
+                                  " in the last record, which is complete (damage, not a torn "
+                                  "append)");
       case Outcome::kBadHeader:
         if (reader.foreign()) {
           return Status::Corruption(path + ": not a manifest of shard " +

@@ -19,10 +19,11 @@
 // edit write a new manifest): it is written and fsynced with its snapshot edit, its directory entry
 // is fsynced, CURRENT is switched to it, and only then is the previous manifest removed.
 //
-// Recovery reads CURRENT and replays the manifest it names. A torn last record (an append whose
-// fsync never completed, so nothing acted on it) is ignored with a warning; any other damage
-// (a bad record followed by valid ones, an edit that does not decode, a first edit that is not
-// a snapshot, a foreign header) refuses start-up with Status::Corruption naming the file. When
+// Recovery reads CURRENT and replays the manifest it names. A torn last record (an incomplete
+// append whose fsync never completed, so nothing acted on it) is ignored with a warning; any
+// other damage (a bad record followed by valid ones, a complete last record whose checksum
+// fails, an edit that does not decode, a first edit that is not a snapshot, a foreign header)
+// refuses start-up with Status::Corruption naming the file. When
 // CURRENT is missing but manifests exist (power lost between renaming CURRENT and syncing the
 // directory can lose the name), the newest manifest whose snapshot is intact is used: every
 // manifest with an intact snapshot holds the state as of its creation or later, and no edit is

@@ -154,6 +154,25 @@ Status RecoverWalFiles(FileSystem* fs, const std::vector<WalFileInfo>& files, ui
           file_done = true;
           break;
         }
+        case Outcome::kCorruptTail: {
+          const uint64_t at = reader.bad_offset();
+          const std::string what = "corrupt last record (" + reader.bad_reason() +
+                                   "; the record is complete, so this is damage, not a torn write)";
+          if (mode == WalRecoveryMode::kSkipAnyCorruptedRecords) {
+            spdlog::error("{}: {}; skipped {} bytes", Where(path, at), what, size - at);
+            result->skipped_bytes += size - at;
+            file_done = true;
+            break;
+          }
+          if (mode != WalRecoveryMode::kPointInTimeRecovery) {
+            return Refuse(path, at, what, mode, kSalvageHint);
+          }
+          s = CutAt(fs, path, at, size, what + " (point-in-time recovery stops here)", result);
+          if (!s.ok()) return s;
+          outcome.final_size = at;
+          stop = file_done = true;
+          break;
+        }
         case Outcome::kBadHeader:
           if (reader.foreign()) {
             std::string msg = Where(path, 0) + ": not a WAL file of shard " +

@@ -3,11 +3,18 @@
 //   outcome of a file           tolerate-tail   absolute     point-in-time      skip-any
 //   torn tail                   cut off         refuse       cut off, stop (*)  cut off
 //   corruption in the middle    refuse          refuse       cut there, stop(*) skip the bad bytes
+//   corrupt complete last record refuse         refuse       cut there, stop(*) skip it
 //   garbled header + records    refuse          refuse       cut at 0, stop (*) skip the header
 //   foreign file / bad version  refuse          refuse       refuse             refuse
 //
 //   (*) stop: the rest of that file is cut off and every later file is set aside (renamed to
 //       NNNNNN.log.dropped, kept for inspection, never replayed).
+//
+// A torn tail is an incomplete last record (log_reader.h): what a crash during an append leaves.
+// A last record that is complete (its length field fits the file) but fails its checksum is
+// not torn: a torn append shortens a record, it does not flip its bytes. Like RocksDB's
+// kTolerateCorruptedTailRecords, which tolerates only incomplete tail records, the default mode
+// refuses it; point-in-time recovery cuts it off.
 //
 // "Cut off" truncates the file durably at the first bad byte and logs a warning, so the next
 // open sees a clean file. "Refuse" returns Status::Corruption naming the file, the offset and

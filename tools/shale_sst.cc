@@ -172,6 +172,9 @@ std::string CheckWal(const std::string& path, std::string* note) {
         *note = "torn tail at offset " + std::to_string(reader.bad_offset()) + " (" +
                 reader.bad_reason() + "), cut off by recovery";
         return {};
+      case LogReader::Outcome::kCorruptTail:
+        return "corrupt last record at offset " + std::to_string(reader.bad_offset()) + ": " +
+               reader.bad_reason() + " (the record is complete: damage, not a torn write)";
       case LogReader::Outcome::kCorruption:
         return "corrupt record at offset " + std::to_string(reader.bad_offset()) + ": " +
                reader.bad_reason();

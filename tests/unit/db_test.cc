@@ -619,6 +619,37 @@ TEST_F(DbTest, TornTailIsCutAtOpenAndAbsoluteConsistencyRefusesIt) {
   EXPECT_EQ(after, size);
 }
 
+// A torn write shortens the last record; a complete last record with a flipped byte is damage:
+// refused by default (as RocksDB's kTolerateCorruptedTailRecords does), cut by point-in-time.
+TEST_F(DbTest, FlippedByteInTheLastWalRecordIsRefusedNotCutAsATornTail) {
+  options_.shards = 1;
+  Open();
+  Put(0, "a", "1");
+  ASSERT_TRUE(db_->Commit().ok());
+  Put(0, "b", "2");
+  ASSERT_TRUE(db_->Commit().ok());
+  db_.reset();
+  const std::string wal = JoinPath(options_.dir, "shard-000/000001.log");
+  std::string contents;
+  ASSERT_TRUE(ReadFileToString(&fs_, wal, &contents).ok());
+  contents.back() ^= 0x04;  // inside the value of "b"
+  ASSERT_TRUE(WriteFileAtomically(&fs_, wal, contents).ok());
+
+  std::unique_ptr<Db> db;
+  Status s = Db::Open(options_, &db);
+  ASSERT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(s.message().find(wal), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("not a torn write"), std::string::npos) << s.message();
+  uint64_t size = 0;
+  ASSERT_TRUE(fs_.GetFileSize(wal, &size).ok());
+  EXPECT_EQ(size, contents.size());  // nothing cut
+
+  options_.wal_recovery_mode = WalRecoveryMode::kPointInTimeRecovery;
+  Open();
+  EXPECT_EQ(GetOr(0, "a"), "1");
+  EXPECT_EQ(GetOr(0, "b"), "<missing>");
+}
+
 TEST_F(DbTest, FewerDatabasesThanTheDataNeedsIsRefused) {
   Open();
   Put(10, "k", "v");

@@ -202,6 +202,15 @@ TEST_F(ShaleSstTest, CheckWal) {
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_NE(r.out.find("CORRUPT " + wal_path_ + ": "), std::string::npos) << r.out;
 
+  // A flipped byte in the complete last record is damage, not a torn tail.
+  bad = wal_image_;
+  bad.back() ^= 0x01;
+  Overwrite(wal_path_, bad);
+  r = RunTool("check '" + dir_.path() + "'");
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("CORRUPT " + wal_path_ + ": "), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("torn tail"), std::string::npos) << r.out;
+
   // A torn last record is what a crash leaves: reported, not an error.
   Overwrite(wal_path_, std::string_view(wal_image_).substr(0, wal_image_.size() - 3));
   r = RunTool("check '" + dir_.path() + "'");
