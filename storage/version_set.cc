@@ -98,6 +98,14 @@ Status ManifestState::Apply(const VersionEdit& edit) {
       flushed_before[db] = sequence;
     }
   }
+  if (edit.shard_count()) shard_count = *edit.shard_count();
+  if (edit.durable_wal_sequence()) {
+    durable_wal_sequence = *edit.durable_wal_sequence();
+    durable_wal_files.clear();
+    durable_wal_files.insert(edit.durable_wal_files().begin(), edit.durable_wal_files().end());
+  }
+  // WAL files below the log number are obsolete: their writes are in tables.
+  durable_wal_files.erase(durable_wal_files.begin(), durable_wal_files.lower_bound(log_number));
   return Status::Ok();
 }
 
@@ -110,6 +118,10 @@ VersionEdit ManifestState::Snapshot() const {
   for (const auto& [number, table] : tables) edit.AddTable(table);
   for (const auto& [db, count] : key_counts) edit.SetKeyCount(db, count);
   for (const auto& [db, sequence] : flushed_before) edit.SetFlushedBefore(db, sequence);
+  if (shard_count != 0) edit.SetShardCount(shard_count);
+  if (durable_wal_sequence != 0 || !durable_wal_files.empty()) {
+    edit.SetDurableWals(durable_wal_sequence, {durable_wal_files.begin(), durable_wal_files.end()});
+  }
   return edit;
 }
 

@@ -38,6 +38,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,6 +66,12 @@ struct ManifestState {
   uint64_t last_sequence = 0;                   // every write up to it is in a table
   std::map<uint32_t, uint64_t> key_counts;      // per database; zero counts are absent
   std::map<uint32_t, uint64_t> flushed_before;  // per database; zeros are absent
+  uint32_t shard_count = 0;                     // of the data directory; 0 = not recorded
+  // Every write up to durable_wal_sequence is durable in the tables and the WAL files at or
+  // above log_number; durable_wal_files (all at or above log_number) hold some of them and
+  // must exist (version_edit.h, field 10). 0 and empty: nothing recorded.
+  uint64_t durable_wal_sequence = 0;
+  std::set<uint64_t> durable_wal_files;
 
   // Applies `edit` (a snapshot edit replaces everything). Corruption when it adds a table that
   // exists or removes one that does not.
