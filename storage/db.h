@@ -249,6 +249,15 @@ class Db {
   std::unique_ptr<Impl> impl_;
 };
 
+struct ShardFileFinding;
+
+// Checks the data directory `options.dir` as Db::Open would, with the same code (the SHARDS
+// layout, then every shard's recovery: manifest, tables, WAL files against the manifest), but
+// changes nothing and takes no lock: the status is the one Open would fail with (OK when Open
+// would succeed). Goes further than Open, into *findings (shard.h): every block of every listed
+// table, every record of every WAL file, stray files. NotFound when `dir` is no data directory.
+Status VerifyDataDirectory(const Options& options, std::vector<ShardFileFinding>* findings);
+
 // Redis Cluster's key slot: CRC16 (XMODEM) of the key, or of its first non-empty {hash tag},
 // modulo 16384.
 uint16_t KeySlot(std::string_view key);

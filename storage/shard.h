@@ -128,6 +128,18 @@ struct ShardOptions {
   uint64_t max_manifest_size = VersionSet::kDefaultMaxManifestSize;
   CompactionOptions compaction;
   RateLimiter* compaction_limiter = nullptr;  // shared by all shards; nullable; outlives them
+  // The data directory's shard count (its SHARDS file), recorded in the manifest and checked
+  // against it at recovery; 0 = not known (nothing recorded or checked).
+  int shard_count = 0;
+};
+
+// What Shard::Verify found about one file (or the shard directory itself, for findings about no
+// single file): `status` is not OK for damage; `note` describes what start-up would do about an
+// intact file (cut a torn tail, remove a stray).
+struct ShardFileFinding {
+  std::string path;
+  Status status;
+  std::string note;
 };
 
 class Shard {
@@ -141,7 +153,17 @@ class Shard {
   // and a fresh manifest, removes stray files and starts the flush worker.
   static Status Open(const ShardOptions& options, std::unique_ptr<Shard>* shard,
                      WalRecoveryResult* recovery);
-  // Stops the flush worker (after the flush it is doing, if any).
+  // Checks the shard directory as Open would, with the same recovery code, without changing
+  // anything (no cut, no removal, no new file): the returned status is what Open would return
+  // (before creating files). Goes further than Open, into *findings: every block of every table
+  // the manifest lists (and its properties against the manifest's record of it), every record of
+  // every WAL file, stray files. `options.block_cache` is not used.
+  static Status Verify(const ShardOptions& options, std::vector<ShardFileFinding>* findings);
+
+  // Stops the flush worker (after the flush it is doing, if any). After a clean run (no failed
+  // WAL write, everything written synced), records in the manifest which WAL files hold which
+  // writes durably (version_edit.h, field 10), so that the next open can tell a WAL file that
+  // was removed or emptied from one that never held anything.
   ~Shard();
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
@@ -238,7 +260,13 @@ class Shard {
   explicit Shard(const ShardOptions& options);
 
   std::string WalPath(uint64_t number) const;
-  Status Recover(WalRecoveryResult* recovery);
+  // REQUIRES: the shard not yet shared (Open or Verify). With `read_only` nothing is changed.
+  Status Recover(WalRecoveryResult* recovery, bool read_only);
+  // The checks of the WAL files against the manifest's record of durable writes (Recover).
+  Status CheckListedWalsPresent(const std::vector<WalFileInfo>& files) const;
+  Status CheckDurableWritesReplayed() const;
+  // Records, at a clean close, which WAL files hold the shard's writes durably (~Shard).
+  void RecordDurableWals();
   Status StartNewWal();
   Status ApplyReplayedBatch(std::string_view payload);
   // Removes files no live state refers to (after the new manifest is in place).
@@ -306,6 +334,8 @@ class Shard {
   uint64_t written_end_ = 0;
   uint64_t synced_end_ = 0;
   std::map<uint64_t, uint64_t> closed_wals_;  // WAL files before the current one: number -> size
+  bool closed_wals_unsynced_ = false;         // a switch under appendfsync=no left one unsynced
+  bool opened_ = false;                       // Open completed: the close may record durable WALs
   std::vector<AbandonedWal> abandoned_;
   bool failed_ = false;
   Status failure_;

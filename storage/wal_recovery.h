@@ -65,9 +65,10 @@ struct WalRecoveryResult {
 // any other non-OK status ends recovery and is returned.
 using WalBatchHandler = std::function<Status(std::string_view payload)>;
 
-// Replays `files` (ascending file numbers) of shard `shard_index`.
+// Replays `files` (ascending file numbers) of shard `shard_index`. With `read_only` (a check of
+// the directory, shale-sst) nothing is cut or set aside: the result says what would have been.
 Status RecoverWalFiles(FileSystem* fs, const std::vector<WalFileInfo>& files, uint32_t shard_index,
                        WalRecoveryMode mode, const WalBatchHandler& handler,
-                       WalRecoveryResult* result);
+                       WalRecoveryResult* result, bool read_only = false);
 
 }  // namespace shale::storage
