@@ -42,6 +42,15 @@
 // (batches at or below its last sequence are skipped). A failed flush is retried after
 // kFlushRetryInterval.
 //
+// Durable WAL record: a clean close (no failed WAL write, everything written fsynced) appends
+// to the manifest the last sequence and the WAL files holding records (version_edit.h, field
+// 10). Recovery then refuses (unless the recovery mode accepts the loss, wal_recovery.h) a
+// listed WAL file that is missing, WAL files that end before that sequence, and any gap in
+// the sequence numbers of the replayed batches (every file continues the one before). WAL files
+// kept after recovery are fsynced, since a killed process may have left their records in the
+// page cache only and the next clean close vouches for them; a crash records nothing, so an
+// empty WAL it leaves behind (after a rotation, or right after an open) is never required.
+//
 // Compaction (same worker; flushes always go first): when no memtable waits for its flush, the
 // worker asks the picker (compaction_picker.h) for a compaction over the current version and
 // runs it (compaction_job.h) without holding mu_, so reads and writes go on. Then ONE manifest

@@ -4,6 +4,15 @@
 //   torn tail                   cut off         refuse       cut off, stop (*)  cut off
 //   corruption in the middle    refuse          refuse       cut there, stop(*) skip the bad bytes
 //   corrupt complete last record refuse         refuse       cut there, stop(*) skip it
+//   sequence gap before a batch refuse          refuse       cut there, stop(*) apply it, warn
+//   listed WAL missing, or WALs
+//   end before the manifest's
+//   durable sequence            refuse          refuse       start, warn        start, warn
+//
+// The last two rows are the shard's (shard.cc): its handler reports a gap as an unusable record
+// (a Corruption status), and it checks the manifest's record of durable WAL files
+// (version_edit.h, field 10) before and after calling RecoverWalFiles. Either means
+// acknowledged writes are gone, which no crash explains.
 //   garbled header + records    refuse          refuse       cut at 0, stop (*) skip the header
 //   foreign file / bad version  refuse          refuse       refuse             refuse
 //
