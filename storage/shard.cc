@@ -522,7 +522,7 @@ Status Shard::Verify(const ShardOptions& options, std::vector<ShardFileFinding>*
   std::unique_ptr<Shard> shard(new Shard(read_options));
   WalRecoveryResult recovery;
   // The start-up verdict, by the code Open runs.
-  const Status verdict = shard->Recover(&recovery, /*read_only=*/true);
+  Status verdict = shard->Recover(&recovery, /*read_only=*/true);
 
   // Then every file on its own, further than start-up goes.
   std::vector<std::string> names;
