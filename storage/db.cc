@@ -3,9 +3,9 @@
 // Data directory layout:
 //
 //   <dir>/LOCK         flock'ed by the open Db: a second server on the same directory fails
-//   <dir>/SHARDS       the shard count in decimal followed by "\n", written once on first
-//                      open (atomically: temp file, fsync, rename, fsync directory). Keys are
-//                      routed by this count, so a later open must use the same one.
+//   <dir>/SHARDS       the shard count, written once at the first open, after the shard
+//                      directories; validated at every open (format and rules: shards_file.h).
+//                      Keys are routed by this count, so a later open must use the same one.
 //   <dir>/shard-NNN/   one directory per shard (shard.h), NNN the shard index, 3+ digits
 //
 // Ownership: Db owns the block cache shared by the shards' tables; it outlives the shards.
@@ -24,61 +24,19 @@
 #include "storage/block_cache.h"
 #include "storage/parallel_runner.h"
 #include "storage/shard.h"
+#include "storage/shards_file.h"
 
 namespace shale::storage {
 
 namespace {
 
-constexpr int kMaxShards = 1024;
 constexpr int kMaxDatabases = 65536;  // the database index is a u16 in storage keys
 constexpr int kMaxSyncThreads = 16;
-constexpr const char* kShardsFile = "SHARDS";
-
 std::string ShardDir(const std::string& dir, int index) {
-  char name[32];
-  std::snprintf(name, sizeof(name), "shard-%03d", index);
-  return JoinPath(dir, name);
+  return JoinPath(dir, ShardDirName(index));
 }
 
 Status DbIndexError() { return Status::InvalidArgument("DB index is out of range"); }
-
-// Reads the SHARDS file, or writes it on first open; *shards is the count to use.
-Status ResolveShardCount(FileSystem* fs, const std::string& dir, int requested, int* shards) {
-  const std::string path = JoinPath(dir, kShardsFile);
-  if (fs->FileExists(path)) {
-    std::string contents;
-    Status s = ReadFileToString(fs, path, &contents);
-    if (!s.ok()) return s;
-    while (!contents.empty() && (contents.back() == '\n' || contents.back() == ' ')) {
-      contents.pop_back();
-    }
-    int recorded = 0;
-    bool valid = !contents.empty() && contents.size() <= 5;
-    for (char c : contents) {
-      if (c < '0' || c > '9') valid = false;
-      if (valid) recorded = recorded * 10 + (c - '0');
-    }
-    if (!valid || recorded < 1 || recorded > kMaxShards) {
-      return Status::Corruption(path + ": not a shard count: \"" + contents + "\"");
-    }
-    if (requested != 0 && requested != recorded) {
-      return Status::InvalidArgument(
-          "data directory " + dir + " was created with " + std::to_string(recorded) +
-          " shards but shards is set to " + std::to_string(requested) +
-          "; keys would route to other shards. Set shards to " + std::to_string(recorded) +
-          " (or 0 to use the directory's count)");
-    }
-    *shards = recorded;
-    return Status::Ok();
-  }
-  int count = requested;
-  if (count == 0) count = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  count = std::min(count, kMaxShards);
-  Status s = WriteFileAtomically(fs, path, std::to_string(count) + "\n");
-  if (!s.ok()) return s;
-  *shards = count;
-  return Status::Ok();
-}
 
 }  // namespace
 
@@ -155,7 +113,7 @@ Status Db::Open(const Options& options, std::unique_ptr<Db>* db) {
   Status s = fs->CreateDir(options.dir);
   if (s.ok()) s = fs->LockFile(JoinPath(options.dir, "LOCK"), &impl->lock);
   int shard_count = 0;
-  if (s.ok()) s = ResolveShardCount(fs, options.dir, options.shards, &shard_count);
+  if (s.ok()) s = ResolveShardLayout(fs, options.dir, options.shards, &shard_count);
   if (!s.ok()) return s;
 
   // The shards recover in parallel (each replays its manifest and WAL files and writes a new
@@ -177,6 +135,7 @@ Status Db::Open(const Options& options, std::unique_ptr<Db>* db) {
     shard_options.compaction = options.compaction;
     shard_options.compaction_limiter = impl->compaction_limiter.get();
     shard_options.wait_on_back_pressure = options.wait_on_back_pressure;
+    shard_options.shard_count = shard_count;
     results[i] = Shard::Open(shard_options, &opened[i], &recoveries[i]);
   });
   for (const Status& result_status : results) {
@@ -208,6 +167,44 @@ Status Db::Open(const Options& options, std::unique_ptr<Db>* db) {
                options.dir, shard_count, options.databases, impl->recovered_records);
   *db = std::move(result);
   return Status::Ok();
+}
+
+Status VerifyDataDirectory(const Options& options, std::vector<ShardFileFinding>* findings) {
+  FileSystem* fs = options.fs != nullptr ? options.fs : DefaultFileSystem();
+  const std::string shards_path = JoinPath(options.dir, kShardsFileName);
+  int shard_count = 0;
+  Status s = ReadShardLayout(fs, options.dir, &shard_count);
+  if (!s.ok()) {
+    findings->push_back({shards_path, s, ""});
+    return s;
+  }
+  if (shard_count == 0) {
+    return Status::NotFound(options.dir +
+                            ": not a data directory (no SHARDS file and no shard data); "
+                            "the server would start it empty");
+  }
+  findings->push_back({shards_path, Status::Ok(), std::to_string(shard_count) + " shard(s)"});
+  if (options.shards != 0 && options.shards != shard_count) {
+    s = Status::InvalidArgument("data directory " + options.dir + " was created with " +
+                                std::to_string(shard_count) + " shards but shards is set to " +
+                                std::to_string(options.shards));
+    findings->push_back({options.dir, s, ""});
+  }
+  Status first = s;
+  for (int i = 0; i < shard_count; ++i) {
+    ShardOptions shard_options;
+    shard_options.fs = fs;
+    shard_options.dir = ShardDir(options.dir, i);
+    shard_options.index = static_cast<uint32_t>(i);
+    shard_options.databases = options.databases;
+    shard_options.wal_recovery_mode = options.wal_recovery_mode;
+    shard_options.table = options.table;
+    shard_options.shard_count = shard_count;
+    if (!fs->FileExists(shard_options.dir)) continue;  // an empty first open; Open creates it
+    s = Shard::Verify(shard_options, findings);
+    if (!s.ok() && first.ok()) first = s;
+  }
+  return first;
 }
 
 Db::~Db() {

@@ -52,12 +52,20 @@ class Shard;
 
 enum class FsyncPolicy { kAlways, kEverySec, kNo };
 
-// RocksDB's WAL recovery modes.
+// RocksDB's WAL recovery modes (details: wal_recovery.h, shard.cc's recovery).
+//
+// A torn tail is an incomplete last record: what a crash leaves. A complete last record whose
+// checksum fails is damage, not a torn tail (a torn write shortens, it does not flip), and so
+// is a loss of writes the manifest records as durable: a WAL file it lists that is missing,
+// WAL files ending before the sequence it records (emptied, cut), a gap in the sequence
+// numbers between replayed batches. kTolerateCorruptedTailRecords and kAbsoluteConsistency
+// refuse all damage (Db::Open returns Corruption naming the file); kPointInTimeRecovery and
+// kSkipAnyCorruptedRecords accept it with a logged warning.
 enum class WalRecoveryMode {
-  kTolerateCorruptedTailRecords,  // default: a bad record at the tail is cut off
-  kAbsoluteConsistency,           // any bad record, even at the tail, refuses start-up
-  kPointInTimeRecovery,           // stop replay at the first bad record, drop everything after
-  kSkipAnyCorruptedRecords,       // skip bad records and go on (salvage)
+  kTolerateCorruptedTailRecords,  // default: only an incomplete (torn) last record is cut off
+  kAbsoluteConsistency,           // any bad record, even a torn tail, refuses start-up
+  kPointInTimeRecovery,           // stop replay at the first bad record or gap, drop the rest
+  kSkipAnyCorruptedRecords,       // skip bad records, accept gaps and go on (salvage)
 };
 
 // Size-tiered compaction and write back-pressure, per shard (compaction_picker.h, shard.h).
@@ -270,6 +278,15 @@ class Db {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+struct ShardFileFinding;
+
+// Checks the data directory `options.dir` as Db::Open would, with the same code (the SHARDS
+// layout, then every shard's recovery: manifest, tables, WAL files against the manifest), but
+// changes nothing and takes no lock: the status is the one Open would fail with (OK when Open
+// would succeed). Goes further than Open, into *findings (shard.h): every block of every listed
+// table, every record of every WAL file, stray files. NotFound when `dir` is no data directory.
+Status VerifyDataDirectory(const Options& options, std::vector<ShardFileFinding>* findings);
 
 // Redis Cluster's key slot: CRC16 (XMODEM) of the key, or of its first non-empty {hash tag},
 // modulo 16384.

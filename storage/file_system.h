@@ -80,7 +80,9 @@ class FileSystem {
   virtual Status RemoveFile(const std::string& path) = 0;
   // Atomically replaces `to` with `from` (rename(2)); durable once the directory is synced.
   virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
-  // Cuts `path` to `size` bytes and makes the new size durable before returning.
+  // Cuts `path` to `size` bytes and makes the new size durable before returning, with the
+  // file's contents (fsync): a cut to the current size makes a file written by an earlier
+  // process durable.
   virtual Status Truncate(const std::string& path, uint64_t size) = 0;
   // fsyncs the directory itself, making created, renamed and removed entries durable.
   virtual Status SyncDir(const std::string& dir) = 0;

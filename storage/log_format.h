@@ -16,8 +16,10 @@
 //
 // Every further record is a kBatch record whose payload is a write batch (write_batch.h).
 // A record is written with one Append and never spans files; records are not aligned or
-// padded. A file that ends inside a record, or with a bad record after which no valid record
-// follows, has a torn tail; a bad record followed by a valid one is corruption.
+// padded. A file that ends inside a record (or in bytes that cannot start one, such as zeros)
+// has a torn tail: what a crash during an append leaves. A bad record followed by a valid one
+// is corruption, and so is a complete last record (its length fits the file) whose checksum
+// fails: a torn append shortens a record, it does not change its bytes.
 #pragma once
 
 #include <cstddef>

@@ -43,7 +43,8 @@ bool LogReader::Fetch(uint64_t offset, size_t n, std::string_view* out) {
 }
 
 bool LogReader::ParseAt(uint64_t offset, bool any_type, RecordType* type, std::string_view* payload,
-                        std::string* reason) {
+                        std::string* reason, bool* complete) {
+  if (complete != nullptr) *complete = false;
   std::string_view header;
   if (!Fetch(offset, kRecordHeaderSize, &header)) {
     *reason = "incomplete record header";
@@ -71,6 +72,7 @@ bool LogReader::ParseAt(uint64_t offset, bool any_type, RecordType* type, std::s
   }
   if (RecordChecksum(body) != checksum) {
     *reason = "checksum mismatch";
+    if (complete != nullptr) *complete = true;
     return false;
   }
   *type = static_cast<RecordType>(raw_type);
@@ -93,7 +95,7 @@ std::optional<uint64_t> LogReader::FindNextValidRecord(uint64_t from) {
   return std::nullopt;
 }
 
-LogReader::Outcome LogReader::Bad(uint64_t offset, std::string reason, bool header) {
+LogReader::Outcome LogReader::Bad(uint64_t offset, std::string reason, bool header, bool complete) {
   bad_offset_ = offset;
   bad_reason_ = std::move(reason);
   std::optional<uint64_t> next = FindNextValidRecord(offset);
@@ -103,7 +105,7 @@ LogReader::Outcome LogReader::Bad(uint64_t offset, std::string reason, bool head
   }
   if (!next) {
     done_ = true;
-    return Outcome::kTornTail;
+    return complete ? Outcome::kCorruptTail : Outcome::kTornTail;
   }
   resume_offset_ = *next;
   offset_ = *next;
@@ -136,12 +138,13 @@ LogReader::Outcome LogReader::ReadHeader() {
   RecordType type;
   std::string_view payload;
   std::string reason;
-  if (!ParseAt(0, /*any_type=*/true, &type, &payload, &reason)) {
+  bool complete = false;
+  if (!ParseAt(0, /*any_type=*/true, &type, &payload, &reason, &complete)) {
     if (!status_.ok()) {
       done_ = true;
       return Outcome::kIOError;
     }
-    return Bad(0, "bad header record: " + reason, /*header=*/true);
+    return Bad(0, "bad header record: " + reason, /*header=*/true, complete);
   }
   FileHeader header;
   if (type != RecordType::kHeader) {
@@ -175,12 +178,13 @@ LogReader::Outcome LogReader::Next() {
   RecordType type;
   std::string_view payload;
   std::string reason;
-  if (!ParseAt(offset_, /*any_type=*/false, &type, &payload, &reason)) {
+  bool complete = false;
+  if (!ParseAt(offset_, /*any_type=*/false, &type, &payload, &reason, &complete)) {
     if (!status_.ok()) {
       done_ = true;
       return Outcome::kIOError;
     }
-    return Bad(offset_, std::move(reason), /*header=*/false);
+    return Bad(offset_, std::move(reason), /*header=*/false, complete);
   }
   payload_ = payload;
   record_offset_ = offset_;

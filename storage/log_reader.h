@@ -2,8 +2,14 @@
 //
 //   kRecord      a valid batch record; payload() views it until the next call
 //   kEnd         clean end of file (also: an empty file, which has not even its header)
-//   kTornTail    the record at bad_offset() is incomplete or bad and no valid record follows
-//                it: what a crash in the middle of an append leaves. Further calls: kEnd.
+//   kTornTail    the record at bad_offset() is incomplete (its header is cut short, its length
+//                runs past the end of the file) or unreadable as a record at all (an unknown
+//                type byte, e.g. a zero-filled region) and no valid record follows it: what a
+//                crash in the middle of an append leaves. Further calls: kEnd.
+//   kCorruptTail the last record, at bad_offset(), is complete (its length field fits the
+//                file and its type is known) but its checksum does not hold, and no valid
+//                record follows it. A torn append shortens a record, it does not change its
+//                bytes, so this is damage, not a crash's leftover. Further calls: kEnd.
 //   kCorruption  the record at bad_offset() is bad but a valid record starts at
 //                resume_offset(): damage in the middle. The next call returns that record.
 //   kBadHeader   the file does not start with a valid header record for this shard:
@@ -32,7 +38,7 @@ namespace shale::storage::log {
 
 class LogReader {
  public:
-  enum class Outcome { kRecord, kEnd, kTornTail, kCorruption, kBadHeader, kIOError };
+  enum class Outcome { kRecord, kEnd, kTornTail, kCorruptTail, kCorruption, kBadHeader, kIOError };
 
   // Reads `file` of `file_size` bytes; not owned. When `expected_shard` is set, a header naming
   // another shard makes the file foreign.
@@ -49,8 +55,8 @@ class LogReader {
   uint64_t record_offset() const { return record_offset_; }
   // Offset just past the last valid record read (header included).
   uint64_t valid_end() const { return valid_end_; }
-  // For kTornTail / kCorruption / kBadHeader: where the bad bytes start, why they are bad, and
-  // (kCorruption, garbled header) where valid records resume.
+  // For kTornTail / kCorruptTail / kCorruption / kBadHeader: where the bad bytes start, why they
+  // are bad, and (kCorruption, garbled header) where valid records resume.
   uint64_t bad_offset() const { return bad_offset_; }
   uint64_t resume_offset() const { return resume_offset_; }
   const std::string& bad_reason() const { return bad_reason_; }
@@ -68,13 +74,15 @@ class LogReader {
   // past the end of the file or a read fails (then status_ is set).
   bool Fetch(uint64_t offset, size_t n, std::string_view* out);
   // True when a valid record of an acceptable type starts at `offset` (any known type when
-  // `any_type`, else only kBatch); fills *type, *payload, or *reason when invalid.
+  // `any_type`, else only kBatch); fills *type, *payload, or *reason when invalid. When
+  // `complete` is non-null it says, for an invalid record, whether the record is whole (header
+  // read, known type, length within the file) and only its checksum fails.
   bool ParseAt(uint64_t offset, bool any_type, RecordType* type, std::string_view* payload,
-               std::string* reason);
+               std::string* reason, bool* complete = nullptr);
   // The first offset after `from` where a valid batch record starts, if any.
   std::optional<uint64_t> FindNextValidRecord(uint64_t from);
   Outcome ReadHeader();
-  Outcome Bad(uint64_t offset, std::string reason, bool header);
+  Outcome Bad(uint64_t offset, std::string reason, bool header, bool complete);
 
   const RandomAccessFile* const file_;
   const uint64_t file_size_;

@@ -12,6 +12,7 @@
 #include "storage/key_format.h"
 #include "storage/log_reader.h"
 #include "storage/merging_iterator.h"
+#include "storage/table.h"
 
 namespace shale::storage {
 
@@ -52,6 +53,116 @@ Status CopyUserValue(uint32_t shard, std::string_view stored, std::string* value
   }
   value->assign(user_value.data(), user_value.size());
   return Status::Ok();
+}
+
+constexpr uint64_t kHeaderOnlyWalSize = log::kRecordHeaderSize + log::kHeaderPayloadSize;
+
+// Writes the manifest records as durable are missing from the WAL files: refused by
+// absolute-consistency and tolerate-corrupted-tail-records (neither accepts losing a complete,
+// acknowledged record), accepted with a warning by point-in-time and skip-any.
+Status WalLoss(uint32_t shard, WalRecoveryMode mode, const std::string& what) {
+  const std::string mode_name(WalRecoveryModeName(mode));
+  if (mode == WalRecoveryMode::kPointInTimeRecovery ||
+      mode == WalRecoveryMode::kSkipAnyCorruptedRecords) {
+    spdlog::warn("shard {}: {}; wal-recovery-mode {} starts without them", shard, what, mode_name);
+    return Status::Ok();
+  }
+  std::string msg = what + "; wal-recovery-mode " + mode_name +
+                    " refuses to start (restore the file, or set wal-recovery-mode to "
+                    "point-in-time-recovery or skip-any-corrupted-records to start without "
+                    "those writes)";
+  spdlog::error("shard {}: {}", shard, msg);
+  return Status::Corruption(std::move(msg));
+}
+
+// Validates a batch's entries without applying them.
+class BatchCheck final : public WriteBatch::Handler {
+ public:
+  void Put(uint64_t, std::string_view, std::string_view, bool) override {}
+  void Delete(uint64_t, std::string_view) override {}
+  void FlushDb(uint64_t, uint32_t) override {}
+};
+
+// Every record of one WAL file, read on its own (Shard::Verify).
+ShardFileFinding CheckWalFile(FileSystem* fs, const std::string& path, uint32_t shard) {
+  ShardFileFinding finding{path, Status::Ok(), ""};
+  uint64_t size = 0;
+  std::unique_ptr<RandomAccessFile> file;
+  Status s = fs->GetFileSize(path, &size);
+  if (s.ok()) s = fs->NewRandomAccessFile(path, &file);
+  if (!s.ok()) {
+    finding.status = s;
+    return finding;
+  }
+  log::LogReader reader(file.get(), size, shard);
+  uint64_t records = 0;
+  for (;;) {
+    using Outcome = log::LogReader::Outcome;
+    const Outcome o = reader.Next();
+    const std::string at = "at offset " + std::to_string(reader.bad_offset()) + ": ";
+    switch (o) {
+      case Outcome::kRecord: {
+        BatchCheck check;
+        s = WriteBatch::Iterate(reader.payload(), &check);
+        if (!s.ok()) {
+          finding.status =
+              Status::Corruption("unusable record at offset " +
+                                 std::to_string(reader.record_offset()) + ": " + s.message());
+          return finding;
+        }
+        ++records;
+        continue;
+      }
+      case Outcome::kEnd:
+        finding.note = std::to_string(records) + " record(s)";
+        return finding;
+      case Outcome::kTornTail:
+        finding.note = std::to_string(records) + " record(s), torn tail " + at +
+                       reader.bad_reason() + " (what a crash leaves; start-up cuts it off)";
+        return finding;
+      case Outcome::kCorruptTail:
+        finding.status = Status::Corruption("corrupt last record " + at + reader.bad_reason() +
+                                            " (the record is complete: damage, not a torn write)");
+        return finding;
+      case Outcome::kCorruption:
+        finding.status = Status::Corruption("corrupt record " + at + reader.bad_reason() +
+                                            ", followed by valid records at offset " +
+                                            std::to_string(reader.resume_offset()));
+        return finding;
+      case Outcome::kBadHeader:
+        finding.status = Status::Corruption(
+            reader.foreign()
+                ? "not a WAL file of shard " + std::to_string(shard) + ": " + reader.bad_reason()
+                : "bad WAL header " + at + reader.bad_reason());
+        return finding;
+      case Outcome::kIOError:
+        finding.status = reader.status();
+        return finding;
+    }
+  }
+}
+
+// Every block of a table the manifest lists, and its properties against the manifest's record.
+ShardFileFinding CheckListedTable(FileSystem* fs, const std::string& path, const TableMeta& meta) {
+  ShardFileFinding finding{path, Status::Ok(), ""};
+  Status s = CheckTableFile(fs, path, meta.file_size);
+  std::unique_ptr<RandomAccessFile> file;
+  std::unique_ptr<Table> table;
+  if (s.ok()) s = fs->NewRandomAccessFile(path, &file);
+  if (s.ok()) s = Table::Open(path, std::move(file), meta.file_size, /*cache=*/nullptr, &table);
+  if (s.ok()) s = table->VerifyChecksums();
+  if (s.ok()) {
+    const TableProperties& p = table->properties();
+    if (p.num_entries != meta.entries || p.smallest_key != meta.smallest ||
+        p.largest_key != meta.largest || p.smallest_sequence != meta.smallest_sequence ||
+        p.largest_sequence != meta.largest_sequence) {
+      s = Status::Corruption(path +
+                             ": not the table the manifest lists (its entries, key range "
+                             "or sequence range differ): replaced by another table");
+    }
+  }
+  finding.status = s;
+  return finding;
 }
 
 }  // namespace
@@ -107,6 +218,7 @@ Shard::Shard(const ShardOptions& options)
 Shard::~Shard() {
   BeginStop();
   if (worker_.joinable()) worker_.join();
+  if (opened_) RecordDurableWals();
 }
 
 void Shard::BeginStop() {
@@ -135,12 +247,23 @@ Status Shard::Open(const ShardOptions& options, std::unique_ptr<Shard>* shard,
                    WalRecoveryResult* recovery) {
   std::unique_ptr<Shard> s(new Shard(options));
   Status status = s->fs_->CreateDir(options.dir);
-  if (status.ok()) status = s->Recover(recovery);
+  if (status.ok()) status = s->Recover(recovery, /*read_only=*/false);
   if (status.ok()) status = s->StartNewWal();
   if (status.ok()) {
     // A fresh manifest holding the recovered state; the one replayed goes.
     VersionEdit edit;
     edit.SetNextFileNumber(s->next_file_number_);
+    if (options.shard_count > 0) edit.SetShardCount(static_cast<uint32_t>(options.shard_count));
+    // What is known durable now: less than recorded when the recovery mode accepted a loss.
+    const ManifestState& state = s->versions_.state();
+    const uint64_t durable = std::min(state.durable_wal_sequence, s->last_sequence_);
+    std::vector<uint64_t> listed;
+    for (uint64_t number : state.durable_wal_files) {
+      if (s->closed_wals_.count(number) != 0) listed.push_back(number);
+    }
+    if (durable != state.durable_wal_sequence || listed.size() != state.durable_wal_files.size()) {
+      edit.SetDurableWals(durable, std::move(listed));
+    }
     Shard* self = s.get();
     status = s->versions_.LogAndApply(
         edit, [self] { return self->AllocateFileNumber(); }, /*new_manifest=*/true);
@@ -158,6 +281,7 @@ Status Shard::Open(const ShardOptions& options, std::unique_ptr<Shard>* shard,
   }
   Shard* self = s.get();
   s->worker_ = std::thread([self] { self->WorkerLoop(); });
+  s->opened_ = true;
   *shard = std::move(s);
   return Status::Ok();
 }
@@ -172,6 +296,22 @@ Status Shard::ApplyReplayedBatch(std::string_view payload) {
   }
   // Written twice (a retry after a failed fsync), or in a table already: applied.
   if (first <= last_sequence_) return Status::Ok();
+  // Sequences are handed out one after another and every WAL file continues the one before,
+  // so a batch that does not start right after the last one means writes are missing: a WAL
+  // file before it was removed, emptied or cut. A bad record at this offset for the recovery
+  // mode (wal_recovery.h); only skip-any goes on with the gap.
+  if (first != last_sequence_ + 1) {
+    std::string gap = "write batch starts at sequence " + std::to_string(first) +
+                      " but the writes before it end at sequence " +
+                      std::to_string(last_sequence_) + ": writes " +
+                      std::to_string(last_sequence_ + 1) + ".." + std::to_string(first - 1) +
+                      " are missing (a WAL file before this record was removed, emptied or cut)";
+    if (options_.wal_recovery_mode != WalRecoveryMode::kSkipAnyCorruptedRecords) {
+      return Status::Corruption(std::move(gap));
+    }
+    spdlog::warn("shard {}: {}; skip-any-corrupted-records goes on without them", options_.index,
+                 gap);
+  }
   DatabaseRangeCheck check;
   s = WriteBatch::Iterate(payload, &check);
   if (!s.ok()) return s;
@@ -188,11 +328,20 @@ Status Shard::ApplyReplayedBatch(std::string_view payload) {
   return Status::Ok();
 }
 
-Status Shard::Recover(WalRecoveryResult* recovery) {
+Status Shard::Recover(WalRecoveryResult* recovery, bool read_only) {
   bool found = false;
   Status s = versions_.Recover(&found);
   if (!s.ok()) return s;
   const ManifestState& state = versions_.state();
+  if (state.shard_count != 0 && options_.shard_count != 0 &&
+      state.shard_count != static_cast<uint32_t>(options_.shard_count)) {
+    std::string msg = JoinPath(options_.dir, ManifestFileName(versions_.manifest_number())) +
+                      " records a data directory of " + std::to_string(state.shard_count) +
+                      " shards, but its SHARDS file says " + std::to_string(options_.shard_count) +
+                      ": the SHARDS file was changed; keys would be routed to the wrong shards";
+    spdlog::error("shard {}: {}", options_.index, msg);
+    return Status::Corruption(std::move(msg));
+  }
 
   std::vector<std::string> names;
   s = fs_->GetChildren(options_.dir, &names);
@@ -250,20 +399,32 @@ Status Shard::Recover(WalRecoveryResult* recovery) {
   // Then the WAL files the manifest does not cover.
   std::sort(files.begin(), files.end(),
             [](const WalFileInfo& a, const WalFileInfo& b) { return a.number < b.number; });
+  s = CheckListedWalsPresent(files);
+  if (!s.ok()) return s;
   auto handler = [this](std::string_view payload) { return ApplyReplayedBatch(payload); };
-  s = RecoverWalFiles(fs_, files, options_.index, options_.wal_recovery_mode, handler, recovery);
+  s = RecoverWalFiles(fs_, files, options_.index, options_.wal_recovery_mode, handler, recovery,
+                      read_only);
+  if (!s.ok()) return s;
+  s = CheckDurableWritesReplayed();
   if (!s.ok()) return s;
 
-  // Files holding no batch are of no use: remove them, keep the rest until a flush.
+  // Files holding no batch are of no use: remove them. The rest stay until a flush, made
+  // durable now (Truncate to their size fsyncs them): the records replayed from them may be
+  // in the page cache only (a killed process), and the next clean close records them as
+  // durable.
   bool removed = false;
   for (const WalFileOutcome& file : recovery->files) {
     if (file.dropped) continue;
-    const uint64_t header_only = log::kRecordHeaderSize + log::kHeaderPayloadSize;
-    if (file.records == 0 && file.final_size <= header_only) {
+    if (file.records == 0 && file.final_size <= kHeaderOnlyWalSize) {
+      if (read_only) continue;
       s = fs_->RemoveFile(file.path);
       if (!s.ok()) return s;
       removed = true;
     } else {
+      if (!read_only) {
+        s = fs_->Truncate(file.path, file.final_size);
+        if (!s.ok()) return s;
+      }
       closed_wals_[file.number] = file.final_size;
     }
   }
@@ -280,6 +441,134 @@ Status Shard::Recover(WalRecoveryResult* recovery) {
         recovery->records, files.size(), last_sequence_);
   }
   return Status::Ok();
+}
+
+Status Shard::CheckListedWalsPresent(const std::vector<WalFileInfo>& files) const {
+  const ManifestState& state = versions_.state();
+  for (uint64_t number : state.durable_wal_files) {
+    const bool present = std::any_of(files.begin(), files.end(),
+                                     [number](const WalFileInfo& f) { return f.number == number; });
+    if (present) continue;
+    Status s = WalLoss(options_.index, options_.wal_recovery_mode,
+                       "WAL file " + WalPath(number) + " is missing, but " +
+                           JoinPath(options_.dir, ManifestFileName(versions_.manifest_number())) +
+                           " records it as holding writes (up to sequence " +
+                           std::to_string(state.durable_wal_sequence) +
+                           ") that were durable at the last clean shutdown");
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Status Shard::CheckDurableWritesReplayed() const {
+  const ManifestState& state = versions_.state();
+  if (last_sequence_ >= state.durable_wal_sequence) return Status::Ok();
+  const std::string where = state.durable_wal_files.empty()
+                                ? "the WAL files of " + options_.dir
+                                : "WAL file " + WalPath(*state.durable_wal_files.rbegin());
+  return WalLoss(options_.index, options_.wal_recovery_mode,
+                 where + " ends at sequence " + std::to_string(last_sequence_) + ", but " +
+                     JoinPath(options_.dir, ManifestFileName(versions_.manifest_number())) +
+                     " records writes up to sequence " +
+                     std::to_string(state.durable_wal_sequence) +
+                     " as durable at the last clean shutdown: the file was emptied, truncated or "
+                     "replaced, and " +
+                     std::to_string(state.durable_wal_sequence - last_sequence_) +
+                     " acknowledged write(s) are missing");
+}
+
+void Shard::RecordDurableWals() {
+  std::vector<uint64_t> files;
+  std::vector<std::pair<std::string, uint64_t>> to_sync;
+  uint64_t sequence = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const size_t written_in_buffer = static_cast<size_t>(written_end_ - buffer_file_offset_);
+    const bool all_synced = !failed_ && abandoned_.empty() && wal_ != nullptr &&
+                            log_buffer_.size() == written_in_buffer &&
+                            written_end_ == synced_end_ && wal_dir_synced_;
+    if (!all_synced) return;  // not a clean close: nothing more is known durable
+    for (const auto& [number, size] : closed_wals_) {
+      if (size <= kHeaderOnlyWalSize) continue;
+      files.push_back(number);
+      if (closed_wals_unsynced_) to_sync.emplace_back(WalPath(number), size);
+    }
+    if (written_end_ > kHeaderOnlyWalSize) files.push_back(wal_number_);
+    sequence = last_sequence_;
+  }
+  // Closed WAL files of a switch under appendfsync=no were never fsynced: Truncate to their
+  // size does it.
+  for (const auto& [path, size] : to_sync) {
+    Status s = fs_->Truncate(path, size);
+    if (!s.ok()) {
+      spdlog::warn("shard {}: could not sync {} at close: {}", options_.index, path, s.ToString());
+      return;
+    }
+  }
+  const ManifestState& state = versions_.state();
+  if (sequence == state.durable_wal_sequence &&
+      std::equal(files.begin(), files.end(), state.durable_wal_files.begin(),
+                 state.durable_wal_files.end())) {
+    return;
+  }
+  VersionEdit edit;
+  edit.SetDurableWals(sequence, std::move(files));
+  Status s = versions_.LogAndApply(edit, [this] { return AllocateFileNumber(); });
+  if (!s.ok()) {
+    spdlog::warn("shard {}: could not record the durable WAL files at close: {}", options_.index,
+                 s.ToString());
+  }
+}
+
+Status Shard::Verify(const ShardOptions& options, std::vector<ShardFileFinding>* findings) {
+  ShardOptions read_options = options;
+  read_options.block_cache = nullptr;
+  std::unique_ptr<Shard> shard(new Shard(read_options));
+  WalRecoveryResult recovery;
+  // The start-up verdict, by the code Open runs.
+  Status verdict = shard->Recover(&recovery, /*read_only=*/true);
+
+  // Then every file on its own, further than start-up goes.
+  std::vector<std::string> names;
+  Status s = shard->fs_->GetChildren(options.dir, &names);
+  if (!s.ok()) {
+    findings->push_back({options.dir, s, ""});
+    return verdict.ok() ? s : verdict;
+  }
+  std::sort(names.begin(), names.end());
+  const ManifestState& state = shard->versions_.state();
+  for (const auto& [number, meta] : state.tables) {
+    const std::string path = JoinPath(options.dir, TableFileName(number));
+    if (!shard->fs_->FileExists(path)) {
+      findings->push_back(
+          {path, Status::Corruption(path + ": table file listed in the manifest is missing"), ""});
+    }
+  }
+  for (const std::string& name : names) {
+    const std::string path = JoinPath(options.dir, name);
+    uint64_t number = 0;
+    if (ParseTableFileName(name, &number)) {
+      auto it = state.tables.find(number);
+      if (it != state.tables.end()) {
+        findings->push_back(CheckListedTable(shard->fs_, path, it->second));
+      } else {
+        findings->push_back(
+            {path, Status::Ok(), "not listed in the manifest: start-up removes it"});
+      }
+    } else if (ParseWalFileName(name, /*dropped=*/false, &number)) {
+      ShardFileFinding finding = CheckWalFile(shard->fs_, path, options.index);
+      if (number < state.log_number) {
+        finding.note = "obsolete (its writes are in tables): start-up removes it";
+        finding.status = Status::Ok();
+      }
+      findings->push_back(std::move(finding));
+    } else if (ParseWalFileName(name, /*dropped=*/true, &number)) {
+      findings->push_back(
+          {path, Status::Ok(), "set aside by point-in-time recovery, not replayed"});
+    }
+  }
+  if (!verdict.ok()) findings->push_back({options.dir, verdict, ""});
+  return verdict;
 }
 
 void Shard::RemoveStrayFiles() {
@@ -731,6 +1020,8 @@ Status Shard::SwitchMemTableLocked(FsyncPolicy policy) {
     wal_dir_synced_ = true;
     log_buffer_.clear();
     buffer_file_offset_ = written_end_;
+  } else if (policy == FsyncPolicy::kNo && (written_end_ > synced_end_ || !wal_dir_synced_)) {
+    closed_wals_unsynced_ = true;
   }
   // 2. The new WAL file. Its header and directory entry are synced by the next SyncWal.
   const uint64_t number = next_file_number_++;

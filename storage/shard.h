@@ -42,6 +42,15 @@
 // (batches at or below its last sequence are skipped). A failed flush is retried after
 // kFlushRetryInterval.
 //
+// Durable WAL record: a clean close (no failed WAL write, everything written fsynced) appends
+// to the manifest the last sequence and the WAL files holding records (version_edit.h, field
+// 10). Recovery then refuses (unless the recovery mode accepts the loss, wal_recovery.h) a
+// listed WAL file that is missing, WAL files that end before that sequence, and any gap in
+// the sequence numbers of the replayed batches (every file continues the one before). WAL files
+// kept after recovery are fsynced, since a killed process may have left their records in the
+// page cache only and the next clean close vouches for them; a crash records nothing, so an
+// empty WAL it leaves behind (after a rotation, or right after an open) is never required.
+//
 // Compaction (same worker; flushes always go first): when no memtable waits for its flush, the
 // worker asks the picker (compaction_picker.h) for a compaction over the current version and
 // runs it (compaction_job.h) without holding mu_, so reads and writes go on. Then ONE manifest
@@ -132,6 +141,18 @@ struct ShardOptions {
   CompactionOptions compaction;
   RateLimiter* compaction_limiter = nullptr;  // shared by all shards; nullable; outlives them
   bool wait_on_back_pressure = true;          // Options::wait_on_back_pressure
+  // The data directory's shard count (its SHARDS file), recorded in the manifest and checked
+  // against it at recovery; 0 = not known (nothing recorded or checked).
+  int shard_count = 0;
+};
+
+// What Shard::Verify found about one file (or the shard directory itself, for findings about no
+// single file): `status` is not OK for damage; `note` describes what start-up would do about an
+// intact file (cut a torn tail, remove a stray).
+struct ShardFileFinding {
+  std::string path;
+  Status status;
+  std::string note;
 };
 
 class Shard {
@@ -145,8 +166,18 @@ class Shard {
   // and a fresh manifest, removes stray files and starts the flush worker.
   static Status Open(const ShardOptions& options, std::unique_ptr<Shard>* shard,
                      WalRecoveryResult* recovery);
+  // Checks the shard directory as Open would, with the same recovery code, without changing
+  // anything (no cut, no removal, no new file): the returned status is what Open would return
+  // (before creating files). Goes further than Open, into *findings: every block of every table
+  // the manifest lists (and its properties against the manifest's record of it), every record of
+  // every WAL file, stray files. `options.block_cache` is not used.
+  static Status Verify(const ShardOptions& options, std::vector<ShardFileFinding>* findings);
+
   // Stops the worker: a flush or compaction in progress is abandoned within a few entries (its
-  // partial output removed; the inputs and the WAL stay, as after a crash).
+  // partial output removed; the inputs and the WAL stay, as after a crash). After a clean run
+  // (no failed WAL write, everything written synced), records in the manifest which WAL files
+  // hold which writes durably (version_edit.h, field 10), so that the next open can tell a WAL
+  // file that was removed or emptied from one that never held anything.
   ~Shard();
   // Tells the worker to stop without waiting for it, so a store closing many shards stops
   // them all at once; the destructor then only joins.
@@ -250,7 +281,13 @@ class Shard {
   explicit Shard(const ShardOptions& options);
 
   std::string WalPath(uint64_t number) const;
-  Status Recover(WalRecoveryResult* recovery);
+  // REQUIRES: the shard not yet shared (Open or Verify). With `read_only` nothing is changed.
+  Status Recover(WalRecoveryResult* recovery, bool read_only);
+  // The checks of the WAL files against the manifest's record of durable writes (Recover).
+  Status CheckListedWalsPresent(const std::vector<WalFileInfo>& files) const;
+  Status CheckDurableWritesReplayed() const;
+  // Records, at a clean close, which WAL files hold the shard's writes durably (~Shard).
+  void RecordDurableWals();
   Status StartNewWal();
   Status ApplyReplayedBatch(std::string_view payload);
   // Removes files no live state refers to (after the new manifest is in place).
@@ -320,6 +357,8 @@ class Shard {
   uint64_t written_end_ = 0;
   uint64_t synced_end_ = 0;
   std::map<uint64_t, uint64_t> closed_wals_;  // WAL files before the current one: number -> size
+  bool closed_wals_unsynced_ = false;         // a switch under appendfsync=no left one unsynced
+  bool opened_ = false;                       // Open completed: the close may record durable WALs
   std::vector<AbandonedWal> abandoned_;
   bool failed_ = false;
   Status failure_;

@@ -19,7 +19,11 @@ enum Tag : uint32_t {
   kKeyCount = 6,
   kFlushedBefore = 7,
   kSnapshot = 8,
+  kShardCount = 9,
+  kDurableWals = 10,
 };
+
+constexpr uint32_t kMaxShardCount = 65535;
 
 constexpr uint32_t kMaxDatabaseIndex = 65535;
 
@@ -77,6 +81,16 @@ void VersionEdit::EncodeTo(std::string* dst) const {
     PutVarint32(dst, kFlushedBefore);
     PutVarint32(dst, db);
     PutVarint64(dst, sequence);
+  }
+  if (shard_count_) {
+    PutVarint32(dst, kShardCount);
+    PutVarint32(dst, *shard_count_);
+  }
+  if (durable_wal_sequence_) {
+    PutVarint32(dst, kDurableWals);
+    PutVarint64(dst, *durable_wal_sequence_);
+    PutVarint32(dst, static_cast<uint32_t>(durable_wal_files_.size()));
+    for (uint64_t number : durable_wal_files_) PutVarint64(dst, number);
   }
 }
 
@@ -158,6 +172,34 @@ Status VersionEdit::DecodeFrom(std::string_view input) {
         }
         break;
       }
+      case kShardCount: {
+        uint32_t count = 0;
+        if (!GetVarint32(&input, &count) || count == 0 || count > kMaxShardCount) {
+          return Malformed("bad shard count");
+        }
+        if (shard_count_) return Malformed("repeated shard count");
+        shard_count_ = count;
+        break;
+      }
+      case kDurableWals: {
+        uint64_t sequence = 0;
+        uint32_t n = 0;
+        if (!GetSequence(&input, &sequence) || !GetVarint32(&input, &n) || n > input.size()) {
+          return Malformed("bad durable WALs");
+        }
+        if (durable_wal_sequence_) return Malformed("repeated durable WALs");
+        std::vector<uint64_t> files;
+        for (uint32_t i = 0; i < n; ++i) {
+          uint64_t number = 0;
+          if (!GetVarint64(&input, &number) || (!files.empty() && number <= files.back())) {
+            return Malformed("bad durable WAL file list");
+          }
+          files.push_back(number);
+        }
+        durable_wal_sequence_ = sequence;
+        durable_wal_files_ = std::move(files);
+        break;
+      }
       default:
         return Malformed("unknown field tag " + std::to_string(tag));
     }
@@ -186,6 +228,15 @@ std::string VersionEdit::DebugString() const {
   }
   for (const auto& [db, sequence] : flushed_before_) {
     field("db " + std::to_string(db) + " flushed before " + std::to_string(sequence));
+  }
+  if (shard_count_) field("shards " + std::to_string(*shard_count_));
+  if (durable_wal_sequence_) {
+    std::string text = "durable to " + std::to_string(*durable_wal_sequence_) + " in WALs [";
+    for (size_t i = 0; i < durable_wal_files_.size(); ++i) {
+      if (i > 0) text += " ";
+      text += std::to_string(durable_wal_files_[i]);
+    }
+    field(text + "]");
   }
   out += "}";
   return out;

@@ -20,9 +20,23 @@
 //   7    flushed before   varint32 database | varint64 sequence  (absolute value)
 //   8    snapshot         (no operands) the edit states the whole state: replay starts from an
 //                         empty state with it; every manifest's first edit is a snapshot
+//   9    shard count      varint32                 shards of the data directory (its SHARDS
+//                                                  file), 1..65535
+//   10   durable WALs     varint64 sequence | varint32 n | n x varint64 WAL file number
+//                         every write up to `sequence` is durable in the tables and the WAL
+//                         files numbered at or above the log number, and the n WAL files listed
+//                         (ascending, distinct) hold some of those writes, so they must exist.
+//                         Replaces the previous value as a whole; listed files below the log
+//                         number drop out when the log number passes them. Written when a shard
+//                         closes cleanly (shard.h); recovery refuses a listed WAL that is
+//                         missing and WAL files that end before `sequence`.
 //
-// Fields 1, 2, 3 and 8 appear at most once per edit; 4 to 7 may repeat (a database at most once
-// per tag, a table number at most once across 4 and 5). Decoding rejects, with
+// Manifests written before fields 9 and 10 existed lack them and read as "shard count unknown,
+// nothing known to be durable in the WAL" (nothing is checked). Older servers refuse manifests
+// holding them (unknown field tag).
+//
+// Fields 1, 2, 3, 8, 9 and 10 appear at most once per edit; 4 to 7 may repeat (a database at most
+// once per tag, a table number at most once across 4 and 5). Decoding rejects, with
 // Status::Corruption, an unknown tag, a truncated or malformed operand, a repeated field, a
 // database index above 65535, a table number of 0, an internal key shorter than its 8-byte
 // trailer, a table whose smallest key sorts after its largest or whose smallest sequence
@@ -34,6 +48,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "storage/status.h"
@@ -67,6 +82,12 @@ class VersionEdit {
   void RemoveTable(uint64_t number) { removed_tables_.push_back(number); }
   void SetKeyCount(uint32_t db, uint64_t count) { key_counts_[db] = count; }
   void SetFlushedBefore(uint32_t db, uint64_t sequence) { flushed_before_[db] = sequence; }
+  void SetShardCount(uint32_t count) { shard_count_ = count; }
+  // `files` ascending and distinct.
+  void SetDurableWals(uint64_t sequence, std::vector<uint64_t> files) {
+    durable_wal_sequence_ = sequence;
+    durable_wal_files_ = std::move(files);
+  }
 
   bool snapshot() const { return snapshot_; }
   const std::optional<uint64_t>& log_number() const { return log_number_; }
@@ -76,6 +97,10 @@ class VersionEdit {
   const std::vector<uint64_t>& removed_tables() const { return removed_tables_; }
   const std::map<uint32_t, uint64_t>& key_counts() const { return key_counts_; }
   const std::map<uint32_t, uint64_t>& flushed_before() const { return flushed_before_; }
+  const std::optional<uint32_t>& shard_count() const { return shard_count_; }
+  // Set when the edit holds field 10; then durable_wal_files() is its list.
+  const std::optional<uint64_t>& durable_wal_sequence() const { return durable_wal_sequence_; }
+  const std::vector<uint64_t>& durable_wal_files() const { return durable_wal_files_; }
 
   // Appends the encoding above to *dst.
   void EncodeTo(std::string* dst) const;
@@ -97,6 +122,9 @@ class VersionEdit {
   std::vector<uint64_t> removed_tables_;
   std::map<uint32_t, uint64_t> key_counts_;
   std::map<uint32_t, uint64_t> flushed_before_;
+  std::optional<uint32_t> shard_count_;
+  std::optional<uint64_t> durable_wal_sequence_;
+  std::vector<uint64_t> durable_wal_files_;
 };
 
 }  // namespace shale::storage

@@ -98,6 +98,14 @@ Status ManifestState::Apply(const VersionEdit& edit) {
       flushed_before[db] = sequence;
     }
   }
+  if (edit.shard_count()) shard_count = *edit.shard_count();
+  if (edit.durable_wal_sequence()) {
+    durable_wal_sequence = *edit.durable_wal_sequence();
+    durable_wal_files.clear();
+    durable_wal_files.insert(edit.durable_wal_files().begin(), edit.durable_wal_files().end());
+  }
+  // WAL files below the log number are obsolete: their writes are in tables.
+  durable_wal_files.erase(durable_wal_files.begin(), durable_wal_files.lower_bound(log_number));
   return Status::Ok();
 }
 
@@ -110,6 +118,10 @@ VersionEdit ManifestState::Snapshot() const {
   for (const auto& [number, table] : tables) edit.AddTable(table);
   for (const auto& [db, count] : key_counts) edit.SetKeyCount(db, count);
   for (const auto& [db, sequence] : flushed_before) edit.SetFlushedBefore(db, sequence);
+  if (shard_count != 0) edit.SetShardCount(shard_count);
+  if (durable_wal_sequence != 0 || !durable_wal_files.empty()) {
+    edit.SetDurableWals(durable_wal_sequence, {durable_wal_files.begin(), durable_wal_files.end()});
+  }
   return edit;
 }
 
@@ -276,6 +288,10 @@ Status VersionSet::Replay(const std::string& path, ManifestState* state) {
                      Where(path, reader.bad_offset()), reader.bad_reason());
         done = true;
         break;
+      case Outcome::kCorruptTail:
+        return Status::Corruption(Where(path, reader.bad_offset()) + ": " + reader.bad_reason() +
+                                  " in the last record, which is complete (damage, not a torn "
+                                  "append)");
       case Outcome::kBadHeader:
         if (reader.foreign()) {
           return Status::Corruption(path + ": not a manifest of shard " +

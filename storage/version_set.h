@@ -19,10 +19,11 @@
 // edit write a new manifest): it is written and fsynced with its snapshot edit, its directory entry
 // is fsynced, CURRENT is switched to it, and only then is the previous manifest removed.
 //
-// Recovery reads CURRENT and replays the manifest it names. A torn last record (an append whose
-// fsync never completed, so nothing acted on it) is ignored with a warning; any other damage
-// (a bad record followed by valid ones, an edit that does not decode, a first edit that is not
-// a snapshot, a foreign header) refuses start-up with Status::Corruption naming the file. When
+// Recovery reads CURRENT and replays the manifest it names. A torn last record (an incomplete
+// append whose fsync never completed, so nothing acted on it) is ignored with a warning; any
+// other damage (a bad record followed by valid ones, a complete last record whose checksum
+// fails, an edit that does not decode, a first edit that is not a snapshot, a foreign header)
+// refuses start-up with Status::Corruption naming the file. When
 // CURRENT is missing but manifests exist (power lost between renaming CURRENT and syncing the
 // directory can lose the name), the newest manifest whose snapshot is intact is used: every
 // manifest with an intact snapshot holds the state as of its creation or later, and no edit is
@@ -37,6 +38,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,6 +66,12 @@ struct ManifestState {
   uint64_t last_sequence = 0;                   // every write up to it is in a table
   std::map<uint32_t, uint64_t> key_counts;      // per database; zero counts are absent
   std::map<uint32_t, uint64_t> flushed_before;  // per database; zeros are absent
+  uint32_t shard_count = 0;                     // of the data directory; 0 = not recorded
+  // Every write up to durable_wal_sequence is durable in the tables and the WAL files at or
+  // above log_number; durable_wal_files (all at or above log_number) hold some of them and
+  // must exist (version_edit.h, field 10). 0 and empty: nothing recorded.
+  uint64_t durable_wal_sequence = 0;
+  std::set<uint64_t> durable_wal_files;
 
   // Applies `edit` (a snapshot edit replaces everything). Corruption when it adds a table that
   // exists or removes one that does not.

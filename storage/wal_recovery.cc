@@ -58,11 +58,13 @@ constexpr std::string_view kSalvageHint =
     "set wal-recovery-mode to point-in-time-recovery or skip-any-corrupted-records to start "
     "with the data before or around the damage";
 
-// Cuts `path` at `offset`, durably.
+// Cuts `path` at `offset`, durably (read-only: only counts it).
 Status CutAt(FileSystem* fs, const std::string& path, uint64_t offset, uint64_t size,
-             const std::string& why, WalRecoveryResult* result) {
-  Status s = fs->Truncate(path, offset);
-  if (!s.ok()) return s;
+             const std::string& why, bool read_only, WalRecoveryResult* result) {
+  if (!read_only) {
+    Status s = fs->Truncate(path, offset);
+    if (!s.ok()) return s;
+  }
   result->truncated_bytes += size - offset;
   spdlog::warn("{}: {}; cut off {} bytes", Where(path, offset), why, size - offset);
   return Status::Ok();
@@ -70,11 +72,13 @@ Status CutAt(FileSystem* fs, const std::string& path, uint64_t offset, uint64_t 
 
 // Point-in-time recovery stopped in files[stopped]: set every later file aside.
 Status DropLaterFiles(FileSystem* fs, const std::vector<WalFileInfo>& files, size_t stopped,
-                      WalRecoveryResult* result) {
+                      bool read_only, WalRecoveryResult* result) {
   for (size_t i = stopped + 1; i < files.size(); ++i) {
-    const std::string aside = files[i].path + ".dropped";
-    Status s = fs->RenameFile(files[i].path, aside);
-    if (!s.ok()) return s;
+    const std::string aside = read_only ? files[i].path : files[i].path + ".dropped";
+    if (!read_only) {
+      Status s = fs->RenameFile(files[i].path, aside);
+      if (!s.ok()) return s;
+    }
     uint64_t size = 0;
     fs->GetFileSize(aside, &size);
     spdlog::error(
@@ -84,7 +88,7 @@ Status DropLaterFiles(FileSystem* fs, const std::vector<WalFileInfo>& files, siz
     ++result->dropped_files;
     result->files.push_back({files[i].number, files[i].path, 0, size, true});
   }
-  if (stopped + 1 < files.size()) return fs->SyncDir(DirName(files[stopped].path));
+  if (!read_only && stopped + 1 < files.size()) return fs->SyncDir(DirName(files[stopped].path));
   return Status::Ok();
 }
 
@@ -92,7 +96,7 @@ Status DropLaterFiles(FileSystem* fs, const std::vector<WalFileInfo>& files, siz
 
 Status RecoverWalFiles(FileSystem* fs, const std::vector<WalFileInfo>& files, uint32_t shard_index,
                        WalRecoveryMode mode, const WalBatchHandler& handler,
-                       WalRecoveryResult* result) {
+                       WalRecoveryResult* result, bool read_only) {
   *result = WalRecoveryResult();
   for (size_t i = 0; i < files.size(); ++i) {
     const std::string& path = files[i].path;
@@ -130,7 +134,8 @@ Status RecoverWalFiles(FileSystem* fs, const std::vector<WalFileInfo>& files, ui
           if (mode != WalRecoveryMode::kPointInTimeRecovery) {
             return Refuse(path, at, what, mode, kSalvageHint);
           }
-          s = CutAt(fs, path, at, size, what + " (point-in-time recovery stops here)", result);
+          s = CutAt(fs, path, at, size, what + " (point-in-time recovery stops here)", read_only,
+                    result);
           if (!s.ok()) return s;
           outcome.final_size = at;
           stop = file_done = true;
@@ -147,11 +152,31 @@ Status RecoverWalFiles(FileSystem* fs, const std::vector<WalFileInfo>& files, ui
           if (mode == WalRecoveryMode::kAbsoluteConsistency) {
             return Refuse(path, at, what, mode, "");
           }
-          s = CutAt(fs, path, at, size, what, result);
+          s = CutAt(fs, path, at, size, what, read_only, result);
           if (!s.ok()) return s;
           outcome.final_size = at;
           stop = mode == WalRecoveryMode::kPointInTimeRecovery;
           file_done = true;
+          break;
+        }
+        case Outcome::kCorruptTail: {
+          const uint64_t at = reader.bad_offset();
+          const std::string what = "corrupt last record (" + reader.bad_reason() +
+                                   "; the record is complete, so this is damage, not a torn write)";
+          if (mode == WalRecoveryMode::kSkipAnyCorruptedRecords) {
+            spdlog::error("{}: {}; skipped {} bytes", Where(path, at), what, size - at);
+            result->skipped_bytes += size - at;
+            file_done = true;
+            break;
+          }
+          if (mode != WalRecoveryMode::kPointInTimeRecovery) {
+            return Refuse(path, at, what, mode, kSalvageHint);
+          }
+          s = CutAt(fs, path, at, size, what + " (point-in-time recovery stops here)", read_only,
+                    result);
+          if (!s.ok()) return s;
+          outcome.final_size = at;
+          stop = file_done = true;
           break;
         }
         case Outcome::kBadHeader:
@@ -179,7 +204,8 @@ Status RecoverWalFiles(FileSystem* fs, const std::vector<WalFileInfo>& files, ui
           if (mode != WalRecoveryMode::kPointInTimeRecovery) {
             return Refuse(path, at, what, mode, kSalvageHint);
           }
-          s = CutAt(fs, path, at, size, what + " (point-in-time recovery stops here)", result);
+          s = CutAt(fs, path, at, size, what + " (point-in-time recovery stops here)", read_only,
+                    result);
           if (!s.ok()) return s;
           outcome.final_size = at;
           stop = file_done = true;
@@ -188,7 +214,7 @@ Status RecoverWalFiles(FileSystem* fs, const std::vector<WalFileInfo>& files, ui
       }
     }
     result->files.push_back(std::move(outcome));
-    if (stop) return DropLaterFiles(fs, files, i, result);
+    if (stop) return DropLaterFiles(fs, files, i, read_only, result);
   }
   return Status::Ok();
 }

@@ -3,11 +3,27 @@
 //   outcome of a file           tolerate-tail   absolute     point-in-time      skip-any
 //   torn tail                   cut off         refuse       cut off, stop (*)  cut off
 //   corruption in the middle    refuse          refuse       cut there, stop(*) skip the bad bytes
+//   corrupt complete last record refuse         refuse       cut there, stop(*) skip it
+//   sequence gap before a batch refuse          refuse       cut there, stop(*) apply it, warn
+//   listed WAL missing, or WALs
+//   end before the manifest's
+//   durable sequence            refuse          refuse       start, warn        start, warn
+//
+// The last two rows are the shard's (shard.cc): its handler reports a gap as an unusable record
+// (a Corruption status), and it checks the manifest's record of durable WAL files
+// (version_edit.h, field 10) before and after calling RecoverWalFiles. Either means
+// acknowledged writes are gone, which no crash explains.
 //   garbled header + records    refuse          refuse       cut at 0, stop (*) skip the header
 //   foreign file / bad version  refuse          refuse       refuse             refuse
 //
 //   (*) stop: the rest of that file is cut off and every later file is set aside (renamed to
 //       NNNNNN.log.dropped, kept for inspection, never replayed).
+//
+// A torn tail is an incomplete last record (log_reader.h): what a crash during an append leaves.
+// A last record that is complete (its length field fits the file) but fails its checksum is
+// not torn: a torn append shortens a record, it does not flip its bytes. Like RocksDB's
+// kTolerateCorruptedTailRecords, which tolerates only incomplete tail records, the default mode
+// refuses it; point-in-time recovery cuts it off.
 //
 // "Cut off" truncates the file durably at the first bad byte and logs a warning, so the next
 // open sees a clean file. "Refuse" returns Status::Corruption naming the file, the offset and
@@ -58,9 +74,10 @@ struct WalRecoveryResult {
 // any other non-OK status ends recovery and is returned.
 using WalBatchHandler = std::function<Status(std::string_view payload)>;
 
-// Replays `files` (ascending file numbers) of shard `shard_index`.
+// Replays `files` (ascending file numbers) of shard `shard_index`. With `read_only` (a check of
+// the directory, shale-sst) nothing is cut or set aside: the result says what would have been.
 Status RecoverWalFiles(FileSystem* fs, const std::vector<WalFileInfo>& files, uint32_t shard_index,
                        WalRecoveryMode mode, const WalBatchHandler& handler,
-                       WalRecoveryResult* result);
+                       WalRecoveryResult* result, bool read_only = false);
 
 }  // namespace shale::storage

@@ -65,7 +65,8 @@ ReadResult ReadAll(const std::string& image, uint32_t shard = 0) {
       continue;
     }
     result.outcomes.push_back(o);
-    if (o == Outcome::kCorruption || o == Outcome::kBadHeader || o == Outcome::kTornTail) {
+    if (o == Outcome::kCorruption || o == Outcome::kBadHeader || o == Outcome::kTornTail ||
+        o == Outcome::kCorruptTail) {
       result.bad_offset = reader.bad_offset();
       result.resume_offset = reader.resume_offset();
       result.foreign = reader.foreign();
@@ -165,16 +166,29 @@ TEST(LogTest, TornHeaderAtEveryByte) {
   }
 }
 
-TEST(LogTest, BadLastRecordAndTrailingGarbageAreTornTails) {
+// A torn append shortens the last record; it does not flip its bytes. A complete last record
+// whose checksum fails is damage.
+TEST(LogTest, FlippedByteInACompleteLastRecordIsCorruptionNotATornTail) {
+  std::vector<uint64_t> offsets;
+  const std::string image = Image({"one", "two"}, &offsets);
+  for (size_t damage = offsets[1] + 4; damage < image.size(); ++damage) {
+    if (damage == offsets[1] + 8) continue;  // the type byte: an unknown type is a torn tail
+    std::string flipped = image;
+    flipped[damage] ^= 0x40;
+    ReadResult r = ReadAll(flipped);
+    EXPECT_EQ(r.records, std::vector<std::string>{"one"}) << damage;
+    EXPECT_EQ(r.outcomes, (std::vector<Outcome>{Outcome::kCorruptTail, Outcome::kEnd})) << damage;
+    EXPECT_EQ(r.bad_offset, offsets[1]) << damage;
+  }
+  // A length field flipped so that the record runs past the end reads as a torn tail.
+  std::string longer = image;
+  longer[offsets[1] + 1] ^= 0x40;
+  EXPECT_EQ(ReadAll(longer).outcomes.front(), Outcome::kTornTail);
+}
+
+TEST(LogTest, TrailingGarbageIsATornTail) {
   std::vector<uint64_t> offsets;
   std::string image = Image({"one", "two"}, &offsets);
-  std::string flipped = image;
-  flipped.back() ^= 0x40;
-  ReadResult r = ReadAll(flipped);
-  EXPECT_EQ(r.records, std::vector<std::string>{"one"});
-  EXPECT_EQ(r.outcomes.front(), Outcome::kTornTail);
-  EXPECT_EQ(r.bad_offset, offsets[1]);
-
   ReadResult zeros = ReadAll(image + std::string(4096, '\0'));
   EXPECT_EQ(zeros.records.size(), 2u);
   EXPECT_EQ(zeros.outcomes.front(), Outcome::kTornTail);
@@ -369,6 +383,30 @@ TEST_F(WalRecoveryTest, PointInTimeTornTailDropsLaterFiles) {
   WriteFile(2, Image({"c"}));
   ASSERT_TRUE(Recover(WalRecoveryMode::kPointInTimeRecovery).ok());
   EXPECT_EQ(replayed_, std::vector<std::string>{"a"});
+  EXPECT_EQ(result_.dropped_files, 1u);
+}
+
+TEST_F(WalRecoveryTest, FlippedByteInTheLastRecordIsRefusedUnlessSalvaging) {
+  std::vector<uint64_t> offsets;
+  std::string image = Image({"a", "b"}, &offsets);
+  image.back() ^= 0x01;
+  WriteFile(1, image);
+  WriteFile(2, Image({"c"}));
+  for (WalRecoveryMode m :
+       {WalRecoveryMode::kTolerateCorruptedTailRecords, WalRecoveryMode::kAbsoluteConsistency}) {
+    Status s = Recover(m);
+    ASSERT_TRUE(s.IsCorruption()) << WalRecoveryModeName(m);
+    EXPECT_NE(s.message().find(Path(1)), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find("offset " + std::to_string(offsets[1])), std::string::npos);
+    EXPECT_NE(s.message().find("not a torn write"), std::string::npos) << s.message();
+    EXPECT_EQ(Size(1), image.size());  // untouched
+  }
+  ASSERT_TRUE(Recover(WalRecoveryMode::kSkipAnyCorruptedRecords).ok());
+  EXPECT_EQ(replayed_, (std::vector<std::string>{"a", "c"}));
+  EXPECT_EQ(Size(1), image.size());
+  ASSERT_TRUE(Recover(WalRecoveryMode::kPointInTimeRecovery).ok());
+  EXPECT_EQ(replayed_, std::vector<std::string>{"a"});
+  EXPECT_EQ(Size(1), offsets[1]);
   EXPECT_EQ(result_.dropped_files, 1u);
 }
 

@@ -228,6 +228,12 @@ TEST_F(ManifestTest, DamageIsReportedNamingTheFile) {
   ASSERT_TRUE(WriteFileAtomically(&fs_, path, damaged).ok());
   expect_corruption("corrupt record", path);
 
+  // A flipped byte in the complete last edit: damage, not a torn append.
+  damaged = good;
+  damaged.back() ^= 0x10;
+  ASSERT_TRUE(WriteFileAtomically(&fs_, path, damaged).ok());
+  expect_corruption("flipped last edit", path);
+
   // An edit whose checksum holds but whose contents do not decode.
   std::string bad_edit = good.substr(0, snapshot_end);
   log::AppendRecord(log::RecordType::kBatch, std::string("\x63", 1), &bad_edit);

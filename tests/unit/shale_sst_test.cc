@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "storage/block.h"
+#include "storage/db.h"
 #include "storage/file_system.h"
 #include "storage/format.h"
 #include "storage/key_format.h"
@@ -202,11 +203,209 @@ TEST_F(ShaleSstTest, CheckWal) {
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_NE(r.out.find("CORRUPT " + wal_path_ + ": "), std::string::npos) << r.out;
 
+  // A flipped byte in the complete last record is damage, not a torn tail.
+  bad = wal_image_;
+  bad.back() ^= 0x01;
+  Overwrite(wal_path_, bad);
+  r = RunTool("check '" + dir_.path() + "'");
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("CORRUPT " + wal_path_ + ": "), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("torn tail"), std::string::npos) << r.out;
+
   // A torn last record is what a crash leaves: reported, not an error.
   Overwrite(wal_path_, std::string_view(wal_image_).substr(0, wal_image_.size() - 3));
   r = RunTool("check '" + dir_.path() + "'");
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("OK " + wal_path_ + " (torn tail"), std::string::npos) << r.out;
+}
+
+// `check` on a data directory the server wrote: what start-up verifies, and more. Each damage
+// is applied to a fresh copy; the tool must never end with `OK DIR` where the server refuses.
+class ShaleSstDataDirTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(std::filesystem::exists(ToolPath())) << ToolPath() << " is not built";
+    pristine_ = JoinPath(pristine_root_.path(), "data");
+    Options options = DbOptions(pristine_);
+    std::unique_ptr<Db> db;
+    ASSERT_TRUE(Db::Open(options, &db).ok());
+    for (int i = 0; i < 40; ++i) Put(db.get(), "flushed" + std::to_string(i));
+    ASSERT_TRUE(db->Commit().ok());
+    ASSERT_TRUE(db->FlushMemTables().ok());
+    for (int i = 0; i < 40; ++i) Put(db.get(), "logged" + std::to_string(i));
+    ASSERT_TRUE(db->Commit().ok());
+    db.reset();  // a clean shutdown
+  }
+
+  static Options DbOptions(const std::string& dir) {
+    Options options;
+    options.dir = dir;
+    options.shards = 2;
+    options.fsync = FsyncPolicy::kAlways;
+    options.background_maintenance = false;
+    return options;
+  }
+
+  static void Put(Db* db, const std::string& key) {
+    bool applied = false;
+    ASSERT_TRUE(db->Set(0, key, "value of " + key, SetCondition::kAlways, &applied).ok());
+  }
+
+  // A fresh copy of the pristine directory.
+  std::string Copy() {
+    copies_.push_back(std::make_unique<TempDir>());
+    const std::string dir = JoinPath(copies_.back()->path(), "data");
+    std::filesystem::copy(pristine_, dir, std::filesystem::copy_options::recursive);
+    return dir;
+  }
+
+  // The one file of `shard` whose name ends with `suffix` (and starts with `prefix`).
+  static std::string FileOf(const std::string& dir, int shard, const std::string& suffix,
+                            const std::string& prefix = "") {
+    std::string found;
+    for (const auto& entry :
+         std::filesystem::directory_iterator(JoinPath(dir, "shard-00" + std::to_string(shard)))) {
+      const std::string name = entry.path().filename().string();
+      if (name.size() >= suffix.size() && name.substr(name.size() - suffix.size()) == suffix &&
+          name.rfind(prefix, 0) == 0) {
+        EXPECT_TRUE(found.empty()) << "two files end with " << suffix;
+        found = entry.path().string();
+      }
+    }
+    EXPECT_FALSE(found.empty()) << "no file ends with " << suffix;
+    return found;
+  }
+
+  static void Write(const std::string& path, std::string_view contents) {
+    std::unique_ptr<WritableFile> file;
+    ASSERT_TRUE(DefaultFileSystem()->NewWritableFile(path, &file).ok());
+    ASSERT_TRUE(file->Append(contents).ok());
+    ASSERT_TRUE(file->Close().ok());
+  }
+
+  static std::string Read(const std::string& path) {
+    std::string contents;
+    EXPECT_TRUE(ReadFileToString(DefaultFileSystem(), path, &contents).ok());
+    return contents;
+  }
+
+  static void FlipByte(const std::string& path, size_t offset_from_start) {
+    std::string contents = Read(path);
+    ASSERT_LT(offset_from_start, contents.size());
+    contents[offset_from_start] ^= 0x08;
+    Write(path, contents);
+  }
+
+  // The tool says the directory is damaged, ending with `CORRUPT DIR: `.
+  static void ExpectCorrupt(const std::string& dir, const std::string& needle) {
+    const RunResult r = RunTool("check '" + dir + "'");
+    EXPECT_EQ(r.exit_code, 1) << r.out;
+    EXPECT_EQ(r.out.find("OK " + dir + "\n"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("CORRUPT " + dir + ": "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(needle), std::string::npos) << "no " << needle << " in " << r.out;
+  }
+
+  // And the server refuses to start on it.
+  static void ExpectOpenRefused(const std::string& dir) {
+    std::unique_ptr<Db> db;
+    Options options = DbOptions(dir);
+    options.shards = 0;
+    Status s = Db::Open(options, &db);
+    EXPECT_FALSE(s.ok()) << dir;
+  }
+
+  TempDir pristine_root_;
+  std::string pristine_;
+  std::vector<std::unique_ptr<TempDir>> copies_;
+};
+
+TEST_F(ShaleSstDataDirTest, HealthyDirectoryIsOk) {
+  const std::string dir = Copy();
+  const RunResult r = RunTool("check '" + dir + "'");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("OK " + FileOf(dir, 0, ".sst")), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("OK " + JoinPath(dir, "SHARDS")), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("CORRUPT"), std::string::npos) << r.out;
+  EXPECT_GE(r.out.size(), dir.size() + 4);
+  EXPECT_EQ(r.out.substr(r.out.size() - dir.size() - 4), "OK " + dir + "\n") << r.out;
+  // Checking changed nothing: the server opens it and serves every write.
+  std::unique_ptr<Db> db;
+  ASSERT_TRUE(Db::Open(DbOptions(dir), &db).ok());
+  EXPECT_EQ(db->KeyCount(0), 80u);
+}
+
+TEST_F(ShaleSstDataDirTest, FlippedByteInAManifest) {
+  const std::string dir = Copy();
+  const std::string manifest = FileOf(dir, 0, "", "MANIFEST-");
+  FlipByte(manifest, 40);
+  ExpectCorrupt(dir, manifest);
+  ExpectOpenRefused(dir);
+}
+
+TEST_F(ShaleSstDataDirTest, TruncatedCurrent) {
+  const std::string dir = Copy();
+  const std::string current = JoinPath(dir, "shard-001/CURRENT");
+  Write(current, Read(current).substr(0, 11));
+  ExpectCorrupt(dir, current);
+  ExpectOpenRefused(dir);
+}
+
+TEST_F(ShaleSstDataDirTest, DeletedTable) {
+  const std::string dir = Copy();
+  const std::string table = FileOf(dir, 0, ".sst");
+  std::filesystem::remove(table);
+  ExpectCorrupt(dir, table);
+  ExpectOpenRefused(dir);
+}
+
+TEST_F(ShaleSstDataDirTest, TableCopiedOverByAnother) {
+  const std::string dir = Copy();
+  const std::string table = FileOf(dir, 0, ".sst");
+  std::filesystem::copy_file(FileOf(dir, 1, ".sst"), table,
+                             std::filesystem::copy_options::overwrite_existing);
+  ExpectCorrupt(dir, table);
+}
+
+TEST_F(ShaleSstDataDirTest, FlippedByteInADataBlock) {
+  const std::string dir = Copy();
+  const std::string table = FileOf(dir, 1, ".sst");
+  FlipByte(table, 10);
+  ExpectCorrupt(dir, "CORRUPT " + table);
+}
+
+TEST_F(ShaleSstDataDirTest, BadShardsFile) {
+  for (const std::string& contents : {std::string("9\n"), std::string("1\n"), std::string("")}) {
+    const std::string dir = Copy();
+    Write(JoinPath(dir, "SHARDS"), contents);
+    ExpectCorrupt(dir, JoinPath(dir, "SHARDS"));
+    ExpectOpenRefused(dir);
+  }
+  const std::string dir = Copy();
+  std::filesystem::remove(JoinPath(dir, "SHARDS"));
+  ExpectCorrupt(dir, "SHARDS is missing");
+  ExpectOpenRefused(dir);
+}
+
+TEST_F(ShaleSstDataDirTest, DeletedOrEmptiedWal) {
+  const std::string dir = Copy();
+  const std::string wal = FileOf(dir, 0, ".log");
+  std::filesystem::remove(wal);
+  ExpectCorrupt(dir, wal);
+  ExpectOpenRefused(dir);
+
+  const std::string emptied = Copy();
+  const std::string emptied_wal = FileOf(emptied, 1, ".log");
+  Write(emptied_wal, "");
+  ExpectCorrupt(emptied, emptied_wal);
+  ExpectOpenRefused(emptied);
+}
+
+TEST_F(ShaleSstDataDirTest, FlippedByteInTheLastWalRecord) {
+  const std::string dir = Copy();
+  const std::string wal = FileOf(dir, 0, ".log");
+  FlipByte(wal, Read(wal).size() - 1);
+  ExpectCorrupt(dir, "not a torn write");
+  ExpectOpenRefused(dir);
 }
 
 TEST_F(ShaleSstTest, UsageErrors) {

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
 
 #include "storage/coding.h"
@@ -46,6 +47,8 @@ VersionEdit EveryField() {
   edit.SetKeyCount(65535, 1ull << 40);
   edit.SetFlushedBefore(2, 50);
   edit.SetFlushedBefore(15, 0);
+  edit.SetShardCount(8);
+  edit.SetDurableWals(kMaxSequence - 1, {12, 14, 345678901230ull});
   return edit;
 }
 
@@ -188,6 +191,41 @@ TEST(VersionEditTest, MalformedEditsAreRejected) {
 
   // A varint that never ends.
   expect_rejected(std::string("\x01\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 11), "bad varint");
+}
+
+// Field 10 replaces the record of durable WAL files; the log number prunes it.
+TEST(ManifestStateTest, DurableWalFilesFollowTheLogNumber) {
+  ManifestState state;
+  VersionEdit close;
+  close.SetDurableWals(40, {3, 5, 12});
+  close.SetShardCount(4);
+  ASSERT_TRUE(state.Apply(close).ok());
+  EXPECT_EQ(state.durable_wal_sequence, 40u);
+  EXPECT_EQ(state.durable_wal_files, (std::set<uint64_t>{3, 5, 12}));
+  VersionEdit flush;
+  flush.SetLogNumber(5);
+  flush.SetLastSequence(30);
+  ASSERT_TRUE(state.Apply(flush).ok());
+  EXPECT_EQ(state.durable_wal_files, (std::set<uint64_t>{5, 12}));
+  EXPECT_EQ(state.durable_wal_sequence, 40u);  // still durable: in tables or WAL files >= 5
+  EXPECT_EQ(state.shard_count, 4u);
+  ManifestState rebuilt;
+  ASSERT_TRUE(rebuilt.Apply(state.Snapshot()).ok());
+  EXPECT_EQ(rebuilt, state);
+  VersionEdit next_close;
+  next_close.SetDurableWals(55, {14});
+  ASSERT_TRUE(state.Apply(next_close).ok());
+  EXPECT_EQ(state.durable_wal_files, std::set<uint64_t>{14});
+  EXPECT_EQ(state.durable_wal_sequence, 55u);
+}
+
+TEST(VersionEditTest, MalformedDurableWalsAreRejected) {
+  for (const std::string& bad : {std::string("\x0a\x05\x02\x07\x07", 5),  // not ascending
+                                 std::string("\x0a\x05\x09", 3),          // list too short
+                                 std::string("\x09\x00", 2)}) {           // shard count 0
+    VersionEdit edit;
+    EXPECT_TRUE(edit.DecodeFrom(bad).IsCorruption());
+  }
 }
 
 TEST(ManifestStateTest, AppliesEditsAndSnapshots) {
