@@ -150,34 +150,18 @@ TEST_F(HostileClientTest, ClearingRequirepassLetsOpenClientsIn) {
   EXPECT_EQ(late->Run({"GET", "k"}), "\"v\"");
 }
 
-// The server's peak resident memory (VmHWM) in bytes.
-uint64_t PeakResidentBytes(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::strtoull(line.c_str() + 6, nullptr, 10) * 1024;
-  }
-  return 0;
-}
-
 class LargeValueTest : public ServerFixture {};
 
 // A 64 MB SET is held in the query buffer, the WAL buffer and the memtable, and nowhere else:
 // the peak stays under 4x the value (it was 5x with a stored-value copy and a batch copy).
 TEST_F(LargeValueTest, SetOfALargeValueCostsAboutThreeCopies) {
   if (IsRedis()) GTEST_SKIP() << "measures Shale's copies";
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  GTEST_SKIP() << "resident memory is not meaningful under a sanitizer's shadow memory";
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-  GTEST_SKIP() << "resident memory is not meaningful under a sanitizer's shadow memory";
-#endif
-#endif
+  if (kUnderSanitizer) GTEST_SKIP() << "resident memory is not meaningful under a sanitizer";
   constexpr size_t kValue = 64 << 20;
-  const uint64_t before = PeakResidentBytes(server_.pid());
+  const uint64_t before = ProcessMemoryBytes(server_.pid(), "VmHWM");
   const std::string value(kValue, 'v');
   EXPECT_EQ(Run({"SET", "big", value}), "+OK");
-  const uint64_t grown = PeakResidentBytes(server_.pid()) - before;
+  const uint64_t grown = ProcessMemoryBytes(server_.pid(), "VmHWM") - before;
   std::printf("peak resident growth for a %zu MB SET: %llu MB\n", kValue >> 20,
               static_cast<unsigned long long>(grown >> 20));
   EXPECT_LT(grown, 4 * kValue);

@@ -25,15 +25,6 @@ std::string Value(int i, size_t size = 100) {
   return v;
 }
 
-uint64_t ResidentBytes(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::strtoull(line.c_str() + 6, nullptr, 10) * 1024;
-  }
-  return 0;
-}
-
 class LsmTest : public ServerFixture {
  protected:
   std::vector<std::string> ShaleArgs() const override {
@@ -128,13 +119,7 @@ class LsmMemoryTest : public ServerFixture {
 
 TEST_F(LsmMemoryTest, ResidentMemoryStaysBoundedWhileLoading) {
   if (IsRedis()) GTEST_SKIP() << "Redis keeps the dataset in memory";
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  GTEST_SKIP() << "resident memory is not meaningful under a sanitizer's shadow memory";
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-  GTEST_SKIP() << "resident memory is not meaningful under a sanitizer's shadow memory";
-#endif
-#endif
+  if (kUnderSanitizer) GTEST_SKIP() << "resident memory is not meaningful under a sanitizer";
   const char* env = std::getenv("SHALE_LSM_LOAD_MB");
   const uint64_t megabytes = env != nullptr ? std::strtoull(env, nullptr, 10) : 2048;
   constexpr size_t kValueSize = 4096;
@@ -154,9 +139,10 @@ TEST_F(LsmMemoryTest, ResidentMemoryStaysBoundedWhileLoading) {
       mset.push_back(noise.substr(i % kValueSize, kValueSize));
     }
     ASSERT_EQ(Run(mset), "+OK");
-    if ((start / kBatch) % 256 == 0) peak = std::max(peak, ResidentBytes(server_.pid()));
+    if ((start / kBatch) % 256 == 0)
+      peak = std::max(peak, ProcessMemoryBytes(server_.pid(), "VmRSS"));
   }
-  const uint64_t after = ResidentBytes(server_.pid());
+  const uint64_t after = ProcessMemoryBytes(server_.pid(), "VmRSS");
   peak = std::max(peak, after);
   std::printf(
       "loaded %llu MB in %llu keys; RSS after loading %llu MB (peak while loading %llu MB);"

@@ -50,6 +50,18 @@ void Backoff(std::chrono::milliseconds* backoff, std::chrono::milliseconds limit
 
 }  // namespace
 
+uint64_t ProcessMemoryBytes(pid_t pid, const char* field) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  const std::string prefix = std::string(field) + ":";
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind(prefix, 0) == 0) {
+      return std::strtoull(line.c_str() + prefix.size(), nullptr, 10) * 1024;
+    }
+  }
+  return 0;
+}
+
 int PickFreePort() {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return 0;

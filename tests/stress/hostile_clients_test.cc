@@ -42,15 +42,6 @@ uint64_t EnvOr(const char* name, uint64_t fallback) {
   return std::strtoull(text, nullptr, 10);
 }
 
-uint64_t ResidentBytes(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::strtoull(line.c_str() + 6, nullptr, 10) * 1024;
-  }
-  return 0;
-}
-
 std::string Multibulk(const std::vector<std::string>& args) {
   std::string out = "*" + std::to_string(args.size()) + "\r\n";
   for (const std::string& arg : args)
@@ -217,7 +208,7 @@ TEST(HostileClientsStress, ServerStaysUpBoundedAndCorrect) {
   });
   std::thread sampler([&] {
     while (!stop) {
-      uint64_t rss = ResidentBytes(server.pid());
+      uint64_t rss = ProcessMemoryBytes(server.pid(), "VmRSS");
       uint64_t seen = peak_rss.load();
       while (rss > seen && !peak_rss.compare_exchange_weak(seen, rss)) {
       }
