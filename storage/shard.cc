@@ -305,7 +305,14 @@ Status Shard::ApplyReplayedBatch(std::string_view payload) {
                       " but the writes before it end at sequence " +
                       std::to_string(last_sequence_) + ": writes " +
                       std::to_string(last_sequence_ + 1) + ".." + std::to_string(first - 1) +
-                      " are missing (a WAL file before this record was removed, emptied or cut)";
+                      " are missing (a WAL file before this record was removed, emptied or cut";
+    // The writes before the gap are what the manifest's tables hold: a manifest cut back to an
+    // earlier edit forgets a table and shows up here too, so name it as a suspect as well.
+    if (versions_.manifest_number() != 0) {
+      gap += ", or " + ManifestFileName(versions_.manifest_number()) +
+             " lost the edit recording the table that holds them";
+    }
+    gap += ")";
     if (options_.wal_recovery_mode != WalRecoveryMode::kSkipAnyCorruptedRecords) {
       return Status::Corruption(std::move(gap));
     }

@@ -778,6 +778,27 @@ TEST_F(DbTest, EmptiedWalBeforeALaterOneIsRefused) {
   EXPECT_EQ(GetOr(0, "b"), "2");
 }
 
+// A manifest cut back to an earlier edit forgets a table; the WAL after it then starts past a
+// gap. The refusal names the manifest as well as the WAL: either may be the damaged file.
+TEST_F(DbTest, ManifestCutBeforeATableEditIsRefusedNamingTheManifest) {
+  options_.shards = 1;
+  Open();
+  const std::string manifest = JoinPath(options_.dir, "shard-000/MANIFEST-000002");
+  uint64_t snapshot_size = 0;
+  ASSERT_TRUE(fs_.GetFileSize(manifest, &snapshot_size).ok());
+  Put(0, "a", "1");
+  ASSERT_TRUE(db_->FlushMemTables().ok());  // "a" is in a table the manifest's next edit adds
+  Put(0, "b", "2");
+  ASSERT_TRUE(db_->Commit().ok());
+  db_.reset();
+  ASSERT_TRUE(fs_.Truncate(manifest, snapshot_size).ok());
+  std::unique_ptr<Db> db;
+  Status s = Db::Open(options_, &db);
+  ASSERT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(s.message().find("missing"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("MANIFEST-000002"), std::string::npos) << s.message();
+}
+
 // What a crash leaves is not a loss: a fresh, empty WAL after a rotation or an open.
 TEST_F(DbTest, CrashWithAnEmptyFreshWalStartsNormally) {
   options_.shards = 1;
