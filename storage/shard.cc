@@ -151,16 +151,7 @@ ShardFileFinding CheckListedTable(FileSystem* fs, const std::string& path, const
   if (s.ok()) s = fs->NewRandomAccessFile(path, &file);
   if (s.ok()) s = Table::Open(path, std::move(file), meta.file_size, /*cache=*/nullptr, &table);
   if (s.ok()) s = table->VerifyChecksums();
-  if (s.ok()) {
-    const TableProperties& p = table->properties();
-    if (p.num_entries != meta.entries || p.smallest_key != meta.smallest ||
-        p.largest_key != meta.largest || p.smallest_sequence != meta.smallest_sequence ||
-        p.largest_sequence != meta.largest_sequence) {
-      s = Status::Corruption(path +
-                             ": not the table the manifest lists (its entries, key range "
-                             "or sequence range differ): replaced by another table");
-    }
-  }
+  if (s.ok()) s = CheckTableMatchesMeta(path, table->properties(), meta);
   finding.status = s;
   return finding;
 }
