@@ -212,9 +212,10 @@ class CorruptionSweep : public ::testing::Test {
           {"truncate 0", 0},
           {"truncate half", size / 2},
           {"truncate -1", size == 0 ? 0 : size - 1}};
-      for (const auto& [name, length] : cuts) {
+      for (const auto& cut : cuts) {
+        const uint64_t length = cut.second;  // a copy: clang cannot capture a structured binding
         if (length == size) continue;
-        mutations_.push_back({file, kind, name, [length](const fs::path&, const fs::path& p) {
+        mutations_.push_back({file, kind, cut.first, [length](const fs::path&, const fs::path& p) {
                                 fs::resize_file(p, length);
                               }});
       }
