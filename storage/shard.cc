@@ -151,16 +151,7 @@ ShardFileFinding CheckListedTable(FileSystem* fs, const std::string& path, const
   if (s.ok()) s = fs->NewRandomAccessFile(path, &file);
   if (s.ok()) s = Table::Open(path, std::move(file), meta.file_size, /*cache=*/nullptr, &table);
   if (s.ok()) s = table->VerifyChecksums();
-  if (s.ok()) {
-    const TableProperties& p = table->properties();
-    if (p.num_entries != meta.entries || p.smallest_key != meta.smallest ||
-        p.largest_key != meta.largest || p.smallest_sequence != meta.smallest_sequence ||
-        p.largest_sequence != meta.largest_sequence) {
-      s = Status::Corruption(path +
-                             ": not the table the manifest lists (its entries, key range "
-                             "or sequence range differ): replaced by another table");
-    }
-  }
+  if (s.ok()) s = CheckTableMatchesMeta(path, table->properties(), meta);
   finding.status = s;
   return finding;
 }
@@ -305,7 +296,14 @@ Status Shard::ApplyReplayedBatch(std::string_view payload) {
                       " but the writes before it end at sequence " +
                       std::to_string(last_sequence_) + ": writes " +
                       std::to_string(last_sequence_ + 1) + ".." + std::to_string(first - 1) +
-                      " are missing (a WAL file before this record was removed, emptied or cut)";
+                      " are missing (a WAL file before this record was removed, emptied or cut";
+    // The writes before the gap are what the manifest's tables hold: a manifest cut back to an
+    // earlier edit forgets a table and shows up here too, so name it as a suspect as well.
+    if (versions_.manifest_number() != 0) {
+      gap += ", or " + ManifestFileName(versions_.manifest_number()) +
+             " lost the edit recording the table that holds them";
+    }
+    gap += ")";
     if (options_.wal_recovery_mode != WalRecoveryMode::kSkipAnyCorruptedRecords) {
       return Status::Corruption(std::move(gap));
     }

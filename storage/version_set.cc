@@ -153,6 +153,7 @@ Status TableHandle::GetTable(std::shared_ptr<const Table>* table) const {
   if (!s.ok()) return s;
   std::unique_ptr<Table> opened;
   s = Table::Open(path_, std::move(file), meta_.file_size, cache_, &opened);
+  if (s.ok()) s = CheckTableMatchesMeta(path_, opened->properties(), meta_);
   if (!s.ok()) return s;
   std::lock_guard<std::mutex> lock(mu_);
   if (table_ == nullptr) table_ = std::move(opened);
@@ -200,6 +201,18 @@ std::shared_ptr<const Version> Version::With(std::vector<std::shared_ptr<const T
   });
   for (const auto& table : next->tables) next->table_bytes += table->meta().file_size;
   return next;
+}
+
+Status CheckTableMatchesMeta(const std::string& path, const TableProperties& props,
+                             const TableMeta& meta) {
+  if (props.num_entries != meta.entries || props.smallest_key != meta.smallest ||
+      props.largest_key != meta.largest || props.smallest_sequence != meta.smallest_sequence ||
+      props.largest_sequence != meta.largest_sequence) {
+    return Status::Corruption(path +
+                              ": not the table the manifest lists (its entries, key range "
+                              "or sequence range differ): replaced by another table");
+  }
+  return Status::Ok();
 }
 
 Status CheckTableFile(FileSystem* fs, const std::string& path, uint64_t expected_size) {

@@ -141,6 +141,11 @@ struct Version {
 // Checks, cheaply, that a table file the manifest lists is there and is that table: its size
 // must match and its footer must decode. Corruption naming the file otherwise.
 Status CheckTableFile(FileSystem* fs, const std::string& path, uint64_t expected_size);
+// Checks that an opened table is the one the manifest lists: its entry count, key range and
+// sequence range must be those of `meta`. A table replaced by another of the same size passes
+// CheckTableFile; this catches it. Corruption naming the file otherwise.
+Status CheckTableMatchesMeta(const std::string& path, const TableProperties& props,
+                             const TableMeta& meta);
 
 class VersionSet {
  public:

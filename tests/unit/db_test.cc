@@ -778,6 +778,67 @@ TEST_F(DbTest, EmptiedWalBeforeALaterOneIsRefused) {
   EXPECT_EQ(GetOr(0, "b"), "2");
 }
 
+// A manifest cut back to an earlier edit forgets a table; the WAL after it then starts past a
+// gap. The refusal names the manifest as well as the WAL: either may be the damaged file.
+TEST_F(DbTest, ManifestCutBeforeATableEditIsRefusedNamingTheManifest) {
+  options_.shards = 1;
+  Open();
+  const std::string manifest = JoinPath(options_.dir, "shard-000/MANIFEST-000002");
+  uint64_t snapshot_size = 0;
+  ASSERT_TRUE(fs_.GetFileSize(manifest, &snapshot_size).ok());
+  Put(0, "a", "1");
+  ASSERT_TRUE(db_->FlushMemTables().ok());  // "a" is in a table the manifest's next edit adds
+  Put(0, "b", "2");
+  ASSERT_TRUE(db_->Commit().ok());
+  db_.reset();
+  ASSERT_TRUE(fs_.Truncate(manifest, snapshot_size).ok());
+  std::unique_ptr<Db> db;
+  Status s = Db::Open(options_, &db);
+  ASSERT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(s.message().find("missing"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("MANIFEST-000002"), std::string::npos) << s.message();
+}
+
+// A table file replaced by another table of exactly the same size passes the size and footer
+// checks; its first read must still see that it is not the table the manifest lists, instead
+// of answering from the wrong table (NotFound, or an older value from a table below it).
+TEST_F(DbTest, TableReplacedByAnotherOfTheSameSizeIsNotServed) {
+  options_.shards = 1;
+  options_.table.compression = Compression::kNone;
+  Open();
+  // Sequences 1..200 go to a first table, so that both tables below have sequences of the same
+  // varint length and so the same size.
+  for (int i = 0; i < 200; ++i) Put(0, "pad", std::to_string(i % 10));
+  ASSERT_TRUE(db_->FlushMemTables().ok());
+  const std::string value(50, 'x');
+  for (char prefix : {'a', 'b'}) {
+    for (int i = 0; i < 100; ++i) Put(0, prefix + std::to_string(10000 + i), value);
+    ASSERT_TRUE(db_->FlushMemTables().ok());
+  }
+  ASSERT_EQ(db_->Stats().shards[0].tables, 3u);
+  db_.reset();
+  std::vector<std::string> tables;
+  std::vector<std::string> names;
+  ASSERT_TRUE(fs_.GetChildren(JoinPath(options_.dir, "shard-000"), &names).ok());
+  for (const std::string& name : names) {
+    if (name.size() > 4 && name.substr(name.size() - 4) == ".sst") tables.push_back(name);
+  }
+  std::sort(tables.begin(), tables.end());
+  ASSERT_EQ(tables.size(), 3u);
+  const std::string a_table = JoinPath(options_.dir, "shard-000/" + tables[1]);
+  const std::string b_table = JoinPath(options_.dir, "shard-000/" + tables[2]);
+  ASSERT_EQ(std::filesystem::file_size(a_table), std::filesystem::file_size(b_table));
+  std::filesystem::copy_file(b_table, a_table, std::filesystem::copy_options::overwrite_existing);
+
+  Open();
+  std::string got;
+  Status s = db_->Get(0, "a10005", &got);
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString() << " " << got;
+  EXPECT_NE(s.message().find(tables[1]), std::string::npos) << s.ToString() << " " << got;
+  EXPECT_EQ(GetOr(0, "b10005"), value);
+  EXPECT_EQ(GetOr(0, "pad"), "9");
+}
+
 // What a crash leaves is not a loss: a fresh, empty WAL after a rotation or an open.
 TEST_F(DbTest, CrashWithAnEmptyFreshWalStartsNormally) {
   options_.shards = 1;
