@@ -131,6 +131,9 @@ struct ShardStats {
   uint64_t memtable_bytes = 0;  // arena bytes in use
   uint64_t memtable_entries = 0;
   uint64_t wal_bytes = 0;    // size of the live WAL file(s)
+  // Memory of the in-memory log buffer: records not yet known durable are kept there (up to
+  // about a second of writes under everysec) so that a failed fsync can be retried.
+  uint64_t wal_buffer_bytes = 0;
   uint64_t wal_records = 0;  // records appended since start
   uint64_t fsyncs = 0;       // fsync calls on the WAL since start
   uint64_t last_sequence = 0;

@@ -617,6 +617,7 @@ Status Shard::StartNewWal() {
   wal_dir_synced_ = true;
   written_end_ = synced_end_ = buffer_file_offset_ = wal_->Size();
   log_buffer_.clear();
+  ReleaseLargeLogBuffer();
   return Status::Ok();
 }
 
@@ -980,8 +981,8 @@ Status Shard::WritePendingLocked(FsyncPolicy policy, bool* wrote) {
   if (policy == FsyncPolicy::kNo) {
     // appendfsync no: written is as durable as this policy promises.
     log_buffer_.clear();
-    buffer_file_offset_ = written_end_;
     ReleaseLargeLogBuffer();
+    buffer_file_offset_ = written_end_;
   }
   return Status::Ok();
 }
@@ -1017,6 +1018,7 @@ Status Shard::SwitchMemTableLocked(FsyncPolicy policy) {
     synced_end_ = written_end_;
     wal_dir_synced_ = true;
     log_buffer_.clear();
+    ReleaseLargeLogBuffer();
     buffer_file_offset_ = written_end_;
   } else if (policy == FsyncPolicy::kNo && (written_end_ > synced_end_ || !wal_dir_synced_)) {
     closed_wals_unsynced_ = true;
@@ -1048,6 +1050,7 @@ Status Shard::SwitchMemTableLocked(FsyncPolicy policy) {
   buffer_file_offset_ = written_end_ = wal_->Size();
   synced_end_ = 0;
   log_buffer_.clear();
+  ReleaseLargeLogBuffer();
   work_cv_.notify_one();
   return Status::Ok();
 }
@@ -1165,6 +1168,7 @@ Status Shard::RetryFailedWrites() {
   wal_dir_synced_ = true;
   written_end_ = synced_end_ = buffer_file_offset_ = wal_->Size();
   log_buffer_.clear();
+  ReleaseLargeLogBuffer();
   failed_ = false;
   failure_ = Status::Ok();
   spdlog::info("shard {}: WAL writes resumed in {} ({} retained bytes rewritten)", options_.index,
@@ -1628,6 +1632,7 @@ ShardStats Shard::Stats() const {
   uint64_t closed_bytes = 0;
   for (const auto& [number, size] : closed_wals_) closed_bytes += size;
   stats.wal_bytes = closed_bytes + written_end_;
+  stats.wal_buffer_bytes = log_buffer_.capacity();
   stats.wal_records = wal_records_;
   stats.fsyncs = fsyncs_;
   stats.last_sequence = last_sequence_;

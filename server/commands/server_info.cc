@@ -107,9 +107,10 @@ void InfoClients(Server& server, InfoBuilder& info) {
 }
 
 void InfoMemory(Server& server, InfoBuilder& info, const storage::DbStats& stats) {
-  uint64_t memtables = 0;
+  uint64_t memtables = 0, wal_buffers = 0;
   for (const auto& shard : stats.shards) {
     memtables += shard.memtable_bytes + shard.immutable_memtable_bytes;
+    wal_buffers += shard.wal_buffer_bytes;
   }
   uint64_t query_buffers = 0, output_buffers = 0;
   for (const auto& [id, c] : server.clients()) {
@@ -117,7 +118,7 @@ void InfoMemory(Server& server, InfoBuilder& info, const storage::DbStats& stats
     output_buffers += c->output_bytes();
   }
   const uint64_t buffers = query_buffers + output_buffers;
-  uint64_t used = memtables + buffers + stats.block_cache_usage;
+  uint64_t used = memtables + wal_buffers + buffers + stats.block_cache_usage;
   uint64_t rss = ResidentSetBytes();
   info.Section("Memory");
   info.Field("used_memory", used);
@@ -125,6 +126,7 @@ void InfoMemory(Server& server, InfoBuilder& info, const storage::DbStats& stats
   info.Field("used_memory_rss", rss);
   info.Field("used_memory_rss_human", HumanBytes(rss));
   info.Field("used_memory_memtables", memtables);
+  info.Field("used_memory_wal_buffers", wal_buffers);
   info.Field("used_memory_clients", buffers);
   info.Field("mem_clients_normal", buffers);
   info.Field("used_memory_query_buffers", query_buffers);
