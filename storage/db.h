@@ -130,7 +130,7 @@ enum class SetCondition { kAlways, kIfAbsent /* NX */, kIfPresent /* XX */ };
 struct ShardStats {
   uint64_t memtable_bytes = 0;  // arena bytes in use
   uint64_t memtable_entries = 0;
-  uint64_t wal_bytes = 0;    // size of the live WAL file(s)
+  uint64_t wal_bytes = 0;  // size of the live WAL file(s)
   // Memory of the in-memory log buffer: records not yet known durable are kept there (up to
   // about a second of writes under everysec) so that a failed fsync can be retried.
   uint64_t wal_buffer_bytes = 0;
