@@ -111,6 +111,19 @@ Status RecoverWalFiles(FileSystem* fs, const std::vector<WalFileInfo>& files, ui
     log::LogReader reader(file.get(), size, shard_index);
     bool stop = false;  // point-in-time recovery ends here
     bool file_done = false;
+    // Damage that only salvage may skip: refused, or under point-in-time recovery the end of
+    // the replay (the file is cut there; later files are set aside).
+    auto refuse_or_stop_at = [&](uint64_t at, const std::string& what) -> Status {
+      if (mode != WalRecoveryMode::kPointInTimeRecovery) {
+        return Refuse(path, at, what, mode, kSalvageHint);
+      }
+      Status cut = CutAt(fs, path, at, size, what + " (point-in-time recovery stops here)",
+                         read_only, result);
+      if (!cut.ok()) return cut;
+      outcome.final_size = at;
+      stop = file_done = true;
+      return Status::Ok();
+    };
     while (!file_done) {
       using Outcome = log::LogReader::Outcome;
       const Outcome o = reader.Next();
@@ -131,14 +144,8 @@ Status RecoverWalFiles(FileSystem* fs, const std::vector<WalFileInfo>& files, ui
             result->skipped_bytes += reader.valid_end() - at;
             break;
           }
-          if (mode != WalRecoveryMode::kPointInTimeRecovery) {
-            return Refuse(path, at, what, mode, kSalvageHint);
-          }
-          s = CutAt(fs, path, at, size, what + " (point-in-time recovery stops here)", read_only,
-                    result);
+          s = refuse_or_stop_at(at, what);
           if (!s.ok()) return s;
-          outcome.final_size = at;
-          stop = file_done = true;
           break;
         }
         case Outcome::kEnd:
@@ -169,14 +176,8 @@ Status RecoverWalFiles(FileSystem* fs, const std::vector<WalFileInfo>& files, ui
             file_done = true;
             break;
           }
-          if (mode != WalRecoveryMode::kPointInTimeRecovery) {
-            return Refuse(path, at, what, mode, kSalvageHint);
-          }
-          s = CutAt(fs, path, at, size, what + " (point-in-time recovery stops here)", read_only,
-                    result);
+          s = refuse_or_stop_at(at, what);
           if (!s.ok()) return s;
-          outcome.final_size = at;
-          stop = file_done = true;
           break;
         }
         case Outcome::kBadHeader:
@@ -201,14 +202,8 @@ Status RecoverWalFiles(FileSystem* fs, const std::vector<WalFileInfo>& files, ui
             result->skipped_bytes += reader.resume_offset() - at;
             break;
           }
-          if (mode != WalRecoveryMode::kPointInTimeRecovery) {
-            return Refuse(path, at, what, mode, kSalvageHint);
-          }
-          s = CutAt(fs, path, at, size, what + " (point-in-time recovery stops here)", read_only,
-                    result);
+          s = refuse_or_stop_at(at, what);
           if (!s.ok()) return s;
-          outcome.final_size = at;
-          stop = file_done = true;
           break;
         }
       }

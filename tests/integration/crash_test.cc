@@ -32,9 +32,12 @@
 #include <vector>
 
 #include "tests/integration/server_fixture.h"
+#include "tests/unit/test_util.h"
 
 namespace shale::integration {
 namespace {
+
+using test_util::EnvOr;
 
 using KeyState = std::optional<std::string>;  // nullopt = absent
 
@@ -44,12 +47,6 @@ constexpr uint64_t kMaxAcksBeforeKill = 1000;
 
 std::string StateText(const KeyState& state) {
   return state ? "\"" + EscapeBytes(state->substr(0, 60)) + "\"" : "(absent)";
-}
-
-uint64_t EnvOr(const char* name, uint64_t fallback) {
-  const char* text = std::getenv(name);
-  if (text == nullptr || text[0] == '\0') return fallback;
-  return std::strtoull(text, nullptr, 10);
 }
 
 // Counts acknowledgements across writers and wakes the test when the target is reached.

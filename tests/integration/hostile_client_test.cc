@@ -14,6 +14,7 @@
 
 #include "tests/integration/raw_connection.h"
 #include "tests/integration/server_fixture.h"
+#include "tests/unit/test_util.h"
 
 namespace shale::integration {
 namespace {
@@ -156,7 +157,8 @@ class LargeValueTest : public ServerFixture {};
 // the peak stays under 4x the value (it was 5x with a stored-value copy and a batch copy).
 TEST_F(LargeValueTest, SetOfALargeValueCostsAboutThreeCopies) {
   if (IsRedis()) GTEST_SKIP() << "measures Shale's copies";
-  if (kUnderSanitizer) GTEST_SKIP() << "resident memory is not meaningful under a sanitizer";
+  if (test_util::kUnderSanitizer)
+    GTEST_SKIP() << "resident memory is not meaningful under a sanitizer";
   constexpr size_t kValue = 64 << 20;
   const uint64_t before = ProcessMemoryBytes(server_.pid(), "VmHWM");
   const std::string value(kValue, 'v');

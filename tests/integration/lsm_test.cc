@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tests/integration/server_fixture.h"
+#include "tests/unit/test_util.h"
 
 namespace shale::integration {
 namespace {
@@ -119,7 +120,8 @@ class LsmMemoryTest : public ServerFixture {
 
 TEST_F(LsmMemoryTest, ResidentMemoryStaysBoundedWhileLoading) {
   if (IsRedis()) GTEST_SKIP() << "Redis keeps the dataset in memory";
-  if (kUnderSanitizer) GTEST_SKIP() << "resident memory is not meaningful under a sanitizer";
+  if (test_util::kUnderSanitizer)
+    GTEST_SKIP() << "resident memory is not meaningful under a sanitizer";
   const char* env = std::getenv("SHALE_LSM_LOAD_MB");
   const uint64_t megabytes = env != nullptr ? std::strtoull(env, nullptr, 10) : 2048;
   constexpr size_t kValueSize = 4096;

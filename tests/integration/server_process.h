@@ -98,17 +98,4 @@ int PickFreePort();
 // "VmHWM" (peak resident); 0 if unreadable.
 uint64_t ProcessMemoryBytes(pid_t pid, const char* field);
 
-// Resident memory means little under a sanitizer's shadow memory: tests that bound it skip.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-inline constexpr bool kUnderSanitizer = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-inline constexpr bool kUnderSanitizer = true;
-#else
-inline constexpr bool kUnderSanitizer = false;
-#endif
-#else
-inline constexpr bool kUnderSanitizer = false;
-#endif
-
 }  // namespace shale::integration

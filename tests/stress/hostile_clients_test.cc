@@ -27,20 +27,17 @@
 #include "tests/integration/raw_connection.h"
 #include "tests/integration/redis_client.h"
 #include "tests/integration/server_process.h"
+#include "tests/unit/test_util.h"
 
 namespace shale::integration {
 namespace {
+
+using test_util::EnvOr;
 
 using Clock = std::chrono::steady_clock;
 
 constexpr char kPassword[] = "stress-pw";
 constexpr uint64_t kRssBound = 768ULL << 20;
-
-uint64_t EnvOr(const char* name, uint64_t fallback) {
-  const char* text = std::getenv(name);
-  if (text == nullptr || text[0] == '\0') return fallback;
-  return std::strtoull(text, nullptr, 10);
-}
 
 std::string Multibulk(const std::vector<std::string>& args) {
   std::string out = "*" + std::to_string(args.size()) + "\r\n";

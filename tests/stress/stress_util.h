@@ -11,6 +11,7 @@
 
 #include "storage/file_system.h"
 #include "storage/status.h"
+#include "tests/unit/test_util.h"
 
 namespace shale::stress_util {
 
@@ -21,25 +22,9 @@ using storage::SequentialFile;
 using storage::Status;
 using storage::WritableFile;
 
-// True in an AddressSanitizer or ThreadSanitizer build: the short runs do less work there.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
-
-// The unsigned integer in environment variable `name`, `fallback` when unset or empty.
-inline uint64_t EnvOr(const char* name, uint64_t fallback) {
-  const char* text = std::getenv(name);
-  if (text == nullptr || *text == '\0') return fallback;
-  return std::strtoull(text, nullptr, 10);
-}
+// The sanitizer flag and environment knobs come from tests/unit/test_util.h.
+constexpr bool kSanitized = test_util::kUnderSanitizer;
+using test_util::EnvOr;
 
 inline std::string BaseName(const std::string& path) {
   const size_t slash = path.rfind('/');
