@@ -16,6 +16,9 @@
 namespace shale::storage {
 class Db;
 }
+namespace shale::keyspace {
+class Keyspace;
+}
 
 namespace shale::server {
 
@@ -37,6 +40,7 @@ struct CommandContext {
   Server& server;
   Connection& connection;
   storage::Db& db;
+  keyspace::Keyspace& ks;  // the data model: commands read and write keys through it
   const std::vector<std::string_view>& args;
   protocol::ReplyWriter& reply;
 };

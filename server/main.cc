@@ -95,7 +95,6 @@ int main(int argc, char** argv) {
   shale::storage::Options options;
   options.dir = config.dir;
   options.shards = static_cast<int>(config.shards);
-  options.databases = static_cast<int>(config.databases);
   options.fsync = ToFsyncPolicy(config.appendfsync);
   options.wal_recovery_mode = ToRecoveryMode(config.wal_recovery_mode);
   options.memtable_size = static_cast<uint64_t>(config.memtable_size);
@@ -118,9 +117,16 @@ int main(int argc, char** argv) {
   compaction.stop_immutable_memtables = static_cast<int>(config.write_stop_immutable_memtables);
   // A stalled write parks its command; the event loop goes on serving everything else.
   options.wait_on_back_pressure = false;
+  shale::keyspace::Keyspace::ConfigureEngine(&options);
 
   std::unique_ptr<shale::storage::Db> db;
   shale::storage::Status status = shale::storage::Db::Open(options, &db);
+  if (!status.ok()) {
+    spdlog::critical("Cannot open the data directory '{}': {}", config.dir, status.ToString());
+    return 1;
+  }
+  std::unique_ptr<shale::keyspace::Keyspace> keyspace;
+  status = shale::keyspace::Keyspace::Open(db.get(), static_cast<int>(config.databases), &keyspace);
   if (!status.ok()) {
     spdlog::critical("Cannot open the data directory '{}': {}", config.dir, status.ToString());
     return 1;
@@ -139,7 +145,7 @@ int main(int argc, char** argv) {
 
   int code;
   {
-    shale::server::Server server(config, config_file, std::move(db));
+    shale::server::Server server(config, config_file, std::move(db), std::move(keyspace));
     code = server.Run();
   }
   if (!config.pidfile.empty()) std::remove(config.pidfile.c_str());

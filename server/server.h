@@ -15,6 +15,7 @@
 
 #include "server/command_table.h"
 #include "server/config.h"
+#include "server/keyspace/keyspace.h"
 #include "server/scan_cursors.h"
 #include "storage/db.h"
 
@@ -43,7 +44,8 @@ struct ServerStats {
 
 class Server {
  public:
-  Server(Config config, std::string config_file, std::unique_ptr<storage::Db> db);
+  Server(Config config, std::string config_file, std::unique_ptr<storage::Db> db,
+         std::unique_ptr<keyspace::Keyspace> keyspace);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -57,6 +59,7 @@ class Server {
   Config& config() { return config_; }
   const std::string& config_file() const { return config_file_; }
   storage::Db& db() { return *db_; }
+  keyspace::Keyspace& keyspace() { return *keyspace_; }
   ServerStats& stats() { return stats_; }
   const CommandTable& commands() const { return commands_; }
   ScanCursors& scan_cursors() { return scan_cursors_; }
@@ -102,6 +105,7 @@ class Server {
   Config config_;
   std::string config_file_;
   std::unique_ptr<storage::Db> db_;
+  std::unique_ptr<keyspace::Keyspace> keyspace_;  // declared after db_: destroyed before it
   CommandTable commands_;
   ScanCursors scan_cursors_;
   ServerStats stats_;

@@ -99,7 +99,7 @@ Status RunCompaction(FileSystem* fs, const std::string& dir, uint64_t number,
   PacedFile paced(file.get(), input.limiter, input.cancel);
   TableBuilder builder(options, &paced);
 
-  SurvivorFilter filter(input.flushed_before, input.outside_may_hold);
+  SurvivorFilter filter(input.cutoffs, input.filter, input.outside_may_hold);
   Status merge_status;
   for (iter->SeekToFirst(); iter->Valid() && builder.status().ok(); iter->Next()) {
     if (input.cancel != nullptr && input.cancel->load(std::memory_order_relaxed)) {
@@ -110,12 +110,13 @@ Status RunCompaction(FileSystem* fs, const std::string& dir, uint64_t number,
     if (input.limiter != nullptr) {
       input.limiter->Request(iter->key().size() + iter->value().size(), input.cancel);
     }
-    if (filter.Keep(iter->key())) builder.Add(iter->key(), iter->value());
+    filter.AddIfSurvives(iter->key(), iter->value(), &builder);
   }
   output->entries_in = filter.entries_in;
   output->dropped_shadowed = filter.dropped_shadowed;
   output->dropped_dead = filter.dropped_dead;
   output->dropped_tombstones = filter.dropped_tombstones;
+  output->dropped_filtered = filter.dropped_filtered;
   if (merge_status.ok()) merge_status = iter->status();
   s = FinishTableFile(fs, dir, path, number, cache, merge_status, &builder, &file, &output->table,
                       &output->meta);

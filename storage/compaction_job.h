@@ -9,9 +9,11 @@
 //     that started before the compaction holds a Version that still lists the input tables
 //     themselves, and every later read sees the output, whose newest version wins exactly as it
 //     did among the inputs;
-//   - no entry dead by FLUSHDB: sequence below the database's flushed_before as recorded in the
-//     manifest (a boundary only in the WAL could still be lost by a crash under
+//   - no entry dead by a group drop: sequence below the group's cut-off as recorded in the
+//     manifest (a cut-off only in the WAL could still be lost by a crash under
 //     appendfsync=everysec/no, so it is not used);
+//   - no value the compaction filter drops (compaction_filter.h; a tombstone instead when a
+//     table outside the merge may hold an older version);
 //   - a tombstone only when a table outside the merge may hold an older version of its key
 //     (its key range covers the key and its bloom filter does not rule it out). Memtables only
 //     hold newer data than any table, so they never need it.
@@ -36,7 +38,9 @@
 #include <vector>
 
 #include "storage/block_cache.h"
+#include "storage/compaction_filter.h"
 #include "storage/file_system.h"
+#include "storage/group_cutoffs.h"
 #include "storage/status.h"
 #include "storage/table.h"
 #include "storage/table_builder.h"
@@ -67,9 +71,10 @@ class RateLimiter {
 struct CompactionInput {
   // The tables to merge, newest first (as Version::tables orders them).
   std::vector<std::shared_ptr<const TableHandle>> tables;
-  // Per database: entries with a smaller sequence are dead. Databases beyond its size have no
-  // boundary.
-  const std::vector<uint64_t>* flushed_before = nullptr;
+  // Entries of a dropped group below its cut-off are dead (nullable: none).
+  const GroupCutoffs* cutoffs = nullptr;
+  // Drops values the layer above no longer needs (nullable: none).
+  const CompactionFilter* filter = nullptr;
   // Whether a table outside the merge may hold a version of `storage_key`.
   std::function<bool(std::string_view storage_key)> outside_may_hold;
   RateLimiter* limiter = nullptr;  // nullable
@@ -91,6 +96,7 @@ struct CompactionOutput {
   uint64_t dropped_shadowed = 0;
   uint64_t dropped_dead = 0;
   uint64_t dropped_tombstones = 0;
+  uint64_t dropped_filtered = 0;
   uint64_t bytes_read = 0;     // input file bytes
   uint64_t bytes_written = 0;  // output file bytes
 };

@@ -30,13 +30,91 @@ namespace shale::storage {
 
 namespace {
 
-constexpr int kMaxDatabases = 65536;  // the database index is a u16 in storage keys
 constexpr int kMaxSyncThreads = 16;
 std::string ShardDir(const std::string& dir, int index) {
   return JoinPath(dir, ShardDirName(index));
 }
 
-Status DbIndexError() { return Status::InvalidArgument("DB index is out of range"); }
+// The live entries of several shards merged in key order. Keys are unique across shards (a key
+// lives in one shard), so the smallest current key of the children is the next one.
+class ShardMergingIterator final : public Iterator {
+ public:
+  explicit ShardMergingIterator(std::vector<std::unique_ptr<Iterator>> children)
+      : children_(std::move(children)) {}
+
+  bool Valid() const override { return current_ != nullptr && status_.ok(); }
+  void SeekToFirst() override {
+    for (auto& child : children_) child->SeekToFirst();
+    FindSmallest();
+  }
+  void Seek(std::string_view key) override {
+    for (auto& child : children_) child->Seek(key);
+    FindSmallest();
+  }
+  void Next() override {
+    current_->Next();
+    FindSmallest();
+  }
+  std::string_view key() const override { return current_->key(); }
+  std::string_view value() const override { return current_->value(); }
+  Status status() const override { return status_; }
+
+ private:
+  void FindSmallest() {
+    current_ = nullptr;
+    for (auto& child : children_) {
+      if (!child->status().ok()) {
+        status_ = child->status();
+        return;
+      }
+      if (child->Valid() && (current_ == nullptr || child->key() < current_->key())) {
+        current_ = child.get();
+      }
+    }
+  }
+
+  std::vector<std::unique_ptr<Iterator>> children_;
+  Iterator* current_ = nullptr;
+  Status status_;
+};
+
+// Routes the entries of a batch to shards (write_batch.h's routing rules).
+class BatchSplitter final : public WriteBatch::Handler {
+ public:
+  BatchSplitter(const Db& db, std::vector<WriteBatch>* parts, std::vector<char>* touched)
+      : db_(db), parts_(*parts), touched_(*touched) {}
+
+  void Put(uint64_t, std::string_view key, std::string_view value) override {
+    last_ = Touch(db_.ShardOf(key));
+    parts_[last_].Put(key, value);
+  }
+  void Delete(uint64_t, std::string_view key) override {
+    last_ = Touch(db_.ShardOf(key));
+    parts_[last_].Delete(key);
+  }
+  void DropGroup(uint64_t, uint16_t group) override {
+    for (size_t i = 0; i < parts_.size(); ++i) parts_[Touch(static_cast<int>(i))].DropGroup(group);
+  }
+  void AddCounter(uint32_t counter, int64_t delta) override {
+    parts_[last_].AddCounter(counter, delta);
+  }
+  void SetCounter(uint32_t counter, int64_t value) override {
+    for (size_t i = 0; i < parts_.size(); ++i) {
+      parts_[Touch(static_cast<int>(i))].SetCounter(counter, value);
+    }
+  }
+
+ private:
+  size_t Touch(int shard) {
+    touched_[static_cast<size_t>(shard)] = 1;
+    return static_cast<size_t>(shard);
+  }
+
+  const Db& db_;
+  std::vector<WriteBatch>& parts_;
+  std::vector<char>& touched_;
+  size_t last_ = 0;
+};
 
 }  // namespace
 
@@ -54,9 +132,10 @@ struct Db::Impl {
   uint64_t recovered_records = 0;
   uint64_t recovery_truncated_bytes = 0;
 
-  // Scratch of the event-loop thread (Commit, SyncAll, multi-key writes).
-  std::vector<std::vector<const KeyValue*>> pairs_by_shard;
-  std::vector<std::vector<const std::string_view*>> keys_by_shard;
+  // Scratch of the event-loop thread (Commit, SyncAll, multi-shard writes).
+  std::vector<WriteBatch> parts;
+  std::vector<char> touched;
+  int atomic_depth = 0;  // BeginAtomic nesting
   std::vector<size_t> to_sync;
   std::vector<Status> sync_results;
   std::mutex sync_scratch_mu;  // Commit/SyncAll may come from the destructor's thread too
@@ -85,10 +164,6 @@ Db::Db() : impl_(std::make_unique<Impl>()) {}
 
 Status Db::Open(const Options& options, std::unique_ptr<Db>* db) {
   if (options.dir.empty()) return Status::InvalidArgument("no data directory given");
-  if (options.databases < 1 || options.databases > kMaxDatabases) {
-    return Status::InvalidArgument("databases must be between 1 and " +
-                                   std::to_string(kMaxDatabases));
-  }
   if (options.shards < 0 || options.shards > kMaxShards) {
     return Status::InvalidArgument("shards must be between 0 and " + std::to_string(kMaxShards));
   }
@@ -127,8 +202,8 @@ Status Db::Open(const Options& options, std::unique_ptr<Db>* db) {
     shard_options.fs = fs;
     shard_options.dir = ShardDir(options.dir, static_cast<int>(i));
     shard_options.index = static_cast<uint32_t>(i);
-    shard_options.databases = options.databases;
     shard_options.wal_recovery_mode = options.wal_recovery_mode;
+    shard_options.compaction_filter = options.compaction_filter;
     shard_options.memtable_size = options.memtable_size;
     shard_options.table = options.table;
     shard_options.block_cache = impl->block_cache.get();
@@ -149,8 +224,8 @@ Status Db::Open(const Options& options, std::unique_ptr<Db>* db) {
   s = fs->SyncDir(options.dir);  // the shard directories
   if (!s.ok()) return s;
 
-  impl->pairs_by_shard.resize(static_cast<size_t>(shard_count));
-  impl->keys_by_shard.resize(static_cast<size_t>(shard_count));
+  impl->parts.resize(static_cast<size_t>(shard_count));
+  impl->touched.resize(static_cast<size_t>(shard_count));
   if (options.background_maintenance) {
     impl->bg_thread = std::thread([impl, db = result.get()] {
       std::unique_lock<std::mutex> lock(impl->bg_mu);
@@ -163,8 +238,8 @@ Status Db::Open(const Options& options, std::unique_ptr<Db>* db) {
       }
     });
   }
-  spdlog::info("storage: opened {} with {} shards, {} databases ({} WAL records replayed)",
-               options.dir, shard_count, options.databases, impl->recovered_records);
+  spdlog::info("storage: opened {} with {} shards ({} WAL records replayed)", options.dir,
+               shard_count, impl->recovered_records);
   *db = std::move(result);
   return Status::Ok();
 }
@@ -196,7 +271,6 @@ Status VerifyDataDirectory(const Options& options, std::vector<ShardFileFinding>
     shard_options.fs = fs;
     shard_options.dir = ShardDir(options.dir, i);
     shard_options.index = static_cast<uint32_t>(i);
-    shard_options.databases = options.databases;
     shard_options.wal_recovery_mode = options.wal_recovery_mode;
     shard_options.table = options.table;
     shard_options.shard_count = shard_count;
@@ -229,136 +303,83 @@ Db::~Db() {
 }
 
 int Db::shard_count() const { return static_cast<int>(impl_->shards.size()); }
-int Db::database_count() const { return impl_->options.databases; }
-
 int Db::ShardOf(std::string_view key) const {
-  return static_cast<int>(KeySlot(key) % impl_->shards.size());
+  return ShardOfRoutingKey(impl_->options.router ? impl_->options.router(key) : key);
 }
 
-Status Db::Get(int db, std::string_view key, std::string* value) {
-  if (db < 0 || db >= database_count()) return DbIndexError();
-  return impl_->shards[static_cast<size_t>(ShardOf(key))]->Get(static_cast<uint16_t>(db), key,
-                                                               value);
+int Db::ShardOfRoutingKey(std::string_view routing_key) const {
+  return static_cast<int>(KeySlot(routing_key) % impl_->shards.size());
 }
 
-Status Db::Exists(int db, const std::vector<std::string_view>& keys, int64_t* count) {
-  *count = 0;
-  if (db < 0 || db >= database_count()) return DbIndexError();
-  for (std::string_view key : keys) {
-    bool exists = false;
-    Status s = impl_->shards[static_cast<size_t>(ShardOf(key))]->Exists(static_cast<uint16_t>(db),
-                                                                        key, &exists);
-    if (!s.ok()) {
-      *count = 0;
-      return s;
-    }
-    if (exists) ++*count;
+Status Db::Get(std::string_view key, std::string* value) {
+  bool found = false;
+  Status s = impl_->shards[static_cast<size_t>(ShardOf(key))]->Get(key, value, &found);
+  if (s.ok() && !found) return Status::NotFound();
+  return s;
+}
+
+Status Db::Write(const WriteBatch& batch) {
+  if (batch.empty()) return Status::Ok();
+  std::vector<WriteBatch>& parts = impl_->parts;
+  std::vector<char>& touched = impl_->touched;
+  for (auto& part : parts) part.Clear();
+  std::fill(touched.begin(), touched.end(), 0);
+  BatchSplitter splitter(*this, &parts, &touched);
+  Status s = WriteBatch::Iterate(batch.payload(), &splitter);
+  if (!s.ok()) return s;
+  // Refuse before applying anything when a shard involved cannot take writes.
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (!touched[i]) continue;
+    s = impl_->shards[i]->WriteState();
+    if (!s.ok()) return s;
   }
+  if (std::count(touched.begin(), touched.end(), 1) == 1) {
+    const size_t only = static_cast<size_t>(std::find(touched.begin(), touched.end(), 1) -
+                                            touched.begin());
+    return impl_->shards[only]->Write(&parts[only]);
+  }
+  BeginAtomic();
+  Status first;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (!touched[i]) continue;
+    s = impl_->shards[i]->Write(&parts[i]);
+    if (!s.ok() && first.ok()) first = s;
+  }
+  s = EndAtomic();
+  return first.ok() ? s : first;
+}
+
+void Db::BeginAtomic() {
+  if (impl_->atomic_depth++ > 0) return;
+  for (auto& shard : impl_->shards) shard->BeginAtomic();
+}
+
+Status Db::EndAtomic() {
+  if (impl_->atomic_depth == 0 || --impl_->atomic_depth > 0) return Status::Ok();
+  for (auto& shard : impl_->shards) shard->EndAtomic();
   return Status::Ok();
 }
 
-Status Db::Set(int db, std::string_view key, std::string_view value, SetCondition condition,
-               bool* applied, std::string* old_value, bool* had_old) {
-  if (db < 0 || db >= database_count()) return DbIndexError();
-  return impl_->shards[static_cast<size_t>(ShardOf(key))]->Set(
-      static_cast<uint16_t>(db), key, value, condition, applied, old_value, had_old);
+Status Db::Put(std::string_view key, std::string_view value_prefix, std::string_view value,
+               std::span<const CounterDelta> counters) {
+  return impl_->shards[static_cast<size_t>(ShardOf(key))]->Put(key, value_prefix, value, counters);
 }
 
-Status Db::MultiSet(int db, const std::vector<KeyValue>& pairs) {
-  if (db < 0 || db >= database_count()) return DbIndexError();
-  auto& groups = impl_->pairs_by_shard;
-  for (auto& group : groups) group.clear();
-  for (const KeyValue& pair : pairs) {
-    groups[static_cast<size_t>(ShardOf(pair.key))].push_back(&pair);
-  }
-  // Refuse before applying anything when a shard involved cannot take writes.
-  for (size_t i = 0; i < groups.size(); ++i) {
-    if (groups[i].empty()) continue;
-    Status s = impl_->shards[i]->WriteState();
-    if (!s.ok()) return s;
-  }
-  Status first;
-  for (size_t i = 0; i < groups.size(); ++i) {
-    if (groups[i].empty()) continue;
-    Status s = impl_->shards[i]->MultiSet(static_cast<uint16_t>(db), groups[i]);
-    if (!s.ok() && first.ok()) first = s;
-  }
-  return first;
-}
-
-Status Db::Delete(int db, const std::vector<std::string_view>& keys, int64_t* removed) {
-  *removed = 0;
-  if (db < 0 || db >= database_count()) return DbIndexError();
-  auto& groups = impl_->keys_by_shard;
-  for (auto& group : groups) group.clear();
-  for (const std::string_view& key : keys) {
-    groups[static_cast<size_t>(ShardOf(key))].push_back(&key);
-  }
-  for (size_t i = 0; i < groups.size(); ++i) {
-    if (groups[i].empty()) continue;
-    Status s = impl_->shards[i]->WriteState();
-    if (!s.ok()) return s;
-  }
-  Status first;
-  for (size_t i = 0; i < groups.size(); ++i) {
-    if (groups[i].empty()) continue;
-    Status s = impl_->shards[i]->Delete(static_cast<uint16_t>(db), groups[i], removed);
-    if (!s.ok() && first.ok()) first = s;
-  }
-  return first;
-}
-
-Status Db::FlushDb(int db) {
-  if (db < 0 || db >= database_count()) return DbIndexError();
-  Status s = WriteState();
-  if (!s.ok()) return s;
-  Status first;
-  for (auto& shard : impl_->shards) {
-    s = shard->FlushDb(static_cast<uint16_t>(db));
-    if (!s.ok() && first.ok()) first = s;
-  }
-  return first;
-}
-
-Status Db::FlushAll() {
-  Status s = WriteState();
-  if (!s.ok()) return s;
-  Status first;
-  for (auto& shard : impl_->shards) {
-    s = shard->FlushAll();
-    if (!s.ok() && first.ok()) first = s;
-  }
-  return first;
-}
-
-uint64_t Db::KeyCount(int db) const {
-  if (db < 0 || db >= database_count()) return 0;
-  uint64_t total = 0;
-  for (const auto& shard : impl_->shards) total += shard->KeyCount(static_cast<uint16_t>(db));
+int64_t Db::Counter(uint32_t counter) const {
+  int64_t total = 0;
+  for (const auto& shard : impl_->shards) total += shard->Counter(counter);
   return total;
 }
 
-Status Db::Scan(int db, std::string_view after, std::string_view prefix, size_t limit,
-                std::vector<std::string>* keys, bool* done) {
-  *done = true;
-  if (db < 0 || db >= database_count()) return DbIndexError();
-  // Each shard's next `limit` keys; the first `limit` of their union are the next `limit`
-  // keys overall, since every key a shard did not return sorts after all it did return.
-  std::vector<std::string> merged;
-  bool all_done = true;
+Status Db::NewIterator(std::unique_ptr<Iterator>* iterator) {
+  std::vector<std::unique_ptr<Iterator>> children;
   for (const auto& shard : impl_->shards) {
-    bool shard_done = true;
-    Status s = shard->Scan(static_cast<uint16_t>(db), after, prefix, limit, &merged, &shard_done);
+    std::unique_ptr<Iterator> child;
+    Status s = shard->NewIterator(&child);
     if (!s.ok()) return s;
-    all_done = all_done && shard_done;
+    children.push_back(std::move(child));
   }
-  std::sort(merged.begin(), merged.end());
-  if (merged.size() > limit) {
-    merged.resize(limit);
-    all_done = false;
-  }
-  for (std::string& key : merged) keys->push_back(std::move(key));
-  *done = all_done;
+  *iterator = std::make_unique<ShardMergingIterator>(std::move(children));
   return Status::Ok();
 }
 
@@ -437,10 +458,10 @@ Status Db::CheckWriteRoom(const std::vector<std::string_view>& keys, WriteRoom* 
     }
     return Status::Ok();
   }
-  if (keys.size() == 1) return check(ShardOf(keys[0]));
+  if (keys.size() == 1) return check(ShardOfRoutingKey(keys[0]));
   std::vector<bool> checked(impl_->shards.size());
   for (std::string_view key : keys) {
-    const int index = ShardOf(key);
+    const int index = ShardOfRoutingKey(key);
     if (checked[static_cast<size_t>(index)]) continue;
     checked[static_cast<size_t>(index)] = true;
     Status s = check(index);

@@ -1,7 +1,10 @@
-// Db: the engine's facade. A fixed number of Shards, each one LSM tree with its own WAL and
-// memtable; a key's shard is `KeySlot(key) % shards` (Redis Cluster's CRC16 slot, so a later
-// cluster mode can move whole slots). Numbered databases (Redis's SELECT) are separate
-// keyspaces inside every shard: the stored key is a database prefix followed by the user key.
+// Db: the engine's facade, a generic sharded key-value store in the spirit of LevelDB's DB:
+// Write(batch), Get(key), NewIterator(), counters, a compaction filter. It gives keys and values
+// no meaning (key_format.h, write_batch.h): what a key or value is belongs to the layer above.
+// A fixed number of Shards, each one LSM tree with its own WAL and memtable; a key's shard is
+// `KeySlot(router(key)) % shards` (Redis Cluster's CRC16 slot of the part of the key the
+// router names, so keys the layer above wants together share a shard and a later cluster mode
+// can move whole slots).
 //
 // Threading: the server calls every method below from its event-loop thread. Background
 // threads (WAL fsync every second; one worker per shard for flushes and compactions) only touch
@@ -42,9 +45,15 @@
 #include <string_view>
 #include <vector>
 
+#include <functional>
+#include <span>
+
+#include "storage/compaction_filter.h"
 #include "storage/file_system.h"
+#include "storage/iterator.h"
 #include "storage/status.h"
 #include "storage/table_builder.h"
+#include "storage/write_batch.h"
 
 namespace shale::storage {
 
@@ -90,8 +99,7 @@ struct CompactionOptions {
 
 struct Options {
   std::string dir;     // data directory; created if missing
-  int shards = 0;      // 0 = number of cores
-  int databases = 16;  // SELECT 0..databases-1
+  int shards = 0;  // 0 = number of cores
   FsyncPolicy fsync = FsyncPolicy::kEverySec;
   WalRecoveryMode wal_recovery_mode = WalRecoveryMode::kTolerateCorruptedTailRecords;
   FileSystem* fs = nullptr;  // nullptr = the POSIX file system; not owned
@@ -111,6 +119,12 @@ struct Options {
   // writer's thread. false: write methods never wait; the caller asks CheckWriteRoom() before
   // each write and delays it itself (the server parks the command and serves other clients).
   bool wait_on_back_pressure = true;
+  // The part of a key that decides its shard (its routing key): the whole key when null. Must
+  // be a pure function of the key, the same at every open.
+  std::function<std::string_view(std::string_view key)> router;
+  // Decides which values flushes and compactions may drop (compaction_filter.h); nullable, not
+  // owned, outlives the Db.
+  const CompactionFilter* compaction_filter = nullptr;
 };
 
 // Back-pressure as a writer that must not wait sees it (Options::wait_on_back_pressure false).
@@ -119,13 +133,6 @@ enum class WriteRoom {
   kSlowed,   // the shard is falling behind: delay this write by about a millisecond
   kStopped,  // the shard is at its limit: write only once CheckWriteRoom says so
 };
-
-struct KeyValue {
-  std::string_view key;
-  std::string_view value;
-};
-
-enum class SetCondition { kAlways, kIfAbsent /* NX */, kIfPresent /* XX */ };
 
 struct ShardStats {
   uint64_t memtable_bytes = 0;  // arena bytes in use
@@ -170,7 +177,7 @@ struct DbStats {
   uint64_t block_cache_usage = 0;  // bytes of cached blocks
   uint64_t block_cache_hits = 0;
   uint64_t block_cache_misses = 0;
-  // Key + value bytes written by clients (SET/MSET: key and value; DEL: the deleted keys).
+  // Key + value bytes of puts and key bytes of deletes.
   uint64_t user_bytes_written = 0;
   // (WAL bytes + flush bytes + compaction bytes written) / user_bytes_written; 0 without
   // user writes. WAL bytes = records appended since start (ShardStats::wal_bytes_written).
@@ -193,36 +200,35 @@ class Db {
   Db& operator=(const Db&) = delete;
 
   int shard_count() const;
-  int database_count() const;
+  // The shard of a key, and of a routing key (Options::router).
   int ShardOf(std::string_view key) const;
+  int ShardOfRoutingKey(std::string_view routing_key) const;
 
-  // NotFound if the key is absent.
-  Status Get(int db, std::string_view key, std::string* value);
-  // Number of the given keys that exist; a key named twice counts twice (Redis's EXISTS).
-  Status Exists(int db, const std::vector<std::string_view>& keys, int64_t* count);
+  // The live value of `key`; NotFound when it has none. A damaged table: its Corruption.
+  Status Get(std::string_view key, std::string* value);
 
-  // SET with NX/XX and GET: `*applied` says whether the write happened; when `old_value` is
-  // non-null it receives the previous value and `*had_old` whether there was one.
-  Status Set(int db, std::string_view key, std::string_view value, SetCondition condition,
-             bool* applied, std::string* old_value = nullptr, bool* had_old = nullptr);
-  // MSET: one atomic batch per shard.
-  Status MultiSet(int db, const std::vector<KeyValue>& pairs);
-  // DEL: one atomic batch per shard; `*removed` counts keys that existed (each once).
-  Status Delete(int db, const std::vector<std::string_view>& keys, int64_t* removed);
+  // Applies every entry of `batch` (write_batch.h), each in its key's shard, and logs each
+  // shard's part as one WAL record. Refuses (changing nothing) when a shard involved is in the
+  // failed state. Readers on the writer's thread see all of the batch or none of it.
+  Status Write(const WriteBatch& batch);
+  // A batch of one put (stored value: `value_prefix` then `value`) with counter changes,
+  // encoded straight into the shard's WAL buffer: the path of a plain SET.
+  Status Put(std::string_view key, std::string_view value_prefix, std::string_view value,
+             std::span<const CounterDelta> counters = {});
 
-  // FLUSHDB / FLUSHALL.
-  Status FlushDb(int db);
-  Status FlushAll();
+  // Between BeginAtomic and EndAtomic (nestable; the writer's thread), every write is applied
+  // at once but each shard logs what it got as one WAL record at EndAtomic, so the group is one
+  // unit for recovery (MULTI/EXEC). Commit() must not run in between.
+  void BeginAtomic();
+  Status EndAtomic();
 
-  // Exact number of keys in a database.
-  uint64_t KeyCount(int db) const;
+  // A counter (write_batch.h) summed over the shards.
+  int64_t Counter(uint32_t counter) const;
 
-  // Keys in ascending byte order, across all shards, strictly after `after` (empty = from the
-  // start), skipping keys that do not start with `prefix`. Examines at most `limit` live keys
-  // and appends them to `keys`; `*done` is true when the keyspace (or the prefix range) is
-  // exhausted. Keys present for a whole sequence of calls are returned exactly once.
-  Status Scan(int db, std::string_view after, std::string_view prefix, size_t limit,
-              std::vector<std::string>* keys, bool* done);
+  // An iterator over the live entries of every shard, merged in key order, as of the call (each
+  // shard as of the moment its part was made; nothing is written in between on the writer's
+  // thread). Seek takes a key. A damaged table ends it with its status.
+  Status NewIterator(std::unique_ptr<Iterator>* iterator);
 
   // Writes pending WAL buffers of every shard, fsyncing them under appendfsync=always.
   // Returns the first failure; a failed shard keeps its records for the background retry.
@@ -233,11 +239,11 @@ class Db {
   // Non-OK while any shard is in the failed state (its reason); writes will be refused.
   Status WriteState() const;
 
-  // The back-pressure of the shards that writing `keys` touches (every shard when `keys` is
-  // empty): the worst of them in *room, and in *shard the index of that shard. Non-OK when a
+  // The back-pressure of the shards that writing the keys with these routing keys touches
+  // (every shard when `routing_keys` is empty): the worst of them in *room, and in *shard the index of that shard. Non-OK when a
   // shard is stopped and its flushes or compactions keep failing, so the stall cannot end by
   // itself: the write should fail rather than wait.
-  Status CheckWriteRoom(const std::vector<std::string_view>& keys, WriteRoom* room,
+  Status CheckWriteRoom(const std::vector<std::string_view>& routing_keys, WriteRoom* room,
                         int* shard) const;
   // Adds a write delayed by the caller after CheckWriteRoom to `shard`'s stall counters.
   void RecordStall(int shard, WriteRoom room, uint64_t micros);

@@ -15,7 +15,7 @@ namespace {
 // Feeds the surviving entries of `input` to `builder` (rules in flush_job.h).
 Status AddSurvivors(const FlushInput& input, TableBuilder* builder, FlushOutput* output) {
   std::unique_ptr<Iterator> iter = input.mem->NewIterator();
-  SurvivorFilter filter(input.flushed_before, input.older_tables_may_hold);
+  SurvivorFilter filter(input.cutoffs, input.filter, input.older_tables_may_hold);
   Status status;
   for (iter->SeekToFirst(); iter->Valid(); iter->Next()) {
     // Checked every entry: a relaxed load costs next to nothing beside building the table.
@@ -23,12 +23,13 @@ Status AddSurvivors(const FlushInput& input, TableBuilder* builder, FlushOutput*
       status = Status::Aborted("flush interrupted by shutdown");
       break;
     }
-    if (filter.Keep(iter->key())) builder->Add(iter->key(), iter->value());
+    filter.AddIfSurvives(iter->key(), iter->value(), builder);
   }
   output->entries_in = filter.entries_in;
   output->dropped_shadowed = filter.dropped_shadowed;
   output->dropped_dead = filter.dropped_dead;
   output->dropped_tombstones = filter.dropped_tombstones;
+  output->dropped_filtered = filter.dropped_filtered;
   return status;
 }
 

@@ -5,8 +5,9 @@
 // What is written, in internal-key order:
 //   - of each storage key, only the newest version in the memtable (no snapshot outlives a
 //     call in this engine, so no older version can still be needed);
-//   - no entry dead by FLUSHDB: sequence below flushed_before[db] as of the memtable's last
-//     write (such an entry, and every older version of its key, is invisible for ever);
+//   - no entry dead by a group drop: sequence below its group's cut-off as of the memtable's
+//     last write (such an entry, and every older version of its key, is invisible for ever);
+//   - no value the compaction filter drops (compaction_filter.h);
 //   - a tombstone only when an older table may hold its key (otherwise it shadows nothing).
 // When nothing is left the file is removed and no table results.
 //
@@ -24,7 +25,9 @@
 #include <vector>
 
 #include "storage/block_cache.h"
+#include "storage/compaction_filter.h"
 #include "storage/file_system.h"
+#include "storage/group_cutoffs.h"
 #include "storage/memtable.h"
 #include "storage/status.h"
 #include "storage/table.h"
@@ -35,9 +38,10 @@ namespace shale::storage {
 
 struct FlushInput {
   const MemTable* mem = nullptr;
-  // Per database: entries with a smaller sequence are dead. Databases beyond its size have no
-  // boundary.
-  const std::vector<uint64_t>* flushed_before = nullptr;
+  // Entries of a dropped group below its cut-off are dead (nullable: none).
+  const GroupCutoffs* cutoffs = nullptr;
+  // Drops values the layer above no longer needs (nullable: none).
+  const CompactionFilter* filter = nullptr;
   // Whether an older table may hold a version of `storage_key` (its key range covers it).
   std::function<bool(std::string_view storage_key)> older_tables_may_hold;
   // Nullable. Once true (shutdown), the flush stops and returns Aborted, removing its partial
@@ -51,8 +55,9 @@ struct FlushOutput {
   std::shared_ptr<const Table> table;  // the new table, open
   uint64_t entries_in = 0;             // memtable entries examined
   uint64_t dropped_shadowed = 0;       // older versions left out
-  uint64_t dropped_dead = 0;           // entries dead by FLUSHDB left out
+  uint64_t dropped_dead = 0;           // entries dead by a group drop left out
   uint64_t dropped_tombstones = 0;     // tombstones that shadowed nothing
+  uint64_t dropped_filtered = 0;       // values the compaction filter dropped
 };
 
 // Writes `input` to `dir`/TableFileName(number) with `options`, opening the result through

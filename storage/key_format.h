@@ -1,21 +1,16 @@
-// How keys and values are laid out inside the engine.
+// How keys are laid out inside the engine.
 //
-// Storage key: the database index as u16 big-endian, then the user key:
+// Key: any bytes. A key's first two bytes, read as u16 big-endian, are its group (keys shorter
+// than two bytes belong to no group). Groups are contiguous ranges in bytewise order, so one is
+// scanned as a range; WriteBatch::DropGroup makes every older entry of a group dead at once
+// (the engine keeps one cut-off sequence per dropped group, write_batch.h). What a group means
+// is the writer's business (the keyspace layer uses one per database).
 //
-//   | db: u16 BE | user key bytes |
+// Value: any bytes; the engine stores them as given.
 //
-// Big-endian makes each database one contiguous range of storage keys in bytewise order, so a
-// database is scanned (and later compacted or dropped) as a range.
-//
-// Stored value: a flags byte, optional fields chosen by the flags, then the user value:
-//
-//   | flags: u8 | expiry: u64 LE ms since the epoch, if flags & kHasExpiry | user value |
-//
-// No flag is set yet; the byte is there so expiry can be added without a format change.
-//
-// Internal key (memtable, and later SSTables): the storage key followed by an 8-byte trailer
-// `(sequence << 8) | kind` as u64 LE. Internal keys order by storage key ascending (bytewise),
-// then sequence descending, so the newest version of a key comes first.
+// Internal key (memtable and SSTables): the key followed by an 8-byte trailer
+// `(sequence << 8) | kind` as u64 LE. Internal keys order by key ascending (bytewise), then
+// sequence descending, so the newest version of a key comes first.
 #pragma once
 
 #include <cstdint>
@@ -27,53 +22,27 @@
 
 namespace shale::storage {
 
-// --- storage keys ---
+// --- groups ---
 
-constexpr size_t kDbPrefixSize = 2;
+constexpr size_t kGroupPrefixSize = 2;
 
-inline void AppendDbPrefix(uint16_t db, std::string* dst) {
-  dst->push_back(static_cast<char>(db >> 8));
-  dst->push_back(static_cast<char>(db & 0xff));
+inline void AppendGroupPrefix(uint16_t group, std::string* dst) {
+  dst->push_back(static_cast<char>(group >> 8));
+  dst->push_back(static_cast<char>(group & 0xff));
 }
 
-// Sets *dst to the storage key of `user_key` in database `db`.
-inline void MakeStorageKey(uint16_t db, std::string_view user_key, std::string* dst) {
+// Sets *dst to the group prefix of `group` followed by `rest`.
+inline void MakeGroupedKey(uint16_t group, std::string_view rest, std::string* dst) {
   dst->clear();
-  AppendDbPrefix(db, dst);
-  dst->append(user_key.data(), user_key.size());
+  AppendGroupPrefix(group, dst);
+  dst->append(rest.data(), rest.size());
 }
 
-// REQUIRES: storage_key.size() >= kDbPrefixSize
-inline uint16_t StorageKeyDb(std::string_view storage_key) {
-  return static_cast<uint16_t>((static_cast<unsigned char>(storage_key[0]) << 8) |
-                               static_cast<unsigned char>(storage_key[1]));
-}
-inline std::string_view StorageKeyUserKey(std::string_view storage_key) {
-  return storage_key.substr(kDbPrefixSize);
-}
-
-// --- stored values ---
-
-constexpr uint8_t kValueHasExpiry = 1;
-
-// Sets *dst to the stored value for `user_value` (no expiry).
-// The header of a stored value without flags (MakeStoredValue's first byte).
-inline constexpr std::string_view kPlainValueHeader{"\0", 1};
-
-inline void MakeStoredValue(std::string_view user_value, std::string* dst) {
-  dst->clear();
-  dst->push_back('\0');
-  dst->append(user_value.data(), user_value.size());
-}
-
-// The user value inside a stored value; false when the stored value is malformed.
-inline bool StoredValueUserValue(std::string_view stored, std::string_view* user_value) {
-  if (stored.empty()) return false;
-  const auto flags = static_cast<uint8_t>(stored[0]);
-  size_t header = 1;
-  if (flags & kValueHasExpiry) header += 8;
-  if (stored.size() < header) return false;
-  *user_value = stored.substr(header);
+// Whether `key` belongs to a group, and which.
+inline bool KeyGroup(std::string_view key, uint16_t* group) {
+  if (key.size() < kGroupPrefixSize) return false;
+  *group = static_cast<uint16_t>((static_cast<unsigned char>(key[0]) << 8) |
+                                 static_cast<unsigned char>(key[1]));
   return true;
 }
 

@@ -41,7 +41,8 @@ constexpr uint64_t kMaxRecordPayload = 0xffffffffULL;
 // fit kMaxRecordPayload, with a megabyte to spare.
 constexpr uint64_t kMaxCommandBytes = kMaxRecordPayload - (uint64_t{1} << 20);
 constexpr std::string_view kMagic = "SHALEWAL";
-constexpr uint32_t kFormatVersion = 1;
+// Version 1 had the batch ops of Redis key counts (write_batch.h); it is refused.
+constexpr uint32_t kFormatVersion = 2;
 constexpr size_t kHeaderPayloadSize = 8 + 4 + 4 + 8;
 
 // Checksum of a record: `type_and_payload` is the type byte followed by the payload.

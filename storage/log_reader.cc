@@ -122,8 +122,9 @@ bool LogReader::ParseHeaderPayload(std::string_view payload, FileHeader* header,
   GetFixed32(&payload, &header->format_version);
   GetFixed32(&payload, &header->shard_index);
   GetFixed64(&payload, &header->file_number);
-  if (header->format_version == 0 || header->format_version > kFormatVersion) {
-    *reason = "unsupported WAL format version " + std::to_string(header->format_version);
+  if (header->format_version != kFormatVersion) {
+    *reason = "unsupported WAL format version " + std::to_string(header->format_version) +
+              " (this build reads version " + std::to_string(kFormatVersion) + ")";
     return false;
   }
   return true;

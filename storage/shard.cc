@@ -40,19 +40,9 @@ bool IsTempFileName(std::string_view name) {
   return name.size() >= kSuffix.size() && name.substr(name.size() - kSuffix.size()) == kSuffix;
 }
 
-// A version the reader sees: live unless it is a tombstone or dead by FLUSHDB.
-bool IsLive(ValueKind kind, uint64_t sequence, uint64_t flushed_before) {
-  return kind == ValueKind::kValue && sequence >= flushed_before;
-}
-
-Status CopyUserValue(uint32_t shard, std::string_view stored, std::string* value) {
-  std::string_view user_value;
-  if (!StoredValueUserValue(stored, &user_value)) {
-    spdlog::error("shard {}: malformed stored value", shard);
-    return Status::Corruption("malformed stored value");
-  }
-  value->assign(user_value.data(), user_value.size());
-  return Status::Ok();
+// A version the reader sees: live unless it is a tombstone or dead by a group drop.
+bool IsLive(ValueKind kind, uint64_t sequence, uint64_t cutoff) {
+  return kind == ValueKind::kValue && sequence >= cutoff;
 }
 
 constexpr uint64_t kHeaderOnlyWalSize = log::kRecordHeaderSize + log::kHeaderPayloadSize;
@@ -78,9 +68,11 @@ Status WalLoss(uint32_t shard, WalRecoveryMode mode, const std::string& what) {
 // Validates a batch's entries without applying them.
 class BatchCheck final : public WriteBatch::Handler {
  public:
-  void Put(uint64_t, std::string_view, std::string_view, bool) override {}
+  void Put(uint64_t, std::string_view, std::string_view) override {}
   void Delete(uint64_t, std::string_view) override {}
-  void FlushDb(uint64_t, uint32_t) override {}
+  void DropGroup(uint64_t, uint16_t) override {}
+  void AddCounter(uint32_t, int64_t) override {}
+  void SetCounter(uint32_t, int64_t) override {}
 };
 
 // Every record of one WAL file, read on its own (Shard::Verify).
@@ -158,43 +150,34 @@ ShardFileFinding CheckListedTable(FileSystem* fs, const std::string& path, const
 
 }  // namespace
 
-// Applies replayed batch entries to the memtable and the counts.
-class Shard::ReplayHandler final : public WriteBatch::Handler {
+// Applies a batch's entries to the memtable, the counters and the group cut-offs: for a write
+// and for a replayed record alike. REQUIRES: mu_ held, or the shard not yet shared.
+class Shard::ApplyHandler final : public WriteBatch::Handler {
  public:
-  explicit ReplayHandler(Shard* shard) : shard_(shard) {}
+  explicit ApplyHandler(Shard* shard) : shard_(shard) {}
 
-  void Put(uint64_t sequence, std::string_view key, std::string_view value, bool is_new) override {
+  void Put(uint64_t sequence, std::string_view key, std::string_view value) override {
     shard_->mem_->Add(sequence, ValueKind::kValue, key, value);
-    if (is_new) ++shard_->key_counts_[StorageKeyDb(key)];
   }
   void Delete(uint64_t sequence, std::string_view key) override {
     shard_->mem_->Add(sequence, ValueKind::kDeletion, key, {});
-    uint64_t& count = shard_->key_counts_[StorageKeyDb(key)];
-    // Only a skipped record (skip-any recovery) can make this go below zero.
-    if (count > 0) --count;
   }
-  void FlushDb(uint64_t sequence, uint32_t db) override {
-    shard_->flushed_before_[db] = sequence;
-    shard_->key_counts_[db] = 0;
+  void DropGroup(uint64_t sequence, uint16_t group) override {
+    shard_->cutoffs_.Set(group, sequence);
+  }
+  void AddCounter(uint32_t counter, int64_t delta) override {
+    shard_->AdjustCounter(counter, delta);
+  }
+  void SetCounter(uint32_t counter, int64_t value) override {
+    if (value == 0) {
+      shard_->counters_.erase(counter);
+    } else {
+      shard_->counters_[counter] = value;
+    }
   }
 
  private:
   Shard* const shard_;
-};
-
-// Checks every database index of a batch before anything is applied.
-class DatabaseRangeCheck final : public WriteBatch::Handler {
- public:
-  void Put(uint64_t, std::string_view key, std::string_view, bool) override {
-    Check(StorageKeyDb(key));
-  }
-  void Delete(uint64_t, std::string_view key) override { Check(StorageKeyDb(key)); }
-  void FlushDb(uint64_t, uint32_t db) override { Check(db); }
-  int max_db() const { return max_db_; }
-
- private:
-  void Check(uint32_t db) { max_db_ = std::max(max_db_, static_cast<int>(db)); }
-  int max_db_ = -1;
 };
 
 Shard::Shard(const ShardOptions& options)
@@ -202,8 +185,6 @@ Shard::Shard(const ShardOptions& options)
       fs_(options.fs),
       mem_(std::make_shared<MemTable>()),
       version_(std::make_shared<Version>()),
-      key_counts_(static_cast<size_t>(options.databases), 0),
-      flushed_before_(static_cast<size_t>(options.databases), 0),
       versions_(options.fs, options.dir, options.index, options.max_manifest_size) {}
 
 Shard::~Shard() {
@@ -266,7 +247,7 @@ Status Shard::Open(const ShardOptions& options, std::unique_ptr<Shard>* shard,
     // WAL replay may have filled more than a memtable: hand it to the worker at once.
     if (s->mem_->entries() > 0 && s->mem_->ApproximateMemoryUsage() >= options.memtable_size) {
       s->imm_.push_back(
-          {s->mem_, s->wal_number_, s->last_sequence_, s->key_counts_, s->flushed_before_});
+          {s->mem_, s->wal_number_, s->last_sequence_, s->counters_, s->cutoffs_});
       s->mem_ = std::make_shared<MemTable>();
     }
   }
@@ -310,16 +291,7 @@ Status Shard::ApplyReplayedBatch(std::string_view payload) {
     spdlog::warn("shard {}: {}; skip-any-corrupted-records goes on without them", options_.index,
                  gap);
   }
-  DatabaseRangeCheck check;
-  s = WriteBatch::Iterate(payload, &check);
-  if (!s.ok()) return s;
-  if (check.max_db() >= options_.databases) {
-    return Status::InvalidArgument(
-        "the WAL holds data of database " + std::to_string(check.max_db()) +
-        " but databases is set to " + std::to_string(options_.databases) +
-        "; raise databases to at least " + std::to_string(check.max_db() + 1));
-  }
-  ReplayHandler handler(this);
+  ApplyHandler handler(this);
   s = WriteBatch::Iterate(payload, &handler);
   if (!s.ok()) return s;
   last_sequence_ = first + count - 1;
@@ -366,18 +338,10 @@ Status Shard::Recover(WalRecoveryResult* recovery, bool read_only) {
   }
 
   // The manifest's state.
-  for (const auto& [db, count] : state.key_counts) {
-    if (db >= static_cast<uint32_t>(options_.databases)) {
-      return Status::InvalidArgument(
-          "the manifest of shard " + std::to_string(options_.index) + " holds keys of database " +
-          std::to_string(db) + " but databases is set to " + std::to_string(options_.databases) +
-          "; raise databases to at least " + std::to_string(db + 1));
-    }
-    key_counts_[db] = count;
+  for (const auto& [counter, value] : state.counters) {
+    counters_[counter] = static_cast<int64_t>(value);
   }
-  for (const auto& [db, sequence] : state.flushed_before) {
-    if (db < static_cast<uint32_t>(options_.databases)) flushed_before_[db] = sequence;
-  }
+  cutoffs_ = GroupCutoffs::FromMap(state.group_cutoffs);
   last_sequence_ = state.last_sequence;
   log_number_ = state.log_number;
   std::vector<std::shared_ptr<const TableHandle>> tables;
@@ -658,137 +622,132 @@ Status Shard::FindInTables(const Version& version, std::string_view storage_key,
   return Status::Ok();
 }
 
-Status Shard::LookupLive(uint16_t db, std::string_view storage_key, bool* live,
-                         std::string_view* stored_value, std::string* scratch) const {
-  MemTable::Entry entry;
-  if (FindInMemTables(storage_key, &entry)) {
-    *live = IsLive(entry.kind, entry.sequence, flushed_before_[db]);
-    *stored_value = entry.value;
-    return Status::Ok();
-  }
-  bool found = false;
-  ValueKind kind = ValueKind::kValue;
-  uint64_t sequence = 0;
-  Status s =
-      FindInTables(*version_, storage_key, last_sequence_, &found, &kind, &sequence, scratch);
-  if (!s.ok()) return s;
-  *live = found && IsLive(kind, sequence, flushed_before_[db]);
-  *stored_value = *scratch;
-  return Status::Ok();
-}
-
-Status Shard::Get(uint16_t db, std::string_view key, std::string* value) const {
-  bool live = false;
-  Status s = FindLive(db, key, &live, value);
-  if (s.ok() && !live) return Status::NotFound();
-  return s;
-}
-
-Status Shard::Exists(uint16_t db, std::string_view key, bool* exists) const {
-  return FindLive(db, key, exists, nullptr);
-}
-
-Status Shard::FindLive(uint16_t db, std::string_view key, bool* live, std::string* value) const {
-  *live = false;
-  std::string storage_key;
-  MakeStorageKey(db, key, &storage_key);
+Status Shard::Get(std::string_view key, std::string* value, bool* found) const {
+  *found = false;
   std::shared_ptr<const Version> version;
   uint64_t snapshot = 0;
-  uint64_t flushed_before = 0;
+  uint64_t cutoff = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    cutoff = cutoffs_.Of(key);
     MemTable::Entry entry;
-    if (FindInMemTables(storage_key, &entry)) {
-      *live = IsLive(entry.kind, entry.sequence, flushed_before_[db]);
-      if (!*live || value == nullptr) return Status::Ok();
-      return CopyUserValue(options_.index, entry.value, value);
+    if (FindInMemTables(key, &entry)) {
+      *found = IsLive(entry.kind, entry.sequence, cutoff);
+      if (*found) value->assign(entry.value.data(), entry.value.size());
+      return Status::Ok();
     }
     version = version_;
     snapshot = last_sequence_;
-    flushed_before = flushed_before_[db];
   }
   // Tables are read without the lock, on the version current at the lookup.
-  bool found = false;
+  bool hit = false;
   ValueKind kind = ValueKind::kValue;
   uint64_t sequence = 0;
-  std::string stored;
-  Status s = FindInTables(*version, storage_key, snapshot, &found, &kind, &sequence, &stored);
+  Status s = FindInTables(*version, key, snapshot, &hit, &kind, &sequence, value);
   if (!s.ok()) return s;
-  *live = found && IsLive(kind, sequence, flushed_before);
-  if (!*live || value == nullptr) return Status::Ok();
-  return CopyUserValue(options_.index, stored, value);
+  *found = hit && IsLive(kind, sequence, cutoff);
+  return Status::Ok();
 }
 
-uint64_t Shard::KeyCount(uint16_t db) const {
+int64_t Shard::Counter(uint32_t counter) const {
   std::lock_guard<std::mutex> lock(mu_);
-  return key_counts_[db];
+  auto it = counters_.find(counter);
+  return it == counters_.end() ? 0 : it->second;
 }
 
-Status Shard::Scan(uint16_t db, std::string_view after, std::string_view prefix, size_t limit,
-                   std::vector<std::string>* keys, bool* done) const {
-  *done = true;
-  // Start at the first user key that is > after and >= prefix.
-  std::string start;
-  if (!after.empty()) {
-    start.assign(after.data(), after.size());
-    start.push_back('\0');  // the smallest key greater than `after`
+void Shard::AdjustCounter(uint32_t counter, int64_t delta) {
+  if (delta == 0) return;
+  auto [it, inserted] = counters_.try_emplace(counter, delta);
+  if (!inserted) {
+    it->second += delta;
+    if (it->second == 0) counters_.erase(it);
   }
-  if (std::string_view(start) < prefix) start.assign(prefix.data(), prefix.size());
-  std::string lower;  // the storage key to start at
-  AppendDbPrefix(db, &lower);
-  lower.append(start);
-  std::string target = lower;
-  PutFixed64(&target, PackTrailer(kMaxSequence, ValueKind::kValue));
+}
 
-  // What the call reads, held for its whole duration.
+namespace {
+
+// The live entries of one shard in key order: the newest version of each key as of the
+// snapshot, tombstones and entries dead by a group drop left out. Holds what it reads.
+class LiveIterator final : public Iterator {
+ public:
+  LiveIterator(std::vector<std::shared_ptr<const MemTable>> memtables,
+               std::shared_ptr<const Version> version,
+               std::vector<std::shared_ptr<const Table>> tables, std::unique_ptr<Iterator> input,
+               GroupCutoffs cutoffs)
+      : memtables_(std::move(memtables)),
+        version_(std::move(version)),
+        tables_(std::move(tables)),
+        input_(std::move(input)),
+        cutoffs_(std::move(cutoffs)) {}
+
+  bool Valid() const override { return input_->Valid(); }
+  void SeekToFirst() override {
+    input_->SeekToFirst();
+    SkipDead();
+  }
+  void Seek(std::string_view key) override {
+    target_.assign(key.data(), key.size());
+    PutFixed64(&target_, PackTrailer(kMaxSequence, ValueKind::kValue));
+    input_->Seek(target_);
+    SkipDead();
+  }
+  void Next() override {
+    input_->Next();
+    SkipDead();
+  }
+  std::string_view key() const override { return InternalKeyStorageKey(input_->key()); }
+  std::string_view value() const override { return input_->value(); }
+  Status status() const override { return input_->status(); }
+
+ private:
+  void SkipDead() {
+    while (input_->Valid()) {
+      const ParsedInternalKey parsed = ParseInternalKey(input_->key());
+      if (IsLive(parsed.kind, parsed.sequence, cutoffs_.Of(parsed.storage_key))) return;
+      input_->Next();
+    }
+  }
+
+  std::vector<std::shared_ptr<const MemTable>> memtables_;
+  std::shared_ptr<const Version> version_;
+  std::vector<std::shared_ptr<const Table>> tables_;
+  std::unique_ptr<Iterator> input_;
+  GroupCutoffs cutoffs_;
+  std::string target_;
+};
+
+}  // namespace
+
+Status Shard::NewIterator(std::unique_ptr<Iterator>* iterator) const {
   std::vector<std::shared_ptr<const MemTable>> memtables;
   std::shared_ptr<const Version> version;
   uint64_t snapshot = 0;
-  uint64_t flushed_before = 0;
+  GroupCutoffs cutoffs;
   {
     std::lock_guard<std::mutex> lock(mu_);
     memtables.push_back(mem_);
     for (auto it = imm_.rbegin(); it != imm_.rend(); ++it) memtables.push_back(it->mem);
     version = version_;
     snapshot = last_sequence_;
-    flushed_before = flushed_before_[db];
+    cutoffs = cutoffs_;
   }
   std::vector<std::shared_ptr<const Table>> tables;
   std::vector<std::unique_ptr<Iterator>> children;
   children.reserve(memtables.size() + version->tables.size());
   for (const auto& mem : memtables) children.push_back(mem->NewIterator());
   for (const auto& handle : version->tables) {
-    // Tables entirely before the start or entirely in later databases add nothing.
-    const std::string_view smallest = InternalKeyStorageKey(handle->meta().smallest);
-    const std::string_view largest = InternalKeyStorageKey(handle->meta().largest);
-    if (largest < std::string_view(lower)) continue;
-    if (smallest.size() >= kDbPrefixSize && StorageKeyDb(smallest) > db) continue;
     std::shared_ptr<const Table> table;
     Status s = handle->GetTable(&table);
     if (!s.ok()) return s;
     children.push_back(table->NewIterator());
     tables.push_back(std::move(table));
   }
-  std::unique_ptr<Iterator> iter =
+  std::unique_ptr<Iterator> input =
       NewVisibleIterator(NewMergingIterator(std::move(children)), snapshot);
-
-  size_t found = 0;
-  for (iter->Seek(target); iter->Valid(); iter->Next()) {
-    const ParsedInternalKey newest = ParseInternalKey(iter->key());
-    if (newest.storage_key.size() < kDbPrefixSize || StorageKeyDb(newest.storage_key) != db) {
-      break;
-    }
-    const std::string_view user_key = StorageKeyUserKey(newest.storage_key);
-    if (user_key.substr(0, prefix.size()) != prefix) break;  // past the prefix range
-    if (!IsLive(newest.kind, newest.sequence, flushed_before)) continue;
-    if (found == limit) {
-      *done = false;  // one more live key exists
-      break;
-    }
-    keys->emplace_back(user_key);
-    ++found;
-  }
-  return iter->status();
+  *iterator = std::make_unique<LiveIterator>(std::move(memtables), std::move(version),
+                                             std::move(tables), std::move(input),
+                                             std::move(cutoffs));
+  return Status::Ok();
 }
 
 // --- writes ---
@@ -799,155 +758,67 @@ void Shard::ReleaseLargeLogBuffer() {
   if (log_buffer_.empty() && log_buffer_.capacity() > kKeepBytes) std::string().swap(log_buffer_);
 }
 
-void Shard::AppendBatchRecord() {
-  log::AppendRecord(log::RecordType::kBatch, batch_.payload(), &log_buffer_);
-  ++wal_records_;
-}
 
-Status Shard::Set(uint16_t db, std::string_view key, std::string_view value, SetCondition condition,
-                  bool* applied, std::string* old_value, bool* had_old) {
+Status Shard::Write(WriteBatch* batch) {
   Throttle();
   std::lock_guard<std::mutex> lock(mu_);
-  if (applied != nullptr) *applied = false;
   if (failed_) return failure_;
-  MakeStorageKey(db, key, &key_scratch_);
-  bool exists = false;
-  std::string_view stored;
-  Status s = LookupLive(db, key_scratch_, &exists, &stored, &lookup_scratch_);
-  if (!s.ok()) return s;
-  if (old_value != nullptr) {
-    std::string_view user_value;
-    if (exists && !StoredValueUserValue(stored, &user_value)) {
-      return Status::Corruption("malformed stored value");
-    }
-    if (had_old != nullptr) *had_old = exists;
-    if (exists) old_value->assign(user_value.data(), user_value.size());
-  }
-  if ((condition == SetCondition::kIfAbsent && exists) ||
-      (condition == SetCondition::kIfPresent && !exists)) {
+  if (batch->empty()) return Status::Ok();
+  batch->set_sequence(last_sequence_ + 1);
+  ApplyHandler handler(this);
+  Status s = WriteBatch::Iterate(batch->payload(), &handler);
+  if (!s.ok()) return s;  // only a malformed batch: nothing was applied
+  last_sequence_ += batch->count();
+  user_bytes_written_ += batch->user_bytes();
+  if (atomic_) {
+    if (atomic_batch_.empty()) atomic_batch_.set_sequence(batch->sequence());
+    atomic_batch_.Append(*batch);
     return Status::Ok();
   }
+  log::AppendRecord(log::RecordType::kBatch, batch->payload(), &log_buffer_);
+  ++wal_records_;
+  return Status::Ok();
+}
+
+void Shard::BeginAtomic() {
+  std::lock_guard<std::mutex> lock(mu_);
+  atomic_ = true;
+  atomic_batch_.Clear();
+}
+
+void Shard::EndAtomic() {
+  std::lock_guard<std::mutex> lock(mu_);
+  atomic_ = false;
+  if (atomic_batch_.empty()) return;
+  log::AppendRecord(log::RecordType::kBatch, atomic_batch_.payload(), &log_buffer_);
+  ++wal_records_;
+  atomic_batch_.Clear();
+}
+
+Status Shard::Put(std::string_view key, std::string_view value_prefix, std::string_view value,
+                  std::span<const CounterDelta> counters) {
+  if (atomic()) {
+    WriteBatch batch;
+    batch.Put(key, value_prefix, value);
+    for (const CounterDelta& c : counters) batch.AddCounter(c.counter, c.delta);
+    return Write(&batch);
+  }
+  Throttle();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (failed_) return failure_;
   // The record is encoded straight into the WAL buffer and the value copied straight into the
-  // memtable: a large value is copied twice in all (MakeStoredValue and a batch would add two).
+  // memtable: a large value is copied twice in all (a batch would add a copy).
   const uint64_t sequence = last_sequence_ + 1;
   const size_t record = log::BeginRecord(&log_buffer_);
-  WriteBatch::AppendSinglePut(sequence, exists ? BatchOp::kPutOverwrite : BatchOp::kPutNew,
-                              key_scratch_, kPlainValueHeader, value, &log_buffer_);
+  const uint32_t count = WriteBatch::AppendSinglePut(sequence, key, value_prefix, value,
+                                                     counters.data(), counters.size(),
+                                                     &log_buffer_);
   log::FinishRecord(log::RecordType::kBatch, record, &log_buffer_);
   ++wal_records_;
-  if (!exists) ++key_counts_[db];
-  mem_->Add(sequence, ValueKind::kValue, key_scratch_, kPlainValueHeader, value);
-  last_sequence_ = sequence;
+  mem_->Add(sequence, ValueKind::kValue, key, value_prefix, value);
+  for (const CounterDelta& c : counters) AdjustCounter(c.counter, c.delta);
+  last_sequence_ = sequence + count - 1;
   user_bytes_written_ += key.size() + value.size();
-  if (applied != nullptr) *applied = true;
-  return Status::Ok();
-}
-
-Status Shard::MultiSet(uint16_t db, std::span<const KeyValue* const> pairs) {
-  Throttle();
-  std::lock_guard<std::mutex> lock(mu_);
-  if (failed_) return failure_;
-  if (pairs.empty()) return Status::Ok();
-  // Every existence check first, so a failing table read leaves nothing half applied. A key
-  // named again exists by then (its earlier entry is in the batch).
-  std::vector<char>& exists = exists_scratch_;
-  exists.assign(pairs.size(), 0);
-  std::unordered_set<std::string_view> named;
-  named.reserve(pairs.size());
-  for (size_t i = 0; i < pairs.size(); ++i) {
-    if (!named.insert(pairs[i]->key).second) {
-      exists[i] = 1;
-      continue;
-    }
-    MakeStorageKey(db, pairs[i]->key, &key_scratch_);
-    bool live = false;
-    std::string_view stored;
-    Status s = LookupLive(db, key_scratch_, &live, &stored, &lookup_scratch_);
-    if (!s.ok()) return s;
-    exists[i] = live ? 1 : 0;
-  }
-  batch_.Clear();
-  batch_.set_sequence(last_sequence_ + 1);
-  for (size_t i = 0; i < pairs.size(); ++i) {
-    const uint64_t sequence = last_sequence_ + 1 + batch_.count();
-    MakeStorageKey(db, pairs[i]->key, &key_scratch_);
-    MakeStoredValue(pairs[i]->value, &value_scratch_);
-    if (exists[i]) {
-      batch_.PutOverwrite(key_scratch_, value_scratch_);
-    } else {
-      batch_.PutNew(key_scratch_, value_scratch_);
-      ++key_counts_[db];
-    }
-    mem_->Add(sequence, ValueKind::kValue, key_scratch_, value_scratch_);
-    user_bytes_written_ += pairs[i]->key.size() + pairs[i]->value.size();
-  }
-  last_sequence_ += batch_.count();
-  AppendBatchRecord();
-  return Status::Ok();
-}
-
-Status Shard::Delete(uint16_t db, std::span<const std::string_view* const> keys, int64_t* removed) {
-  Throttle();
-  std::lock_guard<std::mutex> lock(mu_);
-  if (failed_) return failure_;
-  // Every existence check first (see MultiSet); a key named twice is deleted once.
-  std::vector<std::string>& doomed = keys_scratch_;
-  doomed.clear();
-  std::unordered_set<std::string_view> named;
-  named.reserve(keys.size());
-  for (const std::string_view* key : keys) {
-    if (!named.insert(*key).second) continue;
-    MakeStorageKey(db, *key, &key_scratch_);
-    bool live = false;
-    std::string_view stored;
-    Status s = LookupLive(db, key_scratch_, &live, &stored, &lookup_scratch_);
-    if (!s.ok()) return s;
-    if (live) doomed.push_back(key_scratch_);
-  }
-  if (doomed.empty()) return Status::Ok();
-  batch_.Clear();
-  batch_.set_sequence(last_sequence_ + 1);
-  for (const std::string& storage_key : doomed) {
-    const uint64_t sequence = last_sequence_ + 1 + batch_.count();
-    batch_.DeleteExisting(storage_key);
-    mem_->Add(sequence, ValueKind::kDeletion, storage_key, {});
-    --key_counts_[db];
-    user_bytes_written_ += storage_key.size() - kDbPrefixSize;
-  }
-  *removed += batch_.count();
-  last_sequence_ += batch_.count();
-  AppendBatchRecord();
-  return Status::Ok();
-}
-
-Status Shard::FlushDb(uint16_t db) {
-  Throttle();
-  std::lock_guard<std::mutex> lock(mu_);
-  if (failed_) return failure_;
-  const uint64_t sequence = last_sequence_ + 1;
-  batch_.Clear();
-  batch_.set_sequence(sequence);
-  batch_.FlushDb(db);
-  flushed_before_[db] = sequence;
-  key_counts_[db] = 0;
-  last_sequence_ = sequence;
-  AppendBatchRecord();
-  return Status::Ok();
-}
-
-Status Shard::FlushAll() {
-  Throttle();
-  std::lock_guard<std::mutex> lock(mu_);
-  if (failed_) return failure_;
-  batch_.Clear();
-  batch_.set_sequence(last_sequence_ + 1);
-  for (int db = 0; db < options_.databases; ++db) {
-    flushed_before_[static_cast<size_t>(db)] = last_sequence_ + 1 + batch_.count();
-    key_counts_[static_cast<size_t>(db)] = 0;
-    batch_.FlushDb(static_cast<uint32_t>(db));
-  }
-  last_sequence_ += batch_.count();
-  AppendBatchRecord();
   return Status::Ok();
 }
 
@@ -1042,7 +913,7 @@ Status Shard::SwitchMemTableLocked(FsyncPolicy policy) {
   last_switch_error_.clear();
   // 3. Freeze the memtable with the state as of its last write; writes go on in a new one.
   closed_wals_[wal_number_] = written_end_;
-  imm_.push_back({mem_, number, last_sequence_, key_counts_, flushed_before_});
+  imm_.push_back({mem_, number, last_sequence_, counters_, cutoffs_});
   mem_ = std::make_shared<MemTable>();
   wal_ = std::move(writer);
   wal_number_ = number;
@@ -1422,12 +1293,10 @@ Status Shard::RunCompactionOf(const std::vector<uint64_t>& files, CompactionReas
     const bool chosen = std::find(files.begin(), files.end(), handle->meta().number) != files.end();
     (chosen ? input.tables : outside).push_back(handle);
   }
-  // Dead-entry boundaries as the manifest records them (compaction_job.h).
-  std::vector<uint64_t> flushed_before(static_cast<size_t>(options_.databases), 0);
-  for (const auto& [db, sequence] : versions_.state().flushed_before) {
-    if (db < flushed_before.size()) flushed_before[db] = sequence;
-  }
-  input.flushed_before = &flushed_before;
+  // Group cut-offs as the manifest records them (compaction_job.h).
+  const GroupCutoffs cutoffs = GroupCutoffs::FromMap(versions_.state().group_cutoffs);
+  input.cutoffs = &cutoffs;
+  input.filter = options_.compaction_filter;
   input.outside_may_hold = [&outside](std::string_view storage_key) {
     for (const auto& handle : outside) {
       if (!handle->InRange(storage_key)) continue;
@@ -1544,7 +1413,8 @@ Status Shard::FlushOldestImmutable() {
     }
     FlushInput input;
     input.mem = job.mem.get();
-    input.flushed_before = &job.flushed_before;
+    input.cutoffs = &job.cutoffs;
+    input.filter = options_.compaction_filter;
     input.older_tables_may_hold = [&base](std::string_view storage_key) {
       for (const auto& table : base->tables) {
         if (table->InRange(storage_key)) return true;
@@ -1566,18 +1436,21 @@ Status Shard::FlushOldestImmutable() {
     }
     edit.SetLogNumber(job.next_log_number);
     edit.SetLastSequence(job.last_sequence);
-    // Counts and boundaries as of the memtable's last write, where they changed.
+    // Counters and cut-offs as of the memtable's last write, where they changed.
     const ManifestState& persisted = versions_.state();
-    auto recorded = [](const std::map<uint32_t, uint64_t>& values, uint32_t db) {
-      auto it = values.find(db);
-      return it == values.end() ? uint64_t{0} : it->second;
-    };
-    for (uint32_t db = 0; db < static_cast<uint32_t>(options_.databases); ++db) {
-      if (job.key_counts[db] != recorded(persisted.key_counts, db)) {
-        edit.SetKeyCount(db, job.key_counts[db]);
+    for (const auto& [counter, value] : job.counters) {
+      auto it = persisted.counters.find(counter);
+      if (it == persisted.counters.end() || it->second != static_cast<uint64_t>(value)) {
+        edit.SetCounter(counter, static_cast<uint64_t>(value));
       }
-      if (job.flushed_before[db] != recorded(persisted.flushed_before, db)) {
-        edit.SetFlushedBefore(db, job.flushed_before[db]);
+    }
+    for (const auto& [counter, value] : persisted.counters) {
+      if (job.counters.count(counter) == 0) edit.SetCounter(counter, 0);
+    }
+    for (const auto& [group, sequence] : job.cutoffs.ToMap()) {
+      auto it = persisted.group_cutoffs.find(group);
+      if (it == persisted.group_cutoffs.end() || it->second != sequence) {
+        edit.SetGroupCutoff(group, sequence);
       }
     }
     {

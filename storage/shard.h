@@ -7,10 +7,9 @@
 //   shard-NNN/NNNNNN.sst          tables (format.h)
 //   shard-NNN/CURRENT, MANIFEST-NNNNNN   the manifest (version_set.h)
 //
-// Writes (Set, MultiSet, Delete, FlushDb, FlushAll) come from one thread, the event loop. Each
-// checks the current state of its keys (for key counts, NX/XX, GET) through the read path,
-// applies its entries to the active memtable and appends one batch record to the in-memory log
-// buffer. WritePending() writes the buffer to the WAL file; SyncWal() fsyncs it. Both run
+// Writes (Write, Put) come from one thread, the event loop. Each applies its batch's entries to
+// the active memtable, the counters and the group cut-offs, and appends one batch record to the
+// in-memory log buffer. The shard gives keys and values no meaning (write_batch.h). WritePending() writes the buffer to the WAL file; SyncWal() fsyncs it. Both run
 // without blocking each other: the fsync happens with no lock held that a write or
 // WritePending needs (only `sync_mu_`, which orders fsyncs against each other and against
 // RetryFailedWrites).
@@ -35,8 +34,8 @@
 //
 // Flush: the shard's worker thread writes the oldest immutable memtable to a table
 // (flush_job.h) without holding mu_, records it in the manifest (fsynced) together with
-// log number = that memtable's next_log_number, last sequence = its last sequence and the key
-// counts and flushed_before values as of that sequence, installs the new table set, drops the
+// log number = that memtable's next_log_number, last sequence = its last sequence and the
+// counters and group cut-offs as of that sequence, installs the new table set, drops the
 // immutable memtable and only then deletes the WAL files numbered below the new log number.
 // Recovery = the manifest's state + replay of the WAL files at or above its log number
 // (batches at or below its last sequence are skipped). A failed flush is retried after
@@ -92,9 +91,9 @@
 // cleanly), and leaves the failed state. Replay skips batches whose sequence was applied
 // already, so a record present in both files is harmless.
 //
-// Dead entries: FlushDb(db) at sequence S sets flushed_before_[db] = S; every entry of that
-// database with a smaller sequence is dead for reads and scans, and flushes leave it out,
-// which makes FLUSHDB O(1).
+// Dead entries: a kDropGroup entry at sequence S sets the group's cut-off to S; every entry of
+// that group with a smaller sequence is dead for reads and iterators, and flushes and
+// compactions leave it out, which makes dropping a group O(1).
 #pragma once
 
 #include <atomic>
@@ -114,10 +113,12 @@
 #include <vector>
 
 #include "storage/block_cache.h"
+#include "storage/compaction_filter.h"
 #include "storage/compaction_job.h"
 #include "storage/compaction_picker.h"
 #include "storage/db.h"
 #include "storage/file_system.h"
+#include "storage/group_cutoffs.h"
 #include "storage/log_writer.h"
 #include "storage/memtable.h"
 #include "storage/status.h"
@@ -132,7 +133,6 @@ struct ShardOptions {
   FileSystem* fs = nullptr;
   std::string dir;  // the shard's own directory
   uint32_t index = 0;
-  int databases = 16;
   WalRecoveryMode wal_recovery_mode = WalRecoveryMode::kTolerateCorruptedTailRecords;
   uint64_t memtable_size = 64 << 20;
   TableOptions table;
@@ -141,6 +141,7 @@ struct ShardOptions {
   CompactionOptions compaction;
   RateLimiter* compaction_limiter = nullptr;  // shared by all shards; nullable; outlives them
   bool wait_on_back_pressure = true;          // Options::wait_on_back_pressure
+  const CompactionFilter* compaction_filter = nullptr;  // nullable; outlives the shard
   // The data directory's shard count (its SHARDS file), recorded in the manifest and checked
   // against it at recovery; 0 = not known (nothing recorded or checked).
   int shard_count = 0;
@@ -188,32 +189,35 @@ class Shard {
   uint32_t index() const { return options_.index; }
 
   // --- reads (any thread) ---
-  // `db` must be below the database count (Db checks). A damaged table makes them return its
-  // Corruption status.
-  Status Get(uint16_t db, std::string_view key, std::string* value) const;
-  Status Exists(uint16_t db, std::string_view key, bool* exists) const;
-  // The lookup behind Get and Exists: *live says whether the key has a live newest version;
-  // `value` (nullable) receives its user value.
-  Status FindLive(uint16_t db, std::string_view key, bool* live, std::string* value) const;
-  uint64_t KeyCount(uint16_t db) const;
-  // Up to `limit` live keys of `db` after `after` starting with `prefix`, ascending, appended
-  // to *keys; *done when there are no more. Sees the shard as of the start of the call.
-  Status Scan(uint16_t db, std::string_view after, std::string_view prefix, size_t limit,
-              std::vector<std::string>* keys, bool* done) const;
+  // The live value of `key` into *value (*found false when it has none). A damaged table makes
+  // them return its Corruption status.
+  Status Get(std::string_view key, std::string* value, bool* found) const;
+  // An iterator over the live entries (keys ascending; values as stored) as of the call, holding
+  // what it reads; Seek takes a key (not an internal key).
+  Status NewIterator(std::unique_ptr<Iterator>* iterator) const;
+  int64_t Counter(uint32_t counter) const;
 
   // Back-pressure now (Db::CheckWriteRoom). Any thread.
   Status CheckWriteRoom(WriteRoom* room) const;
   void RecordStall(WriteRoom room, uint64_t micros);
 
   // --- writes (one thread at a time) ---
-  Status Set(uint16_t db, std::string_view key, std::string_view value, SetCondition condition,
-             bool* applied, std::string* old_value, bool* had_old);
-  // A key named twice is new (if absent) the first time and an overwrite the second.
-  Status MultiSet(uint16_t db, std::span<const KeyValue* const> pairs);
-  // Deletes the keys that exist (a key named twice is deleted once); *removed += their number.
-  Status Delete(uint16_t db, std::span<const std::string_view* const> keys, int64_t* removed);
-  Status FlushDb(uint16_t db);
-  Status FlushAll();
+  // Applies `batch` (its entries for this shard, write_batch.h) at the next sequences, which it
+  // sets in the batch, and appends its record to the log buffer.
+  Status Write(WriteBatch* batch);
+  // A batch of one put of `key` (stored value: `value_prefix` then `value`) and `counters`,
+  // encoded straight into the log buffer.
+  Status Put(std::string_view key, std::string_view value_prefix, std::string_view value,
+             std::span<const CounterDelta> counters);
+  // Between BeginAtomic and EndAtomic, writes are applied at once (readers see them) but their
+  // entries are collected into one batch, logged by EndAtomic as one record: one atomic unit
+  // for recovery.
+  void BeginAtomic();
+  void EndAtomic();
+  bool atomic() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return atomic_;
+  }
 
   // --- WAL (the writer thread, or after it stopped) ---
   // Writes the records not yet written to the WAL file (one Append). *wrote says whether there
@@ -257,7 +261,7 @@ class Shard {
   ShardStats Stats() const;
 
  private:
-  class ReplayHandler;
+  class ApplyHandler;
   struct AbandonedWal {
     uint64_t number;
     std::string path;
@@ -268,8 +272,8 @@ class Shard {
     std::shared_ptr<MemTable> mem;
     uint64_t next_log_number = 0;  // WAL started when it was frozen
     uint64_t last_sequence = 0;
-    std::vector<uint64_t> key_counts;
-    std::vector<uint64_t> flushed_before;
+    std::map<uint32_t, int64_t> counters;
+    GroupCutoffs cutoffs;
   };
   // A flush whose table is written but whose manifest edit has not succeeded yet (worker only).
   struct PendingFlush {
@@ -296,13 +300,11 @@ class Shard {
 
   // REQUIRES: mu_ held.
   bool FindInMemTables(std::string_view storage_key, MemTable::Entry* entry) const;
-  Status LookupLive(uint16_t db, std::string_view storage_key, bool* live,
-                    std::string_view* stored_value, std::string* scratch) const;
+  void AdjustCounter(uint32_t counter, int64_t delta);
   Status WritePendingLocked(FsyncPolicy policy, bool* wrote);
   Status SwitchMemTableLocked(FsyncPolicy policy);
   // Gives back the log buffer's memory when it is empty and large. REQUIRES: mu_ held.
   void ReleaseLargeLogBuffer();
-  void AppendBatchRecord();
   void EnterFailedState(std::string_view operation, const Status& cause);
 
   // No lock needed: versions are immutable.
@@ -342,8 +344,8 @@ class Shard {
   std::shared_ptr<MemTable> mem_;
   std::deque<ImmutableMemTable> imm_;       // oldest first; the worker pops the front
   std::shared_ptr<const Version> version_;  // replaced by the worker
-  std::vector<uint64_t> key_counts_;        // per database
-  std::vector<uint64_t> flushed_before_;    // per database: entries below this sequence are dead
+  std::map<uint32_t, int64_t> counters_;    // write_batch.h; zeros are absent
+  GroupCutoffs cutoffs_;                    // entries of a group below its cut-off are dead
   uint64_t last_sequence_ = 0;
   uint64_t next_file_number_ = 1;  // WALs (writer), tables and manifests (worker)
   uint64_t log_number_ = 0;        // the manifest's: WAL files below it are obsolete
@@ -360,6 +362,8 @@ class Shard {
   bool closed_wals_unsynced_ = false;         // a switch under appendfsync=no left one unsynced
   bool opened_ = false;                       // Open completed: the close may record durable WALs
   std::vector<AbandonedWal> abandoned_;
+  bool atomic_ = false;       // between BeginAtomic and EndAtomic
+  WriteBatch atomic_batch_;   // the entries written since BeginAtomic
   bool failed_ = false;
   Status failure_;
   std::string last_error_;
@@ -400,14 +404,6 @@ class Shard {
   VersionSet versions_;
   std::optional<PendingFlush> pending_flush_;
   std::thread worker_;
-
-  // Scratch of the writer thread, kept to avoid allocating per write. REQUIRES: mu_ held.
-  WriteBatch batch_;
-  std::string key_scratch_;
-  std::string value_scratch_;
-  std::string lookup_scratch_;
-  std::vector<std::string> keys_scratch_;
-  std::vector<char> exists_scratch_;
 };
 
 }  // namespace shale::storage

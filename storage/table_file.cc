@@ -8,29 +8,39 @@
 
 namespace shale::storage {
 
-bool SurvivorFilter::Keep(std::string_view internal_key) {
+void SurvivorFilter::AddIfSurvives(std::string_view internal_key, std::string_view value,
+                                   TableBuilder* builder) {
   ++entries_in;
   const ParsedInternalKey parsed = ParseInternalKey(internal_key);
   if (has_previous_ && parsed.storage_key == previous_) {
     ++dropped_shadowed;  // an older version: the newest came first
-    return false;
+    return;
   }
   previous_.assign(parsed.storage_key.data(), parsed.storage_key.size());
   has_previous_ = true;
-  const size_t db =
-      parsed.storage_key.size() >= kDbPrefixSize ? StorageKeyDb(parsed.storage_key) : 0;
-  const uint64_t boundary =
-      flushed_before_ != nullptr && db < flushed_before_->size() ? (*flushed_before_)[db] : 0;
-  if (parsed.sequence < boundary) {
+  if (cutoffs_ != nullptr && cutoffs_->IsDead(parsed.storage_key, parsed.sequence)) {
     ++dropped_dead;
-    return false;
+    return;
   }
-  if (parsed.kind == ValueKind::kDeletion &&
-      !(may_hold_older_ && may_hold_older_(parsed.storage_key))) {
-    ++dropped_tombstones;
-    return false;
+  const bool may_hold_older = may_hold_older_ && may_hold_older_(parsed.storage_key);
+  if (parsed.kind == ValueKind::kDeletion) {
+    if (may_hold_older) {
+      builder->Add(internal_key, value);
+    } else {
+      ++dropped_tombstones;
+    }
+    return;
   }
-  return true;
+  if (filter_ != nullptr && filter_->Drop(parsed.storage_key, value)) {
+    ++dropped_filtered;
+    if (may_hold_older) {
+      tombstone_.clear();
+      AppendInternalKey(parsed.storage_key, parsed.sequence, ValueKind::kDeletion, &tombstone_);
+      builder->Add(tombstone_, {});
+    }
+    return;
+  }
+  builder->Add(internal_key, value);
 }
 
 Status FinishTableFile(FileSystem* fs, const std::string& dir, const std::string& path,

@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "storage/block_cache.h"
+#include "storage/compaction_filter.h"
 #include "storage/file_system.h"
+#include "storage/group_cutoffs.h"
 #include "storage/status.h"
 #include "storage/table.h"
 #include "storage/table_builder.h"
@@ -21,27 +23,32 @@
 
 namespace shale::storage {
 
-// Decides, for entries seen in internal-key order (each storage key's newest version first),
-// which ones a new table keeps, for flushes and compactions alike: only the newest version of
-// each storage key; not an entry dead by FLUSHDB (sequence below its database's boundary in
-// `flushed_before`, nullable); not a tombstone unless `may_hold_older` (nullable = never) says
-// another table may still hold an older version of its key. Counts what it drops.
+// Decides, for entries seen in internal-key order (each key's newest version first), which ones a
+// new table keeps, for flushes and compactions alike: only the newest version of each key; not
+// an entry dead by a group drop (sequence below its group's cut-off in `cutoffs`, nullable); not
+// a value the compaction filter (nullable) drops; not a tombstone unless `may_hold_older`
+// (nullable = never) says another table may still hold an older version of its key (a filtered
+// value becomes a tombstone in that case). Counts what it drops.
 class SurvivorFilter {
  public:
-  SurvivorFilter(const std::vector<uint64_t>* flushed_before,
+  SurvivorFilter(const GroupCutoffs* cutoffs, const CompactionFilter* filter,
                  std::function<bool(std::string_view storage_key)> may_hold_older)
-      : flushed_before_(flushed_before), may_hold_older_(std::move(may_hold_older)) {}
+      : cutoffs_(cutoffs), filter_(filter), may_hold_older_(std::move(may_hold_older)) {}
 
-  bool Keep(std::string_view internal_key);
+  // Adds the entry to `builder` if it survives (possibly as a tombstone).
+  void AddIfSurvives(std::string_view internal_key, std::string_view value, TableBuilder* builder);
 
   uint64_t entries_in = 0;
   uint64_t dropped_shadowed = 0;
   uint64_t dropped_dead = 0;
   uint64_t dropped_tombstones = 0;
+  uint64_t dropped_filtered = 0;  // values the compaction filter dropped
 
  private:
-  const std::vector<uint64_t>* flushed_before_;
+  const GroupCutoffs* cutoffs_;
+  const CompactionFilter* filter_;
   std::function<bool(std::string_view)> may_hold_older_;
+  std::string tombstone_;
   std::string previous_;
   bool has_previous_ = false;
 };

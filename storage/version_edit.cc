@@ -25,7 +25,7 @@ enum Tag : uint32_t {
 
 constexpr uint32_t kMaxShardCount = 65535;
 
-constexpr uint32_t kMaxDatabaseIndex = 65535;
+constexpr uint32_t kMaxGroup = 0xffff;  // groups are the first two bytes of a key
 
 Status Malformed(std::string_view what) {
   return Status::Corruption("version edit: " + std::string(what));
@@ -72,12 +72,12 @@ void VersionEdit::EncodeTo(std::string* dst) const {
     PutVarint64(dst, table.largest_sequence);
     PutVarint64(dst, table.entries);
   }
-  for (const auto& [db, count] : key_counts_) {
+  for (const auto& [db, count] : counters_) {
     PutVarint32(dst, kKeyCount);
     PutVarint32(dst, db);
     PutVarint64(dst, count);
   }
-  for (const auto& [db, sequence] : flushed_before_) {
+  for (const auto& [db, sequence] : group_cutoffs_) {
     PutVarint32(dst, kFlushedBefore);
     PutVarint32(dst, db);
     PutVarint64(dst, sequence);
@@ -156,19 +156,19 @@ Status VersionEdit::DecodeFrom(std::string_view input) {
       }
       case kKeyCount:
       case kFlushedBefore: {
-        std::map<uint32_t, uint64_t>& field = tag == kKeyCount ? key_counts_ : flushed_before_;
-        const char* name = tag == kKeyCount ? "key count" : "flushed-before sequence";
+        std::map<uint32_t, uint64_t>& field = tag == kKeyCount ? counters_ : group_cutoffs_;
+        const char* name = tag == kKeyCount ? "counter" : "group cut-off";
         uint32_t db = 0;
         uint64_t value = 0;
         const bool value_ok =
             GetVarint32(&input, &db) &&
             (tag == kKeyCount ? GetVarint64(&input, &value) : GetSequence(&input, &value));
         if (!value_ok) return Malformed(std::string("bad ") + name);
-        if (db > kMaxDatabaseIndex) {
-          return Malformed(std::string(name) + " for database " + std::to_string(db));
+        if (tag == kFlushedBefore && db > kMaxGroup) {
+          return Malformed(std::string(name) + " " + std::to_string(db) + " out of range");
         }
         if (!field.emplace(db, value).second) {
-          return Malformed(std::string("repeated ") + name + " for database " + std::to_string(db));
+          return Malformed(std::string("repeated ") + name + " " + std::to_string(db));
         }
         break;
       }
@@ -223,11 +223,11 @@ std::string VersionEdit::DebugString() const {
           std::to_string(t.largest_sequence) + ", " + std::to_string(t.entries) + " entries)");
   }
   for (uint64_t number : removed_tables_) field("-table " + std::to_string(number));
-  for (const auto& [db, count] : key_counts_) {
-    field("db " + std::to_string(db) + " keys " + std::to_string(count));
+  for (const auto& [db, count] : counters_) {
+    field("counter " + std::to_string(db) + " = " + std::to_string(static_cast<int64_t>(count)));
   }
-  for (const auto& [db, sequence] : flushed_before_) {
-    field("db " + std::to_string(db) + " flushed before " + std::to_string(sequence));
+  for (const auto& [db, sequence] : group_cutoffs_) {
+    field("group " + std::to_string(db) + " cut off below " + std::to_string(sequence));
   }
   if (shard_count_) field("shards " + std::to_string(*shard_count_));
   if (durable_wal_sequence_) {

@@ -1,8 +1,8 @@
 // VersionEdit: one change to a shard's persistent state, as recorded in the manifest
 // (version_set.h). Replaying a manifest's edits in order rebuilds the state: the set of live
 // tables, the WAL number below which WAL files are obsolete, the next file number, the last
-// sequence whose write is in a table, and per database the exact key count and the FLUSHDB
-// boundary (flushed_before) as of that sequence.
+// sequence whose write is in a table, and the shard's counters and group cut-offs
+// (write_batch.h) as of that sequence.
 //
 // Encoding (the payload of one manifest record): a sequence of fields, each a varint32 tag
 // followed by the field's operands. All integers are varints unless said otherwise; "lp" is a
@@ -16,8 +16,8 @@
 //                         lp largest internal key | varint64 smallest sequence |
 //                         varint64 largest sequence | varint64 entries
 //   5    remove table     varint64 number
-//   6    key count        varint32 database | varint64 count     (absolute value, not a delta)
-//   7    flushed before   varint32 database | varint64 sequence  (absolute value)
+//   6    counter          varint32 counter | varint64 value (two's complement; absolute, 0 = gone)
+//   7    group cut-off    varint32 group | varint64 sequence  (absolute value)
 //   8    snapshot         (no operands) the edit states the whole state: replay starts from an
 //                         empty state with it; every manifest's first edit is a snapshot
 //   9    shard count      varint32                 shards of the data directory (its SHARDS
@@ -80,8 +80,8 @@ class VersionEdit {
   void SetLastSequence(uint64_t sequence) { last_sequence_ = sequence; }
   void AddTable(TableMeta table) { added_tables_.push_back(std::move(table)); }
   void RemoveTable(uint64_t number) { removed_tables_.push_back(number); }
-  void SetKeyCount(uint32_t db, uint64_t count) { key_counts_[db] = count; }
-  void SetFlushedBefore(uint32_t db, uint64_t sequence) { flushed_before_[db] = sequence; }
+  void SetCounter(uint32_t counter, uint64_t value) { counters_[counter] = value; }
+  void SetGroupCutoff(uint32_t group, uint64_t sequence) { group_cutoffs_[group] = sequence; }
   void SetShardCount(uint32_t count) { shard_count_ = count; }
   // `files` ascending and distinct.
   void SetDurableWals(uint64_t sequence, std::vector<uint64_t> files) {
@@ -95,8 +95,8 @@ class VersionEdit {
   const std::optional<uint64_t>& last_sequence() const { return last_sequence_; }
   const std::vector<TableMeta>& added_tables() const { return added_tables_; }
   const std::vector<uint64_t>& removed_tables() const { return removed_tables_; }
-  const std::map<uint32_t, uint64_t>& key_counts() const { return key_counts_; }
-  const std::map<uint32_t, uint64_t>& flushed_before() const { return flushed_before_; }
+  const std::map<uint32_t, uint64_t>& counters() const { return counters_; }
+  const std::map<uint32_t, uint64_t>& group_cutoffs() const { return group_cutoffs_; }
   const std::optional<uint32_t>& shard_count() const { return shard_count_; }
   // Set when the edit holds field 10; then durable_wal_files() is its list.
   const std::optional<uint64_t>& durable_wal_sequence() const { return durable_wal_sequence_; }
@@ -120,8 +120,8 @@ class VersionEdit {
   std::optional<uint64_t> last_sequence_;
   std::vector<TableMeta> added_tables_;
   std::vector<uint64_t> removed_tables_;
-  std::map<uint32_t, uint64_t> key_counts_;
-  std::map<uint32_t, uint64_t> flushed_before_;
+  std::map<uint32_t, uint64_t> counters_;
+  std::map<uint32_t, uint64_t> group_cutoffs_;
   std::optional<uint32_t> shard_count_;
   std::optional<uint64_t> durable_wal_sequence_;
   std::vector<uint64_t> durable_wal_files_;

@@ -84,18 +84,18 @@ Status ManifestState::Apply(const VersionEdit& edit) {
     }
     next_file_number = std::max(next_file_number, table.number + 1);
   }
-  for (const auto& [db, count] : edit.key_counts()) {
+  for (const auto& [db, count] : edit.counters()) {
     if (count == 0) {
-      key_counts.erase(db);
+      counters.erase(db);
     } else {
-      key_counts[db] = count;
+      counters[db] = count;
     }
   }
-  for (const auto& [db, sequence] : edit.flushed_before()) {
+  for (const auto& [db, sequence] : edit.group_cutoffs()) {
     if (sequence == 0) {
-      flushed_before.erase(db);
+      group_cutoffs.erase(db);
     } else {
-      flushed_before[db] = sequence;
+      group_cutoffs[db] = sequence;
     }
   }
   if (edit.shard_count()) shard_count = *edit.shard_count();
@@ -116,8 +116,8 @@ VersionEdit ManifestState::Snapshot() const {
   edit.SetNextFileNumber(next_file_number);
   edit.SetLastSequence(last_sequence);
   for (const auto& [number, table] : tables) edit.AddTable(table);
-  for (const auto& [db, count] : key_counts) edit.SetKeyCount(db, count);
-  for (const auto& [db, sequence] : flushed_before) edit.SetFlushedBefore(db, sequence);
+  for (const auto& [db, count] : counters) edit.SetCounter(db, count);
+  for (const auto& [db, sequence] : group_cutoffs) edit.SetGroupCutoff(db, sequence);
   if (shard_count != 0) edit.SetShardCount(shard_count);
   if (durable_wal_sequence != 0 || !durable_wal_files.empty()) {
     edit.SetDurableWals(durable_wal_sequence, {durable_wal_files.begin(), durable_wal_files.end()});

@@ -64,8 +64,8 @@ struct ManifestState {
   uint64_t log_number = 0;               // WAL files numbered below it are obsolete
   uint64_t next_file_number = 1;
   uint64_t last_sequence = 0;                   // every write up to it is in a table
-  std::map<uint32_t, uint64_t> key_counts;      // per database; zero counts are absent
-  std::map<uint32_t, uint64_t> flushed_before;  // per database; zeros are absent
+  std::map<uint32_t, uint64_t> counters;       // counter -> value; zeros are absent
+  std::map<uint32_t, uint64_t> group_cutoffs;  // group -> cut-off sequence; zeros are absent
   uint32_t shard_count = 0;                     // of the data directory; 0 = not recorded
   // Every write up to durable_wal_sequence is durable in the tables and the WAL files at or
   // above log_number; durable_wal_files (all at or above log_number) hold some of them and

@@ -1,11 +1,23 @@
 #include "storage/write_batch.h"
 
 #include "storage/coding.h"
-#include "storage/key_format.h"
 
 namespace shale::storage {
 
 namespace {
+
+uint64_t ZigZag(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
+int64_t UnZigZag(uint64_t v) {
+  return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
+}
+
+void PutCounterEntry(BatchOp op, uint32_t counter, uint64_t operand, std::string* dst) {
+  dst->push_back(static_cast<char>(op));
+  PutVarint32(dst, counter);
+  PutVarint64(dst, operand);
+}
 
 // Parses (and with a handler, delivers) every entry after the header.
 Status ParseEntries(std::string_view input, uint64_t sequence, uint32_t count,
@@ -16,27 +28,38 @@ Status ParseEntries(std::string_view input, uint64_t sequence, uint32_t count,
     input.remove_prefix(1);
     std::string_view key;
     std::string_view value;
-    uint32_t db = 0;
+    uint32_t number = 0;
+    uint64_t operand = 0;
     switch (op) {
-      case BatchOp::kPutNew:
-      case BatchOp::kPutOverwrite:
-        if (!GetLengthPrefixed(&input, &key) || key.size() < kDbPrefixSize ||
-            !GetLengthPrefixed(&input, &value)) {
+      case BatchOp::kPut:
+        if (!GetLengthPrefixed(&input, &key) || !GetLengthPrefixed(&input, &value)) {
           return Status::Corruption("write batch: bad put entry");
         }
-        if (handler) handler->Put(sequence + i, key, value, op == BatchOp::kPutNew);
+        if (handler) handler->Put(sequence + i, key, value);
         break;
-      case BatchOp::kDeleteExisting:
-        if (!GetLengthPrefixed(&input, &key) || key.size() < kDbPrefixSize) {
+      case BatchOp::kDelete:
+        if (!GetLengthPrefixed(&input, &key)) {
           return Status::Corruption("write batch: bad delete entry");
         }
         if (handler) handler->Delete(sequence + i, key);
         break;
-      case BatchOp::kFlushDb:
-        if (!GetVarint32(&input, &db) || db > 0xffff) {
-          return Status::Corruption("write batch: bad flushdb entry");
+      case BatchOp::kDropGroup:
+        if (!GetVarint32(&input, &number) || number > 0xffff) {
+          return Status::Corruption("write batch: bad group drop entry");
         }
-        if (handler) handler->FlushDb(sequence + i, db);
+        if (handler) handler->DropGroup(sequence + i, static_cast<uint16_t>(number));
+        break;
+      case BatchOp::kAddCounter:
+      case BatchOp::kSetCounter:
+        if (!GetVarint32(&input, &number) || !GetVarint64(&input, &operand)) {
+          return Status::Corruption("write batch: bad counter entry");
+        }
+        if (handler == nullptr) break;
+        if (op == BatchOp::kAddCounter) {
+          handler->AddCounter(number, UnZigZag(operand));
+        } else {
+          handler->SetCounter(number, static_cast<int64_t>(operand));
+        }
         break;
       default:
         return Status::Corruption("write batch: unknown op " +
@@ -51,37 +74,66 @@ Status ParseEntries(std::string_view input, uint64_t sequence, uint32_t count,
 
 WriteBatch::WriteBatch() { Clear(); }
 
-void WriteBatch::Clear() { rep_.assign(kHeaderSize, '\0'); }
-
-void WriteBatch::AddPut(BatchOp op, std::string_view key, std::string_view value) {
-  SetCount(count() + 1);
-  rep_.push_back(static_cast<char>(op));
-  PutLengthPrefixed(&rep_, key);
-  PutLengthPrefixed(&rep_, value);
+void WriteBatch::Clear() {
+  rep_.assign(kHeaderSize, '\0');
+  user_bytes_ = 0;
 }
 
-void WriteBatch::AppendSinglePut(uint64_t sequence, BatchOp op, std::string_view key,
-                                 std::string_view value_header, std::string_view value,
-                                 std::string* dst) {
+void WriteBatch::Put(std::string_view key, std::string_view value_prefix, std::string_view value) {
+  SetCount(count() + 1);
+  rep_.push_back(static_cast<char>(BatchOp::kPut));
+  PutLengthPrefixed(&rep_, key);
+  PutVarint32(&rep_, static_cast<uint32_t>(value_prefix.size() + value.size()));
+  rep_.append(value_prefix.data(), value_prefix.size());
+  rep_.append(value.data(), value.size());
+  user_bytes_ += key.size() + value.size();
+}
+
+void WriteBatch::Delete(std::string_view key) {
+  SetCount(count() + 1);
+  rep_.push_back(static_cast<char>(BatchOp::kDelete));
+  PutLengthPrefixed(&rep_, key);
+  user_bytes_ += key.size();
+}
+
+void WriteBatch::DropGroup(uint16_t group) {
+  SetCount(count() + 1);
+  rep_.push_back(static_cast<char>(BatchOp::kDropGroup));
+  PutVarint32(&rep_, group);
+}
+
+void WriteBatch::AddCounter(uint32_t counter, int64_t delta) {
+  SetCount(count() + 1);
+  PutCounterEntry(BatchOp::kAddCounter, counter, ZigZag(delta), &rep_);
+}
+
+void WriteBatch::SetCounter(uint32_t counter, int64_t value) {
+  SetCount(count() + 1);
+  PutCounterEntry(BatchOp::kSetCounter, counter, static_cast<uint64_t>(value), &rep_);
+}
+
+void WriteBatch::Append(const WriteBatch& other) {
+  SetCount(count() + other.count());
+  rep_.append(other.rep_, kHeaderSize);
+  user_bytes_ += other.user_bytes_;
+}
+
+uint32_t WriteBatch::AppendSinglePut(uint64_t sequence, std::string_view key,
+                                     std::string_view value_prefix, std::string_view value,
+                                     const CounterDelta* counters, size_t counter_count,
+                                     std::string* dst) {
+  const auto count = static_cast<uint32_t>(1 + counter_count);
   PutFixed64(dst, sequence);
-  PutFixed32(dst, 1);
-  dst->push_back(static_cast<char>(op));
+  PutFixed32(dst, count);
+  dst->push_back(static_cast<char>(BatchOp::kPut));
   PutLengthPrefixed(dst, key);
-  PutVarint32(dst, static_cast<uint32_t>(value_header.size() + value.size()));
-  dst->append(value_header.data(), value_header.size());
+  PutVarint32(dst, static_cast<uint32_t>(value_prefix.size() + value.size()));
+  dst->append(value_prefix.data(), value_prefix.size());
   dst->append(value.data(), value.size());
-}
-
-void WriteBatch::DeleteExisting(std::string_view key) {
-  SetCount(count() + 1);
-  rep_.push_back(static_cast<char>(BatchOp::kDeleteExisting));
-  PutLengthPrefixed(&rep_, key);
-}
-
-void WriteBatch::FlushDb(uint32_t db) {
-  SetCount(count() + 1);
-  rep_.push_back(static_cast<char>(BatchOp::kFlushDb));
-  PutVarint32(&rep_, db);
+  for (size_t i = 0; i < counter_count; ++i) {
+    PutCounterEntry(BatchOp::kAddCounter, counters[i].counter, ZigZag(counters[i].delta), dst);
+  }
+  return count;
 }
 
 void WriteBatch::set_sequence(uint64_t sequence) { EncodeFixed64(rep_.data(), sequence); }

@@ -1,21 +1,26 @@
-// WriteBatch: the writes of one command to one shard, applied atomically and logged as one
-// WAL record (log_format.h) whose payload is the batch:
+// WriteBatch: writes applied atomically, and logged as one WAL record (log_format.h) per shard
+// they touch, whose payload is the batch's part for that shard:
 //
 //   first sequence: u64 LE | count: u32 LE | count entries
 //
 // Entry i has sequence `first sequence + i`. Each entry is an op byte and its operands:
 //
-//   kPutNew         1 | varint32 key len | key | varint32 value len | value
-//   kPutOverwrite   2 | varint32 key len | key | varint32 value len | value
-//   kDeleteExisting 3 | varint32 key len | key
-//   kFlushDb        4 | varint32 database index
+//   kPut         5 | varint32 key len | key | varint32 value len | value
+//   kDelete      6 | varint32 key len | key
+//   kDropGroup   7 | varint32 group
+//   kAddCounter  8 | varint32 counter | varint64 zigzag(delta)
+//   kSetCounter  9 | varint32 counter | varint64 value (two's complement)
 //
-// Keys are storage keys (so at least the 2-byte database prefix) and values stored values
-// (key_format.h); a database index fits in u16. The op records what the
-// write did to the key count of its database, decided when the write was made: kPutNew adds a
-// key, kPutOverwrite replaces one, kDeleteExisting removes one (a delete is only logged for a
-// key that existed), kFlushDb empties the database. Replay rebuilds exact counts from these
-// without reading any data.
+// The engine gives keys and values no meaning beyond this:
+//   - a key's first two bytes (big-endian) are its group (key_format.h); kDropGroup makes every
+//     entry of the group with a lower sequence dead, in O(1) (RocksDB's column family drop);
+//   - counters are signed 64-bit numbers per shard, identified by the writer's own ids, changed
+//     only by the batch entries above and recovered exactly (manifest + WAL replay). Db::Counter
+//     sums a counter over the shards. The layer above keeps, for example, key counts in them.
+//
+// Routing (Db::Write): kPut and kDelete go to the shard of their key; kAddCounter goes with the
+// kPut or kDelete before it (a batch may not start with one); kDropGroup and kSetCounter go to
+// every shard. Ops 1-4 were the format of WAL version 1 and are not read any more.
 #pragma once
 
 #include <cstdint>
@@ -27,10 +32,17 @@
 namespace shale::storage {
 
 enum class BatchOp : uint8_t {
-  kPutNew = 1,
-  kPutOverwrite = 2,
-  kDeleteExisting = 3,
-  kFlushDb = 4,
+  kPut = 5,
+  kDelete = 6,
+  kDropGroup = 7,
+  kAddCounter = 8,
+  kSetCounter = 9,
+};
+
+// A change of one counter, as a writer states it beside a put or delete.
+struct CounterDelta {
+  uint32_t counter = 0;
+  int64_t delta = 0;
 };
 
 class WriteBatch {
@@ -41,10 +53,11 @@ class WriteBatch {
   class Handler {
    public:
     virtual ~Handler() = default;
-    virtual void Put(uint64_t sequence, std::string_view key, std::string_view value,
-                     bool is_new) = 0;
+    virtual void Put(uint64_t sequence, std::string_view key, std::string_view value) = 0;
     virtual void Delete(uint64_t sequence, std::string_view key) = 0;
-    virtual void FlushDb(uint64_t sequence, uint32_t db) = 0;
+    virtual void DropGroup(uint64_t sequence, uint16_t group) = 0;
+    virtual void AddCounter(uint32_t counter, int64_t delta) = 0;
+    virtual void SetCounter(uint32_t counter, int64_t value) = 0;
   };
 
   WriteBatch();
@@ -52,14 +65,16 @@ class WriteBatch {
   // Empties the batch, keeping its memory.
   void Clear();
 
-  void PutNew(std::string_view key, std::string_view value) {
-    AddPut(BatchOp::kPutNew, key, value);
-  }
-  void PutOverwrite(std::string_view key, std::string_view value) {
-    AddPut(BatchOp::kPutOverwrite, key, value);
-  }
-  void DeleteExisting(std::string_view key);
-  void FlushDb(uint32_t db);
+  void Put(std::string_view key, std::string_view value) { Put(key, {}, value); }
+  // The stored value is `value_prefix` followed by `value` (no joined copy is made).
+  void Put(std::string_view key, std::string_view value_prefix, std::string_view value);
+  void Delete(std::string_view key);
+  void DropGroup(uint16_t group);
+  // REQUIRES: a Put or Delete before it (the counter lives in that entry's shard).
+  void AddCounter(uint32_t counter, int64_t delta);
+  void SetCounter(uint32_t counter, int64_t value);
+  // Appends every entry of `other` (its sequence is ignored).
+  void Append(const WriteBatch& other);
 
   void set_sequence(uint64_t sequence);
   uint64_t sequence() const;
@@ -67,12 +82,16 @@ class WriteBatch {
   bool empty() const { return count() == 0; }
   // The encoded batch: a WAL batch record's payload.
   std::string_view payload() const { return rep_; }
+  // Bytes of keys and values put or deleted (what the writer asked to store).
+  uint64_t user_bytes() const { return user_bytes_; }
+
   // Appends to *dst the payload of a batch holding one put of `key` whose stored value is
-  // `value_header` followed by `value`, without building the value or the batch first (a
-  // large SET is copied once, into the WAL buffer).
-  static void AppendSinglePut(uint64_t sequence, BatchOp op, std::string_view key,
-                              std::string_view value_header, std::string_view value,
-                              std::string* dst);
+  // `value_prefix` followed by `value`, then `counters`, without building the value or the batch
+  // first (a large value is copied once, into the WAL buffer). Returns the entry count.
+  static uint32_t AppendSinglePut(uint64_t sequence, std::string_view key,
+                                  std::string_view value_prefix, std::string_view value,
+                                  const CounterDelta* counters, size_t counter_count,
+                                  std::string* dst);
 
   // Reads the first sequence and count of an encoded batch.
   static Status ReadHeader(std::string_view payload, uint64_t* sequence, uint32_t* count);
@@ -81,10 +100,10 @@ class WriteBatch {
   static Status Iterate(std::string_view payload, Handler* handler);
 
  private:
-  void AddPut(BatchOp op, std::string_view key, std::string_view value);
   void SetCount(uint32_t count);
 
   std::string rep_;
+  uint64_t user_bytes_ = 0;
 };
 
 }  // namespace shale::storage

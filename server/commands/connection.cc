@@ -152,7 +152,7 @@ void SelectCommand(CommandContext& ctx) {
     ctx.reply.Error(kNotIntegerError);
     return;
   }
-  if (index < 0 || index >= ctx.db.database_count()) {
+  if (index < 0 || index >= ctx.ks.databases()) {
     ctx.reply.Error("ERR DB index is out of range");
     return;
   }

@@ -1,7 +1,9 @@
-// Keyspace commands: DEL, UNLINK, EXISTS, TYPE, KEYS, SCAN, DBSIZE, FLUSHDB, FLUSHALL
-// (Redis's db.c).
+// Keyspace commands: DEL, UNLINK, EXISTS, TYPE, KEYS, SCAN, DBSIZE, FLUSHDB, FLUSHALL (Redis's
+// db.c), and the time to live: EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT, TTL, PTTL, EXPIRETIME,
+// PEXPIRETIME, PERSIST (Redis's expire.c).
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -10,7 +12,7 @@
 #include "server/connection.h"
 #include "server/glob.h"
 #include "server/server.h"
-#include "storage/db.h"
+#include "server/keyspace/keyspace.h"
 
 namespace shale::server {
 
@@ -23,27 +25,27 @@ std::vector<std::string_view> KeysFrom(const CommandContext& ctx, size_t first) 
 
 void DelCommand(CommandContext& ctx) {
   int64_t removed = 0;
-  storage::Status status = ctx.db.Delete(ctx.connection.db(), KeysFrom(ctx, 1), &removed);
+  storage::Status status = ctx.ks.Delete(ctx.connection.db(), KeysFrom(ctx, 1), &removed);
   if (!status.ok()) return ReplyStorageError(ctx, status);
   ctx.reply.Integer(removed);
 }
 
 void ExistsCommand(CommandContext& ctx) {
   int64_t count = 0;
-  storage::Status status = ctx.db.Exists(ctx.connection.db(), KeysFrom(ctx, 1), &count);
+  storage::Status status = ctx.ks.Exists(ctx.connection.db(), KeysFrom(ctx, 1), &count);
   if (!status.ok()) return ReplyStorageError(ctx, status);
   ctx.reply.Integer(count);
 }
 
 void TypeCommand(CommandContext& ctx) {
-  int64_t count = 0;
-  storage::Status status = ctx.db.Exists(ctx.connection.db(), {ctx.args[1]}, &count);
+  std::string_view type;
+  storage::Status status = ctx.ks.Type(ctx.connection.db(), ctx.args[1], &type);
   if (!status.ok()) return ReplyStorageError(ctx, status);
-  ctx.reply.SimpleString(count > 0 ? "string" : "none");
+  ctx.reply.SimpleString(type);
 }
 
 void DbSizeCommand(CommandContext& ctx) {
-  ctx.reply.Integer(static_cast<int64_t>(ctx.db.KeyCount(ctx.connection.db())));
+  ctx.reply.Integer(static_cast<int64_t>(ctx.ks.KeyCount(ctx.connection.db())));
 }
 
 // FLUSHDB / FLUSHALL [ASYNC | SYNC]: both are O(1) in the engine, so the modes behave alike.
@@ -59,14 +61,14 @@ bool ParseFlushMode(CommandContext& ctx) {
 
 void FlushDbCommand(CommandContext& ctx) {
   if (!ParseFlushMode(ctx)) return;
-  storage::Status status = ctx.db.FlushDb(ctx.connection.db());
+  storage::Status status = ctx.ks.FlushDb(ctx.connection.db());
   if (!status.ok()) return ReplyStorageError(ctx, status);
   ctx.reply.SimpleString("OK");
 }
 
 void FlushAllCommand(CommandContext& ctx) {
   if (!ParseFlushMode(ctx)) return;
-  storage::Status status = ctx.db.FlushAll();
+  storage::Status status = ctx.ks.FlushAll();
   if (!status.ok()) return ReplyStorageError(ctx, status);
   ctx.reply.SimpleString("OK");
 }
@@ -91,7 +93,7 @@ WalkResult WalkKeys(CommandContext& ctx, int db, std::string after, std::string_
   while (true) {
     size_t want = limit == 0 ? 1000 : std::min<size_t>(1000, limit - examined);
     batch.clear();
-    result.status = ctx.db.Scan(db, after, prefix, want, &batch, &result.done);
+    result.status = ctx.ks.Scan(db, after, prefix, want, &batch, &result.done);
     if (!result.status.ok()) return result;
     // The position is the last key examined, taken before `visit` may move keys away.
     if (!batch.empty()) after = batch.back();
@@ -166,7 +168,7 @@ void ScanCommand(CommandContext& ctx) {
     }
     after = std::move(position->last_key);
   }
-  // Every key is a string: TYPE string keeps all, any other type name none.
+  // Every key is a string (the only type so far): TYPE string keeps all, any other type none.
   bool type_matches = type.empty() || EqualsIgnoreCase(type, "string");
   std::vector<std::string> keys;
   WalkResult walk =
@@ -183,7 +185,106 @@ void ScanCommand(CommandContext& ctx) {
   for (const std::string& key : keys) ctx.reply.Bulk(key);
 }
 
+// EXPIRE key seconds [NX | XX | GT | LT] and its PEXPIRE / EXPIREAT / PEXPIREAT forms.
+void ExpireGeneric(CommandContext& ctx, bool seconds, bool absolute) {
+  int64_t when = 0;
+  if (!ParseInt64(ctx.args[2], &when)) {
+    ctx.reply.Error(kNotIntegerError);
+    return;
+  }
+  bool nx = false, xx = false, gt = false, lt = false;
+  for (size_t i = 3; i < ctx.args.size(); ++i) {
+    std::string_view opt = ctx.args[i];
+    if (EqualsIgnoreCase(opt, "nx")) {
+      nx = true;
+    } else if (EqualsIgnoreCase(opt, "xx")) {
+      xx = true;
+    } else if (EqualsIgnoreCase(opt, "gt")) {
+      gt = true;
+    } else if (EqualsIgnoreCase(opt, "lt")) {
+      lt = true;
+    } else {
+      ctx.reply.Error("ERR Unsupported option " + std::string(opt));
+      return;
+    }
+  }
+  if (nx && (xx || gt || lt)) {
+    ctx.reply.Error("ERR NX and XX, GT or LT options at the same time are not compatible");
+    return;
+  }
+  if (gt && lt) {
+    ctx.reply.Error("ERR GT and LT options at the same time are not compatible");
+    return;
+  }
+  const keyspace::ExpireCondition condition{nx, xx, gt, lt};
+  const std::string invalid = "ERR invalid expire time in '" + ToLower(ctx.args[0]) + "' command";
+  if (seconds && (when > INT64_MAX / 1000 || when < INT64_MIN / 1000)) {
+    ctx.reply.Error(invalid);
+    return;
+  }
+  if (seconds) when *= 1000;
+  if (!absolute) {
+    const auto now = static_cast<int64_t>(ctx.ks.NowMs());
+    if ((when > 0 && now > INT64_MAX - when) || (when < 0 && now < INT64_MIN - when)) {
+      ctx.reply.Error(invalid);
+      return;
+    }
+    when += now;
+  }
+  bool applied = false;
+  storage::Status status =
+      ctx.ks.SetExpire(ctx.connection.db(), ctx.args[1], when, condition, &applied);
+  if (!status.ok()) return ReplyStorageError(ctx, status);
+  ctx.reply.Integer(applied ? 1 : 0);
+}
+void ExpireCommand(CommandContext& ctx) { ExpireGeneric(ctx, true, false); }
+void PExpireCommand(CommandContext& ctx) { ExpireGeneric(ctx, false, false); }
+void ExpireAtCommand(CommandContext& ctx) { ExpireGeneric(ctx, true, true); }
+void PExpireAtCommand(CommandContext& ctx) { ExpireGeneric(ctx, false, true); }
+
+// TTL / PTTL / EXPIRETIME / PEXPIRETIME: -2 absent, -1 no deadline; seconds round to nearest.
+void TtlGeneric(CommandContext& ctx, bool ms, bool absolute) {
+  int64_t value = 0;
+  storage::Status status =
+      absolute ? ctx.ks.ExpireTime(ctx.connection.db(), ctx.args[1], &value)
+               : ctx.ks.Ttl(ctx.connection.db(), ctx.args[1], &value);
+  if (!status.ok()) return ReplyStorageError(ctx, status);
+  if (value >= 0 && !ms) value = (value + 500) / 1000;
+  ctx.reply.Integer(value);
+}
+void TtlCommand(CommandContext& ctx) { TtlGeneric(ctx, false, false); }
+void PTtlCommand(CommandContext& ctx) { TtlGeneric(ctx, true, false); }
+void ExpireTimeCommand(CommandContext& ctx) { TtlGeneric(ctx, false, true); }
+void PExpireTimeCommand(CommandContext& ctx) { TtlGeneric(ctx, true, true); }
+
+void PersistCommand(CommandContext& ctx) {
+  bool applied = false;
+  storage::Status status = ctx.ks.Persist(ctx.connection.db(), ctx.args[1], &applied);
+  if (!status.ok()) return ReplyStorageError(ctx, status);
+  ctx.reply.Integer(applied ? 1 : 0);
+}
+
 const CommandSpec kKeyspaceCommands[] = {
+    {"expire", -3, kCmdWrite | kCmdFast, 1, 1, 1, ExpireCommand, "generic", "1.0.0",
+     "Sets the expiration time of a key in seconds.", "key seconds [NX | XX | GT | LT]"},
+    {"pexpire", -3, kCmdWrite | kCmdFast, 1, 1, 1, PExpireCommand, "generic", "2.6.0",
+     "Sets the expiration time of a key in milliseconds.", "key milliseconds [NX | XX | GT | LT]"},
+    {"expireat", -3, kCmdWrite | kCmdFast, 1, 1, 1, ExpireAtCommand, "generic", "1.2.0",
+     "Sets the expiration time of a key to a Unix timestamp.",
+     "key unix-time-seconds [NX | XX | GT | LT]"},
+    {"pexpireat", -3, kCmdWrite | kCmdFast, 1, 1, 1, PExpireAtCommand, "generic", "2.6.0",
+     "Sets the expiration time of a key to a Unix milliseconds timestamp.",
+     "key unix-time-milliseconds [NX | XX | GT | LT]"},
+    {"ttl", 2, kCmdReadOnly | kCmdFast, 1, 1, 1, TtlCommand, "generic", "1.0.0",
+     "Returns the expiration time in seconds of a key.", "key"},
+    {"pttl", 2, kCmdReadOnly | kCmdFast, 1, 1, 1, PTtlCommand, "generic", "2.6.0",
+     "Returns the expiration time in milliseconds of a key.", "key"},
+    {"expiretime", 2, kCmdReadOnly | kCmdFast, 1, 1, 1, ExpireTimeCommand, "generic", "7.0.0",
+     "Returns the expiration time of a key as a Unix timestamp.", "key"},
+    {"pexpiretime", 2, kCmdReadOnly | kCmdFast, 1, 1, 1, PExpireTimeCommand, "generic", "7.0.0",
+     "Returns the expiration time of a key as a Unix milliseconds timestamp.", "key"},
+    {"persist", 2, kCmdWrite | kCmdFast, 1, 1, 1, PersistCommand, "generic", "2.2.0",
+     "Removes the expiration time of a key.", "key"},
     {"del", -2, kCmdWrite, 1, -1, 1, DelCommand, "generic", "1.0.0", "Deletes one or more keys.",
      "key [key ...]"},
     {"unlink", -2, kCmdWrite | kCmdFast, 1, -1, 1, DelCommand, "generic", "4.0.0",

@@ -246,7 +246,7 @@ void InfoStats(Server& server, InfoBuilder& info) {
   info.Field("total_net_input_bytes", s.total_net_input_bytes);
   info.Field("total_net_output_bytes", s.total_net_output_bytes);
   info.Field("rejected_connections", s.rejected_connections);
-  info.Field("expired_keys", 0);
+  info.Field("expired_keys", server.keyspace().stats().expired_keys);
   info.Field("evicted_keys", 0);
   info.Field("keyspace_hits", s.keyspace_hits);
   info.Field("keyspace_misses", s.keyspace_misses);
@@ -260,10 +260,14 @@ void InfoStats(Server& server, InfoBuilder& info) {
 
 void InfoKeyspace(Server& server, InfoBuilder& info) {
   info.Section("Keyspace");
-  for (int db = 0; db < server.db().database_count(); ++db) {
-    uint64_t keys = server.db().KeyCount(db);
+  for (int db = 0; db < server.keyspace().databases(); ++db) {
+    uint64_t keys = server.keyspace().KeyCount(db);
     if (keys == 0) continue;
-    info.Field("db" + std::to_string(db), "keys=" + std::to_string(keys) + ",expires=0,avg_ttl=0");
+    info.Field("db" + std::to_string(db), "keys=" + std::to_string(keys) +
+                                              ",expires=" +
+                                              std::to_string(server.keyspace().ExpiresCount(db)) +
+                                              ",avg_ttl=" +
+                                              std::to_string(server.keyspace().AverageTtlMs(db)));
   }
 }
 

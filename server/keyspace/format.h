@@ -1,0 +1,124 @@
+// The keyspace layer's records in the engine (storage/ gives keys and values no meaning; this
+// file does). All of them live in key groups (storage/key_format.h: a key's first two bytes).
+//
+// Data key, group = database index d (0 <= d < 0x8000):
+//
+//   | d: u16 BE | user key bytes |
+//
+// Expiry index key, group = 0x8000 + d: one per key of database d that has a deadline, so the
+// active expiry cycle finds due keys by reading the group from its start (deadlines ascending)
+// instead of scanning the keyspace:
+//
+//   | 0x8000 + d: u16 BE | deadline: u64 BE ms since the epoch | user key bytes |   value: empty
+//
+// Both route (Db's router) by the user key alone, so a key, its index entry and, later, a
+// composite key's sub-keys share one shard and a batch touching one key stays single-shard.
+//
+// Format marker, group 0xFFFF: key `| 0xFFFF | "keyspace-format" |`, value the decimal format
+// version (kFormatVersion). A data directory with data and no marker was written by format 1
+// (values without a type byte) and is refused.
+//
+// Value of a data key (the key's metadata record; for strings the value follows):
+//
+//   | type: u8 | flags: u8 | expiry: u64 LE ms since the epoch, if flags & kHasExpiry | payload |
+//
+// type: ValueType below. String payload: the value's bytes. The composite types (hashes, lists,
+// sets, sorted sets) will put `version: u64 LE | size: varint64 | type-specific fields` in the
+// payload and store their elements as sub-keys `(key, version, element)` in a group of their
+// own, so deleting or expiring one is a single metadata write and the compaction filter drops
+// the sub-keys of dead versions.
+//
+// Counters (storage/write_batch.h), per database d: counter d = number of keys (live or
+// expired but not yet deleted, as Redis counts them); counter 0x8000 + d = number of those with
+// a deadline; counter 0x10000 + d = the sum of those deadlines in seconds since the epoch (for
+// INFO keyspace's avg_ttl).
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "storage/coding.h"
+#include "storage/key_format.h"
+
+namespace shale::keyspace {
+
+inline constexpr uint32_t kFormatVersion = 2;
+inline constexpr uint16_t kExpiryGroupBase = 0x8000;
+inline constexpr uint16_t kMetaGroup = 0xffff;
+inline constexpr int kMaxDatabases = kExpiryGroupBase;
+inline constexpr size_t kGroupPrefix = storage::kGroupPrefixSize;
+inline constexpr size_t kDeadlineSize = 8;
+
+enum class ValueType : uint8_t { kString = 0 };
+inline constexpr uint8_t kHasExpiry = 1;
+
+inline uint32_t KeyCountCounter(int db) { return static_cast<uint32_t>(db); }
+inline uint32_t ExpiresCounter(int db) { return kExpiryGroupBase + static_cast<uint32_t>(db); }
+inline uint32_t DeadlineSumCounter(int db) { return 0x10000 + static_cast<uint32_t>(db); }
+inline int64_t DeadlineSeconds(uint64_t expire_ms) { return static_cast<int64_t>(expire_ms / 1000); }
+
+inline void MakeDataKey(int db, std::string_view user_key, std::string* dst) {
+  storage::MakeGroupedKey(static_cast<uint16_t>(db), user_key, dst);
+}
+
+inline void PutBigEndian64(uint64_t v, std::string* dst) {
+  for (int shift = 56; shift >= 0; shift -= 8) dst->push_back(static_cast<char>(v >> shift));
+}
+inline uint64_t GetBigEndian64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+inline void MakeExpiryKey(int db, uint64_t deadline_ms, std::string_view user_key,
+                          std::string* dst) {
+  storage::MakeGroupedKey(static_cast<uint16_t>(kExpiryGroupBase + db), {}, dst);
+  PutBigEndian64(deadline_ms, dst);
+  dst->append(user_key.data(), user_key.size());
+}
+
+// The key's routing key (Db's router): the user key of a data or expiry index key.
+inline std::string_view RoutingKey(std::string_view key) {
+  uint16_t group = 0;
+  if (!storage::KeyGroup(key, &group)) return key;
+  if (group < kExpiryGroupBase) return key.substr(kGroupPrefix);
+  if (group == kMetaGroup) return key;
+  if (key.size() < kGroupPrefix + kDeadlineSize) return key;
+  return key.substr(kGroupPrefix + kDeadlineSize);
+}
+
+// A decoded value header.
+struct ValueHeader {
+  ValueType type = ValueType::kString;
+  uint64_t expire_ms = 0;  // 0 = no deadline
+  size_t size = 0;         // header bytes
+};
+
+inline bool DecodeValueHeader(std::string_view value, ValueHeader* header) {
+  if (value.size() < 2) return false;
+  header->type = static_cast<ValueType>(value[0]);
+  if (header->type != ValueType::kString) return false;
+  const auto flags = static_cast<uint8_t>(value[1]);
+  if ((flags & ~kHasExpiry) != 0) return false;
+  header->size = 2;
+  header->expire_ms = 0;
+  if (flags & kHasExpiry) {
+    if (value.size() < 10) return false;
+    header->expire_ms = storage::DecodeFixed64(value.data() + 2);
+    if (header->expire_ms == 0) return false;
+    header->size = 10;
+  }
+  return true;
+}
+
+// The header of a value of `type` with deadline `expire_ms` (0 = none), into *dst.
+inline void EncodeValueHeader(ValueType type, uint64_t expire_ms, std::string* dst) {
+  dst->clear();
+  dst->push_back(static_cast<char>(type));
+  dst->push_back(static_cast<char>(expire_ms != 0 ? kHasExpiry : 0));
+  if (expire_ms != 0) storage::PutFixed64(dst, expire_ms);
+}
+
+}  // namespace shale::keyspace

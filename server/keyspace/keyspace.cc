@@ -1,0 +1,557 @@
+#include "server/keyspace/keyspace.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <unordered_set>
+
+namespace shale::keyspace {
+
+namespace {
+
+uint64_t SystemNowMs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+constexpr std::string_view kFormatMarkerName = "keyspace-format";
+
+void MakeMarkerKey(std::string* dst) {
+  storage::MakeGroupedKey(kMetaGroup, kFormatMarkerName, dst);
+}
+
+}  // namespace
+
+std::string_view TypeName(ValueType type) {
+  switch (type) {
+    case ValueType::kString:
+      return "string";
+  }
+  return "none";
+}
+
+void Keyspace::ConfigureEngine(storage::Options* options) { options->router = RoutingKey; }
+
+Keyspace::Keyspace(storage::Db* db, int databases)
+    : db_(db), databases_(databases), clock_(SystemNowMs) {}
+
+Status Keyspace::Open(storage::Db* db, int databases, std::unique_ptr<Keyspace>* keyspace) {
+  if (databases < 1 || databases > kMaxDatabases) {
+    return Status::InvalidArgument("databases must be between 1 and " +
+                                   std::to_string(kMaxDatabases));
+  }
+  std::string marker_key;
+  MakeMarkerKey(&marker_key);
+  std::string marker;
+  Status s = db->Get(marker_key, &marker);
+  if (s.IsNotFound()) {
+    std::unique_ptr<storage::Iterator> it;
+    s = db->NewIterator(&it);
+    if (!s.ok()) return s;
+    it->SeekToFirst();
+    if (!it->status().ok()) return it->status();
+    if (it->Valid()) {
+      return Status::Corruption(
+          "the data directory holds keys in keyspace format version 1 (values without a type "
+          "byte), written by an earlier release; this build reads format version " +
+          std::to_string(kFormatVersion) +
+          " only: start it with the release that wrote it, or with an empty directory");
+    }
+    storage::WriteBatch batch;
+    batch.Put(marker_key, std::to_string(kFormatVersion));
+    s = db->Write(batch);
+    if (!s.ok()) return s;
+  } else if (!s.ok()) {
+    return s;
+  } else if (marker != std::to_string(kFormatVersion)) {
+    return Status::Corruption("the data directory holds keys in keyspace format version " +
+                              marker + "; this build reads format version " +
+                              std::to_string(kFormatVersion));
+  }
+  for (int d = databases; d < kMaxDatabases; ++d) {
+    if (db->Counter(KeyCountCounter(d)) != 0) {
+      return Status::InvalidArgument("the data directory holds keys of database " +
+                                     std::to_string(d) + " but databases is set to " +
+                                     std::to_string(databases) + "; raise databases to at least " +
+                                     std::to_string(d + 1));
+    }
+  }
+  keyspace->reset(new Keyspace(db, databases));
+  return Status::Ok();
+}
+
+// --- the liveness predicate ---
+
+Status Keyspace::Lookup(int db, std::string_view key, Entry* entry) {
+  MakeDataKey(db, key, &key_);
+  entry->stored = entry->live = false;
+  Status s = db_->Get(key_, &entry->raw);
+  if (s.IsNotFound()) return Status::Ok();
+  if (!s.ok()) return s;
+  if (!DecodeValueHeader(entry->raw, &entry->header)) {
+    spdlog::error("keyspace: malformed value header of a key in database {}", db);
+    return Status::Corruption("malformed value header");
+  }
+  entry->stored = true;
+  entry->live = entry->header.expire_ms == 0 || entry->header.expire_ms > NowMs();
+  if (!entry->live) DeleteExpired(db, key, *entry);
+  return Status::Ok();
+}
+
+void Keyspace::DeleteExpired(int db, std::string_view key, const Entry& entry) {
+  if (!db_->WriteState().ok()) return;  // stays invisible; deleted once writes work again
+  storage::WriteBatch batch;
+  AddDelete(db, key, entry, &batch);
+  if (!Apply(batch).ok()) return;
+  stats_.expired_keys++;
+  if (observer_ != nullptr) observer_->KeyExpired(db, key);
+  MakeDataKey(db, key, &key_);  // AddDelete's caller may rely on key_
+}
+
+void Keyspace::AddDelete(int db, std::string_view key, const Entry& entry,
+                         storage::WriteBatch* batch) {
+  MakeDataKey(db, key, &key_);
+  batch->Delete(key_);
+  batch->AddCounter(KeyCountCounter(db), -1);
+  if (entry.header.expire_ms != 0) {
+    MakeExpiryKey(db, entry.header.expire_ms, key, &index_key_);
+    batch->Delete(index_key_);
+    batch->AddCounter(ExpiresCounter(db), -1);
+    batch->AddCounter(DeadlineSumCounter(db), -DeadlineSeconds(entry.header.expire_ms));
+  }
+}
+
+void Keyspace::AddPut(int db, std::string_view key, std::string_view value, uint64_t expire_ms,
+                      const Entry& old, storage::WriteBatch* batch) {
+  MakeDataKey(db, key, &key_);
+  EncodeValueHeader(ValueType::kString, expire_ms, &header_);
+  batch->Put(key_, header_, value);
+  if (!old.stored) batch->AddCounter(KeyCountCounter(db), 1);
+  const uint64_t old_expire = old.stored ? old.header.expire_ms : 0;
+  if (old_expire == expire_ms) return;
+  if (old_expire != 0) {
+    MakeExpiryKey(db, old_expire, key, &index_key_);
+    batch->Delete(index_key_);
+    if (expire_ms == 0) batch->AddCounter(ExpiresCounter(db), -1);
+    batch->AddCounter(DeadlineSumCounter(db), -DeadlineSeconds(old_expire));
+  }
+  if (expire_ms != 0) {
+    MakeExpiryKey(db, expire_ms, key, &index_key_);
+    batch->Put(index_key_, {});
+    if (old_expire == 0) batch->AddCounter(ExpiresCounter(db), 1);
+    batch->AddCounter(DeadlineSumCounter(db), DeadlineSeconds(expire_ms));
+  }
+}
+
+Status Keyspace::Apply(const storage::WriteBatch& batch) { return db_->Write(batch); }
+
+void Keyspace::Modified(int db, std::string_view key) {
+  if (observer_ != nullptr) observer_->KeyModified(db, key);
+}
+
+// --- strings ---
+
+Status Keyspace::Get(int db, std::string_view key, std::string* value) {
+  Entry entry;
+  Status s = Lookup(db, key, &entry);
+  if (!s.ok()) return s;
+  if (!entry.live) return Status::NotFound();
+  value->assign(entry.payload());
+  return Status::Ok();
+}
+
+Status Keyspace::Set(int db, std::string_view key, std::string_view value,
+                     const SetOptions& options, SetResult* result) {
+  result->applied = false;
+  result->had_old = false;
+  Entry old;
+  Status s = Lookup(db, key, &old);
+  if (!s.ok()) return s;
+  if (options.get && old.live) {
+    result->had_old = true;
+    result->old_value.assign(old.payload());
+  }
+  if ((options.condition == SetCondition::kIfAbsent && old.live) ||
+      (options.condition == SetCondition::kIfPresent && !old.live)) {
+    return Status::Ok();
+  }
+  uint64_t expire_ms = options.expire_ms;
+  if (options.keep_ttl && old.live) expire_ms = old.header.expire_ms;
+  if (expire_ms != 0 && expire_ms <= NowMs()) {
+    // A deadline already past: the key is written and expires at once, i.e. it goes.
+    if (old.stored) {
+      batch_.Clear();
+      AddDelete(db, key, old, &batch_);
+      s = Apply(batch_);
+      if (!s.ok()) return s;
+    }
+    result->applied = true;
+    Modified(db, key);
+    return Status::Ok();
+  }
+  const uint64_t old_expire = old.stored ? old.header.expire_ms : 0;
+  if (atomic_depth_ == 0 && expire_ms == old_expire && expire_ms == 0) {
+    // The path of a plain SET: one put, encoded straight into the WAL buffer.
+    MakeDataKey(db, key, &key_);
+    EncodeValueHeader(ValueType::kString, 0, &header_);
+    const storage::CounterDelta added{KeyCountCounter(db), 1};
+    s = db_->Put(key_, header_, value,
+                 old.stored ? std::span<const storage::CounterDelta>()
+                            : std::span<const storage::CounterDelta>(&added, 1));
+  } else {
+    batch_.Clear();
+    AddPut(db, key, value, expire_ms, old, &batch_);
+    s = Apply(batch_);
+  }
+  if (!s.ok()) return s;
+  result->applied = true;
+  Modified(db, key);
+  return Status::Ok();
+}
+
+Status Keyspace::MultiSet(int db,
+                          const std::vector<std::pair<std::string_view, std::string_view>>& pairs) {
+  // Every lookup first, so a failing read leaves nothing half applied. A key named again is
+  // stored by then (its earlier put is in the batch), without a deadline.
+  std::vector<Entry> old(pairs.size());
+  std::unordered_set<std::string_view> named;
+  named.reserve(pairs.size());
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    if (!named.insert(pairs[i].first).second) {
+      old[i].stored = true;
+      continue;
+    }
+    Status s = Lookup(db, pairs[i].first, &old[i]);
+    if (!s.ok()) return s;
+  }
+  storage::WriteBatch batch;
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    AddPut(db, pairs[i].first, pairs[i].second, 0, old[i], &batch);
+  }
+  Status s = Apply(batch);
+  if (!s.ok()) return s;
+  for (const auto& pair : pairs) Modified(db, pair.first);
+  return Status::Ok();
+}
+
+Status Keyspace::GetDel(int db, std::string_view key, std::string* value) {
+  Entry entry;
+  Status s = Lookup(db, key, &entry);
+  if (!s.ok()) return s;
+  if (!entry.live) return Status::NotFound();
+  batch_.Clear();
+  AddDelete(db, key, entry, &batch_);
+  s = Apply(batch_);
+  if (!s.ok()) return s;
+  value->assign(entry.payload());
+  Modified(db, key);
+  return Status::Ok();
+}
+
+Status Keyspace::GetEx(int db, std::string_view key, const GetExOptions& options,
+                       std::string* value) {
+  Entry entry;
+  Status s = Lookup(db, key, &entry);
+  if (!s.ok()) return s;
+  if (!entry.live) return Status::NotFound();
+  value->assign(entry.payload());
+  using Action = GetExOptions::Action;
+  if (options.action == Action::kKeep) return Status::Ok();
+  if (options.action == Action::kPersist && entry.header.expire_ms == 0) return Status::Ok();
+  batch_.Clear();
+  if (options.action == Action::kSet && options.expire_ms <= NowMs()) {
+    AddDelete(db, key, entry, &batch_);
+  } else {
+    const uint64_t expire = options.action == Action::kSet ? options.expire_ms : 0;
+    AddPut(db, key, entry.payload(), expire, entry, &batch_);
+  }
+  s = Apply(batch_);
+  if (!s.ok()) return s;
+  Modified(db, key);
+  return Status::Ok();
+}
+
+// --- keys ---
+
+Status Keyspace::Delete(int db, const std::vector<std::string_view>& keys, int64_t* removed) {
+  *removed = 0;
+  std::unordered_set<std::string_view> named;
+  named.reserve(keys.size());
+  storage::WriteBatch batch;
+  std::vector<std::string_view> deleted;
+  for (std::string_view key : keys) {
+    if (!named.insert(key).second) continue;
+    Entry entry;
+    Status s = Lookup(db, key, &entry);
+    if (!s.ok()) return s;
+    if (!entry.live) continue;
+    AddDelete(db, key, entry, &batch);
+    deleted.push_back(key);
+  }
+  if (deleted.empty()) return Status::Ok();
+  Status s = Apply(batch);
+  if (!s.ok()) return s;
+  *removed = static_cast<int64_t>(deleted.size());
+  for (std::string_view key : deleted) Modified(db, key);
+  return Status::Ok();
+}
+
+Status Keyspace::Exists(int db, const std::vector<std::string_view>& keys, int64_t* count) {
+  *count = 0;
+  for (std::string_view key : keys) {
+    Entry entry;
+    Status s = Lookup(db, key, &entry);
+    if (!s.ok()) {
+      *count = 0;
+      return s;
+    }
+    if (entry.live) ++*count;
+  }
+  return Status::Ok();
+}
+
+Status Keyspace::Type(int db, std::string_view key, std::string_view* type) {
+  Entry entry;
+  Status s = Lookup(db, key, &entry);
+  if (!s.ok()) return s;
+  *type = entry.live ? TypeName(entry.header.type) : "none";
+  return Status::Ok();
+}
+
+uint64_t Keyspace::KeyCount(int db) const {
+  const int64_t n = db_->Counter(KeyCountCounter(db));
+  return n > 0 ? static_cast<uint64_t>(n) : 0;
+}
+
+uint64_t Keyspace::ExpiresCount(int db) const {
+  const int64_t n = db_->Counter(ExpiresCounter(db));
+  return n > 0 ? static_cast<uint64_t>(n) : 0;
+}
+
+uint64_t Keyspace::AverageTtlMs(int db) const {
+  const int64_t n = db_->Counter(ExpiresCounter(db));
+  if (n <= 0) return 0;
+  const int64_t mean_deadline_ms = db_->Counter(DeadlineSumCounter(db)) / n * 1000;
+  const auto now = static_cast<int64_t>(NowMs());
+  return mean_deadline_ms > now ? static_cast<uint64_t>(mean_deadline_ms - now) : 0;
+}
+
+Status Keyspace::FlushDb(int db) {
+  if (observer_ != nullptr) observer_->DatabaseFlushed(db);
+  storage::WriteBatch batch;
+  batch.DropGroup(static_cast<uint16_t>(db));
+  batch.DropGroup(static_cast<uint16_t>(kExpiryGroupBase + db));
+  batch.SetCounter(KeyCountCounter(db), 0);
+  batch.SetCounter(ExpiresCounter(db), 0);
+  batch.SetCounter(DeadlineSumCounter(db), 0);
+  return Apply(batch);
+}
+
+Status Keyspace::FlushAll() {
+  if (observer_ != nullptr) observer_->DatabaseFlushed(-1);
+  storage::WriteBatch batch;
+  for (int db = 0; db < databases_; ++db) {
+    batch.DropGroup(static_cast<uint16_t>(db));
+    batch.DropGroup(static_cast<uint16_t>(kExpiryGroupBase + db));
+    batch.SetCounter(KeyCountCounter(db), 0);
+    batch.SetCounter(ExpiresCounter(db), 0);
+    batch.SetCounter(DeadlineSumCounter(db), 0);
+  }
+  return Apply(batch);
+}
+
+Status Keyspace::Scan(int db, std::string_view after, std::string_view prefix, size_t limit,
+                      std::vector<std::string>* keys, bool* done) {
+  *done = true;
+  // Start at the first user key that is > after and >= prefix.
+  std::string start;
+  if (!after.empty()) {
+    start.assign(after.data(), after.size());
+    start.push_back('\0');  // the smallest key greater than `after`
+  }
+  if (std::string_view(start) < prefix) start.assign(prefix.data(), prefix.size());
+  std::string seek;
+  MakeDataKey(db, start, &seek);
+  std::unique_ptr<storage::Iterator> it;
+  Status s = db_->NewIterator(&it);
+  if (!s.ok()) return s;
+  const uint64_t now = NowMs();
+  size_t found = 0;
+  for (it->Seek(seek); it->Valid(); it->Next()) {
+    uint16_t group = 0;
+    if (!storage::KeyGroup(it->key(), &group) || group != db) break;
+    const std::string_view user_key = it->key().substr(kGroupPrefix);
+    if (user_key.substr(0, prefix.size()) != prefix) break;  // past the prefix range
+    ValueHeader header;
+    if (!DecodeValueHeader(it->value(), &header)) {
+      return Status::Corruption("malformed value header");
+    }
+    if (header.expire_ms != 0 && header.expire_ms <= now) continue;
+    if (found == limit) {
+      *done = false;  // one more live key exists
+      break;
+    }
+    keys->emplace_back(user_key);
+    ++found;
+  }
+  return it->status();
+}
+
+// --- time to live ---
+
+Status Keyspace::Ttl(int db, std::string_view key, int64_t* ms) {
+  Status s = ExpireTime(db, key, ms);
+  if (s.ok() && *ms >= 0) {
+    const auto now = static_cast<int64_t>(NowMs());
+    *ms = *ms > now ? *ms - now : 0;
+  }
+  return s;
+}
+
+Status Keyspace::ExpireTime(int db, std::string_view key, int64_t* ms) {
+  Entry entry;
+  Status s = Lookup(db, key, &entry);
+  if (!s.ok()) return s;
+  if (!entry.live) {
+    *ms = -2;
+  } else {
+    *ms = entry.header.expire_ms == 0 ? -1 : static_cast<int64_t>(entry.header.expire_ms);
+  }
+  return Status::Ok();
+}
+
+Status Keyspace::SetExpire(int db, std::string_view key, int64_t deadline_ms,
+                           ExpireCondition condition, bool* applied) {
+  *applied = false;
+  Entry entry;
+  Status s = Lookup(db, key, &entry);
+  if (!s.ok()) return s;
+  if (!entry.live) return Status::Ok();
+  const uint64_t current = entry.header.expire_ms;  // 0 = none, i.e. an infinite TTL
+  const auto wanted = static_cast<uint64_t>(deadline_ms);
+  if (condition.if_none && current != 0) return Status::Ok();
+  if (condition.if_some && current == 0) return Status::Ok();
+  if (condition.if_greater && (current == 0 || deadline_ms <= static_cast<int64_t>(current))) {
+    return Status::Ok();
+  }
+  if (condition.if_less && current != 0 && deadline_ms >= static_cast<int64_t>(current)) {
+    return Status::Ok();
+  }
+  batch_.Clear();
+  if (deadline_ms <= static_cast<int64_t>(NowMs())) {
+    AddDelete(db, key, entry, &batch_);
+  } else {
+    AddPut(db, key, entry.payload(), wanted, entry, &batch_);
+  }
+  s = Apply(batch_);
+  if (!s.ok()) return s;
+  *applied = true;
+  Modified(db, key);
+  return Status::Ok();
+}
+
+Status Keyspace::Persist(int db, std::string_view key, bool* applied) {
+  *applied = false;
+  Entry entry;
+  Status s = Lookup(db, key, &entry);
+  if (!s.ok()) return s;
+  if (!entry.live || entry.header.expire_ms == 0) return Status::Ok();
+  batch_.Clear();
+  AddPut(db, key, entry.payload(), 0, entry, &batch_);
+  s = Apply(batch_);
+  if (!s.ok()) return s;
+  *applied = true;
+  Modified(db, key);
+  return Status::Ok();
+}
+
+Status Keyspace::ExpireCycle(uint64_t budget_us, uint64_t* expired) {
+  *expired = 0;
+  if (!db_->WriteState().ok()) return Status::Ok();
+  const auto started = std::chrono::steady_clock::now();
+  auto spent_us = [&] {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                     std::chrono::steady_clock::now() - started)
+                                     .count());
+  };
+  const uint64_t now = NowMs();
+  Status result;
+  for (int db = 0; db < databases_ && result.ok() && spent_us() < budget_us; ++db) {
+    bool more = ExpiresCount(db) != 0;
+    while (more && result.ok() && spent_us() < budget_us) {
+      more = false;
+      // Due index entries, collected first (the iterator must not outlive the writes below).
+      std::vector<std::pair<uint64_t, std::string>> due;
+      {
+        std::unique_ptr<storage::Iterator> it;
+        result = db_->NewIterator(&it);
+        if (!result.ok()) break;
+        std::string seek;
+        storage::MakeGroupedKey(static_cast<uint16_t>(kExpiryGroupBase + db), {}, &seek);
+        constexpr size_t kChunk = 256;
+        for (it->Seek(seek); it->Valid(); it->Next()) {
+          uint16_t group = 0;
+          const std::string_view k = it->key();
+          if (!storage::KeyGroup(k, &group) || group != kExpiryGroupBase + db) break;
+          if (k.size() < kGroupPrefix + kDeadlineSize) continue;
+          const uint64_t deadline = GetBigEndian64(k.data() + kGroupPrefix);
+          if (deadline > now) break;
+          if (due.size() == kChunk) {
+            more = true;
+            break;
+          }
+          due.emplace_back(deadline, std::string(k.substr(kGroupPrefix + kDeadlineSize)));
+        }
+        result = it->status();
+        if (!result.ok()) break;
+      }
+      for (const auto& [deadline, key] : due) {
+        result = ExpireIndexed(db, deadline, key, expired);
+        if (!result.ok()) break;
+        if (spent_us() >= budget_us) {
+          more = false;
+          break;
+        }
+      }
+    }
+  }
+  stats_.expire_cycles++;
+  stats_.expire_cycle_micros += spent_us();
+  return result;
+}
+
+Status Keyspace::ExpireIndexed(int db, uint64_t deadline, std::string_view key,
+                               uint64_t* expired) {
+  Entry entry;
+  MakeDataKey(db, key, &key_);
+  Status s = db_->Get(key_, &entry.raw);
+  if (!s.ok() && !s.IsNotFound()) return s;
+  batch_.Clear();
+  if (s.ok() && DecodeValueHeader(entry.raw, &entry.header) &&
+      entry.header.expire_ms == deadline) {
+    entry.stored = true;
+    AddDelete(db, key, entry, &batch_);
+    s = Apply(batch_);
+    if (!s.ok()) return s;
+    ++*expired;
+    stats_.expired_keys++;
+    if (observer_ != nullptr) observer_->KeyExpired(db, key);
+    return Status::Ok();
+  }
+  // An index entry whose key changed its deadline or lost it: only the entry goes.
+  MakeExpiryKey(db, deadline, key, &index_key_);
+  batch_.Delete(index_key_);
+  return Apply(batch_);
+}
+
+void Keyspace::BeginAtomic() {
+  if (atomic_depth_++ == 0) db_->BeginAtomic();
+}
+
+Status Keyspace::EndAtomic() {
+  if (--atomic_depth_ > 0) return Status::Ok();
+  return db_->EndAtomic();
+}
+
+}  // namespace shale::keyspace

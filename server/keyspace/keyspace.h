@@ -1,0 +1,194 @@
+// Keyspace: the Redis data model on the generic engine (storage::Db): numbered databases, key
+// metadata (type, deadline), string values, exact key counts, NX/XX/GET, time to live, and the
+// atomic groups of MULTI/EXEC. Command handlers (server/commands/) parse arguments, call these
+// operations and write replies; the engine stores bytes. Record formats: format.h.
+//
+// Liveness: a key is live when its newest record is a value whose deadline is unset or in the
+// future. One predicate (Lookup) decides it for every read, for writes that depend on the old
+// value, for SCAN/KEYS, EXISTS, TYPE and for the expiry cycle. An expired key is never visible;
+// it still counts in DBSIZE (as in Redis) until it is deleted: lazily by the first operation
+// that finds it, or by the active expiry cycle (ExpireCycle), both through the write path (a
+// WAL record), so counts stay exact and survive restart.
+//
+// Threading: one thread (the server's event loop) calls everything.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "server/keyspace/format.h"
+#include "storage/db.h"
+#include "storage/status.h"
+
+namespace shale::keyspace {
+
+using storage::Status;
+
+// Told about every change a WATCH must see.
+class KeyspaceObserver {
+ public:
+  virtual ~KeyspaceObserver() = default;
+  // `key` of `db` was written or deleted by a command.
+  virtual void KeyModified(int db, std::string_view key) = 0;
+  // `key` of `db` was deleted because its deadline passed (lazily or by the cycle).
+  virtual void KeyExpired(int db, std::string_view key) = 0;
+  // FLUSHDB (db) or FLUSHALL (db = -1), before the data goes.
+  virtual void DatabaseFlushed(int db) = 0;
+};
+
+enum class SetCondition { kAlways, kIfAbsent /* NX */, kIfPresent /* XX */ };
+
+struct SetOptions {
+  SetCondition condition = SetCondition::kAlways;
+  bool get = false;         // report the old value (SET ... GET, GETSET)
+  uint64_t expire_ms = 0;   // absolute deadline, ms since the epoch; 0 = none
+  bool keep_ttl = false;    // KEEPTTL: keep the old deadline
+};
+
+struct SetResult {
+  bool applied = false;
+  bool had_old = false;  // with SetOptions::get: whether a live old value existed
+  std::string old_value;
+};
+
+// EXPIRE's conditions; XX combines with GT or LT.
+struct ExpireCondition {
+  bool if_none = false;     // NX: only without a deadline
+  bool if_some = false;     // XX: only with a deadline
+  bool if_greater = false;  // GT: only to a later deadline (none counts as infinite)
+  bool if_less = false;     // LT: only to an earlier deadline (none counts as infinite)
+};
+
+// GETEX's change to the deadline.
+struct GetExOptions {
+  enum class Action { kKeep, kSet, kPersist } action = Action::kKeep;
+  uint64_t expire_ms = 0;  // kSet: the new absolute deadline
+};
+
+struct KeyspaceStats {
+  uint64_t expired_keys = 0;         // deleted because their deadline passed
+  uint64_t expire_cycles = 0;        // active expiry cycles run
+  uint64_t expire_cycle_micros = 0;  // time spent in them
+};
+
+class Keyspace {
+ public:
+  // Checks the data directory's keyspace format (writing the marker into an empty one) and
+  // that no database at or beyond `databases` holds keys.
+  static Status Open(storage::Db* db, int databases, std::unique_ptr<Keyspace>* keyspace);
+
+  // The engine options the keyspace needs (its router); apply before Db::Open.
+  static void ConfigureEngine(storage::Options* options);
+
+  Keyspace(const Keyspace&) = delete;
+  Keyspace& operator=(const Keyspace&) = delete;
+
+  int databases() const { return databases_; }
+  storage::Db& db() { return *db_; }
+  void set_observer(KeyspaceObserver* observer) { observer_ = observer; }
+  // The clock deadlines are compared with (ms since the epoch); tests may replace it.
+  void set_clock(std::function<uint64_t()> clock) { clock_ = std::move(clock); }
+  uint64_t NowMs() const { return clock_(); }
+  const KeyspaceStats& stats() const { return stats_; }
+
+  // --- strings ---
+  // NotFound when the key is absent or expired.
+  Status Get(int db, std::string_view key, std::string* value);
+  Status Set(int db, std::string_view key, std::string_view value, const SetOptions& options,
+             SetResult* result);
+  // MSET: one atomic batch (all shards).
+  Status MultiSet(int db, const std::vector<std::pair<std::string_view, std::string_view>>& pairs);
+  // GETDEL: the value, then the key is deleted; NotFound when absent.
+  Status GetDel(int db, std::string_view key, std::string* value);
+  // GETEX: the value, with the deadline changed as `options` says; NotFound when absent.
+  Status GetEx(int db, std::string_view key, const GetExOptions& options, std::string* value);
+
+  // --- keys ---
+  // DEL: one atomic batch; *removed counts live keys removed (a key named twice, once).
+  Status Delete(int db, const std::vector<std::string_view>& keys, int64_t* removed);
+  // EXISTS: a key named twice counts twice.
+  Status Exists(int db, const std::vector<std::string_view>& keys, int64_t* count);
+  // TYPE: "none" or the type's name.
+  Status Type(int db, std::string_view key, std::string_view* type);
+  uint64_t KeyCount(int db) const;
+  uint64_t ExpiresCount(int db) const;
+  // INFO keyspace's avg_ttl: the mean remaining time to live of the keys with a deadline (ms).
+  uint64_t AverageTtlMs(int db) const;
+  Status FlushDb(int db);
+  Status FlushAll();
+  // Up to `limit` live keys of `db` after `after` (empty = from the start) starting with
+  // `prefix`, ascending, appended to *keys; *done when there are no more. Keys present for a
+  // whole sequence of calls are returned exactly once.
+  Status Scan(int db, std::string_view after, std::string_view prefix, size_t limit,
+              std::vector<std::string>* keys, bool* done);
+
+  // --- time to live ---
+  // *ms: remaining ms, -1 without deadline, -2 when absent.
+  Status Ttl(int db, std::string_view key, int64_t* ms);
+  // *ms: the absolute deadline, -1 without one, -2 when absent.
+  Status ExpireTime(int db, std::string_view key, int64_t* ms);
+  // EXPIRE family with an absolute deadline (ms). A deadline not in the future deletes the key.
+  // *applied: whether the key existed and the condition held.
+  Status SetExpire(int db, std::string_view key, int64_t deadline_ms, ExpireCondition condition,
+                   bool* applied);
+  // PERSIST: *applied when the key had a deadline.
+  Status Persist(int db, std::string_view key, bool* applied);
+
+  // Active expiry: deletes due keys (through the write path) until `budget_us` has passed or
+  // none is due; *expired counts them.
+  Status ExpireCycle(uint64_t budget_us, uint64_t* expired);
+
+  // MULTI/EXEC: the writes between Begin and End become one atomic group for the engine.
+  void BeginAtomic();
+  Status EndAtomic();
+
+ private:
+  Keyspace(storage::Db* db, int databases);
+
+  // What Lookup found.
+  struct Entry {
+    bool stored = false;  // a record exists (counted by DBSIZE), live or expired
+    bool live = false;    // stored and not expired
+    ValueHeader header;
+    std::string raw;  // the stored value (header + payload)
+    std::string_view payload() const { return std::string_view(raw).substr(header.size); }
+  };
+  // Reads `key` of `db` (key_ is its data key afterwards). A stored value that does not decode is
+  // Corruption.
+  Status Lookup(int db, std::string_view key, Entry* entry);
+  // Deletes an expired key found by Lookup (lazy expiry); no-op when writes are refused.
+  void DeleteExpired(int db, std::string_view key, const Entry& entry);
+  // Adds to `batch` the deletion of a stored key (and its index entry).
+  void AddDelete(int db, std::string_view key, const Entry& entry, storage::WriteBatch* batch);
+  // Adds to `batch` a put of a string value with deadline `expire_ms`, replacing `old`.
+  void AddPut(int db, std::string_view key, std::string_view value, uint64_t expire_ms,
+              const Entry& old, storage::WriteBatch* batch);
+  Status Apply(const storage::WriteBatch& batch);
+  // Deletes `key` if its deadline is still `deadline` (an index entry the cycle found due), or
+  // else only the stale index entry.
+  Status ExpireIndexed(int db, uint64_t deadline, std::string_view key, uint64_t* expired);
+  void Modified(int db, std::string_view key);
+
+  storage::Db* const db_;
+  const int databases_;
+  KeyspaceObserver* observer_ = nullptr;
+  std::function<uint64_t()> clock_;
+  KeyspaceStats stats_;
+  int atomic_depth_ = 0;
+
+  // Scratch (one thread).
+  std::string key_;
+  std::string index_key_;
+  std::string header_;
+  storage::WriteBatch batch_;
+};
+
+// Redis's name of a type (TYPE, SCAN TYPE).
+std::string_view TypeName(ValueType type);
+
+}  // namespace shale::keyspace
