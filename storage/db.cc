@@ -136,6 +136,7 @@ struct Db::Impl {
   std::vector<WriteBatch> parts;
   std::vector<char> touched;
   int atomic_depth = 0;  // BeginAtomic nesting
+  std::vector<TxnParticipant> txn_parts;
   std::vector<size_t> to_sync;
   std::vector<Status> sync_results;
   std::mutex sync_scratch_mu;  // Commit/SyncAll may come from the destructor's thread too
@@ -145,6 +146,21 @@ struct Db::Impl {
   std::condition_variable bg_cv;
   bool bg_stop = false;
   std::thread bg_thread;
+
+  // Switches shard i's memtable (shard.h). A memtable holding parts of atomic writes across
+  // shards may reach a table only once the other parts are durable too (db.cc's protocol):
+  // their shards' WALs are fsynced first (under appendfsync=no, written is all that is
+  // promised).
+  Status SwitchShard(size_t i, FsyncPolicy policy, bool force = false) {
+    for (uint32_t peer : shards[i]->AtomicPeers()) {
+      if (peer >= shards.size()) continue;
+      bool wrote = false;
+      Status s = shards[peer]->WritePending(policy, &wrote, /*allow_switch=*/false);
+      if (s.ok() && policy != FsyncPolicy::kNo) s = shards[peer]->SyncWal();
+      if (!s.ok()) return s;
+    }
+    return shards[i]->SwitchMemTable(policy, force);
+  }
 
   // fsyncs every shard listed in to_sync in parallel. REQUIRES: sync_scratch_mu held.
   Status SyncListed() {
@@ -194,10 +210,7 @@ Status Db::Open(const Options& options, std::unique_ptr<Db>* db) {
   // The shards recover in parallel (each replays its manifest and WAL files and writes a new
   // manifest); the first failure, in shard order, fails the open.
   impl->runner = std::make_unique<ParallelRunner>(std::min(shard_count, kMaxSyncThreads) - 1);
-  std::vector<std::unique_ptr<Shard>> opened(static_cast<size_t>(shard_count));
-  std::vector<WalRecoveryResult> recoveries(static_cast<size_t>(shard_count));
-  std::vector<Status> results(static_cast<size_t>(shard_count));
-  impl->runner->RunAll(static_cast<size_t>(shard_count), [&](size_t i) {
+  auto shard_options_of = [&](size_t i) {
     ShardOptions shard_options;
     shard_options.fs = fs;
     shard_options.dir = ShardDir(options.dir, static_cast<int>(i));
@@ -211,6 +224,51 @@ Status Db::Open(const Options& options, std::unique_ptr<Db>* db) {
     shard_options.compaction_limiter = impl->compaction_limiter.get();
     shard_options.wait_on_back_pressure = options.wait_on_back_pressure;
     shard_options.shard_count = shard_count;
+    return shard_options;
+  };
+  const auto n = static_cast<size_t>(shard_count);
+  std::vector<Status> results(n);
+
+  // Atomic writes across shards, phase 1: which parts does each shard's WAL hold?
+  std::vector<std::vector<CollectedPart>> collected(n);
+  std::vector<uint64_t> table_sequences(n, 0);
+  impl->runner->RunAll(n, [&](size_t i) {
+    results[i] = Shard::CollectParts(shard_options_of(i), &collected[i], &table_sequences[i]);
+  });
+  for (const Status& result_status : results) {
+    if (!result_status.ok()) return result_status;
+  }
+  // A part may be applied when every part it names is durable: in its shard's WAL files, or
+  // below the sequence up to which that shard's writes are in tables.
+  auto complete = [&](uint32_t self, uint64_t first, const std::vector<TxnParticipant>& parts) {
+    for (const TxnParticipant& part : parts) {
+      if (part.shard == self) {
+        if (part.first_sequence != first) return false;
+        continue;
+      }
+      if (part.shard >= n) return false;
+      if (part.first_sequence + part.count - 1 <= table_sequences[part.shard]) continue;
+      const auto& held = collected[part.shard];
+      const bool present = std::any_of(held.begin(), held.end(), [&](const CollectedPart& c) {
+        return c.first_sequence == part.first_sequence && c.parts == parts;
+      });
+      if (!present) return false;
+    }
+    return true;
+  };
+
+  // Phase 2: open, leaving out every part of an atomic write that is not complete.
+  std::vector<std::unique_ptr<Shard>> opened(n);
+  std::vector<WalRecoveryResult> recoveries(n);
+  impl->runner->RunAll(n, [&](size_t i) {
+    ShardOptions shard_options = shard_options_of(i);
+    if (!collected[i].empty()) {
+      const auto self = static_cast<uint32_t>(i);
+      shard_options.part_complete = [&complete, self](uint64_t first,
+                                                      const std::vector<TxnParticipant>& parts) {
+        return complete(self, first, parts);
+      };
+    }
     results[i] = Shard::Open(shard_options, &opened[i], &recoveries[i]);
   });
   for (const Status& result_status : results) {
@@ -220,6 +278,16 @@ Status Db::Open(const Options& options, std::unique_ptr<Db>* db) {
     impl->recovered_records += recoveries[i].records;
     impl->recovery_truncated_bytes += recoveries[i].truncated_bytes;
     impl->shards.push_back(std::move(opened[i]));
+  }
+  // A part left out is still in its WAL file; once the shard whose part is missing writes
+  // again, its sequences are reused and the part could look complete at a later open. So the
+  // shard that left it out flushes now (an empty flush is enough), which makes that WAL file
+  // obsolete, before anything is written.
+  for (size_t i = 0; i < n; ++i) {
+    if (impl->shards[i]->discarded_parts() == 0) continue;
+    s = impl->shards[i]->SwitchMemTable(options.fsync, /*force=*/true);
+    if (s.ok()) s = impl->shards[i]->WaitForFlushes();
+    if (!s.ok()) return s;
   }
   s = fs->SyncDir(options.dir);  // the shard directories
   if (!s.ok()) return s;
@@ -356,7 +424,16 @@ void Db::BeginAtomic() {
 
 Status Db::EndAtomic() {
   if (impl_->atomic_depth == 0 || --impl_->atomic_depth > 0) return Status::Ok();
-  for (auto& shard : impl_->shards) shard->EndAtomic();
+  std::vector<TxnParticipant>& parts = impl_->txn_parts;
+  parts.clear();
+  for (size_t i = 0; i < impl_->shards.size(); ++i) {
+    TxnParticipant part;
+    part.shard = static_cast<uint32_t>(i);
+    if (impl_->shards[i]->AtomicPending(&part.first_sequence, &part.count)) parts.push_back(part);
+  }
+  // One shard: its record alone is atomic. Several: each record names all of them.
+  const std::vector<TxnParticipant>* named = parts.size() > 1 ? &parts : nullptr;
+  for (auto& shard : impl_->shards) shard->EndAtomic(named);
   return Status::Ok();
 }
 
@@ -391,7 +468,8 @@ Status Db::Commit() {
   impl_->to_sync.clear();
   for (size_t i = 0; i < impl_->shards.size(); ++i) {
     bool wrote = false;
-    Status s = impl_->shards[i]->WritePending(policy, &wrote);
+    // Memtable switches come after every shard's records are written (and synced): below.
+    Status s = impl_->shards[i]->WritePending(policy, &wrote, /*allow_switch=*/false);
     any = any || wrote;
     if (!s.ok()) {
       if (first.ok()) first = s;
@@ -404,6 +482,13 @@ Status Db::Commit() {
   if (!impl_->to_sync.empty()) {
     Status s = impl_->SyncListed();
     if (!s.ok() && first.ok()) first = s;
+  }
+  for (size_t i = 0; i < impl_->shards.size(); ++i) {
+    if (!impl_->shards[i]->SwitchDue()) continue;
+    Status s = impl_->SwitchShard(i, policy);
+    // Only a failed fsync concerns this commit's writes; a switch that cannot start its new WAL
+    // file, or waits for a failed peer, is tried again by the next commit.
+    if (!s.ok() && impl_->shards[i]->failed() && first.ok()) first = s;
   }
   if (any) impl_->commits.fetch_add(1, std::memory_order_relaxed);
   return first;
@@ -504,8 +589,8 @@ FsyncPolicy Db::fsync_policy() const { return impl_->policy.load(); }
 Status Db::FlushMemTables() {
   const FsyncPolicy policy = impl_->policy.load(std::memory_order_relaxed);
   Status first;
-  for (auto& shard : impl_->shards) {
-    Status s = shard->SwitchMemTable(policy);
+  for (size_t i = 0; i < impl_->shards.size(); ++i) {
+    Status s = impl_->SwitchShard(i, policy);
     if (!s.ok() && first.ok()) first = s;
   }
   Status s = WaitForFlushes();

@@ -258,6 +258,22 @@ Status Shard::Open(const ShardOptions& options, std::unique_ptr<Shard>* shard,
   return Status::Ok();
 }
 
+namespace {
+
+// Finds the kParticipants entry of a batch, if any.
+class PartFinder final : public WriteBatch::Handler {
+ public:
+  void Put(uint64_t, std::string_view, std::string_view) override {}
+  void Delete(uint64_t, std::string_view) override {}
+  void DropGroup(uint64_t, uint16_t) override {}
+  void AddCounter(uint32_t, int64_t) override {}
+  void SetCounter(uint32_t, int64_t) override {}
+  void Participants(const std::vector<TxnParticipant>& parts) override { this->parts = parts; }
+  std::vector<TxnParticipant> parts;
+};
+
+}  // namespace
+
 Status Shard::ApplyReplayedBatch(std::string_view payload) {
   uint64_t first = 0;
   uint32_t count = 0;
@@ -291,11 +307,43 @@ Status Shard::ApplyReplayedBatch(std::string_view payload) {
     spdlog::warn("shard {}: {}; skip-any-corrupted-records goes on without them", options_.index,
                  gap);
   }
+  PartFinder finder;
+  s = WriteBatch::Iterate(payload, &finder);
+  if (!s.ok()) return s;
+  if (collect_parts_ != nullptr) {
+    if (!finder.parts.empty()) collect_parts_->push_back({first, std::move(finder.parts)});
+    last_sequence_ = first + count - 1;
+    return Status::Ok();
+  }
+  if (!finder.parts.empty() && options_.part_complete &&
+      !options_.part_complete(first, finder.parts)) {
+    spdlog::warn(
+        "shard {}: left out the write at sequences {}..{}: it is part of an atomic write across "
+        "shards whose part in another shard never became durable",
+        options_.index, first, first + count - 1);
+    ++discarded_parts_;
+    last_sequence_ = first + count - 1;
+    return Status::Ok();
+  }
   ApplyHandler handler(this);
   s = WriteBatch::Iterate(payload, &handler);
   if (!s.ok()) return s;
   last_sequence_ = first + count - 1;
   return Status::Ok();
+}
+
+Status Shard::CollectParts(const ShardOptions& options, std::vector<CollectedPart>* parts,
+                           uint64_t* table_sequence) {
+  *table_sequence = 0;
+  if (!options.fs->FileExists(options.dir)) return Status::Ok();
+  ShardOptions read_options = options;
+  read_options.block_cache = nullptr;
+  std::unique_ptr<Shard> shard(new Shard(read_options));
+  shard->collect_parts_ = parts;
+  WalRecoveryResult recovery;
+  Status s = shard->Recover(&recovery, /*read_only=*/true);
+  *table_sequence = shard->versions_.state().last_sequence;
+  return s;
 }
 
 Status Shard::Recover(WalRecoveryResult* recovery, bool read_only) {
@@ -786,10 +834,25 @@ void Shard::BeginAtomic() {
   atomic_batch_.Clear();
 }
 
-void Shard::EndAtomic() {
+bool Shard::AtomicPending(uint64_t* first_sequence, uint32_t* count) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (atomic_batch_.empty()) return false;
+  *first_sequence = atomic_batch_.sequence();
+  *count = atomic_batch_.count() + 1;  // and the kParticipants entry
+  return true;
+}
+
+void Shard::EndAtomic(const std::vector<TxnParticipant>* parts) {
   std::lock_guard<std::mutex> lock(mu_);
   atomic_ = false;
   if (atomic_batch_.empty()) return;
+  if (parts != nullptr) {
+    atomic_batch_.AddParticipants(*parts);
+    ++last_sequence_;  // the kParticipants entry's
+    for (const TxnParticipant& part : *parts) {
+      if (part.shard != options_.index) atomic_peers_.insert(part.shard);
+    }
+  }
   log::AppendRecord(log::RecordType::kBatch, atomic_batch_.payload(), &log_buffer_);
   ++wal_records_;
   atomic_batch_.Clear();
@@ -872,9 +935,9 @@ Status Shard::WritePending(FsyncPolicy policy, bool* wrote, bool allow_switch) {
   return Status::Ok();
 }
 
-Status Shard::SwitchMemTableLocked(FsyncPolicy policy) {
+Status Shard::SwitchMemTableLocked(FsyncPolicy policy, bool force) {
   if (failed_) return failure_;
-  if (mem_->entries() == 0) return Status::Ok();
+  if (mem_->entries() == 0 && !force) return Status::Ok();
   // 1. Everything written to the current WAL becomes durable first, with its directory entry:
   //    a later WAL must never hold durable records while an earlier one lacks some. Its records
   //    are then no longer retained, and every WAL before the new one is fully synced.
@@ -915,6 +978,7 @@ Status Shard::SwitchMemTableLocked(FsyncPolicy policy) {
   closed_wals_[wal_number_] = written_end_;
   imm_.push_back({mem_, number, last_sequence_, counters_, cutoffs_});
   mem_ = std::make_shared<MemTable>();
+  atomic_peers_.clear();
   wal_ = std::move(writer);
   wal_number_ = number;
   wal_dir_synced_ = false;
@@ -926,12 +990,23 @@ Status Shard::SwitchMemTableLocked(FsyncPolicy policy) {
   return Status::Ok();
 }
 
-Status Shard::SwitchMemTable(FsyncPolicy policy) {
+Status Shard::SwitchMemTable(FsyncPolicy policy, bool force) {
   std::lock_guard<std::mutex> lock(mu_);
   bool wrote = false;
   Status s = WritePendingLocked(policy, &wrote);
   if (!s.ok()) return s;
-  return SwitchMemTableLocked(policy);
+  return SwitchMemTableLocked(policy, force);
+}
+
+bool Shard::SwitchDue() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return !failed_ && mem_->entries() > 0 &&
+         mem_->ApproximateMemoryUsage() >= options_.memtable_size;
+}
+
+std::vector<uint32_t> Shard::AtomicPeers() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return std::vector<uint32_t>(atomic_peers_.begin(), atomic_peers_.end());
 }
 
 bool Shard::HasUnsynced() const {

@@ -101,6 +101,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -142,6 +143,11 @@ struct ShardOptions {
   RateLimiter* compaction_limiter = nullptr;  // shared by all shards; nullable; outlives them
   bool wait_on_back_pressure = true;          // Options::wait_on_back_pressure
   const CompactionFilter* compaction_filter = nullptr;  // nullable; outlives the shard
+  // Recovery of parts of atomic writes across shards (write_batch.h, kParticipants): whether
+  // the part whose record starts at `first_sequence` may be applied, i.e. every part it names
+  // is durable. Null: all are. A part not applied is left out (its sequences stay used).
+  std::function<bool(uint64_t first_sequence, const std::vector<TxnParticipant>& parts)>
+      part_complete;
   // The data directory's shard count (its SHARDS file), recorded in the manifest and checked
   // against it at recovery; 0 = not known (nothing recorded or checked).
   int shard_count = 0;
@@ -150,6 +156,12 @@ struct ShardOptions {
 // What Shard::Verify found about one file (or the shard directory itself, for findings about no
 // single file): `status` is not OK for damage; `note` describes what start-up would do about an
 // intact file (cut a torn tail, remove a stray).
+// A part of an atomic write across shards found in a shard's WAL files (CollectParts).
+struct CollectedPart {
+  uint64_t first_sequence = 0;
+  std::vector<TxnParticipant> parts;
+};
+
 struct ShardFileFinding {
   std::string path;
   Status status;
@@ -173,6 +185,14 @@ class Shard {
   // the manifest lists (and its properties against the manifest's record of it), every record of
   // every WAL file, stray files. `options.block_cache` is not used.
   static Status Verify(const ShardOptions& options, std::vector<ShardFileFinding>* findings);
+  // Reads the shard directory as Open would, changing nothing and applying nothing, and lists
+  // the parts of atomic writes across shards its WAL files hold beyond the tables, and the
+  // sequence up to which every write is in a table (*table_sequence). A directory that does not
+  // exist yet has neither.
+  static Status CollectParts(const ShardOptions& options, std::vector<CollectedPart>* parts,
+                             uint64_t* table_sequence);
+  // Parts that recovery left out because another shard lacks its part (see part_complete).
+  uint64_t discarded_parts() const { return discarded_parts_; }
 
   // Stops the worker: a flush or compaction in progress is abandoned within a few entries (its
   // partial output removed; the inputs and the WAL stay, as after a crash). After a clean run
@@ -213,7 +233,12 @@ class Shard {
   // entries are collected into one batch, logged by EndAtomic as one record: one atomic unit
   // for recovery.
   void BeginAtomic();
-  void EndAtomic();
+  // With `parts` (an atomic write across shards; this shard's own part among them, made from
+  // AtomicPending), the record ends with a kParticipants entry, which takes the next sequence.
+  void EndAtomic(const std::vector<TxnParticipant>* parts = nullptr);
+  // The sequences the record EndAtomic will log starts at, and how many (the kParticipants
+  // entry included); false when nothing was written since BeginAtomic.
+  bool AtomicPending(uint64_t* first_sequence, uint32_t* count) const;
   bool atomic() const {
     std::lock_guard<std::mutex> lock(mu_);
     return atomic_;
@@ -242,7 +267,14 @@ class Shard {
   // --- flushes ---
   // Writes pending records, then makes the active memtable immutable (if it holds anything)
   // for the worker to flush; the error of the switch if it fails. Writer thread.
-  Status SwitchMemTable(FsyncPolicy policy);
+  // With `force`, an empty memtable is switched too, so every WAL file before the new one
+  // becomes obsolete once the (empty) flush is recorded.
+  Status SwitchMemTable(FsyncPolicy policy, bool force = false);
+  // Whether the active memtable has reached memtable_size (the next Commit should switch).
+  bool SwitchDue() const;
+  // The other shards whose parts of atomic writes the active memtable holds: before the
+  // memtable is switched (and so may reach a table), their WAL files must be durable too.
+  std::vector<uint32_t> AtomicPeers() const;
   // Waits until no immutable memtable is left. Returns OK then, or the error of a flush attempt
   // that failed while waiting (the worker retries it later).
   // Waits until no immutable memtable is left and the worker has no compaction to run (or
@@ -302,7 +334,7 @@ class Shard {
   bool FindInMemTables(std::string_view storage_key, MemTable::Entry* entry) const;
   void AdjustCounter(uint32_t counter, int64_t delta);
   Status WritePendingLocked(FsyncPolicy policy, bool* wrote);
-  Status SwitchMemTableLocked(FsyncPolicy policy);
+  Status SwitchMemTableLocked(FsyncPolicy policy, bool force = false);
   // Gives back the log buffer's memory when it is empty and large. REQUIRES: mu_ held.
   void ReleaseLargeLogBuffer();
   void EnterFailedState(std::string_view operation, const Status& cause);
@@ -364,6 +396,9 @@ class Shard {
   std::vector<AbandonedWal> abandoned_;
   bool atomic_ = false;       // between BeginAtomic and EndAtomic
   WriteBatch atomic_batch_;   // the entries written since BeginAtomic
+  std::set<uint32_t> atomic_peers_;  // AtomicPeers() of the active memtable
+  uint64_t discarded_parts_ = 0;
+  std::vector<CollectedPart>* collect_parts_ = nullptr;  // CollectParts: list parts, apply nothing
   bool failed_ = false;
   Status failure_;
   std::string last_error_;

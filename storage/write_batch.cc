@@ -61,6 +61,21 @@ Status ParseEntries(std::string_view input, uint64_t sequence, uint32_t count,
           handler->SetCounter(number, static_cast<int64_t>(operand));
         }
         break;
+      case BatchOp::kParticipants: {
+        uint32_t n = 0;
+        if (i + 1 != count || !GetVarint32(&input, &n) || n < 2) {
+          return Status::Corruption("write batch: bad participants entry");
+        }
+        std::vector<TxnParticipant> parts(n);
+        for (TxnParticipant& part : parts) {
+          if (!GetVarint32(&input, &part.shard) || !GetVarint64(&input, &part.first_sequence) ||
+              !GetVarint32(&input, &part.count) || part.count == 0) {
+            return Status::Corruption("write batch: bad participants entry");
+          }
+        }
+        if (handler) handler->Participants(parts);
+        break;
+      }
       default:
         return Status::Corruption("write batch: unknown op " +
                                   std::to_string(static_cast<unsigned>(op)));
@@ -110,6 +125,17 @@ void WriteBatch::AddCounter(uint32_t counter, int64_t delta) {
 void WriteBatch::SetCounter(uint32_t counter, int64_t value) {
   SetCount(count() + 1);
   PutCounterEntry(BatchOp::kSetCounter, counter, static_cast<uint64_t>(value), &rep_);
+}
+
+void WriteBatch::AddParticipants(const std::vector<TxnParticipant>& parts) {
+  SetCount(count() + 1);
+  rep_.push_back(static_cast<char>(BatchOp::kParticipants));
+  PutVarint32(&rep_, static_cast<uint32_t>(parts.size()));
+  for (const TxnParticipant& part : parts) {
+    PutVarint32(&rep_, part.shard);
+    PutVarint64(&rep_, part.first_sequence);
+    PutVarint32(&rep_, part.count);
+  }
 }
 
 void WriteBatch::Append(const WriteBatch& other) {

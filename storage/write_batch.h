@@ -10,6 +10,13 @@
 //   kDropGroup   7 | varint32 group
 //   kAddCounter  8 | varint32 counter | varint64 zigzag(delta)
 //   kSetCounter  9 | varint32 counter | varint64 value (two's complement)
+//   kParticipants 10 | varint32 n | n x (varint32 shard | varint64 first sequence | varint32 count)
+//
+// kParticipants ends a batch that is one shard's part of an atomic write spanning several
+// shards (Db::Write, Db::EndAtomic): it names every part, the shard's own included, by the
+// sequence range of its WAL record (the kParticipants entry counts). Recovery applies a part
+// only when every part it names is durable (db.cc, "Atomic writes across shards"); otherwise
+// the whole write is left out, in every shard.
 //
 // The engine gives keys and values no meaning beyond this:
 //   - a key's first two bytes (big-endian) are its group (key_format.h); kDropGroup makes every
@@ -26,6 +33,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "storage/status.h"
 
@@ -37,6 +45,15 @@ enum class BatchOp : uint8_t {
   kDropGroup = 7,
   kAddCounter = 8,
   kSetCounter = 9,
+  kParticipants = 10,
+};
+
+// One part of an atomic write across shards: the WAL record [first_sequence, +count) of `shard`.
+struct TxnParticipant {
+  uint32_t shard = 0;
+  uint64_t first_sequence = 0;
+  uint32_t count = 0;
+  bool operator==(const TxnParticipant&) const = default;
 };
 
 // A change of one counter, as a writer states it beside a put or delete.
@@ -58,6 +75,8 @@ class WriteBatch {
     virtual void DropGroup(uint64_t sequence, uint16_t group) = 0;
     virtual void AddCounter(uint32_t counter, int64_t delta) = 0;
     virtual void SetCounter(uint32_t counter, int64_t value) = 0;
+    // The batch is a part of an atomic write across shards (it comes last).
+    virtual void Participants(const std::vector<TxnParticipant>& /*parts*/) {}
   };
 
   WriteBatch();
@@ -73,6 +92,7 @@ class WriteBatch {
   // REQUIRES: a Put or Delete before it (the counter lives in that entry's shard).
   void AddCounter(uint32_t counter, int64_t delta);
   void SetCounter(uint32_t counter, int64_t value);
+  void AddParticipants(const std::vector<TxnParticipant>& parts);
   // Appends every entry of `other` (its sequence is ignored).
   void Append(const WriteBatch& other);
 

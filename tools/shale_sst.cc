@@ -225,7 +225,6 @@ bool IsDataDirectory(const std::string& dir) {
 int CheckDataDirectory(const std::string& dir) {
   shale::storage::Options options;
   options.dir = dir;
-  options.databases = 65536;  // the server's setting is unknown here: allow every index
   std::vector<ShardFileFinding> findings;
   const Status verdict = shale::storage::VerifyDataDirectory(options, &findings);
   if (verdict.IsNotFound()) {  // shard directories, all empty: an interrupted first start
