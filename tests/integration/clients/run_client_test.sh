@@ -72,6 +72,7 @@ esac
 # over bash's /dev/tcp, so that readiness needs no client of its own).
 reported_dir() {
   exec 3<>"/dev/tcp/127.0.0.1/$port" || return 1
+  # shellcheck disable=SC2016 # the dollars are RESP's, not the shell's
   printf '*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$3\r\ndir\r\n' >&3
   local line lines=()
   while ((${#lines[@]} < 5)) && IFS= read -r -t 2 line <&3; do
