@@ -28,7 +28,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
-#include <map>
 #include <mutex>
 #include <optional>
 #include <random>
