@@ -175,23 +175,30 @@ void GetDelCommand(CommandContext& ctx) {
 void GetExCommand(CommandContext& ctx) {
   keyspace::GetExOptions options;
   using Action = keyspace::GetExOptions::Action;
+  std::string_view expiry;
+  bool seconds = false, absolute = false;
   for (size_t i = 2; i < ctx.args.size(); ++i) {
     std::string_view opt = ctx.args[i];
-    bool seconds = false, absolute = false;
     if (EqualsIgnoreCase(opt, "persist") && options.action == Action::kKeep) {
       options.action = Action::kPersist;
     } else if (ExpiryOption(opt, &seconds, &absolute) && options.action == Action::kKeep &&
                i + 1 < ctx.args.size()) {
       options.action = Action::kSet;
-      if (!ParseSetExpiry(ctx, ctx.args[++i], seconds, absolute, "getex", &options.expire_ms)) {
-        return;
-      }
+      expiry = ctx.args[++i];
     } else {
       ctx.reply.Error(kSyntaxError);
       return;
     }
   }
   std::string value;
+  if (options.action == Action::kSet) {
+    // As Redis: a missing key answers nil before the time is checked.
+    int64_t exists = 0;
+    storage::Status status = ctx.ks.Exists(ctx.connection.db(), {ctx.args[1]}, &exists);
+    if (!status.ok()) return ReplyStorageError(ctx, status);
+    if (exists == 0) return ReplyValueOrNil(ctx, storage::Status::NotFound(), value);
+    if (!ParseSetExpiry(ctx, expiry, seconds, absolute, "getex", &options.expire_ms)) return;
+  }
   ReplyValueOrNil(ctx, ctx.ks.GetEx(ctx.connection.db(), ctx.args[1], options, &value), value);
 }
 
