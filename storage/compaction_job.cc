@@ -99,7 +99,7 @@ Status RunCompaction(FileSystem* fs, const std::string& dir, uint64_t number,
   PacedFile paced(file.get(), input.limiter, input.cancel);
   TableBuilder builder(options, &paced);
 
-  SurvivorFilter filter(input.cutoffs, input.filter, input.outside_may_hold);
+  SurvivorFilter filter(input.cutoffs, input.filter, input.outside_may_hold, input.snapshots);
   Status merge_status;
   for (iter->SeekToFirst(); iter->Valid() && builder.status().ok(); iter->Next()) {
     if (input.cancel != nullptr && input.cancel->load(std::memory_order_relaxed)) {

@@ -75,6 +75,8 @@ struct CompactionInput {
   const GroupCutoffs* cutoffs = nullptr;
   // Drops values the layer above no longer needs (nullable: none).
   const CompactionFilter* filter = nullptr;
+  // Sequences of live snapshots, ascending: the versions they see are kept.
+  std::vector<uint64_t> snapshots;
   // Whether a table outside the merge may hold a version of `storage_key`.
   std::function<bool(std::string_view storage_key)> outside_may_hold;
   RateLimiter* limiter = nullptr;  // nullable

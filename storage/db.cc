@@ -137,6 +137,7 @@ struct Db::Impl {
   std::vector<char> touched;
   int atomic_depth = 0;  // BeginAtomic nesting
   std::vector<TxnParticipant> txn_parts;
+  std::vector<std::unique_ptr<Snapshot>> snapshots;  // live ones (GetSnapshot)
   std::vector<size_t> to_sync;
   std::vector<Status> sync_results;
   std::mutex sync_scratch_mu;  // Commit/SyncAll may come from the destructor's thread too
@@ -379,9 +380,12 @@ int Db::ShardOfRoutingKey(std::string_view routing_key) const {
   return static_cast<int>(KeySlot(routing_key) % impl_->shards.size());
 }
 
-Status Db::Get(std::string_view key, std::string* value) {
+Status Db::Get(const ReadOptions& options, std::string_view key, std::string* value) {
   bool found = false;
-  Status s = impl_->shards[static_cast<size_t>(ShardOf(key))]->Get(key, value, &found);
+  const auto shard = static_cast<size_t>(ShardOf(key));
+  const uint64_t at =
+      options.snapshot != nullptr ? options.snapshot->sequences()[shard] : kMaxSequence;
+  Status s = impl_->shards[shard]->Get(key, value, &found, at);
   if (s.ok() && !found) return Status::NotFound();
   return s;
 }
@@ -448,11 +452,31 @@ int64_t Db::Counter(uint32_t counter) const {
   return total;
 }
 
-Status Db::NewIterator(std::unique_ptr<Iterator>* iterator) {
+const Snapshot* Db::GetSnapshot() {
+  auto snapshot = std::make_unique<Snapshot>();
+  for (auto& shard : impl_->shards) snapshot->sequences_.push_back(shard->AcquireSnapshot());
+  const Snapshot* handle = snapshot.get();
+  impl_->snapshots.push_back(std::move(snapshot));
+  return handle;
+}
+
+void Db::ReleaseSnapshot(const Snapshot* snapshot) {
+  auto it = std::find_if(impl_->snapshots.begin(), impl_->snapshots.end(),
+                         [snapshot](const auto& s) { return s.get() == snapshot; });
+  if (it == impl_->snapshots.end()) return;
+  for (size_t i = 0; i < impl_->shards.size(); ++i) {
+    impl_->shards[i]->ReleaseSnapshot(snapshot->sequences_[i]);
+  }
+  impl_->snapshots.erase(it);
+}
+
+Status Db::NewIterator(const ReadOptions& options, std::unique_ptr<Iterator>* iterator) {
   std::vector<std::unique_ptr<Iterator>> children;
-  for (const auto& shard : impl_->shards) {
+  for (size_t i = 0; i < impl_->shards.size(); ++i) {
     std::unique_ptr<Iterator> child;
-    Status s = shard->NewIterator(&child);
+    const uint64_t at =
+        options.snapshot != nullptr ? options.snapshot->sequences()[i] : kMaxSequence;
+    Status s = impl_->shards[i]->NewIterator(&child, at);
     if (!s.ok()) return s;
     children.push_back(std::move(child));
   }

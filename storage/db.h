@@ -59,6 +59,22 @@ namespace shale::storage {
 
 class Shard;
 
+// A consistent view of every shard (Db::GetSnapshot): a read at it sees exactly the writes made
+// before it, across all shards. Taken and used on the writer's thread (between two writes, so
+// no batch is half in it).
+class Snapshot {
+ public:
+  const std::vector<uint64_t>& sequences() const { return sequences_; }  // one per shard
+
+ private:
+  friend class Db;
+  std::vector<uint64_t> sequences_;
+};
+
+struct ReadOptions {
+  const Snapshot* snapshot = nullptr;  // null: the current state
+};
+
 enum class FsyncPolicy { kAlways, kEverySec, kNo };
 
 // RocksDB's WAL recovery modes (details: wal_recovery.h, shard.cc's recovery).
@@ -205,7 +221,8 @@ class Db {
   int ShardOfRoutingKey(std::string_view routing_key) const;
 
   // The live value of `key`; NotFound when it has none. A damaged table: its Corruption.
-  Status Get(std::string_view key, std::string* value);
+  Status Get(std::string_view key, std::string* value) { return Get(ReadOptions(), key, value); }
+  Status Get(const ReadOptions& options, std::string_view key, std::string* value);
 
   // Applies every entry of `batch` (write_batch.h), each in its key's shard, and logs each
   // shard's part as one WAL record. Refuses (changing nothing) when a shard involved is in the
@@ -228,7 +245,16 @@ class Db {
   // An iterator over the live entries of every shard, merged in key order, as of the call (each
   // shard as of the moment its part was made; nothing is written in between on the writer's
   // thread). Seek takes a key. A damaged table ends it with its status.
-  Status NewIterator(std::unique_ptr<Iterator>* iterator);
+  Status NewIterator(std::unique_ptr<Iterator>* iterator) {
+    return NewIterator(ReadOptions(), iterator);
+  }
+  Status NewIterator(const ReadOptions& options, std::unique_ptr<Iterator>* iterator);
+
+  // A snapshot of every shard; flushes and compactions keep what it sees until it is released.
+  // A group drop made after it is seen by reads at it too (a snapshot does not keep a dropped
+  // group). Release every snapshot before the Db goes.
+  const Snapshot* GetSnapshot();
+  void ReleaseSnapshot(const Snapshot* snapshot);
 
   // Writes pending WAL buffers of every shard, fsyncing them under appendfsync=always.
   // Returns the first failure; a failed shard keeps its records for the background retry.

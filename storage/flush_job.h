@@ -42,6 +42,8 @@ struct FlushInput {
   const GroupCutoffs* cutoffs = nullptr;
   // Drops values the layer above no longer needs (nullable: none).
   const CompactionFilter* filter = nullptr;
+  // Sequences of live snapshots, ascending: the versions they see are kept.
+  std::vector<uint64_t> snapshots;
   // Whether an older table may hold a version of `storage_key` (its key range covers it).
   std::function<bool(std::string_view storage_key)> older_tables_may_hold;
   // Nullable. Once true (shutdown), the flush stops and returns Aborted, removing its partial

@@ -87,8 +87,8 @@ void MemTable::Add(uint64_t sequence, ValueKind kind, std::string_view storage_k
   entries_.fetch_add(1, std::memory_order_relaxed);
 }
 
-bool MemTable::Get(std::string_view storage_key, Entry* entry) const {
-  // The lookup key sorts before every version of storage_key: the largest possible trailer.
+bool MemTable::Get(std::string_view storage_key, Entry* entry, uint64_t snapshot) const {
+  // The lookup key sorts before every version of storage_key newer than the snapshot.
   char small[256];
   std::string scratch;
   const size_t key_size = storage_key.size() + kInternalKeyTrailerSize;
@@ -100,7 +100,7 @@ bool MemTable::Get(std::string_view storage_key, Entry* entry) const {
   }
   char* p = EncodeVarint32(buf, static_cast<uint32_t>(key_size));
   std::memcpy(p, storage_key.data(), storage_key.size());
-  EncodeFixed64(p + storage_key.size(), PackTrailer(kMaxSequence, ValueKind::kValue));
+  EncodeFixed64(p + storage_key.size(), PackTrailer(snapshot, ValueKind::kValue));
 
   Table::Iterator iter(&table_);
   iter.Seek(buf);

@@ -42,8 +42,9 @@ class MemTable {
     uint64_t sequence = 0;
     std::string_view value;  // memtable memory: valid while the memtable lives
   };
-  // The newest entry for `storage_key`; false when the memtable has none.
-  bool Get(std::string_view storage_key, Entry* entry) const;
+  // The newest entry for `storage_key` with a sequence at most `snapshot`; false when the
+  // memtable has none.
+  bool Get(std::string_view storage_key, Entry* entry, uint64_t snapshot = kMaxSequence) const;
 
   // Iterates over every entry (all versions) in internal-key order. The memtable must outlive it.
   std::unique_ptr<Iterator> NewIterator() const;

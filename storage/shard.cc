@@ -635,10 +635,11 @@ Status Shard::StartNewWal() {
 
 // --- reads ---
 
-bool Shard::FindInMemTables(std::string_view storage_key, MemTable::Entry* entry) const {
-  if (mem_->Get(storage_key, entry)) return true;
+bool Shard::FindInMemTables(std::string_view storage_key, MemTable::Entry* entry,
+                            uint64_t snapshot) const {
+  if (mem_->Get(storage_key, entry, snapshot)) return true;
   for (auto it = imm_.rbegin(); it != imm_.rend(); ++it) {
-    if (it->mem->Get(storage_key, entry)) return true;
+    if (it->mem->Get(storage_key, entry, snapshot)) return true;
   }
   return false;
 }
@@ -670,22 +671,22 @@ Status Shard::FindInTables(const Version& version, std::string_view storage_key,
   return Status::Ok();
 }
 
-Status Shard::Get(std::string_view key, std::string* value, bool* found) const {
+Status Shard::Get(std::string_view key, std::string* value, bool* found,
+                  uint64_t snapshot) const {
   *found = false;
   std::shared_ptr<const Version> version;
-  uint64_t snapshot = 0;
   uint64_t cutoff = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
     cutoff = cutoffs_.Of(key);
+    snapshot = std::min(snapshot, last_sequence_);
     MemTable::Entry entry;
-    if (FindInMemTables(key, &entry)) {
+    if (FindInMemTables(key, &entry, snapshot)) {
       *found = IsLive(entry.kind, entry.sequence, cutoff);
       if (*found) value->assign(entry.value.data(), entry.value.size());
       return Status::Ok();
     }
     version = version_;
-    snapshot = last_sequence_;
   }
   // Tables are read without the lock, on the version current at the lookup.
   bool hit = false;
@@ -695,6 +696,18 @@ Status Shard::Get(std::string_view key, std::string* value, bool* found) const {
   if (!s.ok()) return s;
   *found = hit && IsLive(kind, sequence, cutoff);
   return Status::Ok();
+}
+
+uint64_t Shard::AcquireSnapshot() {
+  std::lock_guard<std::mutex> lock(mu_);
+  snapshots_.insert(last_sequence_);
+  return last_sequence_;
+}
+
+void Shard::ReleaseSnapshot(uint64_t sequence) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = snapshots_.find(sequence);
+  if (it != snapshots_.end()) snapshots_.erase(it);
 }
 
 int64_t Shard::Counter(uint32_t counter) const {
@@ -766,17 +779,16 @@ class LiveIterator final : public Iterator {
 
 }  // namespace
 
-Status Shard::NewIterator(std::unique_ptr<Iterator>* iterator) const {
+Status Shard::NewIterator(std::unique_ptr<Iterator>* iterator, uint64_t snapshot) const {
   std::vector<std::shared_ptr<const MemTable>> memtables;
   std::shared_ptr<const Version> version;
-  uint64_t snapshot = 0;
   GroupCutoffs cutoffs;
   {
     std::lock_guard<std::mutex> lock(mu_);
     memtables.push_back(mem_);
     for (auto it = imm_.rbegin(); it != imm_.rend(); ++it) memtables.push_back(it->mem);
     version = version_;
-    snapshot = last_sequence_;
+    snapshot = std::min(snapshot, last_sequence_);
     cutoffs = cutoffs_;
   }
   std::vector<std::shared_ptr<const Table>> tables;
@@ -1372,6 +1384,10 @@ Status Shard::RunCompactionOf(const std::vector<uint64_t>& files, CompactionReas
   const GroupCutoffs cutoffs = GroupCutoffs::FromMap(versions_.state().group_cutoffs);
   input.cutoffs = &cutoffs;
   input.filter = options_.compaction_filter;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    input.snapshots.assign(snapshots_.begin(), snapshots_.end());
+  }
   input.outside_may_hold = [&outside](std::string_view storage_key) {
     for (const auto& handle : outside) {
       if (!handle->InRange(storage_key)) continue;
@@ -1490,6 +1506,10 @@ Status Shard::FlushOldestImmutable() {
     input.mem = job.mem.get();
     input.cutoffs = &job.cutoffs;
     input.filter = options_.compaction_filter;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      input.snapshots.assign(snapshots_.begin(), snapshots_.end());
+    }
     input.older_tables_may_hold = [&base](std::string_view storage_key) {
       for (const auto& table : base->tables) {
         if (table->InRange(storage_key)) return true;

@@ -211,10 +211,18 @@ class Shard {
   // --- reads (any thread) ---
   // The live value of `key` into *value (*found false when it has none). A damaged table makes
   // them return its Corruption status.
-  Status Get(std::string_view key, std::string* value, bool* found) const;
-  // An iterator over the live entries (keys ascending; values as stored) as of the call, holding
-  // what it reads; Seek takes a key (not an internal key).
-  Status NewIterator(std::unique_ptr<Iterator>* iterator) const;
+  // With `snapshot` (AcquireSnapshot), as of that sequence.
+  Status Get(std::string_view key, std::string* value, bool* found,
+             uint64_t snapshot = kMaxSequence) const;
+  // An iterator over the live entries (keys ascending; values as stored) as of the call (or of
+  // `snapshot`), holding what it reads; Seek takes a key (not an internal key).
+  Status NewIterator(std::unique_ptr<Iterator>* iterator,
+                     uint64_t snapshot = kMaxSequence) const;
+  // A snapshot: the current last sequence, which flushes and compactions keep readable (the
+  // versions a read at it sees are kept) until ReleaseSnapshot. A group drop after it is seen by
+  // reads at it too: a snapshot does not keep a dropped group.
+  uint64_t AcquireSnapshot();
+  void ReleaseSnapshot(uint64_t sequence);
   int64_t Counter(uint32_t counter) const;
 
   // Back-pressure now (Db::CheckWriteRoom). Any thread.
@@ -331,7 +339,8 @@ class Shard {
   uint64_t AllocateFileNumber();
 
   // REQUIRES: mu_ held.
-  bool FindInMemTables(std::string_view storage_key, MemTable::Entry* entry) const;
+  bool FindInMemTables(std::string_view storage_key, MemTable::Entry* entry,
+                       uint64_t snapshot) const;
   void AdjustCounter(uint32_t counter, int64_t delta);
   Status WritePendingLocked(FsyncPolicy policy, bool* wrote);
   Status SwitchMemTableLocked(FsyncPolicy policy, bool force = false);
@@ -397,6 +406,7 @@ class Shard {
   bool atomic_ = false;       // between BeginAtomic and EndAtomic
   WriteBatch atomic_batch_;   // the entries written since BeginAtomic
   std::set<uint32_t> atomic_peers_;  // AtomicPeers() of the active memtable
+  std::multiset<uint64_t> snapshots_;  // live snapshots (AcquireSnapshot)
   uint64_t discarded_parts_ = 0;
   std::vector<CollectedPart>* collect_parts_ = nullptr;  // CollectParts: list parts, apply nothing
   bool failed_ = false;

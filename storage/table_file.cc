@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "storage/key_format.h"
@@ -13,16 +14,27 @@ void SurvivorFilter::AddIfSurvives(std::string_view internal_key, std::string_vi
   ++entries_in;
   const ParsedInternalKey parsed = ParseInternalKey(internal_key);
   if (has_previous_ && parsed.storage_key == previous_) {
-    ++dropped_shadowed;  // an older version: the newest came first
-    return;
+    // An older version (the newest came first): kept only for a snapshot that sees it, one in
+    // [its sequence, the next newer version's).
+    const uint64_t newer = previous_sequence_;
+    previous_sequence_ = parsed.sequence;
+    auto it = std::lower_bound(snapshots_.begin(), snapshots_.end(), parsed.sequence);
+    if (it == snapshots_.end() || *it >= newer) {
+      ++dropped_shadowed;
+      return;
+    }
+  } else {
+    previous_.assign(parsed.storage_key.data(), parsed.storage_key.size());
+    has_previous_ = true;
+    previous_sequence_ = parsed.sequence;
   }
-  previous_.assign(parsed.storage_key.data(), parsed.storage_key.size());
-  has_previous_ = true;
   if (cutoffs_ != nullptr && cutoffs_->IsDead(parsed.storage_key, parsed.sequence)) {
     ++dropped_dead;
     return;
   }
-  const bool may_hold_older = may_hold_older_ && may_hold_older_(parsed.storage_key);
+  // An older version may stay: in another table, or in this one for a snapshot below this one.
+  const bool may_hold_older = (!snapshots_.empty() && snapshots_.front() < parsed.sequence) ||
+                              (may_hold_older_ && may_hold_older_(parsed.storage_key));
   if (parsed.kind == ValueKind::kDeletion) {
     if (may_hold_older) {
       builder->Add(internal_key, value);

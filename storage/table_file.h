@@ -24,7 +24,9 @@
 namespace shale::storage {
 
 // Decides, for entries seen in internal-key order (each key's newest version first), which ones a
-// new table keeps, for flushes and compactions alike: only the newest version of each key; not
+// new table keeps, for flushes and compactions alike: only the newest version of each key and
+// the versions live snapshots see (`snapshots`, ascending: a version is kept when a snapshot
+// lies at or above it and below the next newer version); not
 // an entry dead by a group drop (sequence below its group's cut-off in `cutoffs`, nullable); not
 // a value the compaction filter (nullable) drops; not a tombstone unless `may_hold_older`
 // (nullable = never) says another table may still hold an older version of its key (a filtered
@@ -32,8 +34,12 @@ namespace shale::storage {
 class SurvivorFilter {
  public:
   SurvivorFilter(const GroupCutoffs* cutoffs, const CompactionFilter* filter,
-                 std::function<bool(std::string_view storage_key)> may_hold_older)
-      : cutoffs_(cutoffs), filter_(filter), may_hold_older_(std::move(may_hold_older)) {}
+                 std::function<bool(std::string_view storage_key)> may_hold_older,
+                 std::vector<uint64_t> snapshots = {})
+      : cutoffs_(cutoffs),
+        filter_(filter),
+        may_hold_older_(std::move(may_hold_older)),
+        snapshots_(std::move(snapshots)) {}
 
   // Adds the entry to `builder` if it survives (possibly as a tombstone).
   void AddIfSurvives(std::string_view internal_key, std::string_view value, TableBuilder* builder);
@@ -48,6 +54,8 @@ class SurvivorFilter {
   const GroupCutoffs* cutoffs_;
   const CompactionFilter* filter_;
   std::function<bool(std::string_view)> may_hold_older_;
+  std::vector<uint64_t> snapshots_;
+  uint64_t previous_sequence_ = 0;  // of the version before, same key
   std::string tombstone_;
   std::string previous_;
   bool has_previous_ = false;
