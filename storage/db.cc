@@ -9,6 +9,28 @@
 //   <dir>/shard-NNN/   one directory per shard (shard.h), NNN the shard index, 3+ digits
 //
 // Ownership: Db owns the block cache shared by the shards' tables; it outlives the shards.
+//
+// Atomic writes across shards. Every shard has its own WAL and its own sequence numbers, so a
+// batch spanning shards is several WAL records. The protocol that makes it all-or-nothing
+// across a crash, without a coordinating log and without any cost for single-shard batches:
+//   1. Write: each involved shard applies its part (readers on the writer's thread see the
+//      whole batch at once) and collects it; EndAtomic appends to each part a kParticipants
+//      entry (write_batch.h) naming every part by (shard, first sequence, count), and each
+//      shard logs its part as one record. Commit writes and (appendfsync always) fsyncs them,
+//      every shard before any reply.
+//   2. Flush: a memtable holding a part is switched (and so may reach a table) only after the
+//      other parts' shards have written and fsynced their WALs (Impl::SwitchShard). A table
+//      therefore never holds a part whose siblings a power loss can still take away.
+//   3. Open, phase 1: every shard lists the parts in its WAL files beyond its tables
+//      (Shard::CollectParts, read-only) and the sequence up to which its writes are in tables.
+//   4. Open, phase 2: a part is applied only when every part it names is in its shard's list or
+//      below that shard's table sequence; otherwise it is left out (its sequences stay used, so
+//      the shard's later records follow without a gap). A torn or lost part elsewhere thus
+//      removes the whole batch, in every shard.
+//   5. A shard that left a part out flushes at once (an empty flush suffices): the WAL file
+//      holding the part becomes obsolete before anything new is written, so the part can never
+//      look complete later, when the shard that lost its part reuses those sequences.
+// MULTI/EXEC uses the same path (BeginAtomic/EndAtomic around its commands).
 #include "storage/db.h"
 
 #include <spdlog/spdlog.h>
