@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <numeric>
 
-#include "storage/db.h"
+#include "storage/options.h"
 #include "storage/key_format.h"
 
 namespace shale::storage {

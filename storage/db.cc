@@ -44,6 +44,7 @@
 #include <utility>
 
 #include "storage/block_cache.h"
+#include "storage/filename.h"
 #include "storage/parallel_runner.h"
 #include "storage/shard.h"
 #include "storage/shards_file.h"
@@ -225,7 +226,7 @@ Status Db::Open(const Options& options, std::unique_ptr<Db>* db) {
   impl->compaction_limiter =
       std::make_unique<RateLimiter>(options.compaction.throughput_bytes_per_sec);
   Status s = fs->CreateDir(options.dir);
-  if (s.ok()) s = fs->LockFile(JoinPath(options.dir, "LOCK"), &impl->lock);
+  if (s.ok()) s = fs->LockFile(JoinPath(options.dir, kLockFileName), &impl->lock);
   int shard_count = 0;
   if (s.ok()) s = ResolveShardLayout(fs, options.dir, options.shards, &shard_count);
   if (!s.ok()) return s;

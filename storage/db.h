@@ -48,11 +48,12 @@
 #include <functional>
 #include <span>
 
-#include "storage/compaction_filter.h"
 #include "storage/file_system.h"
+#include "storage/options.h"
+#include "storage/stats.h"
 #include "storage/iterator.h"
+#include "storage/key_slot.h"
 #include "storage/status.h"
-#include "storage/table_builder.h"
 #include "storage/write_batch.h"
 
 namespace shale::storage {
@@ -71,134 +72,8 @@ class Snapshot {
   std::vector<uint64_t> sequences_;
 };
 
-struct ReadOptions {
-  const Snapshot* snapshot = nullptr;  // null: the current state
-};
 
-enum class FsyncPolicy { kAlways, kEverySec, kNo };
 
-// RocksDB's WAL recovery modes (details: wal_recovery.h, shard.cc's recovery).
-//
-// A torn tail is an incomplete last record: what a crash leaves. A complete last record whose
-// checksum fails is damage, not a torn tail (a torn write shortens, it does not flip), and so
-// is a loss of writes the manifest records as durable: a WAL file it lists that is missing,
-// WAL files ending before the sequence it records (emptied, cut), a gap in the sequence
-// numbers between replayed batches. kTolerateCorruptedTailRecords and kAbsoluteConsistency
-// refuse all damage (Db::Open returns Corruption naming the file); kPointInTimeRecovery and
-// kSkipAnyCorruptedRecords accept it with a logged warning.
-enum class WalRecoveryMode {
-  kTolerateCorruptedTailRecords,  // default: only an incomplete (torn) last record is cut off
-  kAbsoluteConsistency,           // any bad record, even a torn tail, refuses start-up
-  kPointInTimeRecovery,           // stop replay at the first bad record or gap, drop the rest
-  kSkipAnyCorruptedRecords,       // skip bad records, accept gaps and go on (salvage)
-};
-
-// Size-tiered compaction and write back-pressure, per shard (compaction_picker.h, shard.h).
-struct CompactionOptions {
-  double bucket_low = 0.5;  // a table joins a bucket within [low, high] x its average size
-  double bucket_high = 1.5;
-  uint64_t min_sstable_size = uint64_t{50} << 20;  // smaller tables all share one bucket
-  int min_threshold = 4;                           // a bucket with this many tables is merged
-  int max_threshold = 32;                          // at most this many tables per compaction
-  double tombstone_threshold = 0.2;  // tombstones / entries above it: rewrite the table alone
-  // Minimum table age before a lone tombstone rewrite.
-  uint64_t tombstone_compaction_interval_ms = 10 * 60 * 1000;
-  // Compaction reads and writes of all shards together, paced (0 = unlimited).
-  uint64_t throughput_bytes_per_sec = 0;
-  // Back-pressure: with this many tables (or stop_immutable_memtables - 1 immutable memtables)
-  // each write to the shard is delayed ~1 ms; at stop_tables tables or stop_immutable_memtables
-  // immutable memtables writes wait until the shard's worker has caught up.
-  int slowdown_tables = 24;
-  int stop_tables = 48;
-  int stop_immutable_memtables = 4;
-};
-
-struct Options {
-  std::string dir;     // data directory; created if missing
-  int shards = 0;  // 0 = number of cores
-  FsyncPolicy fsync = FsyncPolicy::kEverySec;
-  WalRecoveryMode wal_recovery_mode = WalRecoveryMode::kTolerateCorruptedTailRecords;
-  FileSystem* fs = nullptr;  // nullptr = the POSIX file system; not owned
-  // Run the maintenance thread (RunMaintenance() once a second). Tests turn it off and call
-  // RunMaintenance() / RetryFailedWrites() themselves, so they stay deterministic.
-  bool background_maintenance = true;
-  // A shard's active memtable becomes immutable (and is flushed to a table) once its memory
-  // reaches this many bytes; checked at each Commit(). When the disk is slower than the writes,
-  // immutable memtables pile up until back-pressure (CompactionOptions) slows writes down.
-  uint64_t memtable_size = uint64_t{64} << 20;
-  // How tables are written: block size, restart interval, compression, bloom bits per key.
-  TableOptions table;
-  // Capacity of the block cache shared by all shards (uncompressed data blocks).
-  size_t block_cache_size = size_t{256} << 20;
-  CompactionOptions compaction;
-  // true: a write to a shard under back-pressure (CompactionOptions) waits or is delayed on the
-  // writer's thread. false: write methods never wait; the caller asks CheckWriteRoom() before
-  // each write and delays it itself (the server parks the command and serves other clients).
-  bool wait_on_back_pressure = true;
-  // The part of a key that decides its shard (its routing key): the whole key when null. Must
-  // be a pure function of the key, the same at every open.
-  std::function<std::string_view(std::string_view key)> router;
-  // Decides which values flushes and compactions may drop (compaction_filter.h); nullable, not
-  // owned, outlives the Db.
-  const CompactionFilter* compaction_filter = nullptr;
-};
-
-// Back-pressure as a writer that must not wait sees it (Options::wait_on_back_pressure false).
-enum class WriteRoom {
-  kOpen,     // write now
-  kSlowed,   // the shard is falling behind: delay this write by about a millisecond
-  kStopped,  // the shard is at its limit: write only once CheckWriteRoom says so
-};
-
-struct ShardStats {
-  uint64_t memtable_bytes = 0;  // arena bytes in use
-  uint64_t memtable_entries = 0;
-  uint64_t wal_bytes = 0;  // size of the live WAL file(s)
-  // Memory of the in-memory log buffer: records not yet known durable are kept there (up to
-  // about a second of writes under everysec) so that a failed fsync can be retried.
-  uint64_t wal_buffer_bytes = 0;
-  uint64_t wal_records = 0;  // records appended since start
-  uint64_t fsyncs = 0;       // fsync calls on the WAL since start
-  uint64_t last_sequence = 0;
-  bool write_failed = false;                // in the failed state (writes refused)
-  std::string last_error;                   // text of the last WAL failure, empty if none
-  uint64_t immutable_memtables = 0;         // memtables waiting for their flush
-  uint64_t immutable_memtable_bytes = 0;    // their arena bytes
-  uint64_t tables = 0;                      // live SSTables
-  uint64_t table_bytes = 0;                 // their file sizes
-  uint64_t flushes = 0;                     // memtables flushed since start
-  uint64_t flush_bytes_written = 0;         // table bytes written by those flushes
-  uint64_t flush_failures = 0;              // failed flush attempts since start (each retried)
-  std::string flush_error;                  // the last flush attempt's error, empty if it succeeded
-  uint64_t compactions = 0;                 // compactions completed since start
-  uint64_t compaction_bytes_read = 0;       // input table bytes of those compactions
-  uint64_t compaction_bytes_written = 0;    // output table bytes of those compactions
-  uint64_t pending_compaction_bytes = 0;    // input bytes of the compaction the picker would choose
-  std::vector<uint64_t> tables_per_bucket;  // the picker's current size buckets (table counts)
-  uint64_t stall_slowdowns = 0;             // writes delayed ~1 ms by back-pressure
-  uint64_t stall_stops = 0;                 // writes that waited for the worker to catch up
-  uint64_t stall_micros = 0;                // total time writes spent delayed or waiting
-  uint64_t user_bytes_written = 0;          // key + value bytes written by clients
-  uint64_t wal_bytes_written = 0;           // bytes appended to WAL files since start
-};
-
-struct DbStats {
-  std::vector<ShardStats> shards;
-  uint64_t fsyncs = 0;                    // sum over shards
-  uint64_t commits = 0;                   // Commit() calls that had something to write
-  uint64_t recovered_records = 0;         // WAL records replayed at open
-  uint64_t recovery_truncated_bytes = 0;  // torn tail bytes cut off at open
-  // The block cache shared by all shards.
-  uint64_t block_cache_capacity = 0;
-  uint64_t block_cache_usage = 0;  // bytes of cached blocks
-  uint64_t block_cache_hits = 0;
-  uint64_t block_cache_misses = 0;
-  // Key + value bytes of puts and key bytes of deletes.
-  uint64_t user_bytes_written = 0;
-  // (WAL bytes + flush bytes + compaction bytes written) / user_bytes_written; 0 without
-  // user writes. WAL bytes = records appended since start (ShardStats::wal_bytes_written).
-  double write_amplification = 0;
-};
 
 class Db {
  public:
@@ -322,9 +197,5 @@ struct ShardFileFinding;
 // would succeed). Goes further than Open, into *findings (shard.h): every block of every listed
 // table, every record of every WAL file, stray files. NotFound when `dir` is no data directory.
 Status VerifyDataDirectory(const Options& options, std::vector<ShardFileFinding>* findings);
-
-// Redis Cluster's key slot: CRC16 (XMODEM) of the key, or of its first non-empty {hash tag},
-// modulo 16384.
-uint16_t KeySlot(std::string_view key);
 
 }  // namespace shale::storage

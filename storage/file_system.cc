@@ -10,6 +10,8 @@
 #include <cstring>
 #include <utility>
 
+#include "storage/filename.h"
+
 namespace shale::storage {
 
 namespace {
@@ -296,7 +298,7 @@ Status ReadFileToString(FileSystem* fs, const std::string& path, std::string* co
 }
 
 Status WriteFileAtomically(FileSystem* fs, const std::string& path, std::string_view contents) {
-  const std::string temp = path + ".tmp";
+  const std::string temp = TempFileName(path);
   std::unique_ptr<WritableFile> file;
   Status s = fs->NewWritableFile(temp, &file);
   if (s.ok()) s = file->Append(contents);

@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "storage/db.h"
+#include "storage/key_slot.h"
 
 namespace shale::storage {
 

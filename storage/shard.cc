@@ -8,6 +8,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "storage/filename.h"
 #include "storage/flush_job.h"
 #include "storage/key_format.h"
 #include "storage/log_reader.h"
@@ -17,28 +18,6 @@
 namespace shale::storage {
 
 namespace {
-
-// Parses "NNNNNN.log" (or "NNNNNN.log.dropped" when `dropped`) into its number.
-bool ParseWalFileName(std::string_view name, bool dropped, uint64_t* number) {
-  const std::string_view suffix = dropped ? ".log.dropped" : ".log";
-  if (name.size() <= suffix.size() || name.substr(name.size() - suffix.size()) != suffix) {
-    return false;
-  }
-  const std::string_view digits = name.substr(0, name.size() - suffix.size());
-  if (digits.size() > 19) return false;
-  uint64_t n = 0;
-  for (char c : digits) {
-    if (c < '0' || c > '9') return false;
-    n = n * 10 + static_cast<uint64_t>(c - '0');
-  }
-  *number = n;
-  return true;
-}
-
-bool IsTempFileName(std::string_view name) {
-  constexpr std::string_view kSuffix = ".tmp";
-  return name.size() >= kSuffix.size() && name.substr(name.size() - kSuffix.size()) == kSuffix;
-}
 
 // A version the reader sees: live unless it is a tombstone or dead by a group drop.
 bool IsLive(ValueKind kind, uint64_t sequence, uint64_t cutoff) {
@@ -205,9 +184,7 @@ void Shard::BeginStop() {
 }
 
 std::string Shard::WalPath(uint64_t number) const {
-  char name[32];
-  std::snprintf(name, sizeof(name), "%06" PRIu64 ".log", number);
-  return JoinPath(options_.dir, name);
+  return JoinPath(options_.dir, WalFileName(number));
 }
 
 uint64_t Shard::AllocateFileNumber() {

@@ -13,7 +13,6 @@ namespace shale::storage {
 
 namespace {
 
-constexpr std::string_view kShardDirPrefix = "shard-";
 constexpr std::string_view kFormatLine = "shale-shards 1\n";
 constexpr std::string_view kCountKey = "shards ";
 constexpr std::string_view kChecksumKey = "checksum ";
@@ -71,26 +70,6 @@ Status ListShardDirs(FileSystem* fs, const std::string& dir, ShardDirs* dirs) {
 }
 
 }  // namespace
-
-std::string ShardDirName(int index) {
-  char name[32];
-  std::snprintf(name, sizeof(name), "shard-%03d", index);
-  return name;
-}
-
-bool ParseShardDirName(std::string_view name, int* index) {
-  if (name.substr(0, kShardDirPrefix.size()) != kShardDirPrefix) return false;
-  const std::string_view digits = name.substr(kShardDirPrefix.size());
-  if (digits.size() < 3 || digits.size() > 9) return false;
-  int n = 0;
-  for (char c : digits) {
-    if (c < '0' || c > '9') return false;
-    n = n * 10 + (c - '0');
-  }
-  if (ShardDirName(n) != name) return false;  // one spelling per index
-  *index = n;
-  return true;
-}
 
 std::string EncodeShardsFile(int shards) {
   std::string out(kFormatLine);

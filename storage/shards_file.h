@@ -37,16 +37,13 @@
 #include <string_view>
 
 #include "storage/file_system.h"
+#include "storage/filename.h"
 #include "storage/status.h"
 
 namespace shale::storage {
 
 constexpr int kMaxShards = 1024;
-constexpr std::string_view kShardsFileName = "SHARDS";
 
-// "shard-NNN" for `index`, and back.
-std::string ShardDirName(int index);
-bool ParseShardDirName(std::string_view name, int* index);
 
 // The version 1 contents of SHARDS for `shards`.
 std::string EncodeShardsFile(int shards);

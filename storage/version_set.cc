@@ -1,5 +1,7 @@
 #include "storage/version_set.h"
 
+#include "storage/filename.h"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -16,51 +18,13 @@ namespace shale::storage {
 
 namespace {
 
-constexpr std::string_view kCurrentFile = "CURRENT";
-constexpr std::string_view kManifestPrefix = "MANIFEST-";
-constexpr std::string_view kTableSuffix = ".sst";
 
-bool ParseDigits(std::string_view digits, uint64_t* number) {
-  if (digits.empty() || digits.size() > 19) return false;
-  uint64_t n = 0;
-  for (char c : digits) {
-    if (c < '0' || c > '9') return false;
-    n = n * 10 + static_cast<uint64_t>(c - '0');
-  }
-  *number = n;
-  return true;
-}
 
 std::string Where(const std::string& path, uint64_t offset) {
   return "manifest " + path + " at offset " + std::to_string(offset);
 }
 
 }  // namespace
-
-std::string TableFileName(uint64_t number) {
-  char name[32];
-  std::snprintf(name, sizeof(name), "%06" PRIu64 ".sst", number);
-  return name;
-}
-
-std::string ManifestFileName(uint64_t number) {
-  char name[32];
-  std::snprintf(name, sizeof(name), "MANIFEST-%06" PRIu64, number);
-  return name;
-}
-
-bool ParseTableFileName(std::string_view name, uint64_t* number) {
-  if (name.size() <= kTableSuffix.size() ||
-      name.substr(name.size() - kTableSuffix.size()) != kTableSuffix) {
-    return false;
-  }
-  return ParseDigits(name.substr(0, name.size() - kTableSuffix.size()), number);
-}
-
-bool ParseManifestFileName(std::string_view name, uint64_t* number) {
-  if (name.substr(0, kManifestPrefix.size()) != kManifestPrefix) return false;
-  return ParseDigits(name.substr(kManifestPrefix.size()), number);
-}
 
 // --- ManifestState ---
 
@@ -339,7 +303,7 @@ Status VersionSet::Recover(bool* found) {
     if (ParseManifestFileName(name, &number)) manifests.push_back(number);
   }
 
-  const std::string current_path = JoinPath(dir_, kCurrentFile);
+  const std::string current_path = JoinPath(dir_, kCurrentFileName);
   ManifestState state;
   uint64_t number = 0;
   if (fs_->FileExists(current_path)) {
@@ -409,7 +373,7 @@ Status VersionSet::WriteNewManifest(uint64_t number, ManifestState* state) {
   }
   // Once the rename may have happened CURRENT may name the new file, so it stays even when the
   // switch fails; the next edit then starts yet another manifest.
-  s = WriteFileAtomically(fs_, JoinPath(dir_, kCurrentFile), ManifestFileName(number) + "\n");
+  s = WriteFileAtomically(fs_, JoinPath(dir_, kCurrentFileName), ManifestFileName(number) + "\n");
   if (!s.ok()) {
     spdlog::error("shard {}: switching CURRENT to {} failed: {}", shard_index_, path, s.ToString());
     return s;

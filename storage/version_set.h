@@ -33,6 +33,8 @@
 // its flush worker). TableHandle and Version are safe to share between threads.
 #pragma once
 
+#include "storage/filename.h"
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -53,10 +55,6 @@
 namespace shale::storage {
 
 // "NNNNNN.sst", "MANIFEST-NNNNNN" (six digits at least).
-std::string TableFileName(uint64_t number);
-std::string ManifestFileName(uint64_t number);
-bool ParseTableFileName(std::string_view name, uint64_t* number);
-bool ParseManifestFileName(std::string_view name, uint64_t* number);
 
 // The persistent state of a shard, as the manifest's edits build it.
 struct ManifestState {

@@ -38,7 +38,7 @@
 #include <string_view>
 #include <vector>
 
-#include "storage/db.h"
+#include "storage/options.h"
 #include "storage/file_system.h"
 #include "storage/status.h"
 
