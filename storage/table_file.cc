@@ -43,14 +43,25 @@ void SurvivorFilter::AddIfSurvives(std::string_view internal_key, std::string_vi
     }
     return;
   }
-  if (filter_ != nullptr && filter_->Drop(parsed.storage_key, value)) {
-    ++dropped_filtered;
-    if (may_hold_older) {
-      tombstone_.clear();
-      AppendInternalKey(parsed.storage_key, parsed.sequence, ValueKind::kDeletion, &tombstone_);
-      builder->Add(tombstone_, {});
+  if (filter_ != nullptr) {
+    using Decision = CompactionFilter::Decision;
+    switch (filter_->Filter(parsed.storage_key, value, &new_value_)) {
+      case Decision::kKeep:
+        break;
+      case Decision::kRemove:
+        ++dropped_filtered;
+        if (may_hold_older) {
+          tombstone_.clear();
+          AppendInternalKey(parsed.storage_key, parsed.sequence, ValueKind::kDeletion,
+                            &tombstone_);
+          builder->Add(tombstone_, {});
+        }
+        return;
+      case Decision::kChangeValue:
+        ++changed_filtered;
+        builder->Add(internal_key, new_value_);
+        return;
     }
-    return;
   }
   builder->Add(internal_key, value);
 }

@@ -48,7 +48,8 @@ class SurvivorFilter {
   uint64_t dropped_shadowed = 0;
   uint64_t dropped_dead = 0;
   uint64_t dropped_tombstones = 0;
-  uint64_t dropped_filtered = 0;  // values the compaction filter dropped
+  uint64_t dropped_filtered = 0;  // values the compaction filter removed
+  uint64_t changed_filtered = 0;  // values the compaction filter changed
 
  private:
   const GroupCutoffs* cutoffs_;
@@ -57,6 +58,7 @@ class SurvivorFilter {
   std::vector<uint64_t> snapshots_;
   uint64_t previous_sequence_ = 0;  // of the version before, same key
   std::string tombstone_;
+  std::string new_value_;
   std::string previous_;
   bool has_previous_ = false;
 };

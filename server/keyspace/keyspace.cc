@@ -17,6 +17,29 @@ uint64_t SystemNowMs() {
 
 constexpr std::string_view kFormatMarkerName = "keyspace-format";
 
+// Lets flushes and compactions shrink the value of a data key whose deadline has passed to its
+// header: readers treat the key as absent already, and its payload is what takes the space.
+// The header stays, so the key is still stored (counted by DBSIZE, as Redis counts an expired
+// key) until lazy or active expiry deletes it through the write path, which keeps the counts
+// exact.
+class ExpiredValueFilter final : public storage::CompactionFilter {
+ public:
+  Decision Filter(std::string_view key, std::string_view value,
+                  std::string* new_value) const override {
+    uint16_t group = 0;
+    if (!storage::KeyGroup(key, &group) || group >= kExpiryGroupBase) return Decision::kKeep;
+    ValueHeader header;
+    if (!DecodeValueHeader(value, &header) || header.expire_ms == 0 ||
+        header.expire_ms > SystemNowMs() || value.size() == header.size) {
+      return Decision::kKeep;
+    }
+    new_value->assign(value.substr(0, header.size));
+    return Decision::kChangeValue;
+  }
+};
+
+const ExpiredValueFilter kExpiredValueFilter;
+
 void MakeMarkerKey(std::string* dst) {
   storage::MakeGroupedKey(kMetaGroup, kFormatMarkerName, dst);
 }
@@ -31,7 +54,10 @@ std::string_view TypeName(ValueType type) {
   return "none";
 }
 
-void Keyspace::ConfigureEngine(storage::Options* options) { options->router = RoutingKey; }
+void Keyspace::ConfigureEngine(storage::Options* options) {
+  options->router = RoutingKey;
+  options->compaction_filter = &kExpiredValueFilter;
+}
 
 Keyspace::Keyspace(storage::Db* db, int databases)
     : db_(db), databases_(databases), clock_(SystemNowMs) {}
