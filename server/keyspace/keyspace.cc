@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <unordered_set>
 
@@ -60,7 +61,10 @@ void Keyspace::ConfigureEngine(storage::Options* options) {
 }
 
 Keyspace::Keyspace(storage::Db* db, int databases)
-    : db_(db), databases_(databases), clock_(SystemNowMs) {}
+    : db_(db),
+      databases_(databases),
+      clock_(SystemNowMs),
+      expire_cursor_(static_cast<size_t>(databases), 0) {}
 
 Status Keyspace::Open(storage::Db* db, int databases, std::unique_ptr<Keyspace>* keyspace) {
   if (databases < 1 || databases > kMaxDatabases) {
@@ -502,43 +506,53 @@ Status Keyspace::ExpireCycle(uint64_t budget_us, uint64_t* expired) {
                                      .count());
   };
   const uint64_t now = NowMs();
+  // Every deadline below a database's cursor has been dealt with, and a new deadline is never
+  // in the past (a past one deletes at once), so the scan starts there. Now and then it starts
+  // from the beginning, in case the clock went back.
+  if (stats_.expire_cycles % kFullExpiryScanInterval == 0) {
+    std::fill(expire_cursor_.begin(), expire_cursor_.end(), 0);
+  }
   Status result;
   for (int db = 0; db < databases_ && result.ok() && spent_us() < budget_us; ++db) {
-    bool more = ExpiresCount(db) != 0;
+    if (ExpiresCount(db) == 0) continue;
+    std::unique_ptr<storage::Iterator> it;
+    result = db_->NewIterator(&it);
+    if (!result.ok()) break;
+    std::string seek;
+    MakeExpiryKey(db, expire_cursor_[static_cast<size_t>(db)], {}, &seek);
+    it->Seek(seek);
+    // In chunks: one batch of deletions each. The iterator reads the state of its creation, so
+    // the deletions do not disturb it; they only touch entries it has passed.
+    bool more = true;
     while (more && result.ok() && spent_us() < budget_us) {
-      more = false;
-      // Due index entries, collected first (the iterator must not outlive the writes below).
-      std::vector<std::pair<uint64_t, std::string>> due;
-      {
-        std::unique_ptr<storage::Iterator> it;
-        result = db_->NewIterator(&it);
-        if (!result.ok()) break;
-        std::string seek;
-        storage::MakeGroupedKey(static_cast<uint16_t>(kExpiryGroupBase + db), {}, &seek);
-        constexpr size_t kChunk = 256;
-        for (it->Seek(seek); it->Valid(); it->Next()) {
-          uint16_t group = 0;
-          const std::string_view k = it->key();
-          if (!storage::KeyGroup(k, &group) || group != kExpiryGroupBase + db) break;
-          if (k.size() < kGroupPrefix + kDeadlineSize) continue;
-          const uint64_t deadline = GetBigEndian64(k.data() + kGroupPrefix);
-          if (deadline > now) break;
-          if (due.size() == kChunk) {
-            more = true;
-            break;
-          }
-          due.emplace_back(deadline, std::string(k.substr(kGroupPrefix + kDeadlineSize)));
-        }
-        result = it->status();
-        if (!result.ok()) break;
-      }
-      for (const auto& [deadline, key] : due) {
-        result = ExpireIndexed(db, deadline, key, expired);
-        if (!result.ok()) break;
-        if (spent_us() >= budget_us) {
+      storage::WriteBatch batch;
+      std::vector<std::string> expired_keys;
+      for (size_t n = 0; n < kExpiryChunk; ++n, it->Next()) {
+        uint16_t group = 0;
+        const std::string_view k = it->Valid() ? it->key() : std::string_view();
+        if (!it->Valid() || !storage::KeyGroup(k, &group) || group != kExpiryGroupBase + db ||
+            k.size() < kGroupPrefix + kDeadlineSize ||
+            GetBigEndian64(k.data() + kGroupPrefix) > now) {
           more = false;
           break;
         }
+        const uint64_t deadline = GetBigEndian64(k.data() + kGroupPrefix);
+        const std::string_view key = k.substr(kGroupPrefix + kDeadlineSize);
+        bool deleted = false;
+        result = AddExpiryOf(db, deadline, key, &batch, &deleted);
+        if (!result.ok()) break;
+        if (deleted) expired_keys.emplace_back(key);
+        expire_cursor_[static_cast<size_t>(db)] = deadline;
+      }
+      if (!result.ok()) break;
+      result = it->status();
+      if (!result.ok() || batch.empty()) break;
+      result = Apply(batch);
+      if (!result.ok()) break;
+      *expired += expired_keys.size();
+      stats_.expired_keys += expired_keys.size();
+      if (observer_ != nullptr) {
+        for (const std::string& key : expired_keys) observer_->KeyExpired(db, key);
       }
     }
   }
@@ -547,28 +561,24 @@ Status Keyspace::ExpireCycle(uint64_t budget_us, uint64_t* expired) {
   return result;
 }
 
-Status Keyspace::ExpireIndexed(int db, uint64_t deadline, std::string_view key,
-                               uint64_t* expired) {
+Status Keyspace::AddExpiryOf(int db, uint64_t deadline, std::string_view key,
+                             storage::WriteBatch* batch, bool* deleted) {
+  *deleted = false;
   Entry entry;
   MakeDataKey(db, key, &key_);
   Status s = db_->Get(key_, &entry.raw);
   if (!s.ok() && !s.IsNotFound()) return s;
-  batch_.Clear();
   if (s.ok() && DecodeValueHeader(entry.raw, &entry.header) &&
       entry.header.expire_ms == deadline) {
     entry.stored = true;
-    AddDelete(db, key, entry, &batch_);
-    s = Apply(batch_);
-    if (!s.ok()) return s;
-    ++*expired;
-    stats_.expired_keys++;
-    if (observer_ != nullptr) observer_->KeyExpired(db, key);
+    AddDelete(db, key, entry, batch);
+    *deleted = true;
     return Status::Ok();
   }
   // An index entry whose key changed its deadline or lost it: only the entry goes.
   MakeExpiryKey(db, deadline, key, &index_key_);
-  batch_.Delete(index_key_);
-  return Apply(batch_);
+  batch->Delete(index_key_);
+  return Status::Ok();
 }
 
 void Keyspace::BeginAtomic() {

@@ -169,9 +169,15 @@ class Keyspace {
   void AddPut(int db, std::string_view key, std::string_view value, uint64_t expire_ms,
               const Entry& old, storage::WriteBatch* batch);
   Status Apply(const storage::WriteBatch& batch);
-  // Deletes `key` if its deadline is still `deadline` (an index entry the cycle found due), or
-  // else only the stale index entry.
-  Status ExpireIndexed(int db, uint64_t deadline, std::string_view key, uint64_t* expired);
+  // Adds to `batch` the deletion of `key` if its deadline is still `deadline` (an index entry the
+  // cycle found due; *deleted), or else of the stale index entry alone.
+  Status AddExpiryOf(int db, uint64_t deadline, std::string_view key, storage::WriteBatch* batch,
+                     bool* deleted);
+
+  // Index entries handled per batch of the expiry cycle, and how often (in cycles) it scans a
+  // database's index from its start rather than from its cursor.
+  static constexpr size_t kExpiryChunk = 1024;
+  static constexpr uint64_t kFullExpiryScanInterval = 100;
   void Modified(int db, std::string_view key);
 
   storage::Db* const db_;
@@ -180,6 +186,7 @@ class Keyspace {
   std::function<uint64_t()> clock_;
   KeyspaceStats stats_;
   int atomic_depth_ = 0;
+  std::vector<uint64_t> expire_cursor_;  // per database: deadlines below are dealt with
 
   // Scratch (one thread).
   std::string key_;
