@@ -172,8 +172,12 @@ std::string DescribeClient(Server& server, const Connection& c) {
   line += " name=" + c.name();
   line += " age=" + std::to_string((now - c.created_ms()) / 1000);
   line += " idle=" + std::to_string((now - c.last_interaction_ms()) / 1000);
-  line += " flags=N db=" + std::to_string(c.db());
-  line += " sub=0 psub=0 ssub=0 multi=-1";
+  // x: in MULTI, with `multi` commands queued (-1 outside MULTI).
+  const bool in_multi = c.transaction().in_multi();
+  line += in_multi ? " flags=x db=" : " flags=N db=";
+  line += std::to_string(c.db());
+  line += " sub=0 psub=0 ssub=0 multi=";
+  line += in_multi ? std::to_string(c.transaction().commands().size()) : "-1";
   line += " qbuf=" + std::to_string(c.query_buffer_bytes());
   line += " qbuf-free=" + std::to_string(c.query_buffer_free());
   line += " argv-mem=0 multi-mem=0";

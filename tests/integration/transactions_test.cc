@@ -1,7 +1,7 @@
 // Transactions: MULTI/EXEC/DISCARD queueing, errors while queueing (EXECABORT) and while
 // running (in place), WATCH/UNWATCH and what touches a watched key (writes by any client,
 // FLUSHDB/FLUSHALL of existing keys, per database), RESP2 and RESP3 replies, large
-// transactions, and the isolation of EXEC from concurrent readers.
+// transactions, CLIENT LIST, and the isolation of EXEC from concurrent readers.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -26,6 +26,15 @@ std::string ReadRaw(RawConnection* connection) {
   std::string error;
   if (!connection->ReadReply(&value, &error)) return "(read failed: " + error + ")";
   return value.ToString();
+}
+
+// The CLIENT LIST line of the client with id `id`, or empty.
+std::string ClientLine(const std::vector<std::string>& lines, long long id) {
+  const std::string prefix = "id=" + std::to_string(id) + " ";
+  for (const std::string& line : lines) {
+    if (line.rfind(prefix, 0) == 0) return line;
+  }
+  return "";
 }
 
 TEST_F(TransactionsTest, ExecRunsTheQueuedCommandsInOrder) {
@@ -372,6 +381,23 @@ TEST_F(TransactionsTest, TenThousandQueuedCommands) {
   EXPECT_EQ(Run({"DBSIZE"}), ":" + std::to_string(kCommands));
   EXPECT_EQ(Run({"GET", "key:0"}), "\"value:0\"");
   EXPECT_EQ(Run({"GET", "key:9999"}), "\"value:9999\"");
+}
+
+TEST_F(TransactionsTest, ClientListFlagsAClientInMulti) {
+  auto in_multi = Connect();
+  ASSERT_NE(in_multi, nullptr);
+  const ReplyPtr id = in_multi->Command({"CLIENT", "ID"});
+  ASSERT_NE(id, nullptr);
+  EXPECT_EQ(in_multi->Run({"MULTI"}), "+OK");
+  EXPECT_EQ(in_multi->Run({"SET", "a", "1"}), "+QUEUED");
+  EXPECT_EQ(in_multi->Run({"SET", "b", "2"}), "+QUEUED");
+  std::string line = ClientLine(ClientListLines(), id->integer);
+  EXPECT_NE(line.find(" flags=x "), std::string::npos) << line;
+  EXPECT_NE(line.find(" multi=2 "), std::string::npos) << line;
+  EXPECT_EQ(in_multi->Run({"EXEC"}), "[+OK, +OK]");
+  line = ClientLine(ClientListLines(), id->integer);
+  EXPECT_NE(line.find(" flags=N "), std::string::npos) << line;
+  EXPECT_NE(line.find(" multi=-1 "), std::string::npos) << line;
 }
 
 // A reader never sees part of an EXEC: every EXEC sets all keys (spread over the shards) to
