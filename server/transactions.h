@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace shale::server {
@@ -72,12 +73,15 @@ class Watcher {
 //   deleted on access), as Redis's signalModifiedKey. The registry may ask the key's state
 //   right away, so it must already be the new one.
 // - TouchDb(db) / TouchAll() just before FLUSHDB / FLUSHALL empty the database(s). Only
-//   watched keys that exist at that moment are touched (the registry asks their state), so
-//   it must be called while the keys are still there.
+//   watched keys that exist at that moment (kLive or kExpired) are touched (the registry asks
+//   their state), so it must be called while the keys are still there.
+// The registry asks a key's state when it is watched, touched (if it was expired when
+// watched), flushed, and at EXEC; the data model installs its KeyStateFunction with
+// set_key_state, and only it can answer kExpired.
 // Rules for keys that were already expired when watched (Redis 7.0.15): their deletion or
 // expiry, and a flush that removes them, change nothing; writing a live value does. A key
-// watched while live that expires before EXEC fails the EXEC even if nobody touched it
-// (WatchedKeyExpired, asked by EXEC).
+// that was live when watched and has expired by EXEC fails the EXEC even if nothing touched
+// it (WatchedKeyExpired, asked by EXEC).
 class WatchRegistry {
  public:
   explicit WatchRegistry(KeyStateFunction key_state);
