@@ -13,6 +13,7 @@ CommandTable::CommandTable() {
   RegisterStringCommands(*this);
   RegisterKeyspaceCommands(*this);
   RegisterServerCommands(*this);
+  RegisterTransactionCommands(*this);
 }
 
 void CommandTable::Register(const CommandSpec* specs, size_t count) {

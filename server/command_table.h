@@ -33,6 +33,11 @@ enum CommandFlag : uint32_t {
   kCmdAdmin = 1 << 4,
   kCmdLoading = 1 << 5,  // allowed while loading
   kCmdStale = 1 << 6,
+  kCmdNoMulti = 1 << 7,  // refused inside MULTI (Redis's no-multi)
+  // Runs at once inside MULTI instead of being queued: MULTI, EXEC, DISCARD, WATCH and QUIT
+  // (the commands Redis's processCommand exempts from queueing). Not a Redis flag: COMMAND INFO
+  // does not show it.
+  kCmdNotQueued = 1 << 8,
 };
 
 // Everything a handler needs. `args[0]` is the command name as the client sent it.
@@ -87,6 +92,7 @@ void RegisterConnectionCommands(CommandTable& table);
 void RegisterStringCommands(CommandTable& table);
 void RegisterKeyspaceCommands(CommandTable& table);
 void RegisterServerCommands(CommandTable& table);
+void RegisterTransactionCommands(CommandTable& table);
 
 // Redis's texts for the common errors.
 std::string WrongArityError(std::string_view command);  // "ERR wrong number of ... 'get' command"

@@ -1,5 +1,6 @@
 // One client connection: its socket (a libuv TCP handle), input buffer and RESP parser, output
-// buffer and per-client state (selected database, protocol version, name, authentication).
+// buffer and per-client state (selected database, protocol version, name, authentication,
+// transaction).
 //
 // Life cycle: created by Server on accept, destroyed from the libuv close callback. Input is
 // parsed and executed as it arrives; replies accumulate in the output buffer and leave the
@@ -16,6 +17,7 @@
 
 #include "protocol/reply_writer.h"
 #include "protocol/resp_parser.h"
+#include "server/transactions.h"
 #include "storage/db.h"
 
 namespace shale::server {
@@ -111,6 +113,9 @@ class Connection {
   size_t query_buffer_free() const { return input_.capacity() - input_.size(); }
   size_t output_bytes() const { return output_.size() + in_flight_bytes_; }
   int fd() const;
+  // MULTI state and watched keys (Server unwatches them when the connection closes).
+  Transaction& transaction() { return transaction_; }
+  const Transaction& transaction() const { return transaction_; }
 
   // Output-buffer soft limit bookkeeping (Redis's obuf_soft_limit_reached_time).
   uint64_t soft_limit_since_ms = 0;
@@ -163,6 +168,7 @@ class Connection {
   std::string last_command_;
   uint64_t created_ms_ = 0;
   uint64_t last_interaction_ms_ = 0;
+  Transaction transaction_;
 
   friend class Server;
 };

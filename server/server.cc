@@ -38,7 +38,23 @@ Server::Server(Config config, std::string config_file, std::unique_ptr<storage::
     : config_(std::move(config)),
       config_file_(std::move(config_file)),
       db_(std::move(db)),
-      keyspace_(std::move(keyspace)) {
+      keyspace_(std::move(keyspace)),
+      watches_([this](int index, std::string_view key) {
+        keyspace::KeyState state = keyspace::KeyState::kAbsent;
+        // A key that cannot be read counts as live: WATCH then sees any later change to it.
+        if (!keyspace_->Peek(index, key, &state).ok()) return WatchedKeyState::kLive;
+        switch (state) {
+          case keyspace::KeyState::kAbsent:
+            return WatchedKeyState::kAbsent;
+          case keyspace::KeyState::kExpired:
+            return WatchedKeyState::kExpired;
+          case keyspace::KeyState::kLive:
+            break;
+        }
+        return WatchedKeyState::kLive;
+      }),
+      keyspace_observer_(&watches_) {
+  keyspace_->set_observer(&keyspace_observer_);
   uv_loop_init(&loop_);
   start_time_ms_ = NowMs();
   run_id_ = RandomRunId();
@@ -183,6 +199,7 @@ void Server::Accept(uv_stream_t* listener) {
 }
 
 void Server::OnConnectionClosed(Connection* connection) {
+  watches_.UnwatchAll(connection->transaction().watcher());
   clients_.erase(connection->id());
   std::erase(pending_flush_, connection);
   std::erase(uncommitted_, connection);
@@ -249,12 +266,12 @@ void Server::RetryParked() {
   if (parked_.empty()) uv_timer_stop(&park_timer_);
 }
 
-Server::Admission Server::AdmitWrite(Connection& connection, const CommandSpec& spec,
-                                     const std::vector<std::string_view>& args,
+Server::Admission Server::AdmitWrite(Connection& connection,
+                                     const std::vector<std::string_view>& keys,
                                      std::string* error) {
   storage::WriteRoom room = storage::WriteRoom::kOpen;
   int shard = 0;
-  storage::Status status = db_->CheckWriteRoom(spec.KeysOf(args), &room, &shard);
+  storage::Status status = db_->CheckWriteRoom(keys, &room, &shard);
   if (!status.ok()) {
     connection.stalled_since_us_ = 0;
     connection.slowdown_served_ = false;
@@ -369,38 +386,87 @@ void Server::OnConfigChanged(const std::vector<std::string>& names) {
 
 bool Server::Dispatch(Connection& connection, const std::vector<std::string_view>& args) {
   protocol::ReplyWriter& reply = connection.reply();
+  Transaction& transaction = connection.transaction();
   const CommandSpec* spec = commands_.Find(args[0]);
-  auto fail = [&](std::string_view error) {
+  // Redis's rejectCommand: a command refused before it runs dooms the open transaction, and a
+  // refused EXEC ends it.
+  auto reject = [&](std::string_view error) {
     stats_.total_commands_processed++;
     stats_.total_error_replies++;
-    reply.Error(error);
+    if (spec != nullptr && IsExec(*spec)) {
+      transaction.Discard(watches_);
+      reply.Error(ExecAbortError(error));
+    } else {
+      transaction.Flag();
+      reply.Error(error);
+    }
     return true;
   };
-  // Redis's order: existence, arity, then authentication.
-  if (spec == nullptr) return fail(UnknownCommandError(args));
-  if (!spec->ArityMatches(args.size())) return fail(WrongArityError(spec->name));
+  // Redis's order: existence, arity, authentication, then the checks of the server's state.
+  if (spec == nullptr) return reject(UnknownCommandError(args));
+  if (!spec->ArityMatches(args.size())) return reject(WrongArityError(spec->name));
   if (connection.auth_required() && (spec->flags & kCmdNoAuth) == 0) {
-    return fail("NOAUTH Authentication required.");
+    return reject("NOAUTH Authentication required.");
   }
-  if (spec->flags & kCmdWrite) {
+  if (transaction.in_multi() && (spec->flags & kCmdNoMulti) != 0) {
+    return reject("ERR Command not allowed inside a transaction");
+  }
+  // EXEC writes whatever its queued commands write.
+  const bool exec = IsExec(*spec);
+  const bool writes = exec ? transaction.has_writes() : (spec->flags & kCmdWrite) != 0;
+  if (writes) {
     storage::Status state = db_->WriteState();
-    if (!state.ok()) return fail("MISCONF Errors writing to the WAL: " + state.message());
+    if (!state.ok()) return reject("MISCONF Errors writing to the WAL: " + state.message());
+  }
+  if (transaction.in_multi() && (spec->flags & kCmdNotQueued) == 0) {
+    transaction.Queue(*spec, args);
+    connection.last_command_ = spec->name;
+    reply.SimpleString("QUEUED");
+    return true;
+  }
+  // A doomed EXEC writes nothing: it need not wait for room.
+  if (writes && !(exec && transaction.doomed())) {
     std::string error;
-    switch (AdmitWrite(connection, *spec, args, &error)) {
+    switch (AdmitWrite(connection, exec ? transaction.WriteKeys() : spec->KeysOf(args), &error)) {
       case Admission::kRun:
         break;
       case Admission::kParked:
         return false;
       case Admission::kFail:
-        return fail(error);
+        return reject(error);
     }
     connection.NoteWrite();
   }
   stats_.total_commands_processed++;
   connection.last_command_ = spec->name;
-  CommandContext ctx{*this, connection, *db_, *keyspace_, args, reply};
-  spec->handler(ctx);
+  Call(connection, *spec, args);
   return true;
+}
+
+void Server::Call(Connection& connection, const CommandSpec& spec,
+                  const std::vector<std::string_view>& args) {
+  CommandContext ctx{*this, connection, *db_, *keyspace_, args, connection.reply()};
+  spec.handler(ctx);
+}
+
+void Server::RunTransaction(Connection& connection) {
+  Transaction& transaction = connection.transaction();
+  // The transaction's own writes must not count as changes to the keys it watched.
+  watches_.UnwatchAll(transaction.watcher());
+  connection.reply().ArrayHeader(transaction.commands().size());
+  // Every write of the EXEC is one atomic group for the engine: all of it or none of it after a
+  // crash, across shards.
+  keyspace_->BeginAtomic();
+  for (const QueuedCommand& command : transaction.commands()) {
+    // Not checked again: arity and authentication were checked when the command was queued,
+    // and Dispatch admitted the writes of all of them before EXEC began.
+    const std::vector<std::string_view> args = command.Args();
+    stats_.total_commands_processed++;
+    Call(connection, command.spec(), args);
+  }
+  storage::Status status = keyspace_->EndAtomic();
+  if (!status.ok()) spdlog::error("EXEC: logging its writes failed: {}", status.ToString());
+  transaction.Discard(watches_);
 }
 
 }  // namespace shale::server

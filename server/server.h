@@ -17,6 +17,7 @@
 #include "server/config.h"
 #include "server/keyspace/keyspace.h"
 #include "server/scan_cursors.h"
+#include "server/transactions.h"
 #include "storage/db.h"
 
 namespace shale::server {
@@ -63,6 +64,8 @@ class Server {
   ServerStats& stats() { return stats_; }
   const CommandTable& commands() const { return commands_; }
   ScanCursors& scan_cursors() { return scan_cursors_; }
+  // Who watches which keys (WATCH). The data model reports its changes here.
+  WatchRegistry& watches() { return watches_; }
   const std::unordered_map<uint64_t, Connection*>& clients() const { return clients_; }
   uint64_t start_time_ms() const { return start_time_ms_; }
   const std::string& run_id() const { return run_id_; }
@@ -74,7 +77,12 @@ class Server {
 
   // Connection hooks. Dispatch runs a command and returns true, or parks the connection (a
   // write whose shard is stalled by back-pressure) and returns false without running it.
+  // Inside MULTI it queues the command instead; an EXEC is admitted as the write of every key
+  // its queued writes name, so it parks as a whole and never stops half-way.
   bool Dispatch(Connection& connection, const std::vector<std::string_view>& args);
+  // EXEC, once it may run: replies with the array of the queued commands' replies, runs them
+  // in order with nothing in between, and ends the transaction.
+  void RunTransaction(Connection& connection);
   void ScheduleFlush(Connection* connection);
   void NoteUncommittedWrite(Connection* connection);
   void OnConnectionClosed(Connection* connection);
@@ -98,9 +106,13 @@ class Server {
   // command's shards are stopped, or for ~1 ms while they are slowed. kFail (*error says why):
   // a shard is stopped and its background work keeps failing, so the stall cannot end.
   enum class Admission { kRun, kParked, kFail };
-  Admission AdmitWrite(Connection& connection, const CommandSpec& spec,
-                       const std::vector<std::string_view>& args, std::string* error);
+  // `keys` are the keys the write names (empty: it may write to every shard).
+  Admission AdmitWrite(Connection& connection, const std::vector<std::string_view>& keys,
+                       std::string* error);
   void RetryParked();
+  // Runs one command that passed Dispatch's checks (Redis's call()).
+  void Call(Connection& connection, const CommandSpec& spec,
+            const std::vector<std::string_view>& args);
 
   Config config_;
   std::string config_file_;
@@ -108,6 +120,8 @@ class Server {
   std::unique_ptr<keyspace::Keyspace> keyspace_;  // declared after db_: destroyed before it
   CommandTable commands_;
   ScanCursors scan_cursors_;
+  WatchRegistry watches_;
+  WatchingObserver keyspace_observer_;  // tells watches_ what the keyspace changes
   ServerStats stats_;
 
   uv_loop_t loop_;

@@ -172,8 +172,12 @@ std::string DescribeClient(Server& server, const Connection& c) {
   line += " name=" + c.name();
   line += " age=" + std::to_string((now - c.created_ms()) / 1000);
   line += " idle=" + std::to_string((now - c.last_interaction_ms()) / 1000);
-  line += " flags=N db=" + std::to_string(c.db());
-  line += " sub=0 psub=0 ssub=0 multi=-1";
+  // x: in MULTI, with `multi` commands queued (-1 outside MULTI).
+  const bool in_multi = c.transaction().in_multi();
+  line += in_multi ? " flags=x db=" : " flags=N db=";
+  line += std::to_string(c.db());
+  line += " sub=0 psub=0 ssub=0 multi=";
+  line += in_multi ? std::to_string(c.transaction().commands().size()) : "-1";
   line += " qbuf=" + std::to_string(c.query_buffer_bytes());
   line += " qbuf-free=" + std::to_string(c.query_buffer_free());
   line += " argv-mem=0 multi-mem=0";
@@ -307,8 +311,8 @@ const CommandSpec kConnectionCommands[] = {
      "Returns the server's liveliness response.", "[message]"},
     {"echo", 2, kCmdFast, 0, 0, 0, EchoCommand, "connection", "1.0.0", "Returns the given string.",
      "message"},
-    {"quit", -1, kCmdNoAuth | kCmdFast | kCmdLoading | kCmdStale, 0, 0, 0, QuitCommand,
-     "connection", "1.0.0", "Closes the connection.", ""},
+    {"quit", -1, kCmdNoAuth | kCmdFast | kCmdLoading | kCmdStale | kCmdNotQueued, 0, 0, 0,
+     QuitCommand, "connection", "1.0.0", "Closes the connection.", ""},
     {"auth", -2, kCmdNoAuth | kCmdFast | kCmdLoading | kCmdStale, 0, 0, 0, AuthCommand,
      "connection", "1.0.0", "Authenticates the connection.", "[username] password"},
     {"hello", -1, kCmdNoAuth | kCmdFast | kCmdLoading | kCmdStale, 0, 0, 0, HelloCommand,

@@ -368,6 +368,7 @@ void ReplyFlags(CommandContext& ctx, const CommandSpec& spec) {
   if (spec.flags & kCmdLoading) flags.push_back("loading");
   if (spec.flags & kCmdStale) flags.push_back("stale");
   if (spec.flags & kCmdFast) flags.push_back("fast");
+  if (spec.flags & kCmdNoMulti) flags.push_back("no_multi");
   ctx.reply.SetHeader(flags.size());
   for (std::string_view f : flags) ctx.reply.SimpleString(f);
 }
@@ -523,8 +524,9 @@ const CommandSpec kServerCommands[] = {
      "A container for function commands.", "subcommand [argument ...]"},
     {"time", 1, kCmdFast | kCmdLoading | kCmdStale, 0, 0, 0, TimeCommand, "server", "2.6.0",
      "Returns the server time.", ""},
-    {"shutdown", -1, kCmdAdmin | kCmdLoading | kCmdStale, 0, 0, 0, ShutdownCommand, "server",
-     "1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server.",
+    {"shutdown", -1, kCmdAdmin | kCmdLoading | kCmdStale | kCmdNoMulti, 0, 0, 0, ShutdownCommand,
+     "server", "1.0.0",
+     "Synchronously saves the database(s) to disk and shuts down the Redis server.",
      "[NOSAVE | SAVE] [NOW] [FORCE] [ABORT]"},
 };
 

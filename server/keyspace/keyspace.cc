@@ -341,6 +341,20 @@ Status Keyspace::Exists(int db, const std::vector<std::string_view>& keys, int64
   return Status::Ok();
 }
 
+Status Keyspace::Peek(int db, std::string_view key, KeyState* state) {
+  *state = KeyState::kAbsent;
+  MakeDataKey(db, key, &key_);
+  std::string raw;
+  Status s = db_->Get(key_, &raw);
+  if (s.IsNotFound()) return Status::Ok();
+  if (!s.ok()) return s;
+  ValueHeader header;
+  if (!DecodeValueHeader(raw, &header)) return Status::Corruption("malformed value header");
+  *state = header.expire_ms == 0 || header.expire_ms > NowMs() ? KeyState::kLive
+                                                                : KeyState::kExpired;
+  return Status::Ok();
+}
+
 Status Keyspace::Type(int db, std::string_view key, std::string_view* type) {
   Entry entry;
   Status s = Lookup(db, key, &entry);

@@ -41,6 +41,9 @@ class KeyspaceObserver {
   virtual void DatabaseFlushed(int db) = 0;
 };
 
+// What Peek finds.
+enum class KeyState { kAbsent, kLive, kExpired /* stored, deadline passed, not yet deleted */ };
+
 enum class SetCondition { kAlways, kIfAbsent /* NX */, kIfPresent /* XX */ };
 
 struct SetOptions {
@@ -113,6 +116,8 @@ class Keyspace {
   Status Delete(int db, const std::vector<std::string_view>& keys, int64_t* removed);
   // EXISTS: a key named twice counts twice.
   Status Exists(int db, const std::vector<std::string_view>& keys, int64_t* count);
+  // The key's state, changing nothing (an expired key is not deleted): WATCH's question.
+  Status Peek(int db, std::string_view key, KeyState* state);
   // TYPE: "none" or the type's name.
   Status Type(int db, std::string_view key, std::string_view* type);
   uint64_t KeyCount(int db) const;

@@ -66,13 +66,19 @@ class RespClient {
   bool connected() const { return fd_ >= 0; }
 
   // Sends a command and returns its reply as text: "+OK", "-ERR ...", "$value", "$nil", or
-  // "closed" when the server closed the connection.
+  // "closed" when the server closed the connection. Of an array only the header ("*2") is
+  // read; Read() returns its elements one by one.
   std::string Run(const std::vector<std::string>& args) {
     std::string out = "*" + std::to_string(args.size()) + "\r\n";
     for (const std::string& a : args) out += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
     if (send(fd_, out.data(), out.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(out.size())) {
       return "closed";
     }
+    return Read();
+  }
+
+  // Reads the next reply (or array header), as Run() shows it.
+  std::string Read() {
     std::string line;
     if (!ReadLine(&line)) return "closed";
     if (line[0] != '$') return line;
@@ -341,6 +347,144 @@ TEST_F(ServerFaultTest, StallWithFailingFlushesEndsWithAnError) {
            (std::this_thread::sleep_for(std::chrono::milliseconds(20)), true));
   EXPECT_EQ(reply, "+OK");
   EXPECT_EQ(reader.Run({"GET", "after"}), "$2");
+}
+
+// While writes fail, an EXEC with a queued write is refused as a whole (Redis answers
+// -EXECABORT with the reason) and a write queued then dooms its transaction; an EXEC of reads
+// still runs.
+TEST_F(ServerFaultTest, ExecWithWritesIsRefusedWhileWritesFail) {
+  StartServer();
+  RespClient client(port_);
+  ASSERT_TRUE(client.connected());
+  ASSERT_EQ(client.Run({"SET", "y", "old"}), "+OK");
+  ASSERT_EQ(client.Run({"MULTI"}), "+OK");
+  ASSERT_EQ(client.Run({"SET", "x", "1"}), "+QUEUED");
+  ASSERT_EQ(client.Run({"GET", "y"}), "+QUEUED");
+
+  fs_->FailNthSync(1, /*sticky=*/true);
+  {
+    RespClient failing(port_);
+    ASSERT_TRUE(failing.connected());
+    const std::string reply = failing.Run({"SET", "b", "2"});
+    ASSERT_EQ(reply.rfind("-MISCONF", 0), 0u) << reply;
+  }
+  std::string reply = client.Run({"EXEC"});
+  EXPECT_EQ(reply.rfind("-EXECABORT Transaction discarded because of: MISCONF Errors writing to "
+                        "the WAL: ",
+                        0),
+            0u)
+      << reply;
+  EXPECT_EQ(client.Run({"GET", "x"}), "$nil");
+
+  ASSERT_EQ(client.Run({"MULTI"}), "+OK");
+  reply = client.Run({"SET", "x", "1"});
+  EXPECT_EQ(reply.rfind("-MISCONF Errors writing to the WAL: ", 0), 0u) << reply;
+  EXPECT_EQ(client.Run({"EXEC"}), "-EXECABORT Transaction discarded because of previous errors.");
+
+  ASSERT_EQ(client.Run({"MULTI"}), "+OK");
+  ASSERT_EQ(client.Run({"GET", "y"}), "+QUEUED");
+  EXPECT_EQ(client.Run({"EXEC"}), "*1");
+  EXPECT_EQ(client.Read(), "$old");
+
+  fs_->ClearFaults();
+  ASSERT_TRUE(server_->db().RetryFailedWrites().ok());
+  ASSERT_EQ(client.Run({"MULTI"}), "+OK");
+  ASSERT_EQ(client.Run({"SET", "x", "1"}), "+QUEUED");
+  EXPECT_EQ(client.Run({"EXEC"}), "*1");
+  EXPECT_EQ(client.Read(), "+OK");
+  EXPECT_EQ(client.Run({"GET", "x"}), "$1");
+}
+
+// An EXEC whose writes meet a stall that cannot end (the flushes keep failing) is refused
+// before any of them runs.
+TEST_F(ServerFaultTest, ExecMeetingAStallThatCannotEndRunsNothing) {
+  tweak_options_ = [](storage::Options* options) {
+    options->shards = 1;
+    options->fsync = storage::FsyncPolicy::kNo;  // only flushes fsync, so only they fail
+    options->memtable_size = 64 << 10;
+    options->compaction.stop_immutable_memtables = 2;
+  };
+  appendfsync_ = AppendFsync::kNo;
+  StartServer();
+  RespClient client(port_);
+  ASSERT_TRUE(client.connected());
+  ASSERT_EQ(client.Run({"SET", "before", "1"}), "+OK");
+  fs_->FailNthSync(1, /*sticky=*/true);
+  const std::string value(40 << 10, 'v');
+  std::string reply;
+  for (int writes = 0; writes < 20; ++writes) {
+    reply = client.Run({"SET", "k" + std::to_string(writes), value});
+    if (reply != "+OK") break;
+  }
+  ASSERT_EQ(reply.rfind("-MISCONF Errors writing tables to disk: ", 0), 0u) << reply;
+
+  ASSERT_EQ(client.Run({"MULTI"}), "+OK");
+  ASSERT_EQ(client.Run({"SET", "a", "1"}), "+QUEUED");
+  ASSERT_EQ(client.Run({"SET", "b", "2"}), "+QUEUED");
+  reply = client.Run({"EXEC"});
+  EXPECT_EQ(
+      reply.rfind("-EXECABORT Transaction discarded because of: MISCONF Errors writing tables to "
+                  "disk: ",
+                  0),
+      0u)
+      << reply;
+  EXPECT_EQ(client.Run({"GET", "a"}), "$nil");
+  EXPECT_EQ(client.Run({"GET", "b"}), "$nil");
+  EXPECT_EQ(client.Run({"EXEC"}), "-ERR EXEC without MULTI");
+  fs_->ClearFaults();  // so that SHUTDOWN can sync
+}
+
+// An EXEC whose writes meet back-pressure parks as a whole, before running any of them, and
+// runs whole once the shard has room: every transaction of the writer applies all its writes.
+TEST_F(ServerFaultTest, StalledExecParksAndRunsWhole) {
+  tweak_options_ = [](storage::Options* options) {
+    options->shards = 1;
+    options->memtable_size = 64 << 10;
+    options->compaction.slowdown_tables = 0;
+    options->compaction.stop_tables = 2;
+    options->compaction.throughput_bytes_per_sec = 64 << 10;
+  };
+  StartServer();
+  RespClient reader(port_);
+  ASSERT_TRUE(reader.connected());
+
+  const std::string value(20 << 10, 'v');
+  std::vector<std::string> failures;
+  std::atomic<int> transactions{0};
+  std::atomic<bool> stop_writing{false};
+  std::thread writer([&] {
+    RespClient client(port_);
+    for (int i = 0; !stop_writing && i < 10000 && failures.empty(); ++i) {
+      const std::string n = std::to_string(i);
+      std::vector<std::string> replies = {
+          client.Run({"MULTI"}), client.Run({"SET", "a" + n, value}),
+          client.Run({"SET", "b" + n, value}), client.Run({"EXEC"})};
+      if (replies[3] == "*2") {
+        replies.push_back(client.Read());
+        replies.push_back(client.Read());
+      }
+      const std::vector<std::string> expected = {"+OK", "+QUEUED", "+QUEUED", "*2", "+OK", "+OK"};
+      if (replies != expected) failures.push_back("transaction " + n + ": " + replies.back());
+      transactions = i + 1;
+    }
+  });
+  bool saw_stall = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (!saw_stall && std::chrono::steady_clock::now() < deadline) {
+    saw_stall = InfoValue(reader, "storage", "write_stalled_clients") == "1";
+    if (!saw_stall) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  EXPECT_TRUE(saw_stall) << "no EXEC was ever stalled";
+  stop_writing = true;
+  writer.join();
+  EXPECT_TRUE(failures.empty()) << failures.front();
+  ASSERT_GT(transactions.load(), 0);
+  for (int i = 0; i < transactions; ++i) {
+    const std::string n = std::to_string(i);
+    EXPECT_EQ(reader.Run({"EXISTS", "a" + n}), ":1") << n;
+    EXPECT_EQ(reader.Run({"EXISTS", "b" + n}), ":1") << n;
+  }
+  EXPECT_NE(InfoValue(reader, "storage", "stall_stops"), "0");
 }
 
 }  // namespace
