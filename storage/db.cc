@@ -325,7 +325,8 @@ Status Db::Open(const Options& options, std::unique_ptr<Db>* db) {
         impl->bg_cv.wait_for(lock, std::chrono::seconds(1));
         if (impl->bg_stop) break;
         lock.unlock();
-        db->RunMaintenance();  // failures are logged by the shards
+        const Status s = db->RunMaintenance();
+        if (!s.ok()) spdlog::debug("storage: maintenance round: {}", s.ToString());  // logged
         lock.lock();
       }
     });

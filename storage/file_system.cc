@@ -10,6 +10,8 @@
 #include <cstring>
 #include <utility>
 
+#include <spdlog/spdlog.h>
+
 #include "storage/filename.h"
 
 namespace shale::storage {
@@ -307,7 +309,9 @@ Status WriteFileAtomically(FileSystem* fs, const std::string& path, std::string_
   file.reset();
   if (s.ok()) s = fs->RenameFile(temp, path);
   if (s.ok()) s = fs->SyncDir(DirName(path));
-  if (!s.ok() && fs->FileExists(temp)) fs->RemoveFile(temp);
+  if (!s.ok() && fs->FileExists(temp) && !fs->RemoveFile(temp).ok()) {
+    spdlog::warn("could not remove {} after a failed replace; the next open removes it", temp);
+  }
   return s;
 }
 

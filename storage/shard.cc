@@ -954,7 +954,9 @@ Status Shard::SwitchMemTableLocked(FsyncPolicy policy, bool force) {
       log::LogWriter::Create(fs_, path, {log::kFormatVersion, options_.index, number}, &writer);
   if (!s.ok()) {
     writer.reset();
-    if (fs_->FileExists(path)) fs_->RemoveFile(path);
+    if (fs_->FileExists(path) && !fs_->RemoveFile(path).ok()) {
+      spdlog::warn("shard {}: could not remove {}; the next open removes it", options_.index, path);
+    }
     const std::string message =
         "shard " + std::to_string(options_.index) +
         ": cannot start a new WAL file, the memtable stays active: " + s.ToString();

@@ -7,7 +7,7 @@
 
 namespace shale::storage {
 
-class Status {
+class [[nodiscard]] Status {
  public:
   enum class Code {
     kOk,

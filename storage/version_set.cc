@@ -367,7 +367,9 @@ Status VersionSet::WriteNewManifest(uint64_t number, ManifestState* state) {
   if (!s.ok()) {
     // CURRENT does not name it: the file is of no use.
     writer.reset();
-    if (fs_->FileExists(path)) fs_->RemoveFile(path);
+    if (fs_->FileExists(path) && !fs_->RemoveFile(path).ok()) {
+      spdlog::warn("shard {}: could not remove {}; the next open removes it", shard_index_, path);
+    }
     spdlog::error("shard {}: writing manifest {} failed: {}", shard_index_, path, s.ToString());
     return s;
   }

@@ -80,7 +80,7 @@ Status DropLaterFiles(FileSystem* fs, const std::vector<WalFileInfo>& files, siz
       if (!s.ok()) return s;
     }
     uint64_t size = 0;
-    fs->GetFileSize(aside, &size);
+    if (!fs->GetFileSize(aside, &size).ok()) size = 0;  // only for the message below
     spdlog::error(
         "point-in-time recovery: WAL file {} ({} bytes) follows the damage and is not "
         "replayed; kept as {}",
