@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <numeric>
 
-#include "storage/options.h"
 #include "storage/key_format.h"
+#include "storage/options.h"
 
 namespace shale::storage {
 

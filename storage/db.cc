@@ -430,8 +430,8 @@ Status Db::Write(const WriteBatch& batch) {
     if (!s.ok()) return s;
   }
   if (std::count(touched.begin(), touched.end(), 1) == 1) {
-    const size_t only = static_cast<size_t>(std::find(touched.begin(), touched.end(), 1) -
-                                            touched.begin());
+    const size_t only =
+        static_cast<size_t>(std::find(touched.begin(), touched.end(), 1) - touched.begin());
     return impl_->shards[only]->Write(&parts[only]);
   }
   BeginAtomic();

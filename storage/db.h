@@ -40,19 +40,18 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <functional>
-#include <span>
-
 #include "storage/file_system.h"
-#include "storage/options.h"
-#include "storage/stats.h"
 #include "storage/iterator.h"
 #include "storage/key_slot.h"
+#include "storage/options.h"
+#include "storage/stats.h"
 #include "storage/status.h"
 #include "storage/write_batch.h"
 
@@ -71,9 +70,6 @@ class Snapshot {
   friend class Db;
   std::vector<uint64_t> sequences_;
 };
-
-
-
 
 class Db {
  public:
@@ -141,9 +137,9 @@ class Db {
   Status WriteState() const;
 
   // The back-pressure of the shards that writing the keys with these routing keys touches
-  // (every shard when `routing_keys` is empty): the worst of them in *room, and in *shard the index of that shard. Non-OK when a
-  // shard is stopped and its flushes or compactions keep failing, so the stall cannot end by
-  // itself: the write should fail rather than wait.
+  // (every shard when `routing_keys` is empty): the worst of them in *room, and in *shard the index
+  // of that shard. Non-OK when a shard is stopped and its flushes or compactions keep failing, so
+  // the stall cannot end by itself: the write should fail rather than wait.
   Status CheckWriteRoom(const std::vector<std::string_view>& routing_keys, WriteRoom* room,
                         int* shard) const;
   // Adds a write delayed by the caller after CheckWriteRoom to `shard`'s stall counters.

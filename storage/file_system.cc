@@ -3,14 +3,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <utility>
-
-#include <spdlog/spdlog.h>
 
 #include "storage/filename.h"
 

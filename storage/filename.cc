@@ -36,9 +36,7 @@ std::string Numbered(const char* format, uint64_t number) {
 
 std::string WalFileName(uint64_t number) { return Numbered("%06" PRIu64 ".log", number); }
 std::string TableFileName(uint64_t number) { return Numbered("%06" PRIu64 ".sst", number); }
-std::string ManifestFileName(uint64_t number) {
-  return Numbered("MANIFEST-%06" PRIu64, number);
-}
+std::string ManifestFileName(uint64_t number) { return Numbered("MANIFEST-%06" PRIu64, number); }
 
 std::string ShardDirName(int index) {
   char name[32];

@@ -15,8 +15,7 @@ namespace {
 // Feeds the surviving entries of `input` to `builder` (rules in flush_job.h).
 Status AddSurvivors(const FlushInput& input, TableBuilder* builder, FlushOutput* output) {
   std::unique_ptr<Iterator> iter = input.mem->NewIterator();
-  SurvivorFilter filter(input.cutoffs, input.filter, input.older_tables_may_hold,
-                        input.snapshots);
+  SurvivorFilter filter(input.cutoffs, input.filter, input.older_tables_may_hold, input.snapshots);
   Status status;
   for (iter->SeekToFirst(); iter->Valid(); iter->Next()) {
     // Checked every entry: a relaxed load costs next to nothing beside building the table.

@@ -20,7 +20,8 @@ class GroupCutoffs {
  public:
   // Entries of `group` below `sequence` are dead from now on (a later drop only raises it).
   void Set(uint16_t group, uint64_t sequence) {
-    auto it = std::lower_bound(entries_.begin(), entries_.end(), std::make_pair(group, uint64_t{0}));
+    auto it =
+        std::lower_bound(entries_.begin(), entries_.end(), std::make_pair(group, uint64_t{0}));
     if (it != entries_.end() && it->first == group) {
       it->second = std::max(it->second, sequence);
     } else {
@@ -33,7 +34,8 @@ class GroupCutoffs {
     if (entries_.empty()) return 0;
     uint16_t group = 0;
     if (!KeyGroup(key, &group)) return 0;
-    auto it = std::lower_bound(entries_.begin(), entries_.end(), std::make_pair(group, uint64_t{0}));
+    auto it =
+        std::lower_bound(entries_.begin(), entries_.end(), std::make_pair(group, uint64_t{0}));
     return it != entries_.end() && it->first == group ? it->second : 0;
   }
 

@@ -5,11 +5,11 @@
 // a hash tag: the bytes between its first '{' and the first '}' after it, when there is at
 // least one byte between them. "{user1000}.following" hashes "user1000"; "foo{}{bar}" hashes
 // the whole key (the first tag is empty); "foo{{bar}}zap" hashes "{bar".
+#include "storage/key_slot.h"
+
 #include <array>
 #include <cstdint>
 #include <string_view>
-
-#include "storage/key_slot.h"
 
 namespace shale::storage {
 

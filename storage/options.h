@@ -59,8 +59,8 @@ struct CompactionOptions {
 };
 
 struct Options {
-  std::string dir;     // data directory; created if missing
-  int shards = 0;  // 0 = number of cores
+  std::string dir;  // data directory; created if missing
+  int shards = 0;   // 0 = number of cores
   FsyncPolicy fsync = FsyncPolicy::kEverySec;
   WalRecoveryMode wal_recovery_mode = WalRecoveryMode::kTolerateCorruptedTailRecords;
   FileSystem* fs = nullptr;  // nullptr = the POSIX file system; not owned

@@ -44,7 +44,6 @@ namespace shale::storage {
 
 constexpr int kMaxShards = 1024;
 
-
 // The version 1 contents of SHARDS for `shards`.
 std::string EncodeShardsFile(int shards);
 // Decodes SHARDS `contents` (read from `path`) in either format; *legacy says whether it was

@@ -52,8 +52,7 @@ void SurvivorFilter::AddIfSurvives(std::string_view internal_key, std::string_vi
         ++dropped_filtered;
         if (may_hold_older) {
           tombstone_.clear();
-          AppendInternalKey(parsed.storage_key, parsed.sequence, ValueKind::kDeletion,
-                            &tombstone_);
+          AppendInternalKey(parsed.storage_key, parsed.sequence, ValueKind::kDeletion, &tombstone_);
           builder->Add(tombstone_, {});
         }
         return;

@@ -1,7 +1,5 @@
 #include "storage/version_set.h"
 
-#include "storage/filename.h"
-
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -9,6 +7,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "storage/filename.h"
 #include "storage/format.h"
 #include "storage/key_format.h"
 #include "storage/log_format.h"
@@ -17,8 +16,6 @@
 namespace shale::storage {
 
 namespace {
-
-
 
 std::string Where(const std::string& path, uint64_t offset) {
   return "manifest " + path + " at offset " + std::to_string(offset);

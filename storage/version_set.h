@@ -33,8 +33,6 @@
 // its flush worker). TableHandle and Version are safe to share between threads.
 #pragma once
 
-#include "storage/filename.h"
-
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -47,6 +45,7 @@
 
 #include "storage/block_cache.h"
 #include "storage/file_system.h"
+#include "storage/filename.h"
 #include "storage/log_writer.h"
 #include "storage/status.h"
 #include "storage/table.h"
@@ -61,10 +60,10 @@ struct ManifestState {
   std::map<uint64_t, TableMeta> tables;  // by file number
   uint64_t log_number = 0;               // WAL files numbered below it are obsolete
   uint64_t next_file_number = 1;
-  uint64_t last_sequence = 0;                   // every write up to it is in a table
+  uint64_t last_sequence = 0;                  // every write up to it is in a table
   std::map<uint32_t, uint64_t> counters;       // counter -> value; zeros are absent
   std::map<uint32_t, uint64_t> group_cutoffs;  // group -> cut-off sequence; zeros are absent
-  uint32_t shard_count = 0;                     // of the data directory; 0 = not recorded
+  uint32_t shard_count = 0;                    // of the data directory; 0 = not recorded
   // Every write up to durable_wal_sequence is durable in the tables and the WAL files at or
   // above log_number; durable_wal_files (all at or above log_number) hold some of them and
   // must exist (version_edit.h, field 10). 0 and empty: nothing recorded.

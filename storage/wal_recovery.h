@@ -38,8 +38,8 @@
 #include <string_view>
 #include <vector>
 
-#include "storage/options.h"
 #include "storage/file_system.h"
+#include "storage/options.h"
 #include "storage/status.h"
 
 namespace shale::storage {

@@ -1,6 +1,8 @@
 // Keyspace commands: DEL, UNLINK, EXISTS, TYPE, KEYS, SCAN, DBSIZE, FLUSHDB, FLUSHALL (Redis's
 // db.c), and the time to live: EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT, TTL, PTTL, EXPIRETIME,
 // PEXPIRETIME, PERSIST (Redis's expire.c).
+#include "server/keyspace/keyspace.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
@@ -12,7 +14,6 @@
 #include "server/connection.h"
 #include "server/glob.h"
 #include "server/server.h"
-#include "server/keyspace/keyspace.h"
 
 namespace shale::server {
 
@@ -245,9 +246,8 @@ void PExpireAtCommand(CommandContext& ctx) { ExpireGeneric(ctx, false, true); }
 // TTL / PTTL / EXPIRETIME / PEXPIRETIME: -2 absent, -1 no deadline; seconds round to nearest.
 void TtlGeneric(CommandContext& ctx, bool ms, bool absolute) {
   int64_t value = 0;
-  storage::Status status =
-      absolute ? ctx.ks.ExpireTime(ctx.connection.db(), ctx.args[1], &value)
-               : ctx.ks.Ttl(ctx.connection.db(), ctx.args[1], &value);
+  storage::Status status = absolute ? ctx.ks.ExpireTime(ctx.connection.db(), ctx.args[1], &value)
+                                    : ctx.ks.Ttl(ctx.connection.db(), ctx.args[1], &value);
   if (!status.ok()) return ReplyStorageError(ctx, status);
   if (value >= 0 && !ms) value = (value + 500) / 1000;
   ctx.reply.Integer(value);

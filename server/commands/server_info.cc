@@ -263,11 +263,10 @@ void InfoKeyspace(Server& server, InfoBuilder& info) {
   for (int db = 0; db < server.keyspace().databases(); ++db) {
     uint64_t keys = server.keyspace().KeyCount(db);
     if (keys == 0) continue;
-    info.Field("db" + std::to_string(db), "keys=" + std::to_string(keys) +
-                                              ",expires=" +
-                                              std::to_string(server.keyspace().ExpiresCount(db)) +
-                                              ",avg_ttl=" +
-                                              std::to_string(server.keyspace().AverageTtlMs(db)));
+    info.Field("db" + std::to_string(db),
+               "keys=" + std::to_string(keys) +
+                   ",expires=" + std::to_string(server.keyspace().ExpiresCount(db)) +
+                   ",avg_ttl=" + std::to_string(server.keyspace().AverageTtlMs(db)));
   }
 }
 

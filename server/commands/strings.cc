@@ -7,8 +7,8 @@
 
 #include "server/command_table.h"
 #include "server/connection.h"
-#include "server/server.h"
 #include "server/keyspace/keyspace.h"
+#include "server/server.h"
 
 namespace shale::server {
 

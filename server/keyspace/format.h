@@ -57,7 +57,9 @@ inline constexpr uint8_t kHasExpiry = 1;
 inline uint32_t KeyCountCounter(int db) { return static_cast<uint32_t>(db); }
 inline uint32_t ExpiresCounter(int db) { return kExpiryGroupBase + static_cast<uint32_t>(db); }
 inline uint32_t DeadlineSumCounter(int db) { return 0x10000 + static_cast<uint32_t>(db); }
-inline int64_t DeadlineSeconds(uint64_t expire_ms) { return static_cast<int64_t>(expire_ms / 1000); }
+inline int64_t DeadlineSeconds(uint64_t expire_ms) {
+  return static_cast<int64_t>(expire_ms / 1000);
+}
 
 inline void MakeDataKey(int db, std::string_view user_key, std::string* dst) {
   storage::MakeGroupedKey(static_cast<uint16_t>(db), user_key, dst);

@@ -95,8 +95,8 @@ Status Keyspace::Open(storage::Db* db, int databases, std::unique_ptr<Keyspace>*
   } else if (!s.ok()) {
     return s;
   } else if (marker != std::to_string(kFormatVersion)) {
-    return Status::Corruption("the data directory holds keys in keyspace format version " +
-                              marker + "; this build reads format version " +
+    return Status::Corruption("the data directory holds keys in keyspace format version " + marker +
+                              "; this build reads format version " +
                               std::to_string(kFormatVersion));
   }
   for (int d = databases; d < kMaxDatabases; ++d) {
@@ -350,8 +350,8 @@ Status Keyspace::Peek(int db, std::string_view key, KeyState* state) {
   if (!s.ok()) return s;
   ValueHeader header;
   if (!DecodeValueHeader(raw, &header)) return Status::Corruption("malformed value header");
-  *state = header.expire_ms == 0 || header.expire_ms > NowMs() ? KeyState::kLive
-                                                                : KeyState::kExpired;
+  *state =
+      header.expire_ms == 0 || header.expire_ms > NowMs() ? KeyState::kLive : KeyState::kExpired;
   return Status::Ok();
 }
 
@@ -582,8 +582,7 @@ Status Keyspace::AddExpiryOf(int db, uint64_t deadline, std::string_view key,
   MakeDataKey(db, key, &key_);
   Status s = db_->Get(key_, &entry.raw);
   if (!s.ok() && !s.IsNotFound()) return s;
-  if (s.ok() && DecodeValueHeader(entry.raw, &entry.header) &&
-      entry.header.expire_ms == deadline) {
+  if (s.ok() && DecodeValueHeader(entry.raw, &entry.header) && entry.header.expire_ms == deadline) {
     entry.stored = true;
     AddDelete(db, key, entry, batch);
     *deleted = true;

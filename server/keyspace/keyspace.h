@@ -48,9 +48,9 @@ enum class SetCondition { kAlways, kIfAbsent /* NX */, kIfPresent /* XX */ };
 
 struct SetOptions {
   SetCondition condition = SetCondition::kAlways;
-  bool get = false;         // report the old value (SET ... GET, GETSET)
-  uint64_t expire_ms = 0;   // absolute deadline, ms since the epoch; 0 = none
-  bool keep_ttl = false;    // KEEPTTL: keep the old deadline
+  bool get = false;        // report the old value (SET ... GET, GETSET)
+  uint64_t expire_ms = 0;  // absolute deadline, ms since the epoch; 0 = none
+  bool keep_ttl = false;   // KEEPTTL: keep the old deadline
 };
 
 struct SetResult {
