@@ -91,6 +91,8 @@ Status Keyspace::Open(storage::Db* db, int databases, std::unique_ptr<Keyspace>*
     storage::WriteBatch batch;
     batch.Put(marker_key, std::to_string(kFormatVersion));
     s = db->Write(batch);
+    // Durable before any key is written: data without the marker would read as format 1.
+    if (s.ok()) s = db->SyncAll();
     if (!s.ok()) return s;
   } else if (!s.ok()) {
     return s;
