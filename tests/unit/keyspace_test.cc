@@ -787,6 +787,42 @@ TEST_F(KeyspaceTest, GetDelReturnsTheValueAndDeletes) {
   EXPECT_EQ(ks().KeyCount(0), 0u);
 }
 
+// SET (plain, NX, MSET) on a key that is expired but not deleted yet: the key is new, counted
+// once, and no deadline is left counted.
+TEST_F(KeyspaceTest, WritingOverAnExpiredKeyCountsItOnce) {
+  k_.Reopen();
+  k_.Set(0, "plain", "old", 1000);
+  k_.Set(0, "nx", "old", 1000);
+  k_.Set(0, "mset", "old", 1000);
+  k_.Set(0, "ttl", "old", 1000);
+  k_.AdvanceMs(2000);
+  EXPECT_EQ(ks().KeyCount(0), 4u);  // expired, not deleted yet
+
+  k_.Set(0, "plain", "new");
+  SetOptions nx;
+  nx.condition = SetCondition::kIfAbsent;
+  EXPECT_TRUE(SetWith(0, "nx", "new", nx).applied);
+  ASSERT_TRUE(ks().MultiSet(0, {{"mset", "new"}}).ok());
+  k_.Set(0, "ttl", "new", 60000);
+  for (const char* key : {"plain", "nx", "mset", "ttl"}) EXPECT_EQ(k_.GetOr(0, key), "new");
+  EXPECT_EQ(ks().KeyCount(0), 4u);
+  EXPECT_EQ(ks().ExpiresCount(0), 1u);
+  EXPECT_EQ(ks().AverageTtlMs(0), 60000u);
+  ASSERT_TRUE(db().Commit().ok());
+  k_.Reopen();
+  EXPECT_EQ(ks().KeyCount(0), 4u);
+  EXPECT_EQ(ks().ExpiresCount(0), 1u);
+  // The new deadline is found by the expiry cycle when it is due.
+  k_.AdvanceMs(61000);
+  EXPECT_EQ(k_.ExpireAllDue(), 1u);
+  EXPECT_EQ(ks().KeyCount(0), 3u);
+  EXPECT_EQ(ks().ExpiresCount(0), 0u);
+  EXPECT_EQ(k_.Del(0, {"plain", "nx", "mset", "ttl"}), 3);
+  EXPECT_EQ(ks().KeyCount(0), 0u);
+  k_.Set(0, "fresh", "v");
+  EXPECT_EQ(ks().KeyCount(0), 1u);
+}
+
 // Deadlines, key counts and the expiry index survive a restart: replayed from the WAL, read
 // from the manifest and the tables after a flush, and after a compaction.
 TEST_F(KeyspaceTest, DeadlinesAndCountsSurviveReopen) {
