@@ -452,6 +452,26 @@ TEST_F(KeyspaceTest, DatabasesOutOfRangeAreRefusedAtOpen) {
   EXPECT_EQ(keyspace->databases(), kMaxDatabases);
 }
 
+// As Db refused a database index outside 0..databases-1 when it knew of databases: an index
+// outside the range names another record group (-1 is the format marker's, kMaxDatabases and
+// above the expiry index's).
+TEST_F(KeyspaceTest, DatabaseIndexOutOfRangeIsRefused) {
+  k_.Reopen();
+  std::string value;
+  EXPECT_EQ(ks().Get(16, "k", &value).code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(ks().Get(-1, "k", &value).code(), Status::Code::kInvalidArgument);
+  SetResult result;
+  EXPECT_EQ(ks().Set(16, "k", "v", {}, &result).code(), Status::Code::kInvalidArgument);
+  EXPECT_FALSE(result.applied);
+  EXPECT_EQ(ks().Set(-1, "keyspace-format", "1", {}, &result).code(),
+            Status::Code::kInvalidArgument);
+  EXPECT_EQ(ks().FlushDb(99).code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(ks().KeyCount(99), 0u);
+  k_.Close();
+  Status s = k_.Open();  // the marker is intact
+  EXPECT_TRUE(s.ok()) << s.ToString();
+}
+
 TEST_F(KeyspaceTest, FewerDatabasesThanTheDataNeedsIsRefused) {
   k_.Reopen();
   k_.Set(10, "k", "v");
