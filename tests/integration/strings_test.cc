@@ -72,32 +72,6 @@ TEST_F(StringsTest, SetSyntaxErrors) {
   EXPECT_EQ(Run({"EXISTS", "k"}), ":0") << "a rejected SET must not write";
 }
 
-TEST_F(StringsTest, ExpiryOptionsAreRefused) {
-  if (IsRedis()) GTEST_SKIP() << "Redis implements expiry; Shale refuses these options";
-  // Shale has no expiry yet: an option that sets one must be refused, never ignored.
-  EXPECT_EQ(Run({"SET", "k", "v"}), "+OK");
-  const std::vector<std::vector<std::string>> commands = {
-      {"SET", "k", "x", "EX", "10"},
-      {"SET", "k", "x", "PX", "10000"},
-      {"SET", "k", "x", "EXAT", "4000000000"},
-      {"SET", "k", "x", "PXAT", "4000000000000"},
-  };
-  for (const auto& command : commands) {
-    const ReplyPtr reply = client_->Command(command);
-    ASSERT_NE(reply, nullptr);
-    EXPECT_EQ(reply->type, REDIS_REPLY_ERROR) << command[3] << " answered " << Describe(reply);
-  }
-  EXPECT_EQ(Run({"GET", "k"}), "\"v\"");
-  // KEEPTTL keeps a time to live that no key has: refusing it and honouring it are both right.
-  const std::string keepttl = Run({"SET", "k", "y", "KEEPTTL"});
-  if (keepttl == "+OK") {
-    EXPECT_EQ(Run({"GET", "k"}), "\"y\"");
-  } else {
-    EXPECT_EQ(keepttl.substr(0, 1), "-") << keepttl;
-    EXPECT_EQ(Run({"GET", "k"}), "\"v\"");
-  }
-}
-
 TEST_F(StringsTest, DelAndExistsWithManyKeys) {
   EXPECT_EQ(Run({"MSET", "a", "1", "b", "2", "c", "3", "d", "4"}), "+OK");
   EXPECT_EQ(Run({"EXISTS", "a", "a", "a", "missing", "b"}), ":4");
