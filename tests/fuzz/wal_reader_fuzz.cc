@@ -6,8 +6,11 @@
 // one, with the right record header in front of it; a bad record's offset lies inside the
 // file and, for corruption, valid records resume after it; reading ends (the number of
 // outcomes is bounded by the file size); decoding a batch never reads past it, and a batch
-// that decodes yields exactly its count of entries with consecutive sequences. The image is
-// read both as shard 0's file and as any shard's file; expecting a shard never adds records.
+// that decodes yields exactly its count of entries, entry i with sequence first + i (counter
+// and participants entries take theirs too), a participants entry last and naming at least
+// two parts of at least one entry each. The image is read both as shard 0's file and as any
+// shard's file; expecting a shard never adds records. The seeds are WAL files of format
+// version 2, and one of version 1, which the reader refuses.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -26,6 +29,7 @@ namespace {
 
 using shale::storage::NewStringRandomAccessFile;
 using shale::storage::Status;
+using shale::storage::TxnParticipant;
 using shale::storage::WriteBatch;
 using shale::storage::log::LogReader;
 using Outcome = shale::storage::log::LogReader::Outcome;
@@ -39,25 +43,27 @@ void Check(bool condition, const char* what) {
 
 class CountingHandler final : public WriteBatch::Handler {
  public:
-  explicit CountingHandler(uint64_t first) : next_(first) {}
-  void Put(uint64_t sequence, std::string_view key, std::string_view, bool) override {
-    Entry(sequence, key);
-  }
-  void Delete(uint64_t sequence, std::string_view key) override { Entry(sequence, key); }
-  void FlushDb(uint64_t sequence, uint32_t db) override {
-    Check(db <= 0xffff, "flushdb database index fits in u16");
-    Entry(sequence, "..");
+  CountingHandler(uint64_t first, uint32_t count) : first_(first), count_(count) {}
+  void Put(uint64_t sequence, std::string_view, std::string_view) override { Sequenced(sequence); }
+  void Delete(uint64_t sequence, std::string_view) override { Sequenced(sequence); }
+  void DropGroup(uint64_t sequence, uint16_t) override { Sequenced(sequence); }
+  void AddCounter(uint32_t, int64_t) override { ++entries_; }
+  void SetCounter(uint32_t, int64_t) override { ++entries_; }
+  void Participants(const std::vector<TxnParticipant>& parts) override {
+    Check(entries_ + 1 == count_, "the participants entry comes last");
+    Check(parts.size() >= 2, "an atomic write across shards has two parts or more");
+    for (const TxnParticipant& part : parts) Check(part.count > 0, "a part has entries");
+    ++entries_;
   }
   uint64_t entries() const { return entries_; }
 
  private:
-  void Entry(uint64_t sequence, std::string_view key) {
-    Check(sequence == next_, "entry sequences are consecutive");
-    Check(key.size() >= 2, "keys carry the database prefix");
-    ++next_;
+  void Sequenced(uint64_t sequence) {
+    Check(sequence == first_ + entries_, "entry i has sequence first + i");
     ++entries_;
   }
-  uint64_t next_;
+  const uint64_t first_;
+  const uint32_t count_;
   uint64_t entries_ = 0;
 };
 
@@ -88,7 +94,7 @@ std::vector<std::string> ReadImage(const std::string& image, std::optional<uint3
       uint64_t first = 0;
       uint32_t count = 0;
       if (WriteBatch::ReadHeader(payload, &first, &count).ok()) {
-        CountingHandler handler(first);
+        CountingHandler handler(first, count);
         Status s = WriteBatch::Iterate(payload, &handler);
         if (s.ok()) {
           Check(handler.entries() == count, "a decoded batch has its count of entries");

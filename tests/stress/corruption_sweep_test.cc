@@ -36,6 +36,7 @@
 #include "storage/format.h"
 #include "storage/shard.h"
 #include "tests/stress/stress_util.h"
+#include "tests/unit/db_util.h"
 #include "tests/unit/test_util.h"
 
 namespace shale::storage {
@@ -115,9 +116,12 @@ class CorruptionSweep : public ::testing::Test {
 
   void Put(int i, int round) {
     std::string value = Value(i, round);
-    bool applied = false;
-    ASSERT_TRUE(db_->Set(0, Key(i), value, SetCondition::kAlways, &applied).ok());
+    ASSERT_TRUE(test_util::PutKey(*db_, Key(i), value).ok());
     expected_[Key(i)] = value;
+  }
+  void Delete(int i) {
+    ASSERT_TRUE(test_util::DeleteKey(*db_, Key(i)).ok());
+    expected_[Key(i)] = std::nullopt;
   }
 
   // Three flushed rounds (three tables per shard), a fourth left in the WAL, a clean close.
@@ -129,22 +133,12 @@ class CorruptionSweep : public ::testing::Test {
     for (int i = 0; i < 1000; ++i) Put(i, 1);
     ASSERT_TRUE(db_->FlushMemTables().ok());
     for (int i = 1500; i < 2000; ++i) Put(i, 2);
-    for (int i = 2000; i < 2200; ++i) {
-      int64_t removed = 0;
-      const std::string key = Key(i);
-      ASSERT_TRUE(db_->Delete(0, {key}, &removed).ok());
-      expected_[key] = std::nullopt;
-    }
+    for (int i = 2000; i < 2200; ++i) Delete(i);
     ASSERT_TRUE(db_->FlushMemTables().ok());
     for (int i = 500; i < 800; ++i) Put(i, 3);
     for (int i = 3000; i < 3300; ++i) Put(i, 3);
     for (int i = 2100; i < 2150; ++i) Put(i, 3);  // deleted in a table, set again in the WAL
-    for (int i = 2900; i < 2950; ++i) {           // deleted in the WAL only
-      int64_t removed = 0;
-      const std::string key = Key(i);
-      ASSERT_TRUE(db_->Delete(0, {key}, &removed).ok());
-      expected_[key] = std::nullopt;
-    }
+    for (int i = 2900; i < 2950; ++i) Delete(i);  // deleted in the WAL only
     ASSERT_TRUE(db_->Commit().ok());
     for (const ShardStats& shard : db_->Stats().shards) ASSERT_EQ(shard.tables, 3u);
     db_.reset();
@@ -272,7 +266,7 @@ class CorruptionSweep : public ::testing::Test {
     uint64_t errors = 0;
     for (const auto& [key, want] : expected_) {
       std::string value;
-      Status g = db->Get(0, key, &value);
+      Status g = db->Get(key, &value);
       if (g.ok()) {
         EXPECT_TRUE(want.has_value() && value == *want)
             << what << ": " << key << " reads " << value.substr(0, 24) << ", expected "

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "server/keyspace/format.h"
 #include "tests/unit/test_util.h"
 
 namespace shale::server {
@@ -158,7 +159,6 @@ TEST(ConfigTest, Integers) {
   EXPECT_EQ(Parse("timeout 30").timeout, 30);
   EXPECT_EQ(Parse("tcp-keepalive 0").tcp_keepalive, 0);
   EXPECT_EQ(Parse("maxclients 4294967295").maxclients, 4294967295);
-  EXPECT_EQ(Parse("databases 65536").databases, 65536);
   EXPECT_EQ(Parse("shards 1024").shards, 1024);
 
   const std::string kNotInteger = "argument couldn't be parsed into an integer";
@@ -179,10 +179,18 @@ TEST(ConfigTest, Integers) {
   EXPECT_EQ(Reason("tcp-keepalive 2147483648"),
             "argument must be between 0 and 2147483647 inclusive");
   EXPECT_EQ(Reason("maxclients 0"), "argument must be between 1 and 4294967295 inclusive");
-  EXPECT_EQ(Reason("databases 0"), "argument must be between 1 and 65536 inclusive");
-  EXPECT_EQ(Reason("databases 65537"), "argument must be between 1 and 65536 inclusive");
   EXPECT_EQ(Reason("shards 1025"), "argument must be between 0 and 1024 inclusive");
   EXPECT_EQ(Reason("shards -1"), "argument must be between 0 and 1024 inclusive");
+}
+
+// The keyspace's record format holds kMaxDatabases databases (server/keyspace/format.h): a
+// larger setting would be accepted here and refused when the data directory is opened.
+TEST(ConfigTest, DatabasesIsBoundedByTheKeyspaceFormat) {
+  const std::string max = std::to_string(keyspace::kMaxDatabases);
+  const std::string bounds = "argument must be between 1 and " + max + " inclusive";
+  EXPECT_EQ(Parse("databases " + max).databases, keyspace::kMaxDatabases);
+  EXPECT_EQ(Reason("databases 0"), bounds);
+  EXPECT_EQ(Reason("databases " + std::to_string(keyspace::kMaxDatabases + 1)), bounds);
 }
 
 TEST(ConfigTest, MemoryUnits) {

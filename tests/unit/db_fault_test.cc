@@ -12,12 +12,22 @@
 #include "storage/db.h"
 #include "storage/fault_injection_fs.h"
 #include "storage/file_system.h"
+#include "storage/key_format.h"
+#include "storage/write_batch.h"
+#include "tests/unit/db_util.h"
 #include "tests/unit/test_util.h"
 
 namespace shale::storage {
 namespace {
 
 using shale::test_util::TempDir;
+
+// The group of a key of at least two bytes (key_format.h).
+uint16_t KeyGroupOf(std::string_view key) {
+  uint16_t group = 0;
+  EXPECT_TRUE(KeyGroup(key, &group));
+  return group;
+}
 
 // Closes the database when a loop iteration ends, even early, before its directory goes.
 struct CloseBefore {
@@ -27,6 +37,9 @@ struct CloseBefore {
 
 class DbFaultTest : public ::testing::Test {
  protected:
+  // The key count the tests keep, as a writer keeping one does (write_batch.h).
+  static constexpr uint32_t kKeys = 0;
+
   DbFaultTest() {
     options_.dir = JoinPath(dir_.path(), "data");
     options_.shards = 2;
@@ -47,9 +60,15 @@ class DbFaultTest : public ::testing::Test {
     ASSERT_TRUE(fs_.DropUnsyncedData().ok());
   }
 
+  // Writes `key`, adding one to counter kKeys in the same batch when it has no value yet.
   Status Put(std::string_view key, std::string_view value) {
-    bool applied = false;
-    return db_->Set(0, key, value, SetCondition::kAlways, &applied);
+    std::string old;
+    Status s = db_->Get(key, &old);
+    if (!s.ok() && !s.IsNotFound()) return s;
+    WriteBatch batch;
+    batch.Put(key, value);
+    if (s.IsNotFound()) batch.AddCounter(kKeys, 1);
+    return db_->Write(batch);
   }
 
   // Writes `key` and commits; on success remembers it as acknowledged.
@@ -61,24 +80,19 @@ class DbFaultTest : public ::testing::Test {
     return s;
   }
 
-  std::string GetOr(std::string_view key) {
-    std::string value;
-    Status s = db_->Get(0, key, &value);
-    if (s.IsNotFound()) return "<missing>";
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    return value;
-  }
+  std::string GetOr(std::string_view key) { return test_util::GetOr(*db_, key); }
 
   void ExpectAcknowledgedPresent() {
     for (const auto& [key, value] : acknowledged_) EXPECT_EQ(GetOr(key), value) << key;
   }
 
-  // Key count agrees with what Get sees for every key ever written.
+  // The key count agrees with what Get sees for every key ever written: each change of it is
+  // in the WAL record of its write.
   void ExpectCountsConsistent(const std::vector<std::string>& all_keys) {
     uint64_t present = 0;
     const std::set<std::string> distinct(all_keys.begin(), all_keys.end());
     for (const std::string& key : distinct) present += GetOr(key) != "<missing>" ? 1 : 0;
-    EXPECT_EQ(db_->KeyCount(0), present);
+    EXPECT_EQ(db_->Counter(kKeys), static_cast<int64_t>(present));
   }
 
   TempDir dir_;
@@ -107,14 +121,16 @@ TEST_F(DbFaultTest, FailedFsyncUnderAlwaysRefusesWritesUntilRetried) {
   EXPECT_EQ(refused.message(), commit.message());
   EXPECT_EQ(GetOr("k1"), "v1");
   EXPECT_EQ(GetOr("k2"), "v2");
-  int64_t count = 0;
-  ASSERT_TRUE(db_->Exists(0, {"k1", "k2"}, &count).ok());
-  EXPECT_EQ(count, 2);
   DbStats stats = db_->Stats();
   EXPECT_TRUE(stats.shards[static_cast<size_t>(failed_shard)].write_failed);
   EXPECT_FALSE(stats.shards[static_cast<size_t>(failed_shard)].last_error.empty());
-  EXPECT_TRUE(db_->FlushAll().IsIOError());
-  EXPECT_EQ(db_->KeyCount(0), 2u);
+  // A batch for every shard (a group drop, a counter reset) is refused whole.
+  WriteBatch everywhere;
+  everywhere.DropGroup(KeyGroupOf("k1"));
+  everywhere.SetCounter(kKeys, 0);
+  EXPECT_TRUE(db_->Write(everywhere).IsIOError());
+  EXPECT_EQ(db_->Counter(kKeys), 2);
+  EXPECT_EQ(GetOr("k1"), "v1");
 
   // While the disk is still broken, retrying fails and changes nothing.
   EXPECT_FALSE(db_->RetryFailedWrites().ok());
@@ -132,7 +148,7 @@ TEST_F(DbFaultTest, FailedFsyncUnderAlwaysRefusesWritesUntilRetried) {
   ExpectAcknowledgedPresent();
   // The retry made the unacknowledged k2 durable too.
   EXPECT_EQ(GetOr("k2"), "v2");
-  EXPECT_EQ(db_->KeyCount(0), 3u);
+  EXPECT_EQ(db_->Counter(kKeys), 3);
 }
 
 TEST_F(DbFaultTest, DiskFullOnAppendWithATornWrite) {
@@ -161,7 +177,7 @@ TEST_F(DbFaultTest, DiskFullOnAppendWithATornWrite) {
   ExpectAcknowledgedPresent();
   EXPECT_EQ(GetOr("full"), "value");
   EXPECT_EQ(GetOr("refused"), "<missing>");
-  EXPECT_EQ(db_->KeyCount(0), 22u);
+  EXPECT_EQ(db_->Counter(kKeys), 22);
 }
 
 TEST_F(DbFaultTest, FailedAppendUnderEverySecRecoversInMaintenance) {
@@ -237,16 +253,29 @@ TEST_F(DbFaultTest, MultiKeyWritesAreRefusedWholeWhileAShardIsFailed) {
   ASSERT_TRUE(Put(k0, "1").ok());
   EXPECT_FALSE(db_->Commit().ok());
   fs_.ClearFaults();
-  EXPECT_FALSE(db_->MultiSet(0, {{k0, "2"}, {k1, "2"}}).ok());
-  EXPECT_EQ(GetOr(k1), "<missing>");
-  int64_t removed = -1;
-  EXPECT_FALSE(db_->Delete(0, {k0, k1}, &removed).ok());
+  WriteBatch puts;
+  puts.Put(k0, "2");
+  puts.Put(k1, "2");
+  puts.AddCounter(kKeys, 1);
+  EXPECT_FALSE(db_->Write(puts).ok());
   EXPECT_EQ(GetOr(k0), "1");
-  EXPECT_FALSE(db_->FlushDb(0).ok());
-  EXPECT_EQ(db_->KeyCount(0), 1u);
+  EXPECT_EQ(GetOr(k1), "<missing>");
+  WriteBatch deletes;
+  deletes.Delete(k0);
+  deletes.AddCounter(kKeys, -1);
+  deletes.Delete(k1);
+  EXPECT_FALSE(db_->Write(deletes).ok());
+  EXPECT_EQ(GetOr(k0), "1");
+  WriteBatch drop;
+  drop.DropGroup(0);
+  drop.SetCounter(kKeys, 0);
+  EXPECT_FALSE(db_->Write(drop).ok());
+  EXPECT_EQ(GetOr(k0), "1");
+  EXPECT_EQ(db_->Counter(kKeys), 1);
   // The other shard alone still takes writes.
-  ASSERT_TRUE(db_->MultiSet(0, {{k1, "3"}}).ok());
+  ASSERT_TRUE(Put(k1, "3").ok());
   EXPECT_EQ(GetOr(k1), "3");
+  EXPECT_EQ(db_->Counter(kKeys), 2);
 }
 
 TEST_F(DbFaultTest, ClosingWhileFailedLosesNothingAcknowledged) {
@@ -379,7 +408,7 @@ TEST_F(DbFaultTest, FailedFsyncAtAMemtableSwitch) {
   ASSERT_TRUE(db_->SyncAll().ok());
   Crash();
   Open();
-  EXPECT_EQ(db_->KeyCount(0), static_cast<uint64_t>(i));
+  EXPECT_EQ(db_->Counter(kKeys), i);
   for (int j = 0; j < i; ++j) ASSERT_EQ(GetOr("k" + std::to_string(j)), std::string(100, 'v')) << j;
   EXPECT_EQ(GetOr("refused"), "<missing>");
 }

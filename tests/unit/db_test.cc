@@ -1,30 +1,70 @@
-// Db (db.h) over the POSIX file system, or the fault-injecting one where power loss matters.
+// Db (db.h) over the POSIX file system, or the fault-injecting one where power loss matters:
+// the generic engine API (batches of puts, deletes, group drops and counter changes; Get; the
+// merged iterator; atomic groups; the compaction filter), the data directory's layout and its
+// checks at open, WAL durability and recovery.
 #include "storage/db.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "storage/compaction_filter.h"
 #include "storage/fault_injection_fs.h"
 #include "storage/file_system.h"
+#include "storage/key_format.h"
+#include "storage/shards_file.h"
+#include "storage/write_batch.h"
+#include "tests/unit/db_util.h"
 #include "tests/unit/test_util.h"
 
 namespace shale::storage {
 namespace {
 
+using shale::test_util::GroupedKey;
+using shale::test_util::LiveKeys;
 using shale::test_util::TempDir;
+
+// Drops the values that start with "drop:" while active; records every value it was asked
+// about (the worker threads call it).
+class MarkerFilter final : public CompactionFilter {
+ public:
+  bool Drop(std::string_view key, std::string_view value) const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    asked_.emplace_back(key);
+    return active_ && value.starts_with("drop:");
+  }
+  void set_active(bool active) {
+    std::lock_guard<std::mutex> lock(mu_);
+    active_ = active;
+  }
+  std::vector<std::string> asked() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return asked_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  mutable std::vector<std::string> asked_;
+  bool active_ = true;
+};
 
 class DbTest : public ::testing::Test {
  protected:
+  // A counter the tests keep as a writer keeping a key count would.
+  static constexpr uint32_t kKeys = 0;
+
   DbTest() {
     options_.dir = JoinPath(dir_.path(), "data");
     options_.shards = 4;
@@ -46,39 +86,37 @@ class DbTest : public ::testing::Test {
     ASSERT_TRUE(fs_.DropUnsyncedData().ok());
   }
 
-  void Put(int db, std::string_view key, std::string_view value) {
-    bool applied = false;
-    Status s = db_->Set(db, key, value, SetCondition::kAlways, &applied);
+  // One put (or delete) of `key`, with counter kKeys changed by `count_delta` beside it.
+  void Put(std::string_view key, std::string_view value, int64_t count_delta = 0) {
+    Status s = count_delta == 0 ? test_util::PutKey(*db_, key, value)
+                                : test_util::PutKey(*db_, key, value, {{kKeys, count_delta}});
     ASSERT_TRUE(s.ok()) << s.ToString();
-    ASSERT_TRUE(applied);
+  }
+  void Delete(std::string_view key, int64_t count_delta = 0) {
+    Status s = count_delta == 0 ? test_util::DeleteKey(*db_, key)
+                                : test_util::DeleteKey(*db_, key, {{kKeys, count_delta}});
+    ASSERT_TRUE(s.ok()) << s.ToString();
   }
 
-  std::string GetOr(int db, std::string_view key, std::string missing = "<missing>") {
-    std::string value;
-    Status s = db_->Get(db, key, &value);
-    if (s.IsNotFound()) return missing;
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    return value;
-  }
+  std::string GetOr(std::string_view key) { return test_util::GetOr(*db_, key); }
 
-  std::vector<std::string> ScanAll(int db, std::string_view prefix, size_t limit) {
+  uint64_t WalRecords() { return test_util::SumOverShards(*db_, &ShardStats::wal_records); }
+
+  // `count` keys `prefix`N on as many distinct shards.
+  std::vector<std::string> KeysOnDistinctShards(const std::string& prefix, size_t count) {
     std::vector<std::string> keys;
-    std::string after;
-    bool done = false;
-    for (int guard = 0; !done && guard < 100000; ++guard) {
-      std::vector<std::string> batch;
-      Status s = db_->Scan(db, after, prefix, limit, &batch, &done);
-      EXPECT_TRUE(s.ok()) << s.ToString();
-      EXPECT_LE(batch.size(), limit);
-      if (!batch.empty()) after = batch.back();
-      keys.insert(keys.end(), batch.begin(), batch.end());
+    std::set<int> shards;
+    for (int i = 0; keys.size() < count && i < 100000; ++i) {
+      std::string key = prefix + std::to_string(i);
+      if (shards.insert(db_->ShardOf(key)).second) keys.push_back(std::move(key));
     }
-    EXPECT_TRUE(done);
+    EXPECT_EQ(keys.size(), count);
     return keys;
   }
 
   TempDir dir_;
   FaultInjectionFileSystem fs_{DefaultFileSystem()};
+  MarkerFilter filter_;  // outlives db_
   Options options_;
   std::unique_ptr<Db> db_;
 };
@@ -86,7 +124,6 @@ class DbTest : public ::testing::Test {
 TEST_F(DbTest, OpenCreatesTheDirectoryLayout) {
   Open();
   EXPECT_EQ(db_->shard_count(), 4);
-  EXPECT_EQ(db_->database_count(), 16);
   std::string shards;
   ASSERT_TRUE(ReadFileToString(&fs_, JoinPath(options_.dir, "SHARDS"), &shards).ok());
   EXPECT_EQ(shards.substr(0, 24), "shale-shards 1\nshards 4\n");
@@ -106,7 +143,7 @@ TEST_F(DbTest, OpenCreatesTheDirectoryLayout) {
 TEST_F(DbTest, OpensShardsWithoutAManifest) {
   options_.shards = 2;
   Open();
-  for (int i = 0; i < 50; ++i) Put(0, "k" + std::to_string(i), "v" + std::to_string(i));
+  for (int i = 0; i < 50; ++i) Put("k" + std::to_string(i), "v" + std::to_string(i), 1);
   ASSERT_TRUE(db_->Commit().ok());
   db_.reset();
   for (const char* shard : {"shard-000", "shard-001"}) {
@@ -120,8 +157,8 @@ TEST_F(DbTest, OpensShardsWithoutAManifest) {
     }
   }
   Open();
-  EXPECT_EQ(db_->KeyCount(0), 50u);
-  EXPECT_EQ(GetOr(0, "k7"), "v7");
+  EXPECT_EQ(db_->Counter(kKeys), 50);
+  EXPECT_EQ(GetOr("k7"), "v7");
   EXPECT_EQ(db_->Stats().recovered_records, 50u);
   EXPECT_TRUE(fs_.FileExists(JoinPath(options_.dir, "shard-001/CURRENT")));
 }
@@ -130,7 +167,7 @@ TEST_F(DbTest, OpensShardsWithoutAManifest) {
 TEST_F(DbTest, TableFilesWithoutAManifestAreRefused) {
   options_.shards = 1;
   Open();
-  Put(0, "k", "v");
+  Put("k", "v");
   ASSERT_TRUE(db_->FlushMemTables().ok());
   db_.reset();
   const std::string dir = JoinPath(options_.dir, "shard-000");
@@ -158,7 +195,7 @@ TEST_F(DbTest, SecondOpenOfTheSameDirectoryFails) {
 
 TEST_F(DbTest, ShardCountIsFixedByTheDirectory) {
   Open();
-  Put(0, "k", "v");
+  Put("k", "v");
   ASSERT_TRUE(db_->Commit().ok());
   db_.reset();
 
@@ -171,14 +208,14 @@ TEST_F(DbTest, ShardCountIsFixedByTheDirectory) {
   options_.shards = 0;  // use the directory's count
   Open();
   EXPECT_EQ(db_->shard_count(), 4);
-  EXPECT_EQ(GetOr(0, "k"), "v");
+  EXPECT_EQ(GetOr("k"), "v");
 }
 
 // Writing another count into SHARDS must not make the server create shards and serve nil.
 TEST_F(DbTest, ShardsFileThatDisagreesWithTheDirectoryIsRefused) {
   options_.shards = 2;
   Open();
-  for (int i = 0; i < 20; ++i) Put(0, "k" + std::to_string(i), "v");
+  for (int i = 0; i < 20; ++i) Put("k" + std::to_string(i), "v", 1);
   ASSERT_TRUE(db_->Commit().ok());
   db_.reset();
   const std::string shards_path = JoinPath(options_.dir, "SHARDS");
@@ -214,12 +251,12 @@ TEST_F(DbTest, ShardsFileThatDisagreesWithTheDirectoryIsRefused) {
   ASSERT_TRUE(WriteFileAtomically(&fs_, shards_path, "2\n").ok());
   Open();
   EXPECT_EQ(db_->shard_count(), 2);
-  EXPECT_EQ(db_->KeyCount(0), 20u);
+  EXPECT_EQ(db_->Counter(kKeys), 20);
 }
 
 TEST_F(DbTest, MissingShardsFileWithDataIsRefused) {
   Open();
-  Put(0, "k", "v");
+  Put("k", "v");
   db_.reset();
   ASSERT_TRUE(fs_.RemoveFile(JoinPath(options_.dir, "SHARDS")).ok());
   std::unique_ptr<Db> db;
@@ -235,316 +272,438 @@ TEST_F(DbTest, DefaultShardCountIsAtLeastOne) {
 }
 
 TEST_F(DbTest, InvalidArguments) {
-  options_.databases = 0;
   std::unique_ptr<Db> db;
-  EXPECT_EQ(Db::Open(options_, &db).code(), Status::Code::kInvalidArgument);
-  options_.databases = 16;
   options_.dir.clear();
   EXPECT_EQ(Db::Open(options_, &db).code(), Status::Code::kInvalidArgument);
   options_.dir = JoinPath(dir_.path(), "data");
+  for (int shards : {-1, kMaxShards + 1}) {
+    options_.shards = shards;
+    EXPECT_EQ(Db::Open(options_, &db).code(), Status::Code::kInvalidArgument) << shards;
+  }
+  options_.shards = 4;
+  options_.compaction.min_threshold = 1;
+  EXPECT_EQ(Db::Open(options_, &db).code(), Status::Code::kInvalidArgument);
+  options_.compaction = CompactionOptions();
+  options_.compaction.bucket_low = 0;
+  EXPECT_EQ(Db::Open(options_, &db).code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(db, nullptr);
+}
+
+TEST_F(DbTest, PutGetDeleteAndOverwrite) {
   Open();
   std::string value;
-  EXPECT_EQ(db_->Get(16, "k", &value).code(), Status::Code::kInvalidArgument);
-  EXPECT_EQ(db_->Get(-1, "k", &value).code(), Status::Code::kInvalidArgument);
-  bool applied = true;
-  EXPECT_EQ(db_->Set(16, "k", "v", SetCondition::kAlways, &applied).code(),
-            Status::Code::kInvalidArgument);
-  EXPECT_EQ(db_->FlushDb(99).code(), Status::Code::kInvalidArgument);
-  EXPECT_EQ(db_->KeyCount(99), 0u);
-}
-
-TEST_F(DbTest, GetSetAndOverwrite) {
-  Open();
-  std::string value;
-  EXPECT_TRUE(db_->Get(0, "k", &value).IsNotFound());
-  Put(0, "k", "v1");
-  EXPECT_EQ(GetOr(0, "k"), "v1");
-  Put(0, "k", "v2");
-  EXPECT_EQ(GetOr(0, "k"), "v2");
-  EXPECT_EQ(db_->KeyCount(0), 1u);
-  Put(0, "", "empty key");
-  Put(0, std::string("bin\0key", 7), std::string("\0\xff\0", 3));
-  Put(0, "big", std::string(1 << 20, 'b'));
-  Put(0, "emptyvalue", "");
-  EXPECT_EQ(GetOr(0, ""), "empty key");
-  EXPECT_EQ(GetOr(0, std::string("bin\0key", 7)), std::string("\0\xff\0", 3));
-  EXPECT_EQ(GetOr(0, "big"), std::string(1 << 20, 'b'));
-  EXPECT_EQ(GetOr(0, "emptyvalue"), "");
-  EXPECT_EQ(db_->KeyCount(0), 5u);
-}
-
-TEST_F(DbTest, SetConditionsAndGet) {
-  Open();
-  bool applied = false;
-  std::string old;
-  bool had_old = true;
-  // NX on an absent key.
-  ASSERT_TRUE(db_->Set(0, "k", "1", SetCondition::kIfAbsent, &applied, &old, &had_old).ok());
-  EXPECT_TRUE(applied);
-  EXPECT_FALSE(had_old);
-  // NX on a present key: not applied, GET still returns the value.
-  ASSERT_TRUE(db_->Set(0, "k", "2", SetCondition::kIfAbsent, &applied, &old, &had_old).ok());
-  EXPECT_FALSE(applied);
-  EXPECT_TRUE(had_old);
-  EXPECT_EQ(old, "1");
-  EXPECT_EQ(GetOr(0, "k"), "1");
-  // XX on an absent key.
-  ASSERT_TRUE(db_->Set(0, "x", "1", SetCondition::kIfPresent, &applied, &old, &had_old).ok());
-  EXPECT_FALSE(applied);
-  EXPECT_FALSE(had_old);
-  EXPECT_EQ(GetOr(0, "x"), "<missing>");
-  // XX on a present key, with GET.
-  ASSERT_TRUE(db_->Set(0, "k", "3", SetCondition::kIfPresent, &applied, &old, &had_old).ok());
-  EXPECT_TRUE(applied);
-  EXPECT_TRUE(had_old);
-  EXPECT_EQ(old, "1");
-  EXPECT_EQ(GetOr(0, "k"), "3");
-  // Plain SET with GET.
-  ASSERT_TRUE(db_->Set(0, "k", "4", SetCondition::kAlways, &applied, &old, &had_old).ok());
-  EXPECT_TRUE(applied);
-  EXPECT_EQ(old, "3");
-  EXPECT_EQ(db_->KeyCount(0), 1u);
-  // A deleted key counts as absent.
-  int64_t removed = 0;
-  ASSERT_TRUE(db_->Delete(0, {"k"}, &removed).ok());
-  ASSERT_TRUE(db_->Set(0, "k", "5", SetCondition::kIfPresent, &applied).ok());
-  EXPECT_FALSE(applied);
-  ASSERT_TRUE(db_->Set(0, "k", "5", SetCondition::kIfAbsent, &applied, &old, &had_old).ok());
-  EXPECT_TRUE(applied);
-  EXPECT_FALSE(had_old);
-}
-
-TEST_F(DbTest, MultiSetDuplicatesAndCounts) {
-  Open();
-  Put(0, "existing", "old");
-  std::vector<KeyValue> pairs = {{"a", "1"},          {"b", "2"},      {"a", "3"},
-                                 {"existing", "new"}, {"{tag}x", "4"}, {"{tag}y", "5"}};
-  ASSERT_TRUE(db_->MultiSet(0, pairs).ok());
-  EXPECT_EQ(GetOr(0, "a"), "3");
-  EXPECT_EQ(GetOr(0, "b"), "2");
-  EXPECT_EQ(GetOr(0, "existing"), "new");
-  EXPECT_EQ(db_->KeyCount(0), 5u);
-  ASSERT_TRUE(db_->MultiSet(0, {}).ok());
+  EXPECT_TRUE(db_->Get("k", &value).IsNotFound());
+  Put("k", "v1");
+  EXPECT_EQ(GetOr("k"), "v1");
+  Put("k", "v2");
+  EXPECT_EQ(GetOr("k"), "v2");
+  Put("", "empty key");
+  Put("x", "no group");
+  Put(std::string("bin\0key", 7), std::string("\0\xff\0", 3));
+  Put("big", std::string(1 << 20, 'b'));
+  Put("emptyvalue", "");
+  EXPECT_EQ(GetOr(""), "empty key");
+  EXPECT_EQ(GetOr("x"), "no group");
+  EXPECT_EQ(GetOr(std::string("bin\0key", 7)), std::string("\0\xff\0", 3));
+  EXPECT_EQ(GetOr("big"), std::string(1 << 20, 'b'));
+  EXPECT_EQ(GetOr("emptyvalue"), "");
+  // Keys are exact: no prefix or extension of a key matches it.
+  EXPECT_EQ(GetOr("bi"), "<missing>");
+  EXPECT_EQ(GetOr("bigger"), "<missing>");
+  Delete("k");
+  EXPECT_EQ(GetOr("k"), "<missing>");
+  Delete("never written");  // a tombstone of nothing
+  EXPECT_EQ(GetOr("never written"), "<missing>");
+  Put("k", "back");
+  // Db::Put stores the prefix, then the value.
+  ASSERT_TRUE(db_->Put("joined", "head:", "tail").ok());
+  EXPECT_EQ(GetOr("joined"), "head:tail");
   ASSERT_TRUE(db_->Commit().ok());
   Open();
-  EXPECT_EQ(GetOr(0, "a"), "3");
-  EXPECT_EQ(db_->KeyCount(0), 5u);
+  EXPECT_EQ(GetOr("k"), "back");
+  EXPECT_EQ(GetOr("big"), std::string(1 << 20, 'b'));
+  EXPECT_EQ(GetOr("joined"), "head:tail");
+  EXPECT_EQ(GetOr("never written"), "<missing>");
 }
 
-TEST_F(DbTest, DeleteCountsEachExistingKeyOnce) {
+// A batch over several shards: every entry in its key's shard, counters summed over the shards.
+TEST_F(DbTest, WriteRoutesEveryEntryOfABatch) {
   Open();
-  Put(0, "a", "1");
-  Put(0, "b", "2");
-  Put(1, "a", "other db");
-  int64_t removed = -1;
-  ASSERT_TRUE(db_->Delete(0, {"a", "a", "missing", "b"}, &removed).ok());
-  EXPECT_EQ(removed, 2);
-  EXPECT_EQ(GetOr(0, "a"), "<missing>");
-  EXPECT_EQ(GetOr(1, "a"), "other db");
-  EXPECT_EQ(db_->KeyCount(0), 0u);
-  EXPECT_EQ(db_->KeyCount(1), 1u);
-  ASSERT_TRUE(db_->Delete(0, {"a"}, &removed).ok());
-  EXPECT_EQ(removed, 0);
-  ASSERT_TRUE(db_->Delete(0, {}, &removed).ok());
-  EXPECT_EQ(removed, 0);
+  const std::vector<std::string> keys = KeysOnDistinctShards("k", 4);
+  Put(keys[3], "old", 1);
+  WriteBatch batch;
+  for (size_t i = 0; i < 3; ++i) {
+    batch.Put(keys[i], "v" + std::to_string(i));
+    batch.AddCounter(kKeys, 1);
+    batch.AddCounter(9, static_cast<int64_t>(i) - 5);
+  }
+  batch.Delete(keys[3]);
+  batch.AddCounter(kKeys, -1);
+  ASSERT_TRUE(db_->Write(batch).ok());
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(GetOr(keys[i]), "v" + std::to_string(i));
+  EXPECT_EQ(GetOr(keys[3]), "<missing>");
+  EXPECT_EQ(db_->Counter(kKeys), 3);
+  EXPECT_EQ(db_->Counter(9), -5 - 4 - 3);
+  EXPECT_EQ(db_->Counter(12345), 0);  // never written
+  // An empty batch is no write.
+  const uint64_t records = WalRecords();
+  ASSERT_TRUE(db_->Write(WriteBatch()).ok());
+  EXPECT_EQ(WalRecords(), records);
+  // A batch the engine cannot read changes nothing.
+  WriteBatch bad;
+  bad.AddParticipants({{0, 1, 1}});
+  EXPECT_TRUE(db_->Write(bad).IsCorruption());
+  EXPECT_EQ(WalRecords(), records);
 }
 
-TEST_F(DbTest, ExistsCountsRepeatedKeys) {
+// Counters change only with the entries beside them and are recovered exactly: replayed from
+// the WAL, read from the manifest after a flush, and both together.
+TEST_F(DbTest, CountersAreExactAcrossReopenReplayAndFlush) {
   Open();
-  Put(0, "a", "1");
-  Put(0, "b", "1");
-  int64_t count = -1;
-  ASSERT_TRUE(db_->Exists(0, {"a", "a", "b", "missing"}, &count).ok());
-  EXPECT_EQ(count, 3);
-  ASSERT_TRUE(db_->Exists(1, {"a"}, &count).ok());
-  EXPECT_EQ(count, 0);
+  std::map<uint32_t, int64_t> expected;
+  auto check = [&](const char* when) {
+    for (const auto& [counter, value] : expected) {
+      EXPECT_EQ(db_->Counter(counter), value) << "counter " << counter << " " << when;
+    }
+  };
+  std::mt19937 rng(99);
+  auto write_some = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      const std::string key = "k" + std::to_string(rng() % 500);
+      const auto counter = static_cast<uint32_t>(rng() % 4);
+      const int64_t delta = static_cast<int64_t>(rng() % 7) - 3;  // negative ones too
+      WriteBatch batch;
+      if (rng() % 3 == 0) {
+        batch.Delete(key);
+      } else {
+        batch.Put(key, "v");
+      }
+      batch.AddCounter(counter, delta);
+      batch.AddCounter(0x10000 + counter, delta * 1000000000000);
+      ASSERT_TRUE(db_->Write(batch).ok());
+      expected[counter] += delta;
+      expected[0x10000 + counter] += delta * 1000000000000;
+    }
+  };
+  write_some(400);
+  check("as written");
+  ASSERT_TRUE(db_->Commit().ok());
+  Open();
+  check("replayed");
+  ASSERT_TRUE(db_->FlushMemTables().ok());
+  check("flushed");
+  Open();
+  EXPECT_EQ(db_->Stats().recovered_records, 0u);
+  check("from the manifest");
+  write_some(300);
+  ASSERT_TRUE(db_->Commit().ok());
+  Open();
+  check("from the manifest and the WAL");
+
+  // SetCounter sets every shard's part (it goes to every shard): to 0, the counter is gone.
+  WriteBatch reset;
+  reset.SetCounter(1, 0);
+  reset.SetCounter(0x10001, 0);
+  ASSERT_TRUE(db_->Write(reset).ok());
+  expected[1] = expected[0x10001] = 0;
+  check("reset");
+  ASSERT_TRUE(db_->Commit().ok());
+  Open();
+  check("reset, replayed");
+  ASSERT_TRUE(db_->FlushMemTables().ok());
+  Open();
+  check("reset, from the manifest");
+  WriteBatch set;
+  set.SetCounter(2, 7);
+  ASSERT_TRUE(db_->Write(set).ok());
+  expected[2] = 7 * db_->shard_count();
+  check("set");
+  // A counter brought back to exactly zero by its changes is zero in the manifest too.
+  ASSERT_TRUE(test_util::PutKey(*db_, "z", "v", {{20, 5}}).ok());
+  ASSERT_TRUE(db_->FlushMemTables().ok());
+  Open();
+  EXPECT_EQ(db_->Counter(20), 5);
+  ASSERT_TRUE(test_util::PutKey(*db_, "z", "w", {{20, -5}}).ok());
+  expected[20] = 0;
+  ASSERT_TRUE(db_->FlushMemTables().ok());
+  Open();
+  check("zeroed, from the manifest");
+  ASSERT_TRUE(test_util::PutKey(*db_, "k1", "v", {{1, 5}}).ok());
+  expected[1] = 5;
+  ASSERT_TRUE(db_->Commit().ok());
+  Open();
+  check("after the reset");
 }
 
-TEST_F(DbTest, FlushDbIsolatesDatabasesAndPersists) {
+// A group drop makes the group's older entries dead, in every shard, and nothing else.
+TEST_F(DbTest, DropGroupHidesOlderEntriesOfThatGroupOnly) {
   Open();
   for (int i = 0; i < 50; ++i) {
-    Put(0, "k" + std::to_string(i), "db0");
-    Put(1, "k" + std::to_string(i), "db1");
+    Put(GroupedKey(1, "a" + std::to_string(i)), "g1");
+    Put(GroupedKey(2, "a" + std::to_string(i)), "g2");
+    Put(GroupedKey(0x0101, "a" + std::to_string(i)), "g257");
   }
-  ASSERT_TRUE(db_->FlushDb(0).ok());
-  EXPECT_EQ(db_->KeyCount(0), 0u);
-  EXPECT_EQ(db_->KeyCount(1), 50u);
-  EXPECT_EQ(GetOr(0, "k1"), "<missing>");
-  EXPECT_EQ(GetOr(1, "k1"), "db1");
-  EXPECT_TRUE(ScanAll(0, "", 10).empty());
-  EXPECT_EQ(ScanAll(1, "", 10).size(), 50u);
-  // Writes after the flush live.
-  Put(0, "k1", "after");
-  Put(0, "new", "after");
-  EXPECT_EQ(db_->KeyCount(0), 2u);
-  ASSERT_TRUE(db_->Commit().ok());
-
-  Open();
-  EXPECT_EQ(GetOr(0, "k1"), "after");
-  EXPECT_EQ(GetOr(0, "k2"), "<missing>");
-  EXPECT_EQ(GetOr(1, "k2"), "db1");
-  EXPECT_EQ(db_->KeyCount(0), 2u);
-  EXPECT_EQ(db_->KeyCount(1), 50u);
-  EXPECT_EQ(ScanAll(0, "", 10), (std::vector<std::string>{"k1", "new"}));
-
-  ASSERT_TRUE(db_->FlushAll().ok());
-  EXPECT_EQ(db_->KeyCount(0), 0u);
-  EXPECT_EQ(db_->KeyCount(1), 0u);
-  Put(2, "x", "y");
-  ASSERT_TRUE(db_->Commit().ok());
-  Open();
-  EXPECT_EQ(db_->KeyCount(0), 0u);
-  EXPECT_EQ(db_->KeyCount(1), 0u);
-  EXPECT_EQ(db_->KeyCount(2), 1u);
-  EXPECT_EQ(GetOr(1, "k3"), "<missing>");
-  EXPECT_EQ(GetOr(2, "x"), "y");
-}
-
-TEST_F(DbTest, KeyCountsAreExactAfterReopen) {
-  Open();
-  std::mt19937 rng(42);
-  std::map<std::pair<int, std::string>, std::string> model;
-  for (int i = 0; i < 3000; ++i) {
-    const int db = static_cast<int>(rng() % 3);
-    const std::string key = "key" + std::to_string(rng() % 400);
-    switch (rng() % 10) {
-      case 0: {
-        int64_t removed = 0;
-        ASSERT_TRUE(db_->Delete(db, {key}, &removed).ok());
-        EXPECT_EQ(removed, model.erase({db, key}) ? 1 : 0);
-        break;
-      }
-      case 1:
-        if (rng() % 20 == 0) {
-          ASSERT_TRUE(db_->FlushDb(db).ok());
-          std::erase_if(model, [db](const auto& e) { return e.first.first == db; });
-        }
-        break;
-      default: {
-        const std::string value = "v" + std::to_string(i);
-        Put(db, key, value);
-        model[{db, key}] = value;
-      }
-    }
-    if (i % 100 == 0) {
-      ASSERT_TRUE(db_->Commit().ok());
-    }
-  }
-  ASSERT_TRUE(db_->Commit().ok());
-  auto check = [&] {
-    for (int db = 0; db < 3; ++db) {
-      uint64_t expected = 0;
-      for (const auto& [k, v] : model) expected += k.first == db ? 1 : 0;
-      EXPECT_EQ(db_->KeyCount(db), expected) << db;
-      EXPECT_EQ(ScanAll(db, "", 37).size(), expected) << db;
-    }
-    for (const auto& [k, v] : model) EXPECT_EQ(GetOr(k.first, k.second), v);
+  Put(std::string("\0", 1), "no group");  // one byte: no group, though a prefix of group 1's
+  Put(std::string("\0\x01", 2), "group 1, empty rest");
+  WriteBatch drop;
+  drop.DropGroup(1);
+  ASSERT_TRUE(db_->Write(drop).ok());
+  auto check = [&](const char* when) {
+    SCOPED_TRACE(when);
+    EXPECT_EQ(GetOr(GroupedKey(1, "a7")), "<missing>");
+    EXPECT_EQ(GetOr(std::string("\0\x01", 2)), "<missing>");
+    EXPECT_EQ(LiveKeys(*db_, GroupedKey(1, "")), std::vector<std::string>{GroupedKey(1, "after")});
+    EXPECT_EQ(GetOr(GroupedKey(2, "a7")), "g2");
+    EXPECT_EQ(LiveKeys(*db_, GroupedKey(2, "")).size(), 50u);
+    EXPECT_EQ(LiveKeys(*db_, GroupedKey(0x0101, "")).size(), 50u);
+    EXPECT_EQ(GetOr(std::string("\0", 1)), "no group");
+    EXPECT_EQ(GetOr(GroupedKey(1, "after")), "new");
   };
-  check();
+  Put(GroupedKey(1, "after"), "new");  // written after the drop: live
+  check("in the memtable");
+  ASSERT_TRUE(db_->Commit().ok());
   Open();
-  check();
-  Open();  // a second reopen replays the older files plus an empty one
-  check();
+  check("replayed");
+  ASSERT_TRUE(db_->FlushMemTables().ok());
+  check("flushed");
+  Open();
+  check("from the tables and the manifest");
+  ASSERT_TRUE(db_->CompactAll().ok());
+  ASSERT_TRUE(db_->WaitForFlushes().ok());
+  check("compacted");
+
+  // A drop over data already in tables, recorded by a later flush.
+  for (int i = 0; i < 30; ++i) Put(GroupedKey(3, "t" + std::to_string(i)), "in a table");
+  ASSERT_TRUE(db_->FlushMemTables().ok());
+  ASSERT_TRUE(db_->Write(drop).ok());  // group 1 again: raises its cut-off
+  WriteBatch drop3;
+  drop3.DropGroup(3);
+  ASSERT_TRUE(db_->Write(drop3).ok());
+  EXPECT_EQ(GetOr(GroupedKey(3, "t3")), "<missing>");
+  EXPECT_EQ(GetOr(GroupedKey(1, "after")), "<missing>");
+  ASSERT_TRUE(db_->Commit().ok());
+  Open();
+  EXPECT_EQ(GetOr(GroupedKey(3, "t3")), "<missing>");
+  ASSERT_TRUE(db_->FlushMemTables().ok());
+  Open();
+  EXPECT_TRUE(LiveKeys(*db_, GroupedKey(3, "")).empty());
+  EXPECT_TRUE(LiveKeys(*db_, GroupedKey(1, "")).empty());
+  EXPECT_EQ(LiveKeys(*db_, GroupedKey(2, "")).size(), 50u);
+
+  // Inside one batch, order decides: a put before the drop is dead, one after it lives.
+  WriteBatch mixed;
+  mixed.Put(GroupedKey(5, "before"), "x");
+  mixed.DropGroup(5);
+  mixed.Put(GroupedKey(5, "after"), "y");
+  ASSERT_TRUE(db_->Write(mixed).ok());
+  EXPECT_EQ(GetOr(GroupedKey(5, "before")), "<missing>");
+  EXPECT_EQ(GetOr(GroupedKey(5, "after")), "y");
+  ASSERT_TRUE(db_->Commit().ok());
+  Open();
+  EXPECT_EQ(GetOr(GroupedKey(5, "before")), "<missing>");
+  EXPECT_EQ(GetOr(GroupedKey(5, "after")), "y");
 }
 
-TEST_F(DbTest, ScanReturnsEveryKeyOnceInOrder) {
+// NewIterator: the live entries of every shard in key order, newest versions only, without
+// tombstones or entries of dropped groups, as of the call.
+TEST_F(DbTest, NewIteratorMergesShardsInKeyOrder) {
   Open();
-  std::set<std::string> expected;
-  for (int i = 0; i < 500; ++i) {
-    std::string key = (i % 3 == 0 ? "user:" : "item:") + std::to_string(i);
-    Put(0, key, "v");
-    expected.insert(key);
+  std::map<std::string, std::string> expected;
+  std::mt19937 rng(5);
+  std::vector<int> order(300);
+  for (int i = 0; i < 300; ++i) order[static_cast<size_t>(i)] = i;
+  std::shuffle(order.begin(), order.end(), rng);
+  for (int i : order) {
+    char key[16];
+    std::snprintf(key, sizeof(key), "key%04d", i);
+    Put(key, "old");
+    expected[key] = "old";
   }
-  Put(1, "user:other-db", "v");
-  // Deleted keys are not returned.
-  int64_t removed = 0;
-  ASSERT_TRUE(db_->Delete(0, {"item:1", "user:0"}, &removed).ok());
-  expected.erase("item:1");
-  expected.erase("user:0");
-  for (size_t limit : {1u, 7u, 100u, 1000u}) {
-    std::vector<std::string> keys = ScanAll(0, "", limit);
-    EXPECT_EQ(keys, std::vector<std::string>(expected.begin(), expected.end())) << limit;
+  ASSERT_TRUE(db_->FlushMemTables().ok());  // tables below, memtables above
+  for (int i = 0; i < 300; i += 3) {
+    char key[16];
+    std::snprintf(key, sizeof(key), "key%04d", i);
+    Put(key, "new");
+    expected[key] = "new";
   }
-  std::vector<std::string> users;
-  for (const std::string& k : expected) {
-    if (k.rfind("user:", 0) == 0) users.push_back(k);
+  for (int i = 1; i < 300; i += 10) {
+    char key[16];
+    std::snprintf(key, sizeof(key), "key%04d", i);
+    Delete(key);
+    expected.erase(key);
   }
-  EXPECT_EQ(ScanAll(0, "user:", 9), users);
-  EXPECT_TRUE(ScanAll(0, "nomatch", 9).empty());
+  for (int i = 0; i < 20; ++i) Put(GroupedKey(7, std::to_string(i)), "dropped");
+  WriteBatch drop;
+  drop.DropGroup(7);
+  ASSERT_TRUE(db_->Write(drop).ok());
+  std::set<int> shards;
+  for (const auto& [key, value] : expected) shards.insert(db_->ShardOf(key));
+  ASSERT_EQ(shards.size(), 4u);
 
-  // done is reported with the last batch when the keys fit exactly.
-  std::vector<std::string> batch;
-  bool done = false;
-  ASSERT_TRUE(db_->Scan(0, "", "", expected.size(), &batch, &done).ok());
-  EXPECT_EQ(batch.size(), expected.size());
-  EXPECT_TRUE(done);
-  batch.clear();
-  ASSERT_TRUE(db_->Scan(0, "", "", expected.size() - 1, &batch, &done).ok());
-  EXPECT_FALSE(done);
-  // An `after` between keys, and one past everything.
-  batch.clear();
-  ASSERT_TRUE(db_->Scan(0, "user:9", "user:", 100, &batch, &done).ok());
-  EXPECT_TRUE(done);
-  for (const std::string& k : batch) EXPECT_GT(k, "user:9");
-  batch.clear();
-  ASSERT_TRUE(db_->Scan(0, "zzz", "", 100, &batch, &done).ok());
-  EXPECT_TRUE(batch.empty());
-  EXPECT_TRUE(done);
+  std::unique_ptr<Iterator> it;
+  ASSERT_TRUE(db_->NewIterator(&it).ok());
+  Put("key0000a", "after the iterator");  // not seen: the iterator is as of its creation
+  std::vector<std::pair<std::string, std::string>> seen;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    seen.emplace_back(std::string(it->key()), std::string(it->value()));
+  }
+  ASSERT_TRUE(it->status().ok()) << it->status().ToString();
+  using Entries = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(seen, Entries(expected.begin(), expected.end()));
+  // Seek takes a plain key: the first live key at or after it.
+  it->Seek("key0100");
+  ASSERT_TRUE(it->Valid());
+  EXPECT_EQ(it->key(), "key0100");
+  it->Seek("key0011");  // deleted: the next one
+  ASSERT_TRUE(it->Valid());
+  EXPECT_EQ(it->key(), "key0012");
+  it->Seek("key0298a");
+  ASSERT_TRUE(it->Valid());
+  EXPECT_EQ(it->key(), "key0299");
+  EXPECT_EQ(it->value(), "old");
+  it->Next();
+  EXPECT_FALSE(it->Valid());
+  it->Seek("zzz");
+  EXPECT_FALSE(it->Valid());
+  EXPECT_TRUE(it->status().ok());
+  it.reset();
+  ASSERT_TRUE(db_->NewIterator(&it).ok());
+  it->Seek("key0000");
+  ASSERT_TRUE(it->Valid());
+  it->Next();
+  ASSERT_TRUE(it->Valid());
+  EXPECT_EQ(it->key(), "key0000a");  // a new iterator sees it
 }
 
-TEST_F(DbTest, ScanWithWritesBetweenCalls) {
+// Between BeginAtomic and EndAtomic every write is applied at once and each shard logs what it
+// got as one WAL record at the end.
+TEST_F(DbTest, AtomicGroupsAreVisibleAtOnceAndOneRecordPerShard) {
   Open();
-  std::set<std::string> stable;
-  for (int i = 0; i < 300; ++i) {
-    std::string key = "s" + std::to_string(i);
-    Put(0, key, "v");
-    stable.insert(key);
+  const std::vector<std::string> keys = KeysOnDistinctShards("k", 4);
+  const std::vector<std::string> two = {keys[0], keys[1]};
+  ASSERT_TRUE(db_->Commit().ok());
+  const uint64_t before = WalRecords();
+  db_->BeginAtomic();
+  db_->BeginAtomic();  // nested: one group
+  for (const std::string& key : two) {
+    WriteBatch batch;
+    batch.Put(key, "batch");
+    batch.AddCounter(kKeys, 1);
+    ASSERT_TRUE(db_->Write(batch).ok());
+    EXPECT_EQ(GetOr(key), "batch");
   }
-  std::vector<std::string> seen;
-  std::string after;
-  bool done = false;
-  int round = 0;
-  while (!done) {
-    std::vector<std::string> batch;
-    ASSERT_TRUE(db_->Scan(0, after, "", 11, &batch, &done).ok());
-    if (!batch.empty()) after = batch.back();
-    seen.insert(seen.end(), batch.begin(), batch.end());
-    // Churn: add keys before and after the cursor, overwrite stable keys, delete new ones.
-    ++round;
-    Put(0, "n" + std::to_string(round), "new");
-    Put(0, "t" + std::to_string(round), "new");
-    Put(0, "s" + std::to_string(round % 300), "overwritten");
-    int64_t removed = 0;
-    ASSERT_TRUE(db_->Delete(0, {"n" + std::to_string(round - 1)}, &removed).ok());
-  }
-  std::map<std::string, int> times;
-  for (const std::string& k : seen) ++times[k];
-  for (const std::string& k : stable) EXPECT_EQ(times[k], 1) << k;
-  for (const auto& [k, n] : times) EXPECT_EQ(n, 1) << k;
-  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+  ASSERT_TRUE(db_->Put(two[0], "prefix:", "put").ok());
+  EXPECT_EQ(GetOr(two[0]), "prefix:put");
+  Delete(two[1], -1);
+  EXPECT_EQ(GetOr(two[1]), "<missing>");
+  EXPECT_EQ(db_->Counter(kKeys), 1);
+  ASSERT_TRUE(db_->EndAtomic().ok());
+  EXPECT_EQ(WalRecords(), before);  // the outer group is still open
+  ASSERT_TRUE(db_->EndAtomic().ok());
+  EXPECT_EQ(WalRecords() - before, two.size());  // one per shard touched
+  ASSERT_TRUE(db_->EndAtomic().ok());            // unmatched: nothing happens
+  // A group that wrote nothing logs nothing.
+  db_->BeginAtomic();
+  ASSERT_TRUE(db_->EndAtomic().ok());
+  EXPECT_EQ(WalRecords() - before, two.size());
+  // Outside a group, a batch across four shards is one record per shard too.
+  WriteBatch spread;
+  for (const std::string& key : keys) spread.Put(key, "spread");
+  ASSERT_TRUE(db_->Write(spread).ok());
+  EXPECT_EQ(WalRecords() - before, two.size() + keys.size());
+  ASSERT_TRUE(db_->Commit().ok());
+  Crash();
+  Open();
+  for (const std::string& key : keys) EXPECT_EQ(GetOr(key), "spread");
+  EXPECT_EQ(db_->Counter(kKeys), 1);
+}
+
+// The compaction filter: a value it drops is gone after the flush or compaction that asked,
+// and an older value of the key in an older table never comes back (a tombstone takes its
+// place when a table outside may hold the key).
+TEST_F(DbTest, CompactionFilterDropsValuesAndOlderVersionsStayHidden) {
+  options_.shards = 1;
+  options_.compaction.min_threshold = 32;  // only CompactAll merges
+  options_.compaction_filter = &filter_;
+  Open();
+  // Flush: dropped; nothing older anywhere, so no tombstone either.
+  Put("a", "drop:1");
+  Put("b", "keep");
+  Put("t", "x");
+  Delete("t");
+  ASSERT_TRUE(db_->FlushMemTables().ok());
+  EXPECT_EQ(GetOr("a"), "<missing>");
+  EXPECT_EQ(GetOr("b"), "keep");
+  const std::vector<std::string> asked = filter_.asked();
+  EXPECT_EQ(std::count(asked.begin(), asked.end(), "a"), 1);
+  EXPECT_EQ(std::count(asked.begin(), asked.end(), "t"), 0);  // never asked about tombstones
+  // Flush over an older table holding the key: the tombstone rule.
+  Put("c", "old");
+  ASSERT_TRUE(db_->FlushMemTables().ok());
+  Put("c", "drop:new");
+  ASSERT_TRUE(db_->FlushMemTables().ok());
+  EXPECT_EQ(GetOr("c"), "<missing>");
+  Open();
+  EXPECT_EQ(GetOr("a"), "<missing>");
+  EXPECT_EQ(GetOr("c"), "<missing>");
+  EXPECT_EQ(GetOr("b"), "keep");
+
+  // Compaction: values the filter kept at their flush and drops now.
+  filter_.set_active(false);
+  Put("e", "old");
+  ASSERT_TRUE(db_->FlushMemTables().ok());
+  Put("e", "drop:new");
+  Put("f", "drop:f");
+  ASSERT_TRUE(db_->FlushMemTables().ok());
+  EXPECT_EQ(GetOr("e"), "drop:new");
+  EXPECT_EQ(GetOr("f"), "drop:f");
+  filter_.set_active(true);
+  ASSERT_TRUE(db_->CompactAll().ok());
+  ASSERT_TRUE(db_->WaitForFlushes().ok());
+  EXPECT_EQ(db_->Stats().shards[0].tables, 1u);
+  EXPECT_EQ(GetOr("e"), "<missing>");
+  EXPECT_EQ(GetOr("f"), "<missing>");
+  EXPECT_EQ(GetOr("c"), "<missing>");
+  EXPECT_EQ(GetOr("b"), "keep");
+  EXPECT_EQ(LiveKeys(*db_), std::vector<std::string>{"b"});
+  Open();
+  EXPECT_EQ(GetOr("e"), "<missing>");
+  EXPECT_EQ(GetOr("c"), "<missing>");
+  EXPECT_EQ(LiveKeys(*db_), std::vector<std::string>{"b"});
 }
 
 TEST_F(DbTest, CommittedWritesSurvivePowerLossUnderAlways) {
   Open();
   for (int i = 0; i < 200; ++i) {
-    Put(i % 2, "k" + std::to_string(i), "v" + std::to_string(i));
+    Put("k" + std::to_string(i), "v" + std::to_string(i), /*count_delta=*/1);
     if (i % 10 == 9) {
       ASSERT_TRUE(db_->Commit().ok());
     }
   }
-  int64_t removed = 0;
-  ASSERT_TRUE(db_->Delete(0, {"k0", "k2"}, &removed).ok());
+  WriteBatch deletes;
+  for (const char* key : {"k0", "k2"}) {
+    deletes.Delete(key);
+    deletes.AddCounter(kKeys, -1);
+  }
+  ASSERT_TRUE(db_->Write(deletes).ok());
   ASSERT_TRUE(db_->Commit().ok());
-  // Not committed: may or may not survive, but never half a batch.
-  ASSERT_TRUE(db_->MultiSet(1, {{"u1", "x"}, {"u2", "y"}}).ok());
+  // Not committed: may or may not survive, but never half a batch (its keys on two shards).
+  const std::vector<std::string> uncommitted = KeysOnDistinctShards("u", 2);
+  WriteBatch batch;
+  for (const std::string& key : uncommitted) {
+    batch.Put(key, "x");
+    batch.AddCounter(kKeys, 1);
+  }
+  ASSERT_TRUE(db_->Write(batch).ok());
   Crash();
   Open();
   for (int i = 0; i < 200; ++i) {
     const std::string expected = (i == 0 || i == 2) ? "<missing>" : "v" + std::to_string(i);
-    EXPECT_EQ(GetOr(i % 2, "k" + std::to_string(i)), expected) << i;
+    EXPECT_EQ(GetOr("k" + std::to_string(i)), expected) << i;
   }
-  EXPECT_EQ(db_->KeyCount(0), 98u);
-  EXPECT_EQ(db_->KeyCount(1), 100u);
+  const bool first = GetOr(uncommitted[0]) == "x";
+  EXPECT_EQ(GetOr(uncommitted[1]) == "x", first);
+  EXPECT_EQ(db_->Counter(kKeys), first ? 200 : 198);
 }
 
 TEST_F(DbTest, GroupCommitSharesOneFsyncPerShard) {
@@ -553,7 +712,7 @@ TEST_F(DbTest, GroupCommitSharesOneFsyncPerShard) {
   std::set<int> shards;
   for (int i = 0; i < 100; ++i) {
     const std::string key = "key" + std::to_string(i);
-    Put(0, key, "v");
+    Put(key, "v");
     shards.insert(db_->ShardOf(key));
   }
   ASSERT_TRUE(db_->Commit().ok());
@@ -568,7 +727,7 @@ TEST_F(DbTest, GroupCommitSharesOneFsyncPerShard) {
   EXPECT_EQ(db_->Stats().fsyncs, stats.fsyncs);
   EXPECT_EQ(db_->Stats().commits, 1u);
   // One write: one fsync.
-  Put(0, "one", "v");
+  Put("one", "v");
   ASSERT_TRUE(db_->Commit().ok());
   EXPECT_EQ(db_->Stats().fsyncs, stats.fsyncs + 1);
 }
@@ -576,75 +735,75 @@ TEST_F(DbTest, GroupCommitSharesOneFsyncPerShard) {
 TEST_F(DbTest, EverySecSyncsInMaintenance) {
   options_.fsync = FsyncPolicy::kEverySec;
   Open();
-  Put(0, "synced", "v");
+  Put("synced", "v");
   ASSERT_TRUE(db_->Commit().ok());
   EXPECT_EQ(db_->Stats().fsyncs, 0u);
   ASSERT_TRUE(db_->RunMaintenance().ok());
   EXPECT_EQ(db_->Stats().fsyncs, 1u);
   ASSERT_TRUE(db_->RunMaintenance().ok());  // nothing new
   EXPECT_EQ(db_->Stats().fsyncs, 1u);
-  Put(0, "written only", "v");
+  Put("written only", "v");
   ASSERT_TRUE(db_->Commit().ok());
   Crash();
   Open();
-  EXPECT_EQ(GetOr(0, "synced"), "v");
-  EXPECT_EQ(GetOr(0, "written only"), "<missing>");  // everysec: within the last second
+  EXPECT_EQ(GetOr("synced"), "v");
+  EXPECT_EQ(GetOr("written only"), "<missing>");  // everysec: within the last second
 }
 
 TEST_F(DbTest, PolicyNoNeverSyncsButSyncAllDoes) {
   options_.fsync = FsyncPolicy::kNo;
   Open();
-  Put(0, "a", "1");
+  Put("a", "1");
   ASSERT_TRUE(db_->Commit().ok());
   ASSERT_TRUE(db_->RunMaintenance().ok());
   EXPECT_EQ(db_->Stats().fsyncs, 0u);
   ASSERT_TRUE(db_->SyncAll().ok());
   EXPECT_EQ(db_->Stats().fsyncs, 1u);
-  Put(0, "b", "2");
+  Put("b", "2");
   db_->set_fsync_policy(FsyncPolicy::kAlways);
   EXPECT_EQ(db_->fsync_policy(), FsyncPolicy::kAlways);
   ASSERT_TRUE(db_->Commit().ok());
   Crash();
   Open();
-  EXPECT_EQ(GetOr(0, "a"), "1");
-  EXPECT_EQ(GetOr(0, "b"), "2");
+  EXPECT_EQ(GetOr("a"), "1");
+  EXPECT_EQ(GetOr("b"), "2");
 }
 
 TEST_F(DbTest, CloseSyncsEverything) {
   options_.fsync = FsyncPolicy::kNo;
   Open();
-  Put(0, "a", "1");  // not even committed
+  Put("a", "1");  // not even committed
   db_.reset();
   ASSERT_TRUE(fs_.DropUnsyncedData().ok());
   Open();
-  EXPECT_EQ(GetOr(0, "a"), "1");
+  EXPECT_EQ(GetOr("a"), "1");
 }
 
 TEST_F(DbTest, ReplaySkipsRecordsWrittenTwice) {
   options_.shards = 1;
   Open();
-  Put(0, "a", "1");
-  Put(0, "b", "2");
-  int64_t removed = 0;
-  ASSERT_TRUE(db_->Delete(0, {"a"}, &removed).ok());
+  Put("a", "1", /*count_delta=*/1);
+  Put("b", "2", /*count_delta=*/1);
+  Delete("a", /*count_delta=*/-1);
   ASSERT_TRUE(db_->Commit().ok());
   db_.reset();
-  // The same records again in a later file.
+  // The same records again in a later file: neither their entries nor their counter changes
+  // apply twice.
   const std::string shard_dir = JoinPath(options_.dir, "shard-000");
   std::string contents;
   ASSERT_TRUE(ReadFileToString(&fs_, JoinPath(shard_dir, "000001.log"), &contents).ok());
   ASSERT_TRUE(WriteFileAtomically(&fs_, JoinPath(shard_dir, "000009.log"), contents).ok());
   Open();
-  EXPECT_EQ(db_->KeyCount(0), 1u);
-  EXPECT_EQ(GetOr(0, "a"), "<missing>");
-  EXPECT_EQ(GetOr(0, "b"), "2");
-  EXPECT_EQ(db_->Stats().shards[0].last_sequence, 3u);
+  EXPECT_EQ(db_->Counter(kKeys), 1);
+  EXPECT_EQ(GetOr("a"), "<missing>");
+  EXPECT_EQ(GetOr("b"), "2");
+  EXPECT_EQ(db_->Stats().shards[0].last_sequence, 6u);  // three writes of two entries each
 }
 
 TEST_F(DbTest, TornTailIsCutAtOpenAndAbsoluteConsistencyRefusesIt) {
   options_.shards = 1;
   Open();
-  Put(0, "a", "1");
+  Put("a", "1");
   ASSERT_TRUE(db_->Commit().ok());
   db_.reset();
   const std::string wal = JoinPath(options_.dir, "shard-000/000001.log");
@@ -666,7 +825,7 @@ TEST_F(DbTest, TornTailIsCutAtOpenAndAbsoluteConsistencyRefusesIt) {
 
   options_.wal_recovery_mode = WalRecoveryMode::kTolerateCorruptedTailRecords;
   Open();
-  EXPECT_EQ(GetOr(0, "a"), "1");
+  EXPECT_EQ(GetOr("a"), "1");
   EXPECT_EQ(db_->Stats().recovery_truncated_bytes, 6u);
   EXPECT_EQ(db_->Stats().recovered_records, 1u);
   uint64_t after = 0;
@@ -679,9 +838,9 @@ TEST_F(DbTest, TornTailIsCutAtOpenAndAbsoluteConsistencyRefusesIt) {
 TEST_F(DbTest, FlippedByteInTheLastWalRecordIsRefusedNotCutAsATornTail) {
   options_.shards = 1;
   Open();
-  Put(0, "a", "1");
+  Put("a", "1");
   ASSERT_TRUE(db_->Commit().ok());
-  Put(0, "b", "2");
+  Put("b", "2");
   ASSERT_TRUE(db_->Commit().ok());
   db_.reset();
   const std::string wal = JoinPath(options_.dir, "shard-000/000001.log");
@@ -701,8 +860,8 @@ TEST_F(DbTest, FlippedByteInTheLastWalRecordIsRefusedNotCutAsATornTail) {
 
   options_.wal_recovery_mode = WalRecoveryMode::kPointInTimeRecovery;
   Open();
-  EXPECT_EQ(GetOr(0, "a"), "1");
-  EXPECT_EQ(GetOr(0, "b"), "<missing>");
+  EXPECT_EQ(GetOr("a"), "1");
+  EXPECT_EQ(GetOr("b"), "<missing>");
 }
 
 // After a clean shutdown the manifest knows which WAL files hold acknowledged writes: one that
@@ -727,8 +886,8 @@ TEST_F(DbTest, RemovedOrEmptiedWalAfterACleanShutdownIsRefused) {
     options_.dir = JoinPath(dir.path(), "data");
     options_.wal_recovery_mode = WalRecoveryMode::kTolerateCorruptedTailRecords;
     Open();
-    Put(0, "a", "1");
-    Put(0, "b", "2");
+    Put("a", "1");
+    Put("b", "2");
     ASSERT_TRUE(db_->Commit().ok());
     db_.reset();  // a clean shutdown
     wal = JoinPath(options_.dir, "shard-000/000001.log");
@@ -745,7 +904,7 @@ TEST_F(DbTest, RemovedOrEmptiedWalAfterACleanShutdownIsRefused) {
     // Point-in-time recovery accepts the loss (with a warning), and records what is left.
     options_.wal_recovery_mode = WalRecoveryMode::kPointInTimeRecovery;
     Open();
-    EXPECT_EQ(GetOr(0, "b"), "<missing>");
+    EXPECT_EQ(GetOr("b"), "<missing>");
     db_.reset();
     options_.wal_recovery_mode = WalRecoveryMode::kTolerateCorruptedTailRecords;
     Open();
@@ -758,11 +917,11 @@ TEST_F(DbTest, RemovedOrEmptiedWalAfterACleanShutdownIsRefused) {
 TEST_F(DbTest, EmptiedWalBeforeALaterOneIsRefused) {
   options_.shards = 1;
   Open();
-  Put(0, "a", "1");
+  Put("a", "1");
   ASSERT_TRUE(db_->Commit().ok());
   db_.reset();
   Open();  // 000001.log is replayed and kept; writes go to a new file
-  Put(0, "b", "2");
+  Put("b", "2");
   ASSERT_TRUE(db_->Commit().ok());
   Crash();
   const std::string wal = JoinPath(options_.dir, "shard-000/000001.log");
@@ -774,8 +933,8 @@ TEST_F(DbTest, EmptiedWalBeforeALaterOneIsRefused) {
   // Skip-any goes on without the missing writes.
   options_.wal_recovery_mode = WalRecoveryMode::kSkipAnyCorruptedRecords;
   Open();
-  EXPECT_EQ(GetOr(0, "a"), "<missing>");
-  EXPECT_EQ(GetOr(0, "b"), "2");
+  EXPECT_EQ(GetOr("a"), "<missing>");
+  EXPECT_EQ(GetOr("b"), "2");
 }
 
 // A manifest cut back to an earlier edit forgets a table; the WAL after it then starts past a
@@ -786,9 +945,9 @@ TEST_F(DbTest, ManifestCutBeforeATableEditIsRefusedNamingTheManifest) {
   const std::string manifest = JoinPath(options_.dir, "shard-000/MANIFEST-000002");
   uint64_t snapshot_size = 0;
   ASSERT_TRUE(fs_.GetFileSize(manifest, &snapshot_size).ok());
-  Put(0, "a", "1");
+  Put("a", "1");
   ASSERT_TRUE(db_->FlushMemTables().ok());  // "a" is in a table the manifest's next edit adds
-  Put(0, "b", "2");
+  Put("b", "2");
   ASSERT_TRUE(db_->Commit().ok());
   db_.reset();
   ASSERT_TRUE(fs_.Truncate(manifest, snapshot_size).ok());
@@ -808,11 +967,11 @@ TEST_F(DbTest, TableReplacedByAnotherOfTheSameSizeIsNotServed) {
   Open();
   // Sequences 1..200 go to a first table, so that both tables below have sequences of the same
   // varint length and so the same size.
-  for (int i = 0; i < 200; ++i) Put(0, "pad", std::to_string(i % 10));
+  for (int i = 0; i < 200; ++i) Put("pad", std::to_string(i % 10));
   ASSERT_TRUE(db_->FlushMemTables().ok());
   const std::string value(50, 'x');
   for (char prefix : {'a', 'b'}) {
-    for (int i = 0; i < 100; ++i) Put(0, prefix + std::to_string(10000 + i), value);
+    for (int i = 0; i < 100; ++i) Put(prefix + std::to_string(10000 + i), value);
     ASSERT_TRUE(db_->FlushMemTables().ok());
   }
   ASSERT_EQ(db_->Stats().shards[0].tables, 3u);
@@ -832,11 +991,11 @@ TEST_F(DbTest, TableReplacedByAnotherOfTheSameSizeIsNotServed) {
 
   Open();
   std::string got;
-  Status s = db_->Get(0, "a10005", &got);
+  Status s = db_->Get("a10005", &got);
   EXPECT_TRUE(s.IsCorruption()) << s.ToString() << " " << got;
   EXPECT_NE(s.message().find(tables[1]), std::string::npos) << s.ToString() << " " << got;
-  EXPECT_EQ(GetOr(0, "b10005"), value);
-  EXPECT_EQ(GetOr(0, "pad"), "9");
+  EXPECT_EQ(GetOr("b10005"), value);
+  EXPECT_EQ(GetOr("pad"), "9");
 }
 
 // What a crash leaves is not a loss: a fresh, empty WAL after a rotation or an open.
@@ -844,42 +1003,30 @@ TEST_F(DbTest, CrashWithAnEmptyFreshWalStartsNormally) {
   options_.shards = 1;
   options_.memtable_size = 1;  // every commit rotates the WAL
   Open();
-  Put(0, "a", "1");
+  Put("a", "1");
   ASSERT_TRUE(db_->Commit().ok());
   db_.reset();
   Open();
   Crash();  // right after the open: its WAL holds the header at most
   Open();
-  EXPECT_EQ(GetOr(0, "a"), "1");
-  Put(0, "b", "2");
+  EXPECT_EQ(GetOr("a"), "1");
+  Put("b", "2");
   ASSERT_TRUE(db_->Commit().ok());  // rotates
   Crash();
   Open();
-  EXPECT_EQ(GetOr(0, "a"), "1");
-  EXPECT_EQ(GetOr(0, "b"), "2");
+  EXPECT_EQ(GetOr("a"), "1");
+  EXPECT_EQ(GetOr("b"), "2");
   ASSERT_TRUE(db_->WaitForFlushes().ok());
   db_.reset();
   options_.wal_recovery_mode = WalRecoveryMode::kAbsoluteConsistency;
   Open();
-  EXPECT_EQ(GetOr(0, "b"), "2");
-}
-
-TEST_F(DbTest, FewerDatabasesThanTheDataNeedsIsRefused) {
-  Open();
-  Put(10, "k", "v");
-  ASSERT_TRUE(db_->Commit().ok());
-  db_.reset();
-  options_.databases = 4;
-  std::unique_ptr<Db> db;
-  Status s = Db::Open(options_, &db);
-  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << s.ToString();
-  EXPECT_NE(s.message().find("database 10"), std::string::npos) << s.message();
+  EXPECT_EQ(GetOr("b"), "2");
 }
 
 TEST_F(DbTest, StatsReflectTheShards) {
   Open();
-  Put(0, "a", "1");
-  Put(0, "b", "2");
+  Put("a", "1");
+  Put("b", "2");
   ASSERT_TRUE(db_->Commit().ok());
   DbStats stats = db_->Stats();
   ASSERT_EQ(stats.shards.size(), 4u);
@@ -908,7 +1055,7 @@ TEST_F(DbTest, MaintenanceRunsConcurrentlyWithWrites) {
     }
   });
   for (int i = 0; i < 2000; ++i) {
-    Put(0, "k" + std::to_string(i % 300), std::to_string(i));
+    Put("k" + std::to_string(i % 300), std::to_string(i));
     if (i % 7 == 0) {
       ASSERT_TRUE(db_->Commit().ok());
     }
@@ -920,8 +1067,8 @@ TEST_F(DbTest, MaintenanceRunsConcurrentlyWithWrites) {
   ASSERT_TRUE(db_->RunMaintenance().ok());
   Crash();
   Open();
-  EXPECT_EQ(db_->KeyCount(0), 300u);
-  EXPECT_EQ(GetOr(0, "k299"), "1799");
+  EXPECT_EQ(test_util::LiveKeys(*db_).size(), 300u);
+  EXPECT_EQ(GetOr("k299"), "1799");
 }
 
 TEST_F(DbTest, BackgroundThreadStartsAndStops) {
@@ -929,11 +1076,12 @@ TEST_F(DbTest, BackgroundThreadStartsAndStops) {
   options_.background_maintenance = true;
   options_.fs = nullptr;  // the POSIX file system
   Open();
-  for (int i = 0; i < 100; ++i) Put(0, "k" + std::to_string(i), "v");
+  for (int i = 0; i < 100; ++i) Put("k" + std::to_string(i), "v", /*count_delta=*/1);
   ASSERT_TRUE(db_->Commit().ok());
   db_.reset();
   Open();
-  EXPECT_EQ(db_->KeyCount(0), 100u);
+  EXPECT_EQ(db_->Counter(kKeys), 100);
+  EXPECT_EQ(test_util::LiveKeys(*db_).size(), 100u);
 }
 
 }  // namespace

@@ -25,10 +25,8 @@ namespace {
 using shale::test_util::TempDir;
 
 std::string IKey(std::string_view user_key, uint64_t sequence) {
-  std::string storage_key;
-  MakeStorageKey(0, user_key, &storage_key);
   std::string key;
-  AppendInternalKey(storage_key, sequence, ValueKind::kValue, &key);
+  AppendInternalKey(user_key, sequence, ValueKind::kValue, &key);
   return key;
 }
 
@@ -50,8 +48,8 @@ VersionEdit FlushEdit(uint64_t table, uint64_t log_number, uint64_t last_sequenc
   edit.AddTable(Table(table, last_sequence - 9, last_sequence));
   edit.SetLogNumber(log_number);
   edit.SetLastSequence(last_sequence);
-  edit.SetKeyCount(0, keys);
-  edit.SetFlushedBefore(1, last_sequence / 2);
+  edit.SetCounter(0, keys);
+  edit.SetGroupCutoff(1, last_sequence / 2);
   return edit;
 }
 
@@ -129,8 +127,8 @@ TEST_F(ManifestTest, EditsAreReplayedInOrder) {
   EXPECT_EQ(state.tables.at(8), Table(8, 191, 200));
   EXPECT_EQ(state.log_number, 7u);
   EXPECT_EQ(state.last_sequence, 200u);
-  EXPECT_EQ(state.key_counts.at(0), 12u);
-  EXPECT_EQ(state.flushed_before.at(1), 100u);
+  EXPECT_EQ(state.counters.at(0), 12u);
+  EXPECT_EQ(state.group_cutoffs.at(1), 100u);
   EXPECT_EQ(state.next_file_number, 9u);
 
   ManifestState recovered;
@@ -359,8 +357,9 @@ TEST(ManifestDbTest, NewManifestAtEachOpen) {
   for (int round = 0; round < 3; ++round) {
     std::unique_ptr<Db> db;
     ASSERT_TRUE(Db::Open(options, &db).ok());
-    bool applied = false;
-    ASSERT_TRUE(db->Set(0, "k" + std::to_string(round), "v", SetCondition::kAlways, &applied).ok());
+    WriteBatch batch;
+    batch.Put("k" + std::to_string(round), "v");
+    ASSERT_TRUE(db->Write(batch).ok());
     ASSERT_TRUE(db->FlushMemTables().ok());
     const std::vector<std::string> manifests = Manifests(DefaultFileSystem(), shard_dir);
     ASSERT_EQ(manifests.size(), 1u);
@@ -377,7 +376,8 @@ TEST(ManifestDbTest, NewManifestAtEachOpen) {
   ASSERT_TRUE(Db::Open(options, &db).ok());
   for (int round = 0; round < 3; ++round) {
     std::string value;
-    EXPECT_TRUE(db->Get(0, "k" + std::to_string(round), &value).ok()) << round;
+    EXPECT_TRUE(db->Get("k" + std::to_string(round), &value).ok()) << round;
+    EXPECT_EQ(value, "v");
   }
 }
 

@@ -11,9 +11,9 @@
 namespace shale::storage {
 namespace {
 
-std::string Key(uint16_t db, std::string_view user_key) {
+std::string Key(uint16_t group, std::string_view rest) {
   std::string k;
-  MakeStorageKey(db, user_key, &k);
+  MakeGroupedKey(group, rest, &k);
   return k;
 }
 
@@ -38,8 +38,7 @@ TEST(MemTableTest, GetReturnsNewestVersion) {
 
 TEST(MemTableTest, ValueInTwoPiecesIsStoredJoined) {
   MemTable mem;
-  std::string key;
-  MakeStorageKey(0, "k", &key);
+  const std::string key = Key(0, "k");
   mem.Add(5, ValueKind::kValue, key, std::string_view("\0", 1), "value");
   MemTable::Entry entry;
   ASSERT_TRUE(mem.Get(key, &entry));
@@ -47,7 +46,7 @@ TEST(MemTableTest, ValueInTwoPiecesIsStoredJoined) {
   EXPECT_EQ(entry.value, std::string_view("\0value", 6));
 }
 
-TEST(MemTableTest, KeysArePrefixFreeAndDatabasesSeparate) {
+TEST(MemTableTest, KeysArePrefixFreeAndGroupsSeparate) {
   MemTable mem;
   mem.Add(1, ValueKind::kValue, Key(0, "ab"), "x");
   MemTable::Entry entry;
@@ -55,13 +54,20 @@ TEST(MemTableTest, KeysArePrefixFreeAndDatabasesSeparate) {
   EXPECT_FALSE(mem.Get(Key(0, "abc"), &entry));
   EXPECT_FALSE(mem.Get(Key(1, "ab"), &entry));
   EXPECT_TRUE(mem.Get(Key(0, "ab"), &entry));
-  // Empty user key and binary bytes.
+  // Empty rest of the key, binary bytes, and keys too short to have a group.
   mem.Add(2, ValueKind::kValue, Key(0, ""), "empty");
   mem.Add(3, ValueKind::kValue, Key(0, std::string("\0\xff", 2)), "bin");
   ASSERT_TRUE(mem.Get(Key(0, ""), &entry));
   EXPECT_EQ(entry.value, "empty");
   ASSERT_TRUE(mem.Get(Key(0, std::string("\0\xff", 2)), &entry));
   EXPECT_EQ(entry.value, "bin");
+  mem.Add(4, ValueKind::kValue, "", "no key");
+  mem.Add(5, ValueKind::kValue, "x", "one byte");
+  ASSERT_TRUE(mem.Get("", &entry));
+  EXPECT_EQ(entry.value, "no key");
+  ASSERT_TRUE(mem.Get("x", &entry));
+  EXPECT_EQ(entry.value, "one byte");
+  EXPECT_FALSE(mem.Get(std::string_view("x\0", 2), &entry));
 }
 
 TEST(MemTableTest, IteratorOrdersByKeyThenSequenceDescending) {
@@ -149,29 +155,22 @@ TEST(MemTableTest, LargeValuesAndMemoryAccounting) {
   EXPECT_EQ(entry.value, "small");
 }
 
-TEST(MemTableTest, StoredValueLayout) {
-  std::string stored;
-  MakeStoredValue("hello", &stored);
-  EXPECT_EQ(stored, std::string("\0hello", 6));
-  std::string_view user;
-  ASSERT_TRUE(StoredValueUserValue(stored, &user));
-  EXPECT_EQ(user, "hello");
-  EXPECT_FALSE(StoredValueUserValue("", &user));
-  // Expiry flag with a short value: malformed.
-  EXPECT_FALSE(StoredValueUserValue(std::string("\x01\x00\x00", 3), &user));
-  std::string with_expiry("\x01", 1);
-  with_expiry.append(8, '\0');
-  with_expiry.append("v");
-  ASSERT_TRUE(StoredValueUserValue(with_expiry, &user));
-  EXPECT_EQ(user, "v");
-}
-
-TEST(MemTableTest, StorageKeyLayoutIsBigEndianDatabaseThenUserKey) {
+TEST(MemTableTest, GroupedKeyLayoutIsBigEndianGroupThenTheRest) {
   EXPECT_EQ(Key(0x0102, "k"), std::string("\x01\x02k", 3));
-  EXPECT_EQ(StorageKeyDb(Key(300, "x")), 300);
-  EXPECT_EQ(StorageKeyUserKey(Key(300, "xyz")), "xyz");
-  // Every key of database 1 sorts before every key of database 2.
+  uint16_t group = 0;
+  ASSERT_TRUE(KeyGroup(Key(300, "x"), &group));
+  EXPECT_EQ(group, 300);
+  ASSERT_TRUE(KeyGroup(Key(0xffff, ""), &group));
+  EXPECT_EQ(group, 0xffff);
+  EXPECT_EQ(Key(300, "xyz").substr(kGroupPrefixSize), "xyz");
+  // Keys shorter than the prefix belong to no group.
+  group = 7;
+  EXPECT_FALSE(KeyGroup("", &group));
+  EXPECT_FALSE(KeyGroup("x", &group));
+  EXPECT_EQ(group, 7);
+  // Every key of group 1 sorts before every key of group 2: a group is one key range.
   EXPECT_LT(Key(1, std::string(10, '\xff')), Key(2, ""));
+  EXPECT_LT(Key(0x00ff, std::string(10, '\xff')), Key(0x0100, ""));
 }
 
 }  // namespace

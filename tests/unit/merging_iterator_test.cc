@@ -17,11 +17,8 @@
 namespace shale::storage {
 namespace {
 
-std::string SKey(std::string_view user_key) {
-  std::string k;
-  MakeStorageKey(0, user_key, &k);
-  return k;
-}
+// Keys are plain bytes to the engine.
+std::string SKey(std::string_view user_key) { return std::string(user_key); }
 
 std::string IKey(std::string_view user_key, uint64_t sequence, ValueKind kind = ValueKind::kValue) {
   std::string k;
@@ -86,8 +83,7 @@ std::vector<Seen> Drain(Iterator* iter) {
   std::vector<Seen> out;
   for (; iter->Valid(); iter->Next()) {
     const ParsedInternalKey p = ParseInternalKey(iter->key());
-    out.push_back({std::string(StorageKeyUserKey(p.storage_key)), p.sequence, p.kind,
-                   std::string(iter->value())});
+    out.push_back({std::string(p.storage_key), p.sequence, p.kind, std::string(iter->value())});
   }
   return out;
 }
@@ -191,7 +187,7 @@ TEST(MergingIteratorTest, SeekLandsOnTheFirstKeyAtOrAfterTheTarget) {
   auto iter = NewVisibleIterator(Merge(std::move(children)), kMaxSequence);
   iter->Seek(IKey("apq", kMaxSequence));
   ASSERT_TRUE(iter->Valid());
-  EXPECT_EQ(StorageKeyUserKey(ParseInternalKey(iter->key()).storage_key), "apricot");
+  EXPECT_EQ(ParseInternalKey(iter->key()).storage_key, "apricot");
   iter->Seek(IKey("banana", kMaxSequence));
   ASSERT_TRUE(iter->Valid());
   EXPECT_EQ(iter->value(), "2");

@@ -20,6 +20,7 @@
 #include "storage/log_writer.h"
 #include "storage/table_builder.h"
 #include "storage/write_batch.h"
+#include "tests/unit/db_util.h"
 #include "tests/unit/test_util.h"
 
 namespace shale::storage {
@@ -67,14 +68,16 @@ class ShaleSstTest : public ::testing::Test {
     TableOptions options;
     options.block_size = 256;
     TableBuilder builder(options, file.get());
-    std::string key, value;
+    std::string key;
     for (int i = 0; i < 50; ++i) {
       std::string storage_key;
-      MakeStorageKey(0, "key" + std::to_string(100 + i), &storage_key);
+      MakeGroupedKey(0, "key" + std::to_string(100 + i), &storage_key);
       key.clear();
       AppendInternalKey(storage_key, 10 + i, i == 7 ? ValueKind::kDeletion : ValueKind::kValue,
                         &key);
-      MakeStoredValue(i == 3 ? std::string(100, 'L') : "value" + std::to_string(i), &value);
+      // Values as the keyspace stores a string: its two header bytes, then the string.
+      const std::string value =
+          std::string("\0\0", 2) + (i == 3 ? std::string(100, 'L') : "value" + std::to_string(i));
       builder.Add(key, i == 7 ? "" : value);
     }
     ASSERT_TRUE(builder.Finish().ok());
@@ -87,7 +90,7 @@ class ShaleSstTest : public ::testing::Test {
     ASSERT_TRUE(log::LogWriter::Create(fs_, wal_path_, log::FileHeader{}, &writer).ok());
     for (int i = 0; i < 3; ++i) {
       WriteBatch batch;
-      batch.PutOverwrite(std::string("\0\0k", 3) + std::to_string(i), "v");
+      batch.Put(std::string("\0\0k", 3) + std::to_string(i), "v");
       batch.set_sequence(100 + i);
       ASSERT_TRUE(writer->AddRecord(log::RecordType::kBatch, batch.payload()).ok());
     }
@@ -143,12 +146,12 @@ TEST_F(ShaleSstTest, Dump) {
   EXPECT_NE(r.out.find("format_version: 1\n"), std::string::npos);
   EXPECT_NE(r.out.find("smallest_sequence: 10\n"), std::string::npos);
   EXPECT_NE(r.out.find("largest_sequence: 59\n"), std::string::npos);
-  EXPECT_NE(r.out.find("key=\\x00\\x00key100 seq=10 kind=put value=\\x00value0\n"),
+  EXPECT_NE(r.out.find("key=\\x00\\x00key100 seq=10 kind=put value=\\x00\\x00value0\n"),
             std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("key=\\x00\\x00key107 seq=17 kind=del value=\n"), std::string::npos);
-  // A long value is cut to 64 bytes (the flags byte and 63 'L's).
-  EXPECT_NE(r.out.find("seq=13 kind=put value=\\x00" + std::string(63, 'L') + "...\n"),
+  // A long value is cut to 64 bytes (the two header bytes and 62 'L's).
+  EXPECT_NE(r.out.find("seq=13 kind=put value=\\x00\\x00" + std::string(62, 'L') + "...\n"),
             std::string::npos);
   size_t entries = 0;
   for (size_t pos = 0; (pos = r.out.find("\nkey=", pos)) != std::string::npos; ++pos) ++entries;
@@ -246,9 +249,9 @@ class ShaleSstDataDirTest : public ::testing::Test {
     return options;
   }
 
+  // A put that also counts the key (counter 0), as a writer keeping a key count does.
   static void Put(Db* db, const std::string& key) {
-    bool applied = false;
-    ASSERT_TRUE(db->Set(0, key, "value of " + key, SetCondition::kAlways, &applied).ok());
+    ASSERT_TRUE(test_util::PutKey(*db, key, "value of " + key, {{0, 1}}).ok());
   }
 
   // A fresh copy of the pristine directory.
@@ -331,7 +334,13 @@ TEST_F(ShaleSstDataDirTest, HealthyDirectoryIsOk) {
   // Checking changed nothing: the server opens it and serves every write.
   std::unique_ptr<Db> db;
   ASSERT_TRUE(Db::Open(DbOptions(dir), &db).ok());
-  EXPECT_EQ(db->KeyCount(0), 80u);
+  EXPECT_EQ(db->Counter(0), 80);
+  for (const char* prefix : {"flushed", "logged"}) {
+    for (int i = 0; i < 40; ++i) {
+      const std::string key = prefix + std::to_string(i);
+      EXPECT_EQ(test_util::GetOr(*db, key), "value of " + key);
+    }
+  }
 }
 
 TEST_F(ShaleSstDataDirTest, FlippedByteInAManifest) {

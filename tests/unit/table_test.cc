@@ -48,18 +48,15 @@ std::string IKey(std::string_view storage_key, uint64_t sequence,
 std::string StorageKey(int i) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "key%07d", i);
-  std::string k;
-  MakeStorageKey(0, buf, &k);
-  return k;
+  return buf;
 }
 
 // n keys (even numbers, so odd ones are absent), one version each, compressible values.
 Entries SimpleEntries(int n, size_t value_size = 40) {
   Entries entries;
   for (int i = 0; i < n; ++i) {
-    std::string value;
-    MakeStoredValue(std::string(value_size, static_cast<char>('a' + i % 26)) + std::to_string(i),
-                    &value);
+    const std::string value =
+        std::string(value_size, static_cast<char>('a' + i % 26)) + std::to_string(i);
     entries.push_back({IKey(StorageKey(2 * i), 1000 + i), value});
   }
   return entries;

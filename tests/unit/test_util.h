@@ -1,4 +1,6 @@
-// Helpers shared by the unit, integration and stress tests.
+// Helpers shared by the unit, integration and stress tests. Beside them: db_util.h (writes and
+// reads through the engine's generic API) and keyspace_util.h (a Keyspace over a Db, with the
+// test's own clock).
 #pragma once
 
 #include <gtest/gtest.h>

@@ -15,7 +15,7 @@ namespace {
 
 std::string IKey(std::string_view user_key, uint64_t sequence, ValueKind kind = ValueKind::kValue) {
   std::string storage_key;
-  MakeStorageKey(0, user_key, &storage_key);
+  MakeGroupedKey(0, user_key, &storage_key);
   std::string key;
   AppendInternalKey(storage_key, sequence, kind, &key);
   return key;
@@ -43,10 +43,11 @@ VersionEdit EveryField() {
   edit.AddTable(Table(5, "a", "m", 1, 99));
   edit.AddTable(Table(9, "", std::string(300, 'z'), 100, 200));
   edit.RemoveTable(3);
-  edit.SetKeyCount(0, 17);
-  edit.SetKeyCount(65535, 1ull << 40);
-  edit.SetFlushedBefore(2, 50);
-  edit.SetFlushedBefore(15, 0);
+  edit.SetCounter(0, 17);
+  edit.SetCounter(0x10000, 1ull << 40);
+  edit.SetCounter(0xffffffff, static_cast<uint64_t>(int64_t{-5}));  // two's complement
+  edit.SetGroupCutoff(2, 50);
+  edit.SetGroupCutoff(0xffff, 0);
   edit.SetShardCount(8);
   edit.SetDurableWals(kMaxSequence - 1, {12, 14, 345678901230ull});
   return edit;
@@ -74,8 +75,10 @@ TEST(VersionEditTest, RoundTripsEveryField) {
   EXPECT_EQ(decoded.added_tables()[1].largest,
             IKey(std::string(300, 'z'), 100, ValueKind::kDeletion));
   EXPECT_EQ(decoded.removed_tables(), std::vector<uint64_t>{3});
-  EXPECT_EQ(decoded.key_counts().at(65535), 1ull << 40);
-  EXPECT_EQ(decoded.flushed_before().at(15), 0u);
+  EXPECT_EQ(decoded.counters().at(0x10000), 1ull << 40);
+  EXPECT_EQ(static_cast<int64_t>(decoded.counters().at(0xffffffff)), -5);
+  EXPECT_EQ(decoded.group_cutoffs().at(2), 50u);
+  EXPECT_EQ(decoded.group_cutoffs().at(0xffff), 0u);
   // Encoding is deterministic.
   std::string again;
   decoded.EncodeTo(&again);
@@ -144,11 +147,18 @@ TEST(VersionEditTest, MalformedEditsAreRejected) {
   PutVarint64(&bytes, kMaxSequence + 1);
   expect_rejected(bytes, "sequence too large");
 
+  // A group is the first two bytes of a key: a cut-off beyond u16 is no group.
   bytes.clear();
-  PutVarint32(&bytes, 6);
+  PutVarint32(&bytes, 7);
   PutVarint32(&bytes, 65536);
   PutVarint64(&bytes, 1);
-  expect_rejected(bytes, "database index too large");
+  expect_rejected(bytes, "group too large");
+
+  bytes.clear();
+  PutVarint32(&bytes, 7);
+  PutVarint32(&bytes, 1);
+  PutVarint64(&bytes, kMaxSequence + 1);
+  expect_rejected(bytes, "cut-off sequence too large");
 
   bytes.clear();
   PutVarint32(&bytes, 7);
@@ -157,7 +167,16 @@ TEST(VersionEditTest, MalformedEditsAreRejected) {
   PutVarint32(&bytes, 7);
   PutVarint32(&bytes, 3);
   PutVarint64(&bytes, 2);
-  expect_rejected(bytes, "repeated database");
+  expect_rejected(bytes, "repeated group cut-off");
+
+  bytes.clear();
+  PutVarint32(&bytes, 6);
+  PutVarint32(&bytes, 0x10003);
+  PutVarint64(&bytes, 1);
+  PutVarint32(&bytes, 6);
+  PutVarint32(&bytes, 0x10003);
+  PutVarint64(&bytes, 2);
+  expect_rejected(bytes, "repeated counter");
 
   bytes.clear();
   PutVarint32(&bytes, 5);
@@ -235,32 +254,35 @@ TEST(ManifestStateTest, AppliesEditsAndSnapshots) {
   first.SetLogNumber(3);
   first.SetNextFileNumber(10);
   first.AddTable(Table(4, "a", "c", 1, 10));
-  first.SetKeyCount(0, 5);
+  first.SetCounter(0, 5);
   ASSERT_TRUE(state.Apply(first).ok());
 
   VersionEdit flush;
   flush.AddTable(Table(11, "b", "d", 11, 20));
   flush.SetLogNumber(12);
   flush.SetLastSequence(20);
-  flush.SetKeyCount(0, 7);
-  flush.SetKeyCount(1, 2);
-  flush.SetFlushedBefore(1, 15);
+  flush.SetCounter(0, 7);
+  flush.SetCounter(1, 2);
+  flush.SetCounter(0x10001, static_cast<uint64_t>(int64_t{-3}));
+  flush.SetGroupCutoff(1, 15);
   ASSERT_TRUE(state.Apply(flush).ok());
   EXPECT_EQ(state.tables.size(), 2u);
   EXPECT_EQ(state.log_number, 12u);
   EXPECT_EQ(state.next_file_number, 12u);  // past every table number
   EXPECT_EQ(state.last_sequence, 20u);
-  EXPECT_EQ(state.key_counts.at(0), 7u);
-  EXPECT_EQ(state.flushed_before.at(1), 15u);
+  EXPECT_EQ(state.counters.at(0), 7u);
+  EXPECT_EQ(static_cast<int64_t>(state.counters.at(0x10001)), -3);
+  EXPECT_EQ(state.group_cutoffs.at(1), 15u);
 
   // Zero values disappear; a removed table goes.
   VersionEdit reset;
-  reset.SetKeyCount(1, 0);
-  reset.SetFlushedBefore(1, 0);
+  reset.SetCounter(1, 0);
+  reset.SetGroupCutoff(1, 0);
   reset.RemoveTable(4);
   ASSERT_TRUE(state.Apply(reset).ok());
-  EXPECT_EQ(state.key_counts.count(1), 0u);
-  EXPECT_EQ(state.flushed_before.count(1), 0u);
+  EXPECT_EQ(state.counters.count(1), 0u);
+  EXPECT_EQ(state.counters.at(0), 7u);
+  EXPECT_EQ(state.group_cutoffs.count(1), 0u);
   EXPECT_EQ(state.tables.count(4), 0u);
 
   // A snapshot of the state rebuilds it exactly, from any starting state.
