@@ -223,8 +223,7 @@ Status Shard::Open(const ShardOptions& options, std::unique_ptr<Shard>* shard,
     std::lock_guard<std::mutex> lock(s->mu_);
     // WAL replay may have filled more than a memtable: hand it to the worker at once.
     if (s->mem_->entries() > 0 && s->mem_->ApproximateMemoryUsage() >= options.memtable_size) {
-      s->imm_.push_back(
-          {s->mem_, s->wal_number_, s->last_sequence_, s->counters_, s->cutoffs_});
+      s->imm_.push_back({s->mem_, s->wal_number_, s->last_sequence_, s->counters_, s->cutoffs_});
       s->mem_ = std::make_shared<MemTable>();
     }
   }
@@ -648,8 +647,7 @@ Status Shard::FindInTables(const Version& version, std::string_view storage_key,
   return Status::Ok();
 }
 
-Status Shard::Get(std::string_view key, std::string* value, bool* found,
-                  uint64_t snapshot) const {
+Status Shard::Get(std::string_view key, std::string* value, bool* found, uint64_t snapshot) const {
   *found = false;
   std::shared_ptr<const Version> version;
   uint64_t cutoff = 0;
@@ -781,9 +779,9 @@ Status Shard::NewIterator(std::unique_ptr<Iterator>* iterator, uint64_t snapshot
   }
   std::unique_ptr<Iterator> input =
       NewVisibleIterator(NewMergingIterator(std::move(children)), snapshot);
-  *iterator = std::make_unique<LiveIterator>(std::move(memtables), std::move(version),
-                                             std::move(tables), std::move(input),
-                                             std::move(cutoffs));
+  *iterator =
+      std::make_unique<LiveIterator>(std::move(memtables), std::move(version), std::move(tables),
+                                     std::move(input), std::move(cutoffs));
   return Status::Ok();
 }
 
@@ -794,7 +792,6 @@ void Shard::ReleaseLargeLogBuffer() {
   constexpr size_t kKeepBytes = 4 << 20;
   if (log_buffer_.empty() && log_buffer_.capacity() > kKeepBytes) std::string().swap(log_buffer_);
 }
-
 
 Status Shard::Write(WriteBatch* batch) {
   Throttle();
@@ -862,9 +859,8 @@ Status Shard::Put(std::string_view key, std::string_view value_prefix, std::stri
   // memtable: a large value is copied twice in all (a batch would add a copy).
   const uint64_t sequence = last_sequence_ + 1;
   const size_t record = log::BeginRecord(&log_buffer_);
-  const uint32_t count = WriteBatch::AppendSinglePut(sequence, key, value_prefix, value,
-                                                     counters.data(), counters.size(),
-                                                     &log_buffer_);
+  const uint32_t count = WriteBatch::AppendSinglePut(
+      sequence, key, value_prefix, value, counters.data(), counters.size(), &log_buffer_);
   log::FinishRecord(log::RecordType::kBatch, record, &log_buffer_);
   ++wal_records_;
   mem_->Add(sequence, ValueKind::kValue, key, value_prefix, value);

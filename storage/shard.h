@@ -9,10 +9,10 @@
 //
 // Writes (Write, Put) come from one thread, the event loop. Each applies its batch's entries to
 // the active memtable, the counters and the group cut-offs, and appends one batch record to the
-// in-memory log buffer. The shard gives keys and values no meaning (write_batch.h). WritePending() writes the buffer to the WAL file; SyncWal() fsyncs it. Both run
-// without blocking each other: the fsync happens with no lock held that a write or
-// WritePending needs (only `sync_mu_`, which orders fsyncs against each other and against
-// RetryFailedWrites).
+// in-memory log buffer. The shard gives keys and values no meaning (write_batch.h). WritePending()
+// writes the buffer to the WAL file; SyncWal() fsyncs it. Both run without blocking each other: the
+// fsync happens with no lock held that a write or WritePending needs (only `sync_mu_`, which orders
+// fsyncs against each other and against RetryFailedWrites).
 //
 // Log buffer invariant: log_buffer_ holds the current WAL file's bytes [buffer_file_offset_,
 // written_end_) followed by the records not yet written. Everything of the file before
@@ -117,12 +117,12 @@
 #include "storage/compaction_filter.h"
 #include "storage/compaction_job.h"
 #include "storage/compaction_picker.h"
-#include "storage/options.h"
-#include "storage/stats.h"
 #include "storage/file_system.h"
 #include "storage/group_cutoffs.h"
 #include "storage/log_writer.h"
 #include "storage/memtable.h"
+#include "storage/options.h"
+#include "storage/stats.h"
 #include "storage/status.h"
 #include "storage/table_builder.h"
 #include "storage/version_set.h"
@@ -217,8 +217,7 @@ class Shard {
              uint64_t snapshot = kMaxSequence) const;
   // An iterator over the live entries (keys ascending; values as stored) as of the call (or of
   // `snapshot`), holding what it reads; Seek takes a key (not an internal key).
-  Status NewIterator(std::unique_ptr<Iterator>* iterator,
-                     uint64_t snapshot = kMaxSequence) const;
+  Status NewIterator(std::unique_ptr<Iterator>* iterator, uint64_t snapshot = kMaxSequence) const;
   // A snapshot: the current last sequence, which flushes and compactions keep readable (the
   // versions a read at it sees are kept) until ReleaseSnapshot. A group drop after it is seen by
   // reads at it too: a snapshot does not keep a dropped group.
@@ -404,9 +403,9 @@ class Shard {
   bool closed_wals_unsynced_ = false;         // a switch under appendfsync=no left one unsynced
   bool opened_ = false;                       // Open completed: the close may record durable WALs
   std::vector<AbandonedWal> abandoned_;
-  bool atomic_ = false;       // between BeginAtomic and EndAtomic
-  WriteBatch atomic_batch_;   // the entries written since BeginAtomic
-  std::set<uint32_t> atomic_peers_;  // AtomicPeers() of the active memtable
+  bool atomic_ = false;                // between BeginAtomic and EndAtomic
+  WriteBatch atomic_batch_;            // the entries written since BeginAtomic
+  std::set<uint32_t> atomic_peers_;    // AtomicPeers() of the active memtable
   std::multiset<uint64_t> snapshots_;  // live snapshots (AcquireSnapshot)
   uint64_t discarded_parts_ = 0;
   std::vector<CollectedPart>* collect_parts_ = nullptr;  // CollectParts: list parts, apply nothing
