@@ -41,8 +41,8 @@ class BlockCache::Shard {
  public:
   explicit Shard(size_t capacity) : capacity_(capacity) {}
 
-  std::shared_ptr<const std::string> Lookup(const CacheKey& key) {
-    std::lock_guard<std::mutex> lock(mu_);
+  std::shared_ptr<const std::string> Lookup(const CacheKey& key) EXCLUDES(mu_) {
+    MutexLock lock(&mu_);
     auto it = map_.find(key);
     if (it == map_.end()) return nullptr;
     lru_.splice(lru_.begin(), lru_, it->second);  // most recently used first
@@ -50,9 +50,10 @@ class BlockCache::Shard {
   }
 
   // Returns whether the block was cached; *evicted counts entries dropped to make room.
-  bool Insert(const CacheKey& key, std::shared_ptr<const std::string> block, uint64_t* evicted) {
+  bool Insert(const CacheKey& key, std::shared_ptr<const std::string> block, uint64_t* evicted)
+      EXCLUDES(mu_) {
     const size_t charge = block->size();
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     EraseLocked(key);
     if (charge > capacity_) return false;
     *evicted += EvictLocked(capacity_ - charge);
@@ -62,8 +63,8 @@ class BlockCache::Shard {
     return true;
   }
 
-  void EraseTable(uint64_t id) {
-    std::lock_guard<std::mutex> lock(mu_);
+  void EraseTable(uint64_t id) EXCLUDES(mu_) {
+    MutexLock lock(&mu_);
     for (auto it = lru_.begin(); it != lru_.end();) {
       if (it->key.id == id) {
         usage_ -= it->block->size();
@@ -75,19 +76,19 @@ class BlockCache::Shard {
     }
   }
 
-  uint64_t SetCapacity(size_t capacity) {
-    std::lock_guard<std::mutex> lock(mu_);
+  uint64_t SetCapacity(size_t capacity) EXCLUDES(mu_) {
+    MutexLock lock(&mu_);
     capacity_ = capacity;
     return EvictLocked(capacity_);
   }
 
-  size_t usage() const {
-    std::lock_guard<std::mutex> lock(mu_);
+  size_t usage() const EXCLUDES(mu_) {
+    MutexLock lock(&mu_);
     return usage_;
   }
 
-  size_t entries() const {
-    std::lock_guard<std::mutex> lock(mu_);
+  size_t entries() const EXCLUDES(mu_) {
+    MutexLock lock(&mu_);
     return map_.size();
   }
 
@@ -97,8 +98,8 @@ class BlockCache::Shard {
     std::shared_ptr<const std::string> block;
   };
 
-  // REQUIRES: mu_ held. Drops least recently used entries until usage_ <= limit.
-  uint64_t EvictLocked(size_t limit) {
+  // Drops least recently used entries until usage_ <= limit.
+  uint64_t EvictLocked(size_t limit) REQUIRES(mu_) {
     uint64_t evicted = 0;
     while (usage_ > limit && !lru_.empty()) {
       Entry& victim = lru_.back();
@@ -110,8 +111,7 @@ class BlockCache::Shard {
     return evicted;
   }
 
-  // REQUIRES: mu_ held.
-  void EraseLocked(const CacheKey& key) {
+  void EraseLocked(const CacheKey& key) REQUIRES(mu_) {
     auto it = map_.find(key);
     if (it == map_.end()) return;
     usage_ -= it->second->block->size();
@@ -119,11 +119,11 @@ class BlockCache::Shard {
     map_.erase(it);
   }
 
-  mutable std::mutex mu_;
-  size_t capacity_;
-  size_t usage_ = 0;
-  std::list<Entry> lru_;
-  std::unordered_map<CacheKey, std::list<Entry>::iterator, CacheKeyHash> map_;
+  mutable Mutex mu_;
+  size_t capacity_ GUARDED_BY(mu_);
+  size_t usage_ GUARDED_BY(mu_) = 0;
+  std::list<Entry> lru_ GUARDED_BY(mu_);
+  std::unordered_map<CacheKey, std::list<Entry>::iterator, CacheKeyHash> map_ GUARDED_BY(mu_);
 };
 
 namespace {
@@ -175,7 +175,7 @@ void BlockCache::EraseTable(uint64_t id) {
 }
 
 void BlockCache::SetCapacity(size_t capacity_bytes) {
-  std::lock_guard<std::mutex> lock(set_capacity_mu_);
+  MutexLock lock(&set_capacity_mu_);
   capacity_.store(capacity_bytes, std::memory_order_relaxed);
   uint64_t evicted = 0;
   for (size_t i = 0; i < shards_.size(); ++i) {

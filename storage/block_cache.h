@@ -17,10 +17,12 @@
 #include <cstdint>
 #include <list>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
+
+#include "storage/mutex.h"
+#include "storage/thread_annotations.h"
 
 namespace shale::storage {
 
@@ -42,7 +44,7 @@ class BlockCache {
   // Drops every block of cache id `id` (when its table is deleted).
   void EraseTable(uint64_t id);
   // Changes the capacity, evicting at once if usage exceeds it.
-  void SetCapacity(size_t capacity_bytes);
+  void SetCapacity(size_t capacity_bytes) EXCLUDES(set_capacity_mu_);
 
   size_t capacity() const;
   size_t usage() const;  // bytes charged by cached blocks
@@ -60,7 +62,7 @@ class BlockCache {
   Shard& ShardFor(uint64_t id, uint64_t offset);
 
   std::vector<std::unique_ptr<Shard>> shards_;
-  std::mutex set_capacity_mu_;  // serialises SetCapacity calls
+  Mutex set_capacity_mu_;  // serialises SetCapacity calls
   std::atomic<size_t> capacity_;
   std::atomic<uint64_t> next_id_{1};
   std::atomic<uint64_t> hits_{0}, misses_{0}, inserts_{0}, evictions_{0};

@@ -46,7 +46,7 @@ void RateLimiter::SetRate(uint64_t bytes_per_sec) {
 }
 
 void RateLimiter::Request(uint64_t bytes, const std::atomic<bool>* cancel) {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   bool charged = false;
   while (true) {
     const uint64_t rate = rate_.load(std::memory_order_relaxed);
@@ -70,9 +70,9 @@ void RateLimiter::Request(uint64_t bytes, const std::atomic<bool>* cancel) {
         std::chrono::duration_cast<std::chrono::nanoseconds>(
             std::chrono::duration<double>(-available_ / static_cast<double>(rate))),
         kMaxPacingSleep);
-    lock.unlock();
+    lock.Unlock();
     std::this_thread::sleep_for(wait);
-    lock.lock();
+    lock.Lock();
   }
 }
 

@@ -32,7 +32,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,9 +40,11 @@
 #include "storage/compaction_filter.h"
 #include "storage/file_system.h"
 #include "storage/group_cutoffs.h"
+#include "storage/mutex.h"
 #include "storage/status.h"
 #include "storage/table.h"
 #include "storage/table_builder.h"
+#include "storage/thread_annotations.h"
 #include "storage/version_edit.h"
 
 namespace shale::storage {
@@ -59,13 +60,13 @@ class RateLimiter {
   void SetRate(uint64_t bytes_per_sec);
   uint64_t rate() const { return rate_.load(std::memory_order_relaxed); }
   // Waits until `bytes` may pass, or until *cancel becomes true (nullable).
-  void Request(uint64_t bytes, const std::atomic<bool>* cancel);
+  void Request(uint64_t bytes, const std::atomic<bool>* cancel) EXCLUDES(mu_);
 
  private:
   std::atomic<uint64_t> rate_;
-  std::mutex mu_;
-  double available_ = 0;  // guarded by mu_; may go negative (debt)
-  std::chrono::steady_clock::time_point last_;
+  Mutex mu_;
+  double available_ GUARDED_BY(mu_) = 0;  // may go negative (debt)
+  std::chrono::steady_clock::time_point last_ GUARDED_BY(mu_);
 };
 
 struct CompactionInput {

@@ -39,15 +39,17 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
-#include <mutex>
+#include <span>
 #include <thread>
 #include <utility>
 
 #include "storage/block_cache.h"
 #include "storage/filename.h"
+#include "storage/mutex.h"
 #include "storage/parallel_runner.h"
 #include "storage/shard.h"
 #include "storage/shards_file.h"
+#include "storage/thread_annotations.h"
 
 namespace shale::storage {
 
@@ -161,15 +163,15 @@ struct Db::Impl {
   int atomic_depth = 0;  // BeginAtomic nesting
   std::vector<TxnParticipant> txn_parts;
   std::vector<std::unique_ptr<Snapshot>> snapshots;  // live ones (GetSnapshot)
-  std::vector<size_t> to_sync;
-  std::vector<Status> sync_results;
-  std::mutex sync_scratch_mu;  // Commit/SyncAll may come from the destructor's thread too
+  std::vector<size_t> to_sync GUARDED_BY(sync_scratch_mu);
+  std::vector<Status> sync_results GUARDED_BY(sync_scratch_mu);
+  Mutex sync_scratch_mu;  // Commit/SyncAll may come from the destructor's thread too
 
   // Maintenance thread.
-  std::mutex bg_mu;
+  Mutex bg_mu;
   std::condition_variable bg_cv;
-  bool bg_stop = false;
-  std::thread bg_thread;
+  bool bg_stop GUARDED_BY(bg_mu) = false;
+  std::thread bg_thread;  // started by Open, joined by the destructor
 
   // Switches shard i's memtable (shard.h). A memtable holding parts of atomic writes across
   // shards may reach a table only once the other parts are durable too (db.cc's protocol):
@@ -186,12 +188,16 @@ struct Db::Impl {
     return shards[i]->SwitchMemTable(policy, force);
   }
 
-  // fsyncs every shard listed in to_sync in parallel. REQUIRES: sync_scratch_mu held.
-  Status SyncListed() {
+  // fsyncs every shard listed in to_sync in parallel.
+  Status SyncListed() REQUIRES(sync_scratch_mu) {
     sync_results.assign(to_sync.size(), Status::Ok());
+    // The runner's threads read the list and each write their own result without the lock:
+    // this thread holds it, and RunAll returns only once they are done.
+    const std::span<const size_t> listed(to_sync);
+    const std::span<Status> results(sync_results);
     Impl* self = this;
-    runner->RunAll(to_sync.size(), [self](size_t i) {
-      self->sync_results[i] = self->shards[self->to_sync[i]]->SyncWal();
+    runner->RunAll(listed.size(), [self, listed, results](size_t i) {
+      results[i] = self->shards[listed[i]]->SyncWal();
     });
     for (const Status& s : sync_results) {
       if (!s.ok()) return s;
@@ -320,14 +326,14 @@ Status Db::Open(const Options& options, std::unique_ptr<Db>* db) {
   impl->touched.resize(static_cast<size_t>(shard_count));
   if (options.background_maintenance) {
     impl->bg_thread = std::thread([impl, db = result.get()] {
-      std::unique_lock<std::mutex> lock(impl->bg_mu);
+      MutexLock lock(&impl->bg_mu);
       while (!impl->bg_stop) {
-        impl->bg_cv.wait_for(lock, std::chrono::seconds(1));
+        impl->bg_cv.wait_for(lock.unique(), std::chrono::seconds(1));
         if (impl->bg_stop) break;
-        lock.unlock();
+        lock.Unlock();
         const Status s = db->RunMaintenance();
         if (!s.ok()) spdlog::debug("storage: maintenance round: {}", s.ToString());  // logged
-        lock.lock();
+        lock.Lock();
       }
     });
   }
@@ -377,7 +383,7 @@ Status VerifyDataDirectory(const Options& options, std::vector<ShardFileFinding>
 Db::~Db() {
   if (impl_->bg_thread.joinable()) {
     {
-      std::lock_guard<std::mutex> lock(impl_->bg_mu);
+      MutexLock lock(&impl_->bg_mu);
       impl_->bg_stop = true;
     }
     impl_->bg_cv.notify_all();
@@ -510,7 +516,7 @@ Status Db::NewIterator(const ReadOptions& options, std::unique_ptr<Iterator>* it
 
 Status Db::Commit() {
   const FsyncPolicy policy = impl_->policy.load(std::memory_order_relaxed);
-  std::lock_guard<std::mutex> lock(impl_->sync_scratch_mu);
+  MutexLock lock(&impl_->sync_scratch_mu);
   Status first;
   bool any = false;
   impl_->to_sync.clear();
@@ -544,7 +550,7 @@ Status Db::Commit() {
 
 Status Db::SyncAll() {
   Status first = RetryFailedWrites();
-  std::lock_guard<std::mutex> lock(impl_->sync_scratch_mu);
+  MutexLock lock(&impl_->sync_scratch_mu);
   impl_->to_sync.clear();
   for (size_t i = 0; i < impl_->shards.size(); ++i) {
     bool wrote = false;

@@ -13,7 +13,7 @@ class FaultInjectionFileSystem::File final : public WritableFile {
       : fs_(fs), path_(std::move(path)), target_(std::move(target)), generation_(generation) {}
 
   Status Append(std::string_view data) override {
-    std::lock_guard<std::mutex> lock(fs_->mu_);
+    MutexLock lock(&fs_->mu_);
     ++fs_->appends_;
     if (generation_ != fs_->generation_) return Dead();
     if (fs_->Crashed()) return CrashError();
@@ -26,7 +26,7 @@ class FaultInjectionFileSystem::File final : public WritableFile {
   }
 
   Status Sync() override {
-    std::lock_guard<std::mutex> lock(fs_->mu_);
+    MutexLock lock(&fs_->mu_);
     ++fs_->syncs_;
     if (generation_ != fs_->generation_) return Dead();
     if (fs_->Crashed()) return CrashError();
@@ -40,12 +40,12 @@ class FaultInjectionFileSystem::File final : public WritableFile {
   }
 
   Status Close() override {
-    std::lock_guard<std::mutex> lock(fs_->mu_);
+    MutexLock lock(&fs_->mu_);
     return target_->Close();
   }
 
   uint64_t Size() const override {
-    std::lock_guard<std::mutex> lock(fs_->mu_);
+    MutexLock lock(&fs_->mu_);
     return target_->Size();
   }
 
@@ -65,29 +65,29 @@ FaultInjectionFileSystem::FaultInjectionFileSystem(FileSystem* target) : target_
 FaultInjectionFileSystem::~FaultInjectionFileSystem() = default;
 
 void FaultInjectionFileSystem::FailNthAppend(uint64_t n, bool sticky) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   append_countdown_ = n;
   append_sticky_ = sticky;
 }
 
 void FaultInjectionFileSystem::FailNthSync(uint64_t n, bool sticky) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   sync_countdown_ = n;
   sync_sticky_ = sticky;
 }
 
 void FaultInjectionFileSystem::SetDiskFull(bool full) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   disk_full_ = full;
 }
 
 void FaultInjectionFileSystem::SetPartialWriteBytes(uint64_t n) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   partial_write_bytes_ = n;
 }
 
 void FaultInjectionFileSystem::ClearFaults() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   append_countdown_ = 0;
   append_sticky_ = false;
   appends_failing_ = false;
@@ -99,7 +99,7 @@ void FaultInjectionFileSystem::ClearFaults() {
 }
 
 void FaultInjectionFileSystem::SimulateCrashAfter(uint64_t n) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   crash_armed_ = true;
   changes_before_crash_ = n;
 }
@@ -116,17 +116,17 @@ bool FaultInjectionFileSystem::Crashed() {
 }
 
 uint64_t FaultInjectionFileSystem::appends() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return appends_;
 }
 
 uint64_t FaultInjectionFileSystem::syncs() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return syncs_;
 }
 
 uint64_t FaultInjectionFileSystem::dir_syncs() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return dir_syncs_;
 }
 
@@ -156,7 +156,7 @@ bool FaultInjectionFileSystem::InjectSyncFault() {
 }
 
 Status FaultInjectionFileSystem::DropUnsyncedData() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   ++generation_;
   crash_armed_ = crashed_ = false;
   Status result;
@@ -182,7 +182,7 @@ Status FaultInjectionFileSystem::DropUnsyncedData() {
 
 Status FaultInjectionFileSystem::NewWritableFile(const std::string& path,
                                                  std::unique_ptr<WritableFile>* file) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (Crashed()) return Status::IOError(path + ": simulated crash");
   const bool existed = target_->FileExists(path);
   std::unique_ptr<WritableFile> target_file;
@@ -218,13 +218,13 @@ Status FaultInjectionFileSystem::GetChildren(const std::string& dir,
 }
 
 Status FaultInjectionFileSystem::CreateDir(const std::string& dir) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (Crashed()) return Status::IOError(dir + ": simulated crash");
   return target_->CreateDir(dir);
 }
 
 Status FaultInjectionFileSystem::RemoveFile(const std::string& path) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (Crashed()) return Status::IOError(path + ": simulated crash");
   Status s = target_->RemoveFile(path);
   if (s.ok()) {
@@ -235,7 +235,7 @@ Status FaultInjectionFileSystem::RemoveFile(const std::string& path) {
 }
 
 Status FaultInjectionFileSystem::RenameFile(const std::string& from, const std::string& to) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (Crashed()) return Status::IOError(from + ": simulated crash");
   Status s = target_->RenameFile(from, to);
   if (!s.ok()) return s;
@@ -255,7 +255,7 @@ Status FaultInjectionFileSystem::RenameFile(const std::string& from, const std::
 }
 
 Status FaultInjectionFileSystem::Truncate(const std::string& path, uint64_t size) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (Crashed()) return Status::IOError(path + ": simulated crash");
   Status s = target_->Truncate(path, size);
   if (s.ok()) {
@@ -266,7 +266,7 @@ Status FaultInjectionFileSystem::Truncate(const std::string& path, uint64_t size
 }
 
 Status FaultInjectionFileSystem::SyncDir(const std::string& dir) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   ++dir_syncs_;
   if (Crashed()) return Status::IOError(dir + ": simulated crash");
   if (syncs_failing_) return Status::IOError(dir + ": injected fsync failure");

@@ -18,11 +18,12 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
 
 #include "storage/file_system.h"
+#include "storage/mutex.h"
+#include "storage/thread_annotations.h"
 
 namespace shale::storage {
 
@@ -82,31 +83,31 @@ class FaultInjectionFileSystem final : public FileSystem {
     uint64_t synced = 0;  // bytes that survive a power loss
   };
 
-  // Called with mu_ held.
-  Status InjectAppendFault(std::string_view data, WritableFile* target);
-  bool InjectSyncFault();
+  Status InjectAppendFault(std::string_view data, WritableFile* target) REQUIRES(mu_);
+  bool InjectSyncFault() REQUIRES(mu_);
   // Counts a change; true when the simulated crash has happened and the change must fail.
-  bool Crashed();
+  bool Crashed() REQUIRES(mu_);
 
   FileSystem* const target_;
-  mutable std::mutex mu_;
-  uint64_t generation_ = 0;  // bumped by every power loss; older handles are dead
-  std::map<std::string, FileState> files_;
-  std::set<std::string> unsynced_entries_;  // created or renamed since their dir's last SyncDir
-  uint64_t append_countdown_ = 0;           // 0 = no fault pending
-  bool append_sticky_ = false;
-  bool appends_failing_ = false;
-  uint64_t sync_countdown_ = 0;
-  bool sync_sticky_ = false;
-  bool syncs_failing_ = false;
-  bool disk_full_ = false;
-  uint64_t partial_write_bytes_ = 0;
-  bool crash_armed_ = false;
-  uint64_t changes_before_crash_ = 0;
-  bool crashed_ = false;
-  uint64_t appends_ = 0;
-  uint64_t syncs_ = 0;
-  uint64_t dir_syncs_ = 0;
+  mutable Mutex mu_;
+  uint64_t generation_ GUARDED_BY(mu_) = 0;  // bumped by every power loss; older handles are dead
+  std::map<std::string, FileState> files_ GUARDED_BY(mu_);
+  // Created or renamed since their directory's last SyncDir.
+  std::set<std::string> unsynced_entries_ GUARDED_BY(mu_);
+  uint64_t append_countdown_ GUARDED_BY(mu_) = 0;  // 0 = no fault pending
+  bool append_sticky_ GUARDED_BY(mu_) = false;
+  bool appends_failing_ GUARDED_BY(mu_) = false;
+  uint64_t sync_countdown_ GUARDED_BY(mu_) = 0;
+  bool sync_sticky_ GUARDED_BY(mu_) = false;
+  bool syncs_failing_ GUARDED_BY(mu_) = false;
+  bool disk_full_ GUARDED_BY(mu_) = false;
+  uint64_t partial_write_bytes_ GUARDED_BY(mu_) = 0;
+  bool crash_armed_ GUARDED_BY(mu_) = false;
+  uint64_t changes_before_crash_ GUARDED_BY(mu_) = 0;
+  bool crashed_ GUARDED_BY(mu_) = false;
+  uint64_t appends_ GUARDED_BY(mu_) = 0;
+  uint64_t syncs_ GUARDED_BY(mu_) = 0;
+  uint64_t dir_syncs_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace shale::storage

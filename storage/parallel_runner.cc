@@ -8,7 +8,7 @@ ParallelRunner::ParallelRunner(int workers) {
 
 ParallelRunner::~ParallelRunner() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stop_ = true;
   }
   work_cv_.notify_all();
@@ -17,8 +17,8 @@ ParallelRunner::~ParallelRunner() {
 
 void ParallelRunner::RunAll(size_t n, const std::function<void(size_t)>& task) {
   if (n == 0) return;
-  std::lock_guard<std::mutex> run_lock(run_mu_);
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock run_lock(&run_mu_);
+  MutexLock lock(&mu_);
   task_ = &task;
   n_ = n;
   next_ = 0;
@@ -26,26 +26,26 @@ void ParallelRunner::RunAll(size_t n, const std::function<void(size_t)>& task) {
   if (n > 1) work_cv_.notify_all();
   while (next_ < n_) {
     const size_t i = next_++;
-    lock.unlock();
+    lock.Unlock();
     task(i);
-    lock.lock();
+    lock.Lock();
     --unfinished_;
   }
-  done_cv_.wait(lock, [this] { return unfinished_ == 0; });
+  while (unfinished_ != 0) done_cv_.wait(lock.unique());
   task_ = nullptr;
   n_ = next_ = 0;
 }
 
 void ParallelRunner::WorkerLoop() {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   while (true) {
-    work_cv_.wait(lock, [this] { return stop_ || (task_ != nullptr && next_ < n_); });
+    while (!stop_ && !(task_ != nullptr && next_ < n_)) work_cv_.wait(lock.unique());
     if (stop_) return;
     const size_t i = next_++;
     const std::function<void(size_t)>* task = task_;
-    lock.unlock();
+    lock.Unlock();
     (*task)(i);
-    lock.lock();
+    lock.Lock();
     if (--unfinished_ == 0) done_cv_.notify_all();
   }
 }

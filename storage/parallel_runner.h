@@ -6,9 +6,11 @@
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
-#include <mutex>
 #include <thread>
 #include <vector>
+
+#include "storage/mutex.h"
+#include "storage/thread_annotations.h"
 
 namespace shale::storage {
 
@@ -22,22 +24,22 @@ class ParallelRunner {
 
   // Calls task(i) for every i in [0, n), spread over the workers and the caller; returns when
   // every call has returned. Concurrent RunAll calls run one after the other.
-  void RunAll(size_t n, const std::function<void(size_t)>& task);
+  void RunAll(size_t n, const std::function<void(size_t)>& task) EXCLUDES(run_mu_, mu_);
 
  private:
-  void WorkerLoop();
+  void WorkerLoop() EXCLUDES(mu_);
 
-  std::mutex run_mu_;  // one RunAll at a time
-  std::mutex mu_;
+  Mutex run_mu_;  // one RunAll at a time
+  Mutex mu_;
   std::condition_variable work_cv_;
   std::condition_variable done_cv_;
-  // The current job; guarded by mu_.
-  const std::function<void(size_t)>* task_ = nullptr;
-  size_t n_ = 0;
-  size_t next_ = 0;
-  size_t unfinished_ = 0;
-  bool stop_ = false;
-  std::vector<std::thread> threads_;
+  // The current job.
+  const std::function<void(size_t)>* task_ GUARDED_BY(mu_) = nullptr;
+  size_t n_ GUARDED_BY(mu_) = 0;
+  size_t next_ GUARDED_BY(mu_) = 0;
+  size_t unfinished_ GUARDED_BY(mu_) = 0;
+  bool stop_ GUARDED_BY(mu_) = false;
+  std::vector<std::thread> threads_;  // created by the constructor, joined by the destructor
 };
 
 }  // namespace shale::storage

@@ -130,24 +130,27 @@ ShardFileFinding CheckListedTable(FileSystem* fs, const std::string& path, const
 }  // namespace
 
 // Applies a batch's entries to the memtable, the counters and the group cut-offs: for a write
-// and for a replayed record alike. REQUIRES: mu_ held, or the shard not yet shared.
+// and for a replayed record alike. REQUIRES: mu_ held, or the shard not yet shared. The
+// analysis checks the bodies against REQUIRES(mu_) but not the callers: WriteBatch::Iterate
+// reaches these through the base class.
 class Shard::ApplyHandler final : public WriteBatch::Handler {
  public:
   explicit ApplyHandler(Shard* shard) : shard_(shard) {}
 
-  void Put(uint64_t sequence, std::string_view key, std::string_view value) override {
+  void Put(uint64_t sequence, std::string_view key, std::string_view value) override
+      REQUIRES(shard_->mu_) {
     shard_->mem_->Add(sequence, ValueKind::kValue, key, value);
   }
-  void Delete(uint64_t sequence, std::string_view key) override {
+  void Delete(uint64_t sequence, std::string_view key) override REQUIRES(shard_->mu_) {
     shard_->mem_->Add(sequence, ValueKind::kDeletion, key, {});
   }
-  void DropGroup(uint64_t sequence, uint16_t group) override {
+  void DropGroup(uint64_t sequence, uint16_t group) override REQUIRES(shard_->mu_) {
     shard_->cutoffs_.Set(group, sequence);
   }
-  void AddCounter(uint32_t counter, int64_t delta) override {
+  void AddCounter(uint32_t counter, int64_t delta) override REQUIRES(shard_->mu_) {
     shard_->AdjustCounter(counter, delta);
   }
-  void SetCounter(uint32_t counter, int64_t value) override {
+  void SetCounter(uint32_t counter, int64_t value) override REQUIRES(shard_->mu_) {
     if (value == 0) {
       shard_->counters_.erase(counter);
     } else {
@@ -174,7 +177,7 @@ Shard::~Shard() {
 
 void Shard::BeginStop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stop_ = true;
     stopping_.store(true);
   }
@@ -188,7 +191,7 @@ std::string Shard::WalPath(uint64_t number) const {
 }
 
 uint64_t Shard::AllocateFileNumber() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return next_file_number_++;
 }
 
@@ -201,17 +204,21 @@ Status Shard::Open(const ShardOptions& options, std::unique_ptr<Shard>* shard,
   if (status.ok()) {
     // A fresh manifest holding the recovered state; the one replayed goes.
     VersionEdit edit;
-    edit.SetNextFileNumber(s->next_file_number_);
-    if (options.shard_count > 0) edit.SetShardCount(static_cast<uint32_t>(options.shard_count));
-    // What is known durable now: less than recorded when the recovery mode accepted a loss.
-    const ManifestState& state = s->versions_.state();
-    const uint64_t durable = std::min(state.durable_wal_sequence, s->last_sequence_);
-    std::vector<uint64_t> listed;
-    for (uint64_t number : state.durable_wal_files) {
-      if (s->closed_wals_.count(number) != 0) listed.push_back(number);
-    }
-    if (durable != state.durable_wal_sequence || listed.size() != state.durable_wal_files.size()) {
-      edit.SetDurableWals(durable, std::move(listed));
+    {
+      MutexLock lock(&s->mu_);
+      edit.SetNextFileNumber(s->next_file_number_);
+      if (options.shard_count > 0) edit.SetShardCount(static_cast<uint32_t>(options.shard_count));
+      // What is known durable now: less than recorded when the recovery mode accepted a loss.
+      const ManifestState& state = s->versions_.state();
+      const uint64_t durable = std::min(state.durable_wal_sequence, s->last_sequence_);
+      std::vector<uint64_t> listed;
+      for (uint64_t number : state.durable_wal_files) {
+        if (s->closed_wals_.count(number) != 0) listed.push_back(number);
+      }
+      if (durable != state.durable_wal_sequence ||
+          listed.size() != state.durable_wal_files.size()) {
+        edit.SetDurableWals(durable, std::move(listed));
+      }
     }
     Shard* self = s.get();
     status = s->versions_.LogAndApply(
@@ -220,11 +227,10 @@ Status Shard::Open(const ShardOptions& options, std::unique_ptr<Shard>* shard,
   if (!status.ok()) return status;
   s->RemoveStrayFiles();
   {
-    std::lock_guard<std::mutex> lock(s->mu_);
+    MutexLock lock(&s->mu_);
     // WAL replay may have filled more than a memtable: hand it to the worker at once.
     if (s->mem_->entries() > 0 && s->mem_->ApproximateMemoryUsage() >= options.memtable_size) {
-      s->imm_.push_back(
-          {s->mem_, s->wal_number_, s->last_sequence_, s->counters_, s->cutoffs_});
+      s->imm_.push_back({s->mem_, s->wal_number_, s->last_sequence_, s->counters_, s->cutoffs_});
       s->mem_ = std::make_shared<MemTable>();
     }
   }
@@ -469,7 +475,7 @@ void Shard::RecordDurableWals() {
   std::vector<std::pair<std::string, uint64_t>> to_sync;
   uint64_t sequence = 0;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     const size_t written_in_buffer = static_cast<size_t>(written_end_ - buffer_file_offset_);
     const bool all_synced = !failed_ && abandoned_.empty() && wal_ != nullptr &&
                             log_buffer_.size() == written_in_buffer &&
@@ -592,7 +598,7 @@ void Shard::RemoveStrayFiles() {
 }
 
 Status Shard::StartNewWal() {
-  const uint64_t number = next_file_number_++;
+  const uint64_t number = AllocateFileNumber();
   const std::string path = WalPath(number);
   std::unique_ptr<log::LogWriter> writer;
   Status s =
@@ -600,7 +606,7 @@ Status Shard::StartNewWal() {
   if (s.ok()) s = writer->Sync();
   if (s.ok()) s = fs_->SyncDir(options_.dir);
   if (!s.ok()) return s;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   wal_ = std::move(writer);
   wal_number_ = number;
   wal_dir_synced_ = true;
@@ -648,13 +654,12 @@ Status Shard::FindInTables(const Version& version, std::string_view storage_key,
   return Status::Ok();
 }
 
-Status Shard::Get(std::string_view key, std::string* value, bool* found,
-                  uint64_t snapshot) const {
+Status Shard::Get(std::string_view key, std::string* value, bool* found, uint64_t snapshot) const {
   *found = false;
   std::shared_ptr<const Version> version;
   uint64_t cutoff = 0;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     cutoff = cutoffs_.Of(key);
     snapshot = std::min(snapshot, last_sequence_);
     MemTable::Entry entry;
@@ -676,19 +681,19 @@ Status Shard::Get(std::string_view key, std::string* value, bool* found,
 }
 
 uint64_t Shard::AcquireSnapshot() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   snapshots_.insert(last_sequence_);
   return last_sequence_;
 }
 
 void Shard::ReleaseSnapshot(uint64_t sequence) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = snapshots_.find(sequence);
   if (it != snapshots_.end()) snapshots_.erase(it);
 }
 
 int64_t Shard::Counter(uint32_t counter) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = counters_.find(counter);
   return it == counters_.end() ? 0 : it->second;
 }
@@ -761,7 +766,7 @@ Status Shard::NewIterator(std::unique_ptr<Iterator>* iterator, uint64_t snapshot
   std::shared_ptr<const Version> version;
   GroupCutoffs cutoffs;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     memtables.push_back(mem_);
     for (auto it = imm_.rbegin(); it != imm_.rend(); ++it) memtables.push_back(it->mem);
     version = version_;
@@ -781,9 +786,9 @@ Status Shard::NewIterator(std::unique_ptr<Iterator>* iterator, uint64_t snapshot
   }
   std::unique_ptr<Iterator> input =
       NewVisibleIterator(NewMergingIterator(std::move(children)), snapshot);
-  *iterator = std::make_unique<LiveIterator>(std::move(memtables), std::move(version),
-                                             std::move(tables), std::move(input),
-                                             std::move(cutoffs));
+  *iterator =
+      std::make_unique<LiveIterator>(std::move(memtables), std::move(version), std::move(tables),
+                                     std::move(input), std::move(cutoffs));
   return Status::Ok();
 }
 
@@ -795,10 +800,9 @@ void Shard::ReleaseLargeLogBuffer() {
   if (log_buffer_.empty() && log_buffer_.capacity() > kKeepBytes) std::string().swap(log_buffer_);
 }
 
-
 Status Shard::Write(WriteBatch* batch) {
   Throttle();
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (failed_) return failure_;
   if (batch->empty()) return Status::Ok();
   batch->set_sequence(last_sequence_ + 1);
@@ -818,13 +822,13 @@ Status Shard::Write(WriteBatch* batch) {
 }
 
 void Shard::BeginAtomic() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   atomic_ = true;
   atomic_batch_.Clear();
 }
 
 bool Shard::AtomicPending(uint64_t* first_sequence, uint32_t* count) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (atomic_batch_.empty()) return false;
   *first_sequence = atomic_batch_.sequence();
   *count = atomic_batch_.count() + 1;  // and the kParticipants entry
@@ -832,7 +836,7 @@ bool Shard::AtomicPending(uint64_t* first_sequence, uint32_t* count) const {
 }
 
 void Shard::EndAtomic(const std::vector<TxnParticipant>* parts) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   atomic_ = false;
   if (atomic_batch_.empty()) return;
   if (parts != nullptr) {
@@ -856,15 +860,14 @@ Status Shard::Put(std::string_view key, std::string_view value_prefix, std::stri
     return Write(&batch);
   }
   Throttle();
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (failed_) return failure_;
   // The record is encoded straight into the WAL buffer and the value copied straight into the
   // memtable: a large value is copied twice in all (a batch would add a copy).
   const uint64_t sequence = last_sequence_ + 1;
   const size_t record = log::BeginRecord(&log_buffer_);
-  const uint32_t count = WriteBatch::AppendSinglePut(sequence, key, value_prefix, value,
-                                                     counters.data(), counters.size(),
-                                                     &log_buffer_);
+  const uint32_t count = WriteBatch::AppendSinglePut(
+      sequence, key, value_prefix, value, counters.data(), counters.size(), &log_buffer_);
   log::FinishRecord(log::RecordType::kBatch, record, &log_buffer_);
   ++wal_records_;
   mem_->Add(sequence, ValueKind::kValue, key, value_prefix, value);
@@ -911,7 +914,7 @@ Status Shard::WritePendingLocked(FsyncPolicy policy, bool* wrote) {
 }
 
 Status Shard::WritePending(FsyncPolicy policy, bool* wrote, bool allow_switch) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   Status s = WritePendingLocked(policy, wrote);
   if (!s.ok()) return s;
   if (allow_switch && !failed_ && mem_->entries() > 0 &&
@@ -982,7 +985,7 @@ Status Shard::SwitchMemTableLocked(FsyncPolicy policy, bool force) {
 }
 
 Status Shard::SwitchMemTable(FsyncPolicy policy, bool force) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   bool wrote = false;
   Status s = WritePendingLocked(policy, &wrote);
   if (!s.ok()) return s;
@@ -990,29 +993,29 @@ Status Shard::SwitchMemTable(FsyncPolicy policy, bool force) {
 }
 
 bool Shard::SwitchDue() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return !failed_ && mem_->entries() > 0 &&
          mem_->ApproximateMemoryUsage() >= options_.memtable_size;
 }
 
 std::vector<uint32_t> Shard::AtomicPeers() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return std::vector<uint32_t>(atomic_peers_.begin(), atomic_peers_.end());
 }
 
 bool Shard::HasUnsynced() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return !failed_ && written_end_ > synced_end_;
 }
 
 Status Shard::SyncWal() {
-  std::lock_guard<std::mutex> sync_lock(sync_mu_);
+  MutexLock sync_lock(&sync_mu_);
   std::shared_ptr<WritableFile> file;
   uint64_t target = 0;
   uint64_t number = 0;
   bool sync_dir = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (failed_) return failure_;
     if (written_end_ <= synced_end_) return Status::Ok();
     file = wal_->file();
@@ -1024,7 +1027,7 @@ Status Shard::SyncWal() {
   // sync_mu_) and a memtable switch (which syncs the file itself first) replace the file.
   Status s = file->Sync();
   if (s.ok() && sync_dir) s = fs_->SyncDir(options_.dir);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   ++fsyncs_;
   if (number != wal_number_) {
     // A memtable switch retired the file meanwhile, after fsyncing it: nothing to record.
@@ -1049,12 +1052,12 @@ Status Shard::SyncWal() {
 }
 
 Status Shard::RetryFailedWrites() {
-  std::lock_guard<std::mutex> sync_lock(sync_mu_);
+  MutexLock sync_lock(&sync_mu_);
   std::string retained;
   uint64_t number = 0;
   std::vector<AbandonedWal> abandoned;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (!failed_) return Status::Ok();
     // While failed nothing is appended to the buffer (writes are refused, WritePending and
     // SyncWal do nothing, no memtable switch happens), so this copy is all of it.
@@ -1085,7 +1088,7 @@ Status Shard::RetryFailedWrites() {
     // The fresh file is of no use; if it cannot even be removed, the next successful retry
     // empties it, so it never ends in a torn record.
     const bool left_behind = fs_->FileExists(path) && !fs_->RemoveFile(path).ok();
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (left_behind) abandoned_.insert(abandoned_.begin(), AbandonedWal{number, path, 0});
     const std::string message =
         "shard " + std::to_string(options_.index) + ": retrying WAL writes failed: " + s.message();
@@ -1097,7 +1100,7 @@ Status Shard::RetryFailedWrites() {
   }
   // 3. Resume in the fresh file. The abandoned files stay until a flush makes them obsolete:
   //    their durable records belong to the active memtable.
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (const AbandonedWal& old : abandoned) closed_wals_[old.number] = old.durable_size;
   abandoned_.clear();
   wal_ = std::move(writer);
@@ -1114,38 +1117,39 @@ Status Shard::RetryFailedWrites() {
 }
 
 Status Shard::WriteState() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return failed_ ? failure_ : Status::Ok();
 }
 
 bool Shard::failed() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return failed_;
 }
 
 // --- flushes ---
 
 Status Shard::WaitForFlushes() {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   const uint64_t failures = flush_failures_;
   if (!imm_.empty() && !flush_error_.ok()) {
     retry_now_ = true;  // the worker is waiting out a failure: try again now
     work_cv_.notify_all();
   }
-  flushed_cv_.wait(lock,
-                   [&] { return (imm_.empty() && idle_) || flush_failures_ != failures || stop_; });
+  while (!(imm_.empty() && idle_) && flush_failures_ == failures && !stop_) {
+    flushed_cv_.wait(lock.unique());
+  }
   if (imm_.empty() && idle_) return Status::Ok();
   if (flush_failures_ != failures) return last_flush_failure_;
   return Status::IOError("shard " + std::to_string(options_.index) + " is closing");
 }
 
 void Shard::WorkerLoop() {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   while (!stop_) {
     if (!imm_.empty()) {
-      lock.unlock();
+      lock.Unlock();
       Status s = FlushOldestImmutable();
-      lock.lock();
+      lock.Lock();
       if (s.ok()) {
         flush_error_ = Status::Ok();
         flushed_cv_.notify_all();
@@ -1162,21 +1166,24 @@ void Shard::WorkerLoop() {
       ++flush_failures_;
       flushed_cv_.notify_all();
       retry_now_ = false;
-      work_cv_.wait_for(lock, kFlushRetryInterval, [this] { return stop_ || retry_now_; });
+      const auto retry_at = std::chrono::steady_clock::now() + kFlushRetryInterval;
+      while (!stop_ && !retry_now_) {
+        if (work_cv_.wait_until(lock.unique(), retry_at) == std::cv_status::timeout) break;
+      }
       retry_now_ = false;
       continue;
     }
     if (open_tables_) {
       open_tables_ = false;
-      lock.unlock();
+      lock.Unlock();
       OpenTablesInBackground();
-      lock.lock();
+      lock.Lock();
       continue;
     }
-    lock.unlock();
+    lock.Unlock();
     bool ran = false;
     Status s = MaybeCompact(&ran);
-    lock.lock();
+    lock.Lock();
     if (ran) {
       compaction_error_ = Status::Ok();
       stall_cv_.notify_all();
@@ -1195,7 +1202,10 @@ void Shard::WorkerLoop() {
     flushed_cv_.notify_all();
     // Woken by a memtable to flush or a CompactAll; otherwise the picker looks again after
     // `wait` (a table may have become old enough for a tombstone rewrite).
-    work_cv_.wait_for(lock, wait, [this] { return stop_ || !imm_.empty() || manual_compaction_; });
+    const auto recheck_at = std::chrono::steady_clock::now() + wait;
+    while (!stop_ && imm_.empty() && !manual_compaction_) {
+      if (work_cv_.wait_until(lock.unique(), recheck_at) == std::cv_status::timeout) break;
+    }
     idle_ = false;
   }
   idle_ = true;
@@ -1205,19 +1215,19 @@ void Shard::WorkerLoop() {
 // --- compactions ---
 
 void Shard::CompactAll() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   manual_compaction_ = true;
   idle_ = false;  // WaitForFlushes waits for it
   work_cv_.notify_all();
 }
 
 bool Shard::CompactionRunning() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return manual_compaction_ || compacting_;
 }
 
 std::shared_ptr<const Version> Shard::CurrentVersion() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return version_;
 }
 
@@ -1237,7 +1247,7 @@ bool Shard::WritesSlowed() const {
 }
 
 Status Shard::CheckWriteRoom(WriteRoom* room) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   *room = WriteRoom::kOpen;
   if (stop_ || failed_) return Status::Ok();  // the write itself reports a failed shard
   if (WritesStopped()) {
@@ -1254,7 +1264,7 @@ Status Shard::CheckWriteRoom(WriteRoom* room) const {
 }
 
 void Shard::RecordStall(WriteRoom room, uint64_t micros) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (room == WriteRoom::kStopped) ++stall_stops_;
   if (room == WriteRoom::kSlowed) ++stall_slowdowns_;
   stall_micros_ += micros;
@@ -1262,7 +1272,7 @@ void Shard::RecordStall(WriteRoom room, uint64_t micros) {
 
 void Shard::Throttle() {
   if (!options_.wait_on_back_pressure) return;
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (stop_ || failed_) return;
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&start] {
@@ -1272,15 +1282,15 @@ void Shard::Throttle() {
   };
   if (WritesStopped()) {
     ++stall_stops_;
-    stall_cv_.wait(lock, [this] { return stop_ || !WritesStopped(); });
+    while (!stop_ && WritesStopped()) stall_cv_.wait(lock.unique());
     stall_micros_ += elapsed();
     return;
   }
   if (WritesSlowed()) {
     ++stall_slowdowns_;
-    lock.unlock();
+    lock.Unlock();
     std::this_thread::sleep_for(kSlowdownDelay);
-    lock.lock();
+    lock.Lock();
     stall_micros_ += elapsed();
   }
 }
@@ -1290,7 +1300,7 @@ Status Shard::MaybeCompact(bool* ran) {
   std::shared_ptr<const Version> base;
   bool manual = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     base = version_;
     manual = manual_compaction_;
   }
@@ -1334,7 +1344,7 @@ Status Shard::MaybeCompact(bool* ran) {
     }
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     pending_compaction_bytes_ = pick.input_bytes;
     tables_per_bucket_ = std::move(buckets);
     manual_compaction_ = false;
@@ -1343,7 +1353,7 @@ Status Shard::MaybeCompact(bool* ran) {
   }
   Status s = RunCompactionOf(pick.files, pick.reason, base);
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     compacting_ = false;
     if (s.ok()) pending_compaction_bytes_ = 0;
   }
@@ -1364,7 +1374,7 @@ Status Shard::RunCompactionOf(const std::vector<uint64_t>& files, CompactionReas
   input.cutoffs = &cutoffs;
   input.filter = options_.compaction_filter;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     input.snapshots.assign(snapshots_.begin(), snapshots_.end());
   }
   input.outside_may_hold = [&outside](std::string_view storage_key) {
@@ -1393,7 +1403,7 @@ Status Shard::RunCompactionOf(const std::vector<uint64_t>& files, CompactionReas
   }
   for (uint64_t file : files) edit.RemoveTable(file);
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     edit.SetNextFileNumber(next_file_number_);
   }
   // The output is durable; this one edit makes it live and the inputs dead. On failure the
@@ -1402,7 +1412,7 @@ Status Shard::RunCompactionOf(const std::vector<uint64_t>& files, CompactionReas
   s = versions_.LogAndApply(edit, [this] { return AllocateFileNumber(); });
   if (!s.ok()) return s;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     version_ = version_->With(
         added != nullptr ? std::vector{added} : std::vector<std::shared_ptr<const TableHandle>>{},
         files);
@@ -1432,11 +1442,11 @@ Status Shard::RunCompactionOf(const std::vector<uint64_t>& files, CompactionReas
 void Shard::FlushFrozenMemTables() {
   while (true) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (imm_.empty() || stop_) return;
     }
     Status s = FlushOldestImmutable();
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     // A failure is left to the worker loop, which reports and retries it after the merge.
     if (!s.ok()) return;
     flush_error_ = Status::Ok();
@@ -1448,12 +1458,12 @@ void Shard::FlushFrozenMemTables() {
 void Shard::OpenTablesInBackground() {
   std::shared_ptr<const Version> version;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     version = version_;
   }
   for (const auto& handle : version->tables) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (stop_) return;
       if (!imm_.empty()) {
         open_tables_ = true;  // flushes first; carry on afterwards
@@ -1476,7 +1486,7 @@ Status Shard::FlushOldestImmutable() {
     std::shared_ptr<const Version> base;
     uint64_t number = 0;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       job = imm_.front();
       base = version_;
       number = next_file_number_++;
@@ -1486,7 +1496,7 @@ Status Shard::FlushOldestImmutable() {
     input.cutoffs = &job.cutoffs;
     input.filter = options_.compaction_filter;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       input.snapshots.assign(snapshots_.begin(), snapshots_.end());
     }
     input.older_tables_may_hold = [&base](std::string_view storage_key) {
@@ -1528,7 +1538,7 @@ Status Shard::FlushOldestImmutable() {
       }
     }
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       edit.SetNextFileNumber(next_file_number_);
     }
     spdlog::debug(
@@ -1545,7 +1555,7 @@ Status Shard::FlushOldestImmutable() {
 
   std::vector<uint64_t> obsolete;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (pending_flush_->table != nullptr) {
       version_ = version_->With({pending_flush_->table}, {});
       flush_bytes_ += pending_flush_->table->meta().file_size;
@@ -1572,7 +1582,7 @@ Status Shard::FlushOldestImmutable() {
 }
 
 ShardStats Shard::Stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   ShardStats stats;
   stats.memtable_bytes = mem_->ApproximateMemoryUsage();
   stats.memtable_entries = mem_->entries();

@@ -9,10 +9,10 @@
 //
 // Writes (Write, Put) come from one thread, the event loop. Each applies its batch's entries to
 // the active memtable, the counters and the group cut-offs, and appends one batch record to the
-// in-memory log buffer. The shard gives keys and values no meaning (write_batch.h). WritePending() writes the buffer to the WAL file; SyncWal() fsyncs it. Both run
-// without blocking each other: the fsync happens with no lock held that a write or
-// WritePending needs (only `sync_mu_`, which orders fsyncs against each other and against
-// RetryFailedWrites).
+// in-memory log buffer. The shard gives keys and values no meaning (write_batch.h). WritePending()
+// writes the buffer to the WAL file; SyncWal() fsyncs it. Both run without blocking each other: the
+// fsync happens with no lock held that a write or WritePending needs (only `sync_mu_`, which orders
+// fsyncs against each other and against RetryFailedWrites).
 //
 // Log buffer invariant: log_buffer_ holds the current WAL file's bytes [buffer_file_offset_,
 // written_end_) followed by the records not yet written. Everything of the file before
@@ -104,7 +104,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <span>
@@ -117,14 +116,16 @@
 #include "storage/compaction_filter.h"
 #include "storage/compaction_job.h"
 #include "storage/compaction_picker.h"
-#include "storage/options.h"
-#include "storage/stats.h"
 #include "storage/file_system.h"
 #include "storage/group_cutoffs.h"
 #include "storage/log_writer.h"
 #include "storage/memtable.h"
+#include "storage/mutex.h"
+#include "storage/options.h"
+#include "storage/stats.h"
 #include "storage/status.h"
 #include "storage/table_builder.h"
+#include "storage/thread_annotations.h"
 #include "storage/version_set.h"
 #include "storage/wal_recovery.h"
 #include "storage/write_batch.h"
@@ -203,7 +204,7 @@ class Shard {
   ~Shard();
   // Tells the worker to stop without waiting for it, so a store closing many shards stops
   // them all at once; the destructor then only joins.
-  void BeginStop();
+  void BeginStop() EXCLUDES(mu_);
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
 
@@ -214,42 +215,42 @@ class Shard {
   // them return its Corruption status.
   // With `snapshot` (AcquireSnapshot), as of that sequence.
   Status Get(std::string_view key, std::string* value, bool* found,
-             uint64_t snapshot = kMaxSequence) const;
+             uint64_t snapshot = kMaxSequence) const EXCLUDES(mu_);
   // An iterator over the live entries (keys ascending; values as stored) as of the call (or of
   // `snapshot`), holding what it reads; Seek takes a key (not an internal key).
-  Status NewIterator(std::unique_ptr<Iterator>* iterator,
-                     uint64_t snapshot = kMaxSequence) const;
+  Status NewIterator(std::unique_ptr<Iterator>* iterator, uint64_t snapshot = kMaxSequence) const
+      EXCLUDES(mu_);
   // A snapshot: the current last sequence, which flushes and compactions keep readable (the
   // versions a read at it sees are kept) until ReleaseSnapshot. A group drop after it is seen by
   // reads at it too: a snapshot does not keep a dropped group.
-  uint64_t AcquireSnapshot();
-  void ReleaseSnapshot(uint64_t sequence);
-  int64_t Counter(uint32_t counter) const;
+  uint64_t AcquireSnapshot() EXCLUDES(mu_);
+  void ReleaseSnapshot(uint64_t sequence) EXCLUDES(mu_);
+  int64_t Counter(uint32_t counter) const EXCLUDES(mu_);
 
   // Back-pressure now (Db::CheckWriteRoom). Any thread.
-  Status CheckWriteRoom(WriteRoom* room) const;
-  void RecordStall(WriteRoom room, uint64_t micros);
+  Status CheckWriteRoom(WriteRoom* room) const EXCLUDES(mu_);
+  void RecordStall(WriteRoom room, uint64_t micros) EXCLUDES(mu_);
 
   // --- writes (one thread at a time) ---
   // Applies `batch` (its entries for this shard, write_batch.h) at the next sequences, which it
   // sets in the batch, and appends its record to the log buffer.
-  Status Write(WriteBatch* batch);
+  Status Write(WriteBatch* batch) EXCLUDES(mu_);
   // A batch of one put of `key` (stored value: `value_prefix` then `value`) and `counters`,
   // encoded straight into the log buffer.
   Status Put(std::string_view key, std::string_view value_prefix, std::string_view value,
-             std::span<const CounterDelta> counters);
+             std::span<const CounterDelta> counters) EXCLUDES(mu_);
   // Between BeginAtomic and EndAtomic, writes are applied at once (readers see them) but their
   // entries are collected into one batch, logged by EndAtomic as one record: one atomic unit
   // for recovery.
-  void BeginAtomic();
+  void BeginAtomic() EXCLUDES(mu_);
   // With `parts` (an atomic write across shards; this shard's own part among them, made from
   // AtomicPending), the record ends with a kParticipants entry, which takes the next sequence.
-  void EndAtomic(const std::vector<TxnParticipant>* parts = nullptr);
+  void EndAtomic(const std::vector<TxnParticipant>* parts = nullptr) EXCLUDES(mu_);
   // The sequences the record EndAtomic will log starts at, and how many (the kParticipants
   // entry included); false when nothing was written since BeginAtomic.
-  bool AtomicPending(uint64_t* first_sequence, uint32_t* count) const;
-  bool atomic() const {
-    std::lock_guard<std::mutex> lock(mu_);
+  bool AtomicPending(uint64_t* first_sequence, uint32_t* count) const EXCLUDES(mu_);
+  bool atomic() const EXCLUDES(mu_) {
+    MutexLock lock(&mu_);
     return atomic_;
   }
 
@@ -260,46 +261,46 @@ class Shard {
   // the top of this file); a switch that cannot start its new WAL file is logged and tried
   // again by the next call. Returns the failure if the write (or the switch's fsync) fails, or
   // if the shard is failed with records unwritten.
-  Status WritePending(FsyncPolicy policy, bool* wrote, bool allow_switch = true);
+  Status WritePending(FsyncPolicy policy, bool* wrote, bool allow_switch = true) EXCLUDES(mu_);
   // True when written records await an fsync.
-  bool HasUnsynced() const;
+  bool HasUnsynced() const EXCLUDES(mu_);
   // fsyncs the WAL file up to what has been written; on success those records stop being
   // retained. Holds no lock a writer or WritePending needs while it waits for the disk.
-  Status SyncWal();
+  Status SyncWal() EXCLUDES(sync_mu_, mu_);
   // In the failed state: writes the retained records to a fresh WAL file and resumes writes.
   // OK at once when not failed.
-  Status RetryFailedWrites();
+  Status RetryFailedWrites() EXCLUDES(sync_mu_, mu_);
   // OK, or the reason writes are refused.
-  Status WriteState() const;
-  bool failed() const;
+  Status WriteState() const EXCLUDES(mu_);
+  bool failed() const EXCLUDES(mu_);
 
   // --- flushes ---
   // Writes pending records, then makes the active memtable immutable (if it holds anything)
   // for the worker to flush; the error of the switch if it fails. Writer thread.
   // With `force`, an empty memtable is switched too, so every WAL file before the new one
   // becomes obsolete once the (empty) flush is recorded.
-  Status SwitchMemTable(FsyncPolicy policy, bool force = false);
+  Status SwitchMemTable(FsyncPolicy policy, bool force = false) EXCLUDES(mu_);
   // Whether the active memtable has reached memtable_size (the next Commit should switch).
-  bool SwitchDue() const;
+  bool SwitchDue() const EXCLUDES(mu_);
   // The other shards whose parts of atomic writes the active memtable holds: before the
   // memtable is switched (and so may reach a table), their WAL files must be durable too.
-  std::vector<uint32_t> AtomicPeers() const;
+  std::vector<uint32_t> AtomicPeers() const EXCLUDES(mu_);
   // Waits until no immutable memtable is left. Returns OK then, or the error of a flush attempt
   // that failed while waiting (the worker retries it later).
   // Waits until no immutable memtable is left and the worker has no compaction to run (or
   // is waiting out a failed one). Returns OK then, or the error of a flush attempt that failed
   // while waiting (the worker retries it later).
-  Status WaitForFlushes();
+  Status WaitForFlushes() EXCLUDES(mu_);
 
   // --- compactions ---
   // Schedules one compaction of all the shard's tables into one; returns at once.
-  void CompactAll();
+  void CompactAll() EXCLUDES(mu_);
   // True while a compaction runs or a CompactAll is scheduled.
-  bool CompactionRunning() const;
+  bool CompactionRunning() const EXCLUDES(mu_);
   // The current version (tests: holding it keeps its tables' files).
-  std::shared_ptr<const Version> CurrentVersion() const;
+  std::shared_ptr<const Version> CurrentVersion() const EXCLUDES(mu_);
 
-  ShardStats Stats() const;
+  ShardStats Stats() const EXCLUDES(mu_);
 
  private:
   class ApplyHandler;
@@ -326,28 +327,30 @@ class Shard {
   explicit Shard(const ShardOptions& options);
 
   std::string WalPath(uint64_t number) const;
-  // REQUIRES: the shard not yet shared (Open or Verify). With `read_only` nothing is changed.
-  Status Recover(WalRecoveryResult* recovery, bool read_only);
+  // REQUIRES: the shard not yet shared (Open, Verify or CollectParts). With `read_only`
+  // nothing is changed. Recover and the two functions below it read and write the state
+  // guarded by mu_ without it: no other thread can reach the shard yet, which the analysis
+  // cannot know, so it is off for them.
+  Status Recover(WalRecoveryResult* recovery, bool read_only) NO_THREAD_SAFETY_ANALYSIS;
+  Status ApplyReplayedBatch(std::string_view payload) NO_THREAD_SAFETY_ANALYSIS;
   // The checks of the WAL files against the manifest's record of durable writes (Recover).
   Status CheckListedWalsPresent(const std::vector<WalFileInfo>& files) const;
-  Status CheckDurableWritesReplayed() const;
+  Status CheckDurableWritesReplayed() const NO_THREAD_SAFETY_ANALYSIS;
   // Records, at a clean close, which WAL files hold the shard's writes durably (~Shard).
-  void RecordDurableWals();
-  Status StartNewWal();
-  Status ApplyReplayedBatch(std::string_view payload);
+  void RecordDurableWals() EXCLUDES(mu_);
+  Status StartNewWal() EXCLUDES(mu_);
   // Removes files no live state refers to (after the new manifest is in place).
   void RemoveStrayFiles();
-  uint64_t AllocateFileNumber();
+  uint64_t AllocateFileNumber() EXCLUDES(mu_);
 
-  // REQUIRES: mu_ held.
   bool FindInMemTables(std::string_view storage_key, MemTable::Entry* entry,
-                       uint64_t snapshot) const;
-  void AdjustCounter(uint32_t counter, int64_t delta);
-  Status WritePendingLocked(FsyncPolicy policy, bool* wrote);
-  Status SwitchMemTableLocked(FsyncPolicy policy, bool force = false);
-  // Gives back the log buffer's memory when it is empty and large. REQUIRES: mu_ held.
-  void ReleaseLargeLogBuffer();
-  void EnterFailedState(std::string_view operation, const Status& cause);
+                       uint64_t snapshot) const REQUIRES(mu_);
+  void AdjustCounter(uint32_t counter, int64_t delta) REQUIRES(mu_);
+  Status WritePendingLocked(FsyncPolicy policy, bool* wrote) REQUIRES(mu_);
+  Status SwitchMemTableLocked(FsyncPolicy policy, bool force = false) REQUIRES(mu_);
+  // Gives back the log buffer's memory when it is empty and large.
+  void ReleaseLargeLogBuffer() REQUIRES(mu_);
+  void EnterFailedState(std::string_view operation, const Status& cause) REQUIRES(mu_);
 
   // No lock needed: versions are immutable.
   static Status FindInTables(const Version& version, std::string_view storage_key,
@@ -355,94 +358,99 @@ class Shard {
                              std::string* value);
 
   // Flush worker.
-  void WorkerLoop();
-  Status FlushOldestImmutable();
+  void WorkerLoop() EXCLUDES(mu_);
+  Status FlushOldestImmutable() EXCLUDES(mu_);
   // Flushes every frozen memtable now; called by a running compaction between its entries.
   // REQUIRES: on the worker thread.
-  void FlushFrozenMemTables();
-  void OpenTablesInBackground();
+  void FlushFrozenMemTables() EXCLUDES(mu_);
+  void OpenTablesInBackground() EXCLUDES(mu_);
   // Picks a compaction over the current version and runs it; *ran says whether one ran.
   // Also refreshes the picker statistics. Worker only.
-  Status MaybeCompact(bool* ran);
+  Status MaybeCompact(bool* ran) EXCLUDES(mu_);
   Status RunCompactionOf(const std::vector<uint64_t>& files, CompactionReason reason,
-                         const std::shared_ptr<const Version>& base);
-  // Back-pressure before a write (see the top of this file). Must not hold mu_.
-  void Throttle();
-  // REQUIRES: mu_ held.
-  bool WritesStopped() const;
-  bool WritesSlowed() const;
+                         const std::shared_ptr<const Version>& base) EXCLUDES(mu_);
+  // Back-pressure before a write (see the top of this file).
+  void Throttle() EXCLUDES(mu_);
+  bool WritesStopped() const REQUIRES(mu_);
+  bool WritesSlowed() const REQUIRES(mu_);
 
   const ShardOptions options_;
   FileSystem* const fs_;
 
-  mutable std::mutex mu_;
-  std::mutex sync_mu_;               // orders SyncWal and RetryFailedWrites; held across the fsync
+  mutable Mutex mu_;
+  Mutex sync_mu_;                    // orders SyncWal and RetryFailedWrites; held across the fsync
   std::condition_variable work_cv_;  // the worker waits for work (with mu_)
   std::condition_variable flushed_cv_;  // WaitForFlushes waits for flush attempts (with mu_)
   std::condition_variable stall_cv_;    // stopped writes wait for flush/compaction progress
 
   // Guarded by mu_ (written only by the writer thread, the worker where noted, or Recover
   // before the shard is shared).
-  std::shared_ptr<MemTable> mem_;
-  std::deque<ImmutableMemTable> imm_;       // oldest first; the worker pops the front
-  std::shared_ptr<const Version> version_;  // replaced by the worker
-  std::map<uint32_t, int64_t> counters_;    // write_batch.h; zeros are absent
-  GroupCutoffs cutoffs_;                    // entries of a group below its cut-off are dead
-  uint64_t last_sequence_ = 0;
-  uint64_t next_file_number_ = 1;  // WALs (writer), tables and manifests (worker)
-  uint64_t log_number_ = 0;        // the manifest's: WAL files below it are obsolete
+  std::shared_ptr<MemTable> mem_ GUARDED_BY(mu_);
+  std::deque<ImmutableMemTable> imm_ GUARDED_BY(mu_);  // oldest first; the worker pops the front
+  std::shared_ptr<const Version> version_ GUARDED_BY(mu_);  // replaced by the worker
+  std::map<uint32_t, int64_t> counters_ GUARDED_BY(mu_);    // write_batch.h; zeros are absent
+  GroupCutoffs cutoffs_ GUARDED_BY(mu_);  // entries of a group below its cut-off are dead
+  uint64_t last_sequence_ GUARDED_BY(mu_) = 0;
+  uint64_t next_file_number_ GUARDED_BY(mu_) = 1;  // WALs (writer), tables and manifests (worker)
+  uint64_t log_number_ GUARDED_BY(mu_) = 0;  // the manifest's: WAL files below it are obsolete
 
   // WAL state, guarded by mu_.
-  std::unique_ptr<log::LogWriter> wal_;
-  uint64_t wal_number_ = 0;
-  bool wal_dir_synced_ = false;  // the current WAL's directory entry is durable
-  std::string log_buffer_;
-  uint64_t buffer_file_offset_ = 0;
-  uint64_t written_end_ = 0;
-  uint64_t synced_end_ = 0;
-  std::map<uint64_t, uint64_t> closed_wals_;  // WAL files before the current one: number -> size
-  bool closed_wals_unsynced_ = false;         // a switch under appendfsync=no left one unsynced
-  bool opened_ = false;                       // Open completed: the close may record durable WALs
-  std::vector<AbandonedWal> abandoned_;
-  bool atomic_ = false;       // between BeginAtomic and EndAtomic
-  WriteBatch atomic_batch_;   // the entries written since BeginAtomic
-  std::set<uint32_t> atomic_peers_;  // AtomicPeers() of the active memtable
-  std::multiset<uint64_t> snapshots_;  // live snapshots (AcquireSnapshot)
-  uint64_t discarded_parts_ = 0;
-  std::vector<CollectedPart>* collect_parts_ = nullptr;  // CollectParts: list parts, apply nothing
-  bool failed_ = false;
-  Status failure_;
-  std::string last_error_;
-  std::string last_switch_error_;
-  uint64_t wal_records_ = 0;
-  uint64_t fsyncs_ = 0;
+  std::unique_ptr<log::LogWriter> wal_ GUARDED_BY(mu_);
+  uint64_t wal_number_ GUARDED_BY(mu_) = 0;
+  bool wal_dir_synced_ GUARDED_BY(mu_) = false;  // the current WAL's directory entry is durable
+  std::string log_buffer_ GUARDED_BY(mu_);
+  uint64_t buffer_file_offset_ GUARDED_BY(mu_) = 0;
+  uint64_t written_end_ GUARDED_BY(mu_) = 0;
+  uint64_t synced_end_ GUARDED_BY(mu_) = 0;
+  // WAL files before the current one: number -> size.
+  std::map<uint64_t, uint64_t> closed_wals_ GUARDED_BY(mu_);
+  // A switch under appendfsync=no left one unsynced.
+  bool closed_wals_unsynced_ GUARDED_BY(mu_) = false;
+  std::vector<AbandonedWal> abandoned_ GUARDED_BY(mu_);
+  bool atomic_ GUARDED_BY(mu_) = false;                // between BeginAtomic and EndAtomic
+  WriteBatch atomic_batch_ GUARDED_BY(mu_);            // the entries written since BeginAtomic
+  std::set<uint32_t> atomic_peers_ GUARDED_BY(mu_);    // AtomicPeers() of the active memtable
+  std::multiset<uint64_t> snapshots_ GUARDED_BY(mu_);  // live snapshots (AcquireSnapshot)
+  bool failed_ GUARDED_BY(mu_) = false;
+  Status failure_ GUARDED_BY(mu_);
+  std::string last_error_ GUARDED_BY(mu_);
+  std::string last_switch_error_ GUARDED_BY(mu_);
+  uint64_t wal_records_ GUARDED_BY(mu_) = 0;
+  uint64_t fsyncs_ GUARDED_BY(mu_) = 0;
 
   // Flush state, guarded by mu_.
-  bool stop_ = false;
-  bool retry_now_ = false;    // WaitForFlushes cut the retry interval short
-  bool open_tables_ = false;  // the worker still has to open the recovered tables
-  uint64_t flushes_ = 0;
-  uint64_t flush_bytes_ = 0;
-  uint64_t flush_failures_ = 0;
-  Status flush_error_;         // of the last attempt (OK when it succeeded)
-  Status last_flush_failure_;  // of the last failed attempt
+  bool stop_ GUARDED_BY(mu_) = false;
+  bool retry_now_ GUARDED_BY(mu_) = false;    // WaitForFlushes cut the retry interval short
+  bool open_tables_ GUARDED_BY(mu_) = false;  // the worker still has to open the recovered tables
+  uint64_t flushes_ GUARDED_BY(mu_) = 0;
+  uint64_t flush_bytes_ GUARDED_BY(mu_) = 0;
+  uint64_t flush_failures_ GUARDED_BY(mu_) = 0;
+  Status flush_error_ GUARDED_BY(mu_);         // of the last attempt (OK when it succeeded)
+  Status last_flush_failure_ GUARDED_BY(mu_);  // of the last failed attempt
 
   // Compaction state, guarded by mu_.
-  bool idle_ = false;               // the worker waits with nothing to do
-  bool manual_compaction_ = false;  // CompactAll scheduled
-  bool compacting_ = false;         // a compaction runs
-  uint64_t compactions_ = 0;
-  uint64_t compaction_bytes_read_ = 0;
-  uint64_t compaction_bytes_written_ = 0;
-  uint64_t pending_compaction_bytes_ = 0;    // as of the worker's last pick
-  std::vector<uint64_t> tables_per_bucket_;  // as of the worker's last pick
-  Status compaction_error_;                  // of the last attempt
-  uint64_t stall_slowdowns_ = 0;
-  uint64_t stall_stops_ = 0;
-  uint64_t stall_micros_ = 0;
-  uint64_t user_bytes_written_ = 0;    // key + value bytes of client writes
-  uint64_t wal_bytes_written_ = 0;     // bytes appended to WAL files since start
+  bool idle_ GUARDED_BY(mu_) = false;               // the worker waits with nothing to do
+  bool manual_compaction_ GUARDED_BY(mu_) = false;  // CompactAll scheduled
+  bool compacting_ GUARDED_BY(mu_) = false;         // a compaction runs
+  uint64_t compactions_ GUARDED_BY(mu_) = 0;
+  uint64_t compaction_bytes_read_ GUARDED_BY(mu_) = 0;
+  uint64_t compaction_bytes_written_ GUARDED_BY(mu_) = 0;
+  uint64_t pending_compaction_bytes_ GUARDED_BY(mu_) = 0;    // as of the worker's last pick
+  std::vector<uint64_t> tables_per_bucket_ GUARDED_BY(mu_);  // as of the worker's last pick
+  Status compaction_error_ GUARDED_BY(mu_);                  // of the last attempt
+  uint64_t stall_slowdowns_ GUARDED_BY(mu_) = 0;
+  uint64_t stall_stops_ GUARDED_BY(mu_) = 0;
+  uint64_t stall_micros_ GUARDED_BY(mu_) = 0;
+  uint64_t user_bytes_written_ GUARDED_BY(mu_) = 0;  // key + value bytes of client writes
+  uint64_t wal_bytes_written_ GUARDED_BY(mu_) = 0;   // bytes appended to WAL files since start
+
+  // Not guarded by mu_.
   std::atomic<bool> stopping_{false};  // set with stop_; cancels compaction pacing waits
+  // Open completed: the close may record durable WALs. Set by Open, read by the destructor.
+  bool opened_ = false;
+  // Written by Recover before the shard is shared, then only read.
+  uint64_t discarded_parts_ = 0;
+  std::vector<CollectedPart>* collect_parts_ = nullptr;  // CollectParts: list parts, apply nothing
   // Tables whose lone tombstone rewrite dropped nothing: not offered for another one (worker).
   std::set<uint64_t> useless_rewrites_;
 

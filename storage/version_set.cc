@@ -101,7 +101,7 @@ bool TableHandle::InRange(std::string_view storage_key) const {
 
 Status TableHandle::GetTable(std::shared_ptr<const Table>* table) const {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (table_ != nullptr) {
       *table = table_;
       return Status::Ok();
@@ -116,7 +116,7 @@ Status TableHandle::GetTable(std::shared_ptr<const Table>* table) const {
   s = Table::Open(path_, std::move(file), meta_.file_size, cache_, &opened);
   if (s.ok()) s = CheckTableMatchesMeta(path_, opened->properties(), meta_);
   if (!s.ok()) return s;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (table_ == nullptr) table_ = std::move(opened);
   *table = table_;
   return Status::Ok();
@@ -135,13 +135,13 @@ TableHandle::~TableHandle() {
 }
 
 void TableHandle::MarkObsolete(FileSystem* fs, BlockCache* cache) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   obsolete_fs_ = fs;
   obsolete_cache_ = cache;
 }
 
 bool TableHandle::is_open() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return table_ != nullptr;
 }
 

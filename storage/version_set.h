@@ -37,7 +37,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
 #include <string_view>
@@ -47,8 +46,10 @@
 #include "storage/file_system.h"
 #include "storage/filename.h"
 #include "storage/log_writer.h"
+#include "storage/mutex.h"
 #include "storage/status.h"
 #include "storage/table.h"
+#include "storage/thread_annotations.h"
 #include "storage/version_edit.h"
 
 namespace shale::storage {
@@ -100,8 +101,8 @@ class TableHandle {
 
   // The open table, opening it first if needed (without holding any lock during the I/O).
   // Errors name the file; a failed open is tried again by the next call.
-  Status GetTable(std::shared_ptr<const Table>* table) const;
-  bool is_open() const;
+  Status GetTable(std::shared_ptr<const Table>* table) const EXCLUDES(mu_);
+  bool is_open() const EXCLUDES(mu_);
 
   // Deferred deletion: called once the manifest no longer lists the table (a compaction
   // removed it). When the last reference to the handle goes (the last Version that lists it,
@@ -109,17 +110,17 @@ class TableHandle {
   // erased and its file is removed, on the thread that drops that reference. A file a crash
   // leaves behind is a stray the next open removes. `fs` and `cache` (nullable) must outlive
   // the handle.
-  void MarkObsolete(FileSystem* fs, BlockCache* cache) const;
+  void MarkObsolete(FileSystem* fs, BlockCache* cache) const EXCLUDES(mu_);
 
  private:
   const TableMeta meta_;
   const std::string path_;
   FileSystem* const fs_ = nullptr;
   BlockCache* const cache_ = nullptr;
-  mutable std::mutex mu_;
-  mutable std::shared_ptr<const Table> table_;    // guarded by mu_
-  mutable FileSystem* obsolete_fs_ = nullptr;     // guarded by mu_; set: remove the file
-  mutable BlockCache* obsolete_cache_ = nullptr;  // guarded by mu_
+  mutable Mutex mu_;
+  mutable std::shared_ptr<const Table> table_ GUARDED_BY(mu_);
+  mutable FileSystem* obsolete_fs_ GUARDED_BY(mu_) = nullptr;  // set: remove the file
+  mutable BlockCache* obsolete_cache_ GUARDED_BY(mu_) = nullptr;
 };
 
 // An immutable set of live tables. Shared by readers (a Get or a Scan holds a reference for its
