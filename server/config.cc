@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 
+#include "server/keyspace/format.h"
 #include "server/glob.h"
 #include "storage/log_format.h"
 
@@ -348,7 +349,7 @@ std::vector<ConfigSetting> BuildConfigTable() {
   table.push_back(StringSetting("requirepass", kMutable, &Config::requirepass));
   // Keyspace and storage
   table.push_back(StringSetting("dir", kImmutable, &Config::dir));
-  table.push_back(IntegerSetting("databases", kImmutable, &Config::databases, 1, 65536));
+  table.push_back(IntegerSetting("databases", kImmutable, &Config::databases, 1, keyspace::kMaxDatabases));
   table.push_back(IntegerSetting("shards", kImmutable, &Config::shards, 0, 1024));
   // Redis's order of the appendfsync names, which its error message lists.
   table.push_back(EnumSetting(

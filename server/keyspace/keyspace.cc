@@ -115,10 +115,17 @@ Status Keyspace::Open(storage::Db* db, int databases, std::unique_ptr<Keyspace>*
 
 // --- the liveness predicate ---
 
+Status Keyspace::CheckDb(int db) const {
+  if (db < 0 || db >= databases_) return Status::InvalidArgument("DB index is out of range");
+  return Status::Ok();
+}
+
 Status Keyspace::Lookup(int db, std::string_view key, Entry* entry) {
-  MakeDataKey(db, key, &key_);
   entry->stored = entry->live = false;
-  Status s = db_->Get(key_, &entry->raw);
+  Status s = CheckDb(db);
+  if (!s.ok()) return s;
+  MakeDataKey(db, key, &key_);
+  s = db_->Get(key_, &entry->raw);
   if (s.IsNotFound()) return Status::Ok();
   if (!s.ok()) return s;
   if (!DecodeValueHeader(entry->raw, &entry->header)) {
@@ -127,18 +134,24 @@ Status Keyspace::Lookup(int db, std::string_view key, Entry* entry) {
   }
   entry->stored = true;
   entry->live = entry->header.expire_ms == 0 || entry->header.expire_ms > NowMs();
-  if (!entry->live) DeleteExpired(db, key, *entry);
+  if (!entry->live && DeleteExpired(db, key, *entry)) {
+    // Deleted now: for the caller the key is gone, counts and index entry included.
+    entry->stored = false;
+    entry->header = ValueHeader();
+  }
   return Status::Ok();
 }
 
-void Keyspace::DeleteExpired(int db, std::string_view key, const Entry& entry) {
-  if (!db_->WriteState().ok()) return;  // stays invisible; deleted once writes work again
+bool Keyspace::DeleteExpired(int db, std::string_view key, const Entry& entry) {
+  if (!db_->WriteState().ok()) return false;  // stays invisible; deleted once writes work again
   storage::WriteBatch batch;
   AddDelete(db, key, entry, &batch);
-  if (!Apply(batch).ok()) return;
+  const bool deleted = Apply(batch).ok();
+  MakeDataKey(db, key, &key_);  // Lookup's callers rely on key_
+  if (!deleted) return false;
   stats_.expired_keys++;
   if (observer_ != nullptr) observer_->KeyExpired(db, key);
-  MakeDataKey(db, key, &key_);  // AddDelete's caller may rely on key_
+  return true;
 }
 
 void Keyspace::AddDelete(int db, std::string_view key, const Entry& entry,
@@ -345,9 +358,11 @@ Status Keyspace::Exists(int db, const std::vector<std::string_view>& keys, int64
 
 Status Keyspace::Peek(int db, std::string_view key, KeyState* state) {
   *state = KeyState::kAbsent;
+  Status s = CheckDb(db);
+  if (!s.ok()) return s;
   MakeDataKey(db, key, &key_);
   std::string raw;
-  Status s = db_->Get(key_, &raw);
+  s = db_->Get(key_, &raw);
   if (s.IsNotFound()) return Status::Ok();
   if (!s.ok()) return s;
   ValueHeader header;
@@ -366,11 +381,13 @@ Status Keyspace::Type(int db, std::string_view key, std::string_view* type) {
 }
 
 uint64_t Keyspace::KeyCount(int db) const {
+  if (!CheckDb(db).ok()) return 0;
   const int64_t n = db_->Counter(KeyCountCounter(db));
   return n > 0 ? static_cast<uint64_t>(n) : 0;
 }
 
 uint64_t Keyspace::ExpiresCount(int db) const {
+  if (!CheckDb(db).ok()) return 0;
   const int64_t n = db_->Counter(ExpiresCounter(db));
   return n > 0 ? static_cast<uint64_t>(n) : 0;
 }
@@ -384,6 +401,8 @@ uint64_t Keyspace::AverageTtlMs(int db) const {
 }
 
 Status Keyspace::FlushDb(int db) {
+  Status s = CheckDb(db);
+  if (!s.ok()) return s;
   if (observer_ != nullptr) observer_->DatabaseFlushed(db);
   storage::WriteBatch batch;
   batch.DropGroup(static_cast<uint16_t>(db));
@@ -410,6 +429,8 @@ Status Keyspace::FlushAll() {
 Status Keyspace::Scan(int db, std::string_view after, std::string_view prefix, size_t limit,
                       std::vector<std::string>* keys, bool* done) {
   *done = true;
+  Status checked = CheckDb(db);
+  if (!checked.ok()) return checked;
   // Start at the first user key that is > after and >= prefix.
   std::string start;
   if (!after.empty()) {

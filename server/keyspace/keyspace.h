@@ -166,14 +166,17 @@ class Keyspace {
   // Reads `key` of `db` (key_ is its data key afterwards). A stored value that does not decode is
   // Corruption.
   Status Lookup(int db, std::string_view key, Entry* entry);
-  // Deletes an expired key found by Lookup (lazy expiry); no-op when writes are refused.
-  void DeleteExpired(int db, std::string_view key, const Entry& entry);
+  // Deletes an expired key found by Lookup (lazy expiry): true when it did; false when writes
+  // are refused (the key stays, invisible, until it can be deleted).
+  bool DeleteExpired(int db, std::string_view key, const Entry& entry);
   // Adds to `batch` the deletion of a stored key (and its index entry).
   void AddDelete(int db, std::string_view key, const Entry& entry, storage::WriteBatch* batch);
   // Adds to `batch` a put of a string value with deadline `expire_ms`, replacing `old`.
   void AddPut(int db, std::string_view key, std::string_view value, uint64_t expire_ms,
               const Entry& old, storage::WriteBatch* batch);
   Status Apply(const storage::WriteBatch& batch);
+  // InvalidArgument unless 0 <= db < databases.
+  Status CheckDb(int db) const;
   // Adds to `batch` the deletion of `key` if its deadline is still `deadline` (an index entry the
   // cycle found due; *deleted), or else of the stale index entry alone.
   Status AddExpiryOf(int db, uint64_t deadline, std::string_view key, storage::WriteBatch* batch,

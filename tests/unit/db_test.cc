@@ -32,33 +32,12 @@
 namespace shale::storage {
 namespace {
 
+using shale::test_util::MarkerFilter;
+
 using shale::test_util::GroupedKey;
 using shale::test_util::LiveKeys;
 using shale::test_util::TempDir;
 
-// Drops the values that start with "drop:" while active; records every value it was asked
-// about (the worker threads call it).
-class MarkerFilter final : public CompactionFilter {
- public:
-  bool Drop(std::string_view key, std::string_view value) const override {
-    std::lock_guard<std::mutex> lock(mu_);
-    asked_.emplace_back(key);
-    return active_ && value.starts_with("drop:");
-  }
-  void set_active(bool active) {
-    std::lock_guard<std::mutex> lock(mu_);
-    active_ = active;
-  }
-  std::vector<std::string> asked() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return asked_;
-  }
-
- private:
-  mutable std::mutex mu_;
-  mutable std::vector<std::string> asked_;
-  bool active_ = true;
-};
 
 class DbTest : public ::testing::Test {
  protected:
@@ -670,6 +649,14 @@ TEST_F(DbTest, CompactionFilterDropsValuesAndOlderVersionsStayHidden) {
   EXPECT_EQ(GetOr("e"), "<missing>");
   EXPECT_EQ(GetOr("c"), "<missing>");
   EXPECT_EQ(LiveKeys(*db_), std::vector<std::string>{"b"});
+
+  // A changed value replaces the old one in the new table, and stays changed after a reopen.
+  Put("g", "shrink:a long value the filter shortens");
+  ASSERT_TRUE(db_->FlushMemTables().ok());
+  EXPECT_EQ(GetOr("g"), "shrunk");
+  Open();
+  EXPECT_EQ(GetOr("g"), "shrunk");
+  EXPECT_EQ(LiveKeys(*db_), (std::vector<std::string>{"b", "g"}));
 }
 
 TEST_F(DbTest, CommittedWritesSurvivePowerLossUnderAlways) {

@@ -6,11 +6,13 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "storage/compaction_filter.h"
 #include "storage/db.h"
 #include "storage/iterator.h"
 #include "storage/key_format.h"
@@ -75,5 +77,37 @@ inline uint64_t SumOverShards(const storage::Db& db, uint64_t storage::ShardStat
   for (const storage::ShardStats& s : db.Stats().shards) total += s.*field;
   return total;
 }
+
+// A compaction filter for tests: while active, removes the values that start with "drop:" and
+// changes those that start with "shrink:" to "shrunk"; records every key it was asked about (the
+// worker threads call it).
+class MarkerFilter final : public storage::CompactionFilter {
+ public:
+  Decision Filter(std::string_view key, std::string_view value,
+                  std::string* new_value) const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    asked_.emplace_back(key);
+    if (!active_) return Decision::kKeep;
+    if (value.starts_with("drop:")) return Decision::kRemove;
+    if (value.starts_with("shrink:")) {
+      *new_value = "shrunk";
+      return Decision::kChangeValue;
+    }
+    return Decision::kKeep;
+  }
+  void set_active(bool active) {
+    std::lock_guard<std::mutex> lock(mu_);
+    active_ = active;
+  }
+  std::vector<std::string> asked() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return asked_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  mutable std::vector<std::string> asked_;
+  bool active_ = true;
+};
 
 }  // namespace shale::test_util

@@ -29,6 +29,8 @@
 namespace shale::storage {
 namespace {
 
+using shale::test_util::MarkerFilter;
+
 using shale::test_util::GroupedKey;
 using shale::test_util::TempDir;
 
@@ -52,13 +54,6 @@ std::ostream& operator<<(std::ostream& os, const TableEntry& e) {
   return os << e.key << "@" << e.sequence << (e.kind == ValueKind::kDeletion ? "(del)" : "");
 }
 
-// Drops the values that start with "drop:".
-class MarkerFilter final : public CompactionFilter {
- public:
-  bool Drop(std::string_view, std::string_view value) const override {
-    return value.starts_with("drop:");
-  }
-};
 
 class FlushJobTest : public ::testing::Test {
  protected:
