@@ -400,29 +400,27 @@ uint64_t Keyspace::AverageTtlMs(int db) const {
   return mean_deadline_ms > now ? static_cast<uint64_t>(mean_deadline_ms - now) : 0;
 }
 
+void Keyspace::AddFlushOf(int db, storage::WriteBatch* batch) {
+  batch->DropGroup(static_cast<uint16_t>(db));
+  batch->DropGroup(static_cast<uint16_t>(kExpiryGroupBase + db));
+  batch->SetCounter(KeyCountCounter(db), 0);
+  batch->SetCounter(ExpiresCounter(db), 0);
+  batch->SetCounter(DeadlineSumCounter(db), 0);
+}
+
 Status Keyspace::FlushDb(int db) {
   Status s = CheckDb(db);
   if (!s.ok()) return s;
   if (observer_ != nullptr) observer_->DatabaseFlushed(db);
   storage::WriteBatch batch;
-  batch.DropGroup(static_cast<uint16_t>(db));
-  batch.DropGroup(static_cast<uint16_t>(kExpiryGroupBase + db));
-  batch.SetCounter(KeyCountCounter(db), 0);
-  batch.SetCounter(ExpiresCounter(db), 0);
-  batch.SetCounter(DeadlineSumCounter(db), 0);
+  AddFlushOf(db, &batch);
   return Apply(batch);
 }
 
 Status Keyspace::FlushAll() {
   if (observer_ != nullptr) observer_->DatabaseFlushed(-1);
   storage::WriteBatch batch;
-  for (int db = 0; db < databases_; ++db) {
-    batch.DropGroup(static_cast<uint16_t>(db));
-    batch.DropGroup(static_cast<uint16_t>(kExpiryGroupBase + db));
-    batch.SetCounter(KeyCountCounter(db), 0);
-    batch.SetCounter(ExpiresCounter(db), 0);
-    batch.SetCounter(DeadlineSumCounter(db), 0);
-  }
+  for (int db = 0; db < databases_; ++db) AddFlushOf(db, &batch);
   return Apply(batch);
 }
 

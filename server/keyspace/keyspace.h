@@ -175,6 +175,8 @@ class Keyspace {
   void AddPut(int db, std::string_view key, std::string_view value, uint64_t expire_ms,
               const Entry& old, storage::WriteBatch* batch);
   Status Apply(const storage::WriteBatch& batch);
+  // Adds to `batch` the emptying of database `db`: its keys, its index entries, its counts.
+  static void AddFlushOf(int db, storage::WriteBatch* batch);
   // InvalidArgument unless 0 <= db < databases.
   Status CheckDb(int db) const;
   // Adds to `batch` the deletion of `key` if its deadline is still `deadline` (an index entry the

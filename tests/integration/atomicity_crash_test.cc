@@ -36,6 +36,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/integration/ack_counter.h"
 #include "tests/integration/server_fixture.h"
 #include "tests/unit/test_util.h"
 
@@ -95,33 +96,6 @@ Batch MakeBatch(int writer, uint64_t number, uint64_t round, std::mt19937_64& rn
   batch.present.assign(batch.keys.size(), false);
   return batch;
 }
-
-// Counts acknowledgements across the round's connections and wakes the test at the target.
-class AckCounter {
- public:
-  void Add() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    ++acks_;
-    cv_.notify_all();
-  }
-  void Done() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    ++done_;
-    cv_.notify_all();
-  }
-  // Waits until `target` acknowledgements or until all `threads` stopped; returns the count.
-  uint64_t WaitFor(uint64_t target, int threads) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    cv_.wait(lock, [&] { return acks_ >= target || done_ == threads; });
-    return acks_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  uint64_t acks_ = 0;
-  int done_ = 0;
-};
 
 // One writer's round. At most one batch is in flight when the server dies.
 struct WriterLog {

@@ -31,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/integration/ack_counter.h"
 #include "tests/integration/server_fixture.h"
 #include "tests/unit/test_util.h"
 
@@ -48,33 +49,6 @@ constexpr uint64_t kMaxAcksBeforeKill = 1000;
 std::string StateText(const KeyState& state) {
   return state ? "\"" + EscapeBytes(state->substr(0, 60)) + "\"" : "(absent)";
 }
-
-// Counts acknowledgements across writers and wakes the test when the target is reached.
-class AckCounter {
- public:
-  void Add() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    ++acks_;
-    cv_.notify_all();
-  }
-  void WriterDone() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    ++writers_done_;
-    cv_.notify_all();
-  }
-  // Waits until `target` acknowledgements or until every writer stopped. Returns the count.
-  uint64_t WaitFor(uint64_t target, int writers) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    cv_.wait(lock, [&] { return acks_ >= target || writers_done_ == writers; });
-    return acks_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  uint64_t acks_ = 0;
-  int writers_done_ = 0;
-};
 
 // One writer's view of a round. Keys are owned by exactly one writer, so its acknowledged
 // states are the truth for them; at most one operation is in flight when the server dies.
@@ -166,7 +140,7 @@ void RunWriter(Client* client, int round, int writer, uint64_t seed, AckCounter*
     log->pending_op.clear();
     counter->Add();
   }
-  counter->WriterDone();
+  counter->Done();
 }
 
 // Reads the state of `keys` (MGET in batches). Returns false on a connection error.
