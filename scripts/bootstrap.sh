@@ -8,7 +8,7 @@ PACKAGES=(
   libuv1-dev libxxhash-dev liblz4-dev libspdlog-dev
   libgtest-dev libgmock-dev libhiredis-dev
   clang libclang-rt-14-dev
-  redis-server redis-tools tcl python3-redis
+  redis-server redis-tools tcl python3-redis node-redis
 )
 
 missing=()
