@@ -12,8 +12,8 @@
 #include <memory>
 #include <optional>
 
-#include "server/keyspace/format.h"
 #include "server/glob.h"
+#include "server/keyspace/format.h"
 #include "storage/log_format.h"
 
 namespace shale::server {
@@ -349,7 +349,8 @@ std::vector<ConfigSetting> BuildConfigTable() {
   table.push_back(StringSetting("requirepass", kMutable, &Config::requirepass));
   // Keyspace and storage
   table.push_back(StringSetting("dir", kImmutable, &Config::dir));
-  table.push_back(IntegerSetting("databases", kImmutable, &Config::databases, 1, keyspace::kMaxDatabases));
+  table.push_back(
+      IntegerSetting("databases", kImmutable, &Config::databases, 1, keyspace::kMaxDatabases));
   table.push_back(IntegerSetting("shards", kImmutable, &Config::shards, 0, 1024));
   // Redis's order of the appendfsync names, which its error message lists.
   table.push_back(EnumSetting(
