@@ -115,7 +115,6 @@ TEST_F(CompactionJobTest, NewestWinsAndDeadEntriesAndLoneTombstonesGo) {
             (std::vector<std::string>{"0:a@10", "0:b@11(del)", "0:c@4", "1:live@13"}));
 }
 
-
 TEST_F(CompactionJobTest, FilteredValuesBecomeTombstonesOnlyWhereATableOutsideMayHoldThem) {
   MemTable older, newer;
   older.Add(1, ValueKind::kValue, SKey(0, "a"), "a1");

@@ -38,7 +38,6 @@ using shale::test_util::GroupedKey;
 using shale::test_util::LiveKeys;
 using shale::test_util::TempDir;
 
-
 class DbTest : public ::testing::Test {
  protected:
   // A counter the tests keep as a writer keeping a key count would.

@@ -6,8 +6,8 @@
 
 #include <cstdint>
 #include <initializer_list>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>

@@ -54,7 +54,6 @@ std::ostream& operator<<(std::ostream& os, const TableEntry& e) {
   return os << e.key << "@" << e.sequence << (e.kind == ValueKind::kDeletion ? "(del)" : "");
 }
 
-
 class FlushJobTest : public ::testing::Test {
  protected:
   FlushJobTest() {
