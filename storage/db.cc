@@ -476,6 +476,15 @@ Status Db::Put(std::string_view key, std::string_view value_prefix, std::string_
   return impl_->shards[static_cast<size_t>(ShardOf(key))]->Put(key, value_prefix, value, counters);
 }
 
+std::map<uint32_t, int64_t> Db::Counters() const {
+  std::map<uint32_t, int64_t> total;
+  for (const auto& shard : impl_->shards) {
+    for (const auto& [counter, value] : shard->Counters()) total[counter] += value;
+  }
+  std::erase_if(total, [](const auto& entry) { return entry.second == 0; });
+  return total;
+}
+
 int64_t Db::Counter(uint32_t counter) const {
   int64_t total = 0;
   for (const auto& shard : impl_->shards) total += shard->Counter(counter);

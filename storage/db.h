@@ -41,6 +41,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -112,6 +113,8 @@ class Db {
 
   // A counter (write_batch.h) summed over the shards.
   int64_t Counter(uint32_t counter) const;
+  // Every counter that is not zero, summed over the shards.
+  std::map<uint32_t, int64_t> Counters() const;
 
   // An iterator over the live entries of every shard, merged in key order, as of the call (each
   // shard as of the moment its part was made; nothing is written in between on the writer's

@@ -681,6 +681,11 @@ void Shard::ReleaseSnapshot(uint64_t sequence) {
   if (it != snapshots_.end()) snapshots_.erase(it);
 }
 
+std::map<uint32_t, int64_t> Shard::Counters() const {
+  MutexLock lock(&mu_);
+  return counters_;
+}
+
 int64_t Shard::Counter(uint32_t counter) const {
   MutexLock lock(&mu_);
   auto it = counters_.find(counter);
@@ -792,6 +797,10 @@ void Shard::ReleaseLargeLogBuffer() {
 Status Shard::Write(WriteBatch* batch) {
   Throttle();
   MutexLock lock(&mu_);
+  return WriteLocked(batch);
+}
+
+Status Shard::WriteLocked(WriteBatch* batch) {
   if (failed_) return failure_;
   if (batch->empty()) return Status::Ok();
   batch->set_sequence(last_sequence_ + 1);
@@ -842,14 +851,14 @@ void Shard::EndAtomic(const std::vector<TxnParticipant>* parts) {
 
 Status Shard::Put(std::string_view key, std::string_view value_prefix, std::string_view value,
                   std::span<const CounterDelta> counters) {
-  if (atomic()) {
+  Throttle();
+  MutexLock lock(&mu_);
+  if (atomic_) {  // the group's entries are collected into one record: through a batch
     WriteBatch batch;
     batch.Put(key, value_prefix, value);
     for (const CounterDelta& c : counters) batch.AddCounter(c.counter, c.delta);
-    return Write(&batch);
+    return WriteLocked(&batch);
   }
-  Throttle();
-  MutexLock lock(&mu_);
   if (failed_) return failure_;
   // The record is encoded straight into the WAL buffer and the value copied straight into the
   // memtable: a large value is copied twice in all (a batch would add a copy).

@@ -225,6 +225,7 @@ class Shard {
   // reads at it too: a snapshot does not keep a dropped group.
   uint64_t AcquireSnapshot() EXCLUDES(mu_);
   void ReleaseSnapshot(uint64_t sequence) EXCLUDES(mu_);
+  std::map<uint32_t, int64_t> Counters() const EXCLUDES(mu_);
   int64_t Counter(uint32_t counter) const EXCLUDES(mu_);
 
   // Back-pressure now (Db::CheckWriteRoom). Any thread.
@@ -249,10 +250,6 @@ class Shard {
   // The sequences the record EndAtomic will log starts at, and how many (the kParticipants
   // entry included); false when nothing was written since BeginAtomic.
   bool AtomicPending(uint64_t* first_sequence, uint32_t* count) const EXCLUDES(mu_);
-  bool atomic() const EXCLUDES(mu_) {
-    MutexLock lock(&mu_);
-    return atomic_;
-  }
 
   // --- WAL (the writer thread, or after it stopped) ---
   // Writes the records not yet written to the WAL file (one Append). *wrote says whether there
@@ -345,6 +342,8 @@ class Shard {
 
   bool FindInMemTables(std::string_view storage_key, MemTable::Entry* entry,
                        uint64_t snapshot) const REQUIRES(mu_);
+  // Write's body. REQUIRES: mu_ held.
+  Status WriteLocked(WriteBatch* batch) REQUIRES(mu_);
   void AdjustCounter(uint32_t counter, int64_t delta) REQUIRES(mu_);
   Status WritePendingLocked(FsyncPolicy policy, bool* wrote) REQUIRES(mu_);
   Status SwitchMemTableLocked(FsyncPolicy policy, bool force = false) REQUIRES(mu_);

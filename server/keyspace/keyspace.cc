@@ -101,8 +101,10 @@ Status Keyspace::Open(storage::Db* db, int databases, std::unique_ptr<Keyspace>*
                               "; this build reads format version " +
                               std::to_string(kFormatVersion));
   }
-  for (int d = databases; d < kMaxDatabases; ++d) {
-    if (db->Counter(KeyCountCounter(d)) != 0) {
+  for (const auto& [counter, count] : db->Counters()) {
+    const auto d = static_cast<int>(counter);
+    if (count != 0 && counter >= KeyCountCounter(databases) &&
+        counter < KeyCountCounter(kMaxDatabases)) {
       return Status::InvalidArgument("the data directory holds keys of database " +
                                      std::to_string(d) + " but databases is set to " +
                                      std::to_string(databases) + "; raise databases to at least " +
