@@ -4,6 +4,7 @@
 #include <charconv>
 #include <climits>
 
+#include "server/keyspace/keyspace.h"
 #include "storage/db.h"
 
 namespace shale::server {
@@ -38,7 +39,9 @@ const CommandSpec* CommandTable::Find(std::string_view name) const {
 void ReplyStorageError(CommandContext& ctx, const storage::Status& status) {
   // An I/O error is a persistence failure (-MISCONF) only when the WAL is what failed; a failed
   // table read is an error of that one command.
-  if (status.IsIOError() && !ctx.db.WriteState().ok()) {
+  if (keyspace::IsWrongType(status)) {
+    ctx.reply.Error(keyspace::kWrongTypeError);
+  } else if (status.IsIOError() && !ctx.db.WriteState().ok()) {
     ctx.reply.Error("MISCONF Errors writing to the WAL: " + status.message());
   } else {
     ctx.reply.Error("ERR " + status.ToString());

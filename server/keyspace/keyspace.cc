@@ -47,6 +47,12 @@ void MakeMarkerKey(std::string* dst) {
 
 }  // namespace
 
+Status WrongType() { return Status::InvalidArgument(std::string(kWrongTypeError)); }
+
+bool IsWrongType(const Status& status) {
+  return status.code() == Status::Code::kInvalidArgument && status.message() == kWrongTypeError;
+}
+
 std::string_view TypeName(ValueType type) {
   switch (type) {
     case ValueType::kString:
@@ -313,6 +319,22 @@ Status Keyspace::GetEx(int db, std::string_view key, const GetExOptions& options
     const uint64_t expire = options.action == Action::kSet ? options.expire_ms : 0;
     AddPut(db, key, entry.payload(), expire, entry, &batch_);
   }
+  s = Apply(batch_);
+  if (!s.ok()) return s;
+  Modified(db, key);
+  return Status::Ok();
+}
+
+Status Keyspace::UpdateString(int db, std::string_view key, const StringUpdate& update) {
+  Entry old;
+  Status s = Lookup(db, key, &old);
+  if (!s.ok()) return s;
+  if (old.live && old.header.type != ValueType::kString) return WrongType();
+  const std::string_view old_value = old.live ? old.payload() : std::string_view();
+  std::string value;
+  if (!update(old.live ? &old_value : nullptr, &value)) return Status::Ok();
+  batch_.Clear();
+  AddPut(db, key, value, old.live ? old.header.expire_ms : 0, old, &batch_);
   s = Apply(batch_);
   if (!s.ok()) return s;
   Modified(db, key);

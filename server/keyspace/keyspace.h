@@ -67,6 +67,11 @@ struct ExpireCondition {
   bool if_less = false;     // LT: only to an earlier deadline (none counts as infinite)
 };
 
+// A read-modify-write of a string value (UpdateString): receives the live value, or nullptr when
+// the key is absent or expired, and sets *value to the new one. Returning false leaves the key as
+// it is (a reply computed without a change, or an error the caller keeps); nothing is written.
+using StringUpdate = std::function<bool(const std::string_view* old, std::string* value)>;
+
 // GETEX's change to the deadline.
 struct GetExOptions {
   enum class Action { kKeep, kSet, kPersist } action = Action::kKeep;
@@ -110,6 +115,11 @@ class Keyspace {
   Status GetDel(int db, std::string_view key, std::string* value);
   // GETEX: the value, with the deadline changed as `options` says; NotFound when absent.
   Status GetEx(int db, std::string_view key, const GetExOptions& options, std::string* value);
+
+  // Read-modify-write of a string (INCR, APPEND, SETRANGE, SETBIT...): one lookup, then one
+  // write of what `update` makes, keeping the key's deadline. Atomic for other clients (the
+  // keyspace has one thread). WrongType when the key holds another type.
+  Status UpdateString(int db, std::string_view key, const StringUpdate& update);
 
   // --- keys ---
   // DEL: one atomic batch; *removed counts live keys removed (a key named twice, once).
@@ -204,6 +214,12 @@ class Keyspace {
   std::string header_;
   storage::WriteBatch batch_;
 };
+
+// The status of an operation on a key holding another type; commands reply Redis's WRONGTYPE.
+Status WrongType();
+bool IsWrongType(const Status& status);
+inline constexpr std::string_view kWrongTypeError =
+    "WRONGTYPE Operation against a key holding the wrong kind of value";
 
 // Redis's name of a type (TYPE, SCAN TYPE).
 std::string_view TypeName(ValueType type);

@@ -844,6 +844,53 @@ TEST_F(KeyspaceTest, GetDelReturnsTheValueAndDeletes) {
   EXPECT_EQ(ks().KeyCount(0), 0u);
 }
 
+// UpdateString: the function sees the live value (none when absent or expired), its result is
+// written with the key's deadline kept, and declining writes nothing.
+TEST_F(KeyspaceTest, UpdateStringKeepsTheDeadlineAndCanDecline) {
+  k_.Reopen();
+  auto append = [&](std::string_view key, std::string_view tail, bool* saw_old) {
+    return ks().UpdateString(0, key, [&](const std::string_view* old, std::string* value) {
+      *saw_old = old != nullptr;
+      if (old != nullptr) value->assign(*old);
+      value->append(tail);
+      return true;
+    });
+  };
+  bool saw_old = true;
+  ASSERT_TRUE(append("new", "a", &saw_old).ok());
+  EXPECT_FALSE(saw_old);
+  EXPECT_EQ(k_.GetOr(0, "new"), "a");
+  EXPECT_EQ(ks().KeyCount(0), 1u);
+
+  k_.Set(0, "ttl", "x", 10000);
+  ASSERT_TRUE(append("ttl", "y", &saw_old).ok());
+  EXPECT_TRUE(saw_old);
+  EXPECT_EQ(k_.GetOr(0, "ttl"), "xy");
+  int64_t ms = 0;
+  ASSERT_TRUE(ks().Ttl(0, "ttl", &ms).ok());
+  EXPECT_EQ(ms, 10000);
+  EXPECT_EQ(ks().KeyCount(0), 2u);
+  EXPECT_EQ(ks().ExpiresCount(0), 1u);
+
+  // Declined: nothing is written, not even for an absent key.
+  ASSERT_TRUE(
+      ks().UpdateString(0, "none", [](const std::string_view*, std::string*) { return false; })
+          .ok());
+  EXPECT_EQ(k_.GetOr(0, "none"), "<missing>");
+  EXPECT_EQ(ks().KeyCount(0), 2u);
+
+  // An expired key reads as absent, and the write counts it once.
+  k_.AdvanceMs(20000);
+  ASSERT_TRUE(append("ttl", "z", &saw_old).ok());
+  EXPECT_FALSE(saw_old);
+  EXPECT_EQ(k_.GetOr(0, "ttl"), "z");
+  ASSERT_TRUE(ks().Ttl(0, "ttl", &ms).ok());
+  EXPECT_EQ(ms, -1);
+  EXPECT_EQ(ks().KeyCount(0), 2u);
+  EXPECT_EQ(ks().ExpiresCount(0), 0u);
+  EXPECT_EQ(IndexEntries(0), 0u);
+}
+
 // SET (plain, NX, MSET) on a key that is expired but not deleted yet: the key is new, counted
 // once, and no deadline is left counted.
 TEST_F(KeyspaceTest, WritingOverAnExpiredKeyCountsItOnce) {
