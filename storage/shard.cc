@@ -24,8 +24,6 @@ bool IsLive(ValueKind kind, uint64_t sequence, uint64_t cutoff) {
   return kind == ValueKind::kValue && sequence >= cutoff;
 }
 
-constexpr uint64_t kHeaderOnlyWalSize = log::kRecordHeaderSize + log::kHeaderPayloadSize;
-
 // Writes the manifest records as durable are missing from the WAL files: refused by
 // absolute-consistency and tolerate-corrupted-tail-records (neither accepts losing a complete,
 // acknowledged record), accepted with a warning by point-in-time and skip-any.
@@ -156,6 +154,7 @@ Shard::Shard(const ShardOptions& options)
       fs_(options.fs),
       mem_(std::make_shared<MemTable>()),
       version_(std::make_shared<Version>()),
+      wal_(options.fs, options.dir, options.index),
       versions_(options.fs, options.dir, options.index, options.max_manifest_size) {}
 
 Shard::~Shard() {
@@ -202,7 +201,7 @@ Status Shard::Open(const ShardOptions& options, std::unique_ptr<Shard>* shard,
       const uint64_t durable = std::min(state.durable_wal_sequence, s->last_sequence_);
       std::vector<uint64_t> listed;
       for (uint64_t number : state.durable_wal_files) {
-        if (s->closed_wals_.count(number) != 0) listed.push_back(number);
+        if (s->wal_.HasClosed(number)) listed.push_back(number);
       }
       if (durable != state.durable_wal_sequence ||
           listed.size() != state.durable_wal_files.size()) {
@@ -219,7 +218,7 @@ Status Shard::Open(const ShardOptions& options, std::unique_ptr<Shard>* shard,
     MutexLock lock(&s->mu_);
     // WAL replay may have filled more than a memtable: hand it to the worker at once.
     if (s->mem_->entries() > 0 && s->mem_->ApproximateMemoryUsage() >= options.memtable_size) {
-      s->imm_.push_back({s->mem_, s->wal_number_, s->last_sequence_, s->counters_, s->cutoffs_});
+      s->imm_.push_back({s->mem_, s->wal_.number(), s->last_sequence_, s->counters_, s->cutoffs_});
       s->mem_ = std::make_shared<MemTable>();
     }
   }
@@ -407,7 +406,7 @@ Status Shard::Recover(WalRecoveryResult* recovery, bool read_only) {
         s = fs_->Truncate(file.path, file.final_size);
         if (!s.ok()) return s;
       }
-      closed_wals_[file.number] = file.final_size;
+      wal_.AddClosed(file.number, file.final_size);
     }
   }
   if (removed) {
@@ -465,17 +464,8 @@ void Shard::RecordDurableWals() {
   uint64_t sequence = 0;
   {
     MutexLock lock(&mu_);
-    const size_t written_in_buffer = static_cast<size_t>(written_end_ - buffer_file_offset_);
-    const bool all_synced = !failed_ && abandoned_.empty() && wal_ != nullptr &&
-                            log_buffer_.size() == written_in_buffer &&
-                            written_end_ == synced_end_ && wal_dir_synced_;
-    if (!all_synced) return;  // not a clean close: nothing more is known durable
-    for (const auto& [number, size] : closed_wals_) {
-      if (size <= kHeaderOnlyWalSize) continue;
-      files.push_back(number);
-      if (closed_wals_unsynced_) to_sync.emplace_back(WalPath(number), size);
-    }
-    if (written_end_ > kHeaderOnlyWalSize) files.push_back(wal_number_);
+    // Not a clean close: nothing more is known durable.
+    if (!wal_.DurableFiles(&files, &to_sync)) return;
     sequence = last_sequence_;
   }
   // Closed WAL files of a switch under appendfsync=no were never fsynced: Truncate to their
@@ -588,21 +578,8 @@ void Shard::RemoveStrayFiles() {
 
 Status Shard::StartNewWal() {
   const uint64_t number = AllocateFileNumber();
-  const std::string path = WalPath(number);
-  std::unique_ptr<log::LogWriter> writer;
-  Status s =
-      log::LogWriter::Create(fs_, path, {log::kFormatVersion, options_.index, number}, &writer);
-  if (s.ok()) s = writer->Sync();
-  if (s.ok()) s = fs_->SyncDir(options_.dir);
-  if (!s.ok()) return s;
   MutexLock lock(&mu_);
-  wal_ = std::move(writer);
-  wal_number_ = number;
-  wal_dir_synced_ = true;
-  written_end_ = synced_end_ = buffer_file_offset_ = wal_->Size();
-  log_buffer_.clear();
-  ReleaseLargeLogBuffer();
-  return Status::Ok();
+  return wal_.Start(number);
 }
 
 // --- reads ---
@@ -788,12 +765,6 @@ Status Shard::NewIterator(std::unique_ptr<Iterator>* iterator, uint64_t snapshot
 
 // --- writes ---
 
-void Shard::ReleaseLargeLogBuffer() {
-  // After a large write the buffer would otherwise keep its size for the life of the process.
-  constexpr size_t kKeepBytes = 4 << 20;
-  if (log_buffer_.empty() && log_buffer_.capacity() > kKeepBytes) std::string().swap(log_buffer_);
-}
-
 Status Shard::Write(WriteBatch* batch) {
   Throttle();
   MutexLock lock(&mu_);
@@ -801,7 +772,7 @@ Status Shard::Write(WriteBatch* batch) {
 }
 
 Status Shard::WriteLocked(WriteBatch* batch) {
-  if (failed_) return failure_;
+  if (wal_.failed()) return wal_.failure();
   if (batch->empty()) return Status::Ok();
   batch->set_sequence(last_sequence_ + 1);
   ApplyHandler handler(this);
@@ -814,8 +785,7 @@ Status Shard::WriteLocked(WriteBatch* batch) {
     atomic_batch_.Append(*batch);
     return Status::Ok();
   }
-  log::AppendRecord(log::RecordType::kBatch, batch->payload(), &log_buffer_);
-  ++wal_records_;
+  wal_.AppendBatch(batch->payload());
   return Status::Ok();
 }
 
@@ -844,8 +814,7 @@ void Shard::EndAtomic(const std::vector<TxnParticipant>* parts) {
       if (part.shard != options_.index) atomic_peers_.insert(part.shard);
     }
   }
-  log::AppendRecord(log::RecordType::kBatch, atomic_batch_.payload(), &log_buffer_);
-  ++wal_records_;
+  wal_.AppendBatch(atomic_batch_.payload());
   atomic_batch_.Clear();
 }
 
@@ -859,15 +828,15 @@ Status Shard::Put(std::string_view key, std::string_view value_prefix, std::stri
     for (const CounterDelta& c : counters) batch.AddCounter(c.counter, c.delta);
     return WriteLocked(&batch);
   }
-  if (failed_) return failure_;
+  if (wal_.failed()) return wal_.failure();
   // The record is encoded straight into the WAL buffer and the value copied straight into the
   // memtable: a large value is copied twice in all (a batch would add a copy).
   const uint64_t sequence = last_sequence_ + 1;
-  const size_t record = log::BeginRecord(&log_buffer_);
-  const uint32_t count = WriteBatch::AppendSinglePut(
-      sequence, key, value_prefix, value, counters.data(), counters.size(), &log_buffer_);
-  log::FinishRecord(log::RecordType::kBatch, record, &log_buffer_);
-  ++wal_records_;
+  uint32_t count = 0;
+  wal_.AppendBatchInPlace([&](std::string* dst) {
+    count = WriteBatch::AppendSinglePut(sequence, key, value_prefix, value, counters.data(),
+                                        counters.size(), dst);
+  });
   mem_->Add(sequence, ValueKind::kValue, key, value_prefix, value);
   for (const CounterDelta& c : counters) AdjustCounter(c.counter, c.delta);
   last_sequence_ = sequence + count - 1;
@@ -877,107 +846,33 @@ Status Shard::Put(std::string_view key, std::string_view value_prefix, std::stri
 
 // --- WAL ---
 
-void Shard::EnterFailedState(std::string_view operation, const Status& cause) {
-  std::string message = "shard " + std::to_string(options_.index) + ": WAL " +
-                        std::string(operation) + " failed: " + cause.message();
-  spdlog::error("{}; writes to this shard are refused until the WAL can be written again", message);
-  failed_ = true;
-  last_error_ = message;
-  failure_ = cause.code() == Status::Code::kNoSpace ? Status::NoSpace(std::move(message))
-                                                    : Status::IOError(std::move(message));
-}
-
-Status Shard::WritePendingLocked(FsyncPolicy policy, bool* wrote) {
-  *wrote = false;
-  const size_t written_in_buffer = static_cast<size_t>(written_end_ - buffer_file_offset_);
-  const size_t pending = log_buffer_.size() - written_in_buffer;
-  if (failed_) return pending > 0 ? failure_ : Status::Ok();
-  if (pending > 0) {
-    Status s = wal_->AppendEncoded(std::string_view(log_buffer_).substr(written_in_buffer));
-    if (!s.ok()) {
-      EnterFailedState("write", s);
-      return failure_;
-    }
-    *wrote = true;
-    written_end_ += pending;
-    wal_bytes_written_ += pending;
-  }
-  if (policy == FsyncPolicy::kNo) {
-    // appendfsync no: written is as durable as this policy promises.
-    log_buffer_.clear();
-    ReleaseLargeLogBuffer();
-    buffer_file_offset_ = written_end_;
-  }
-  return Status::Ok();
-}
-
 Status Shard::WritePending(FsyncPolicy policy, bool* wrote, bool allow_switch) {
   MutexLock lock(&mu_);
-  Status s = WritePendingLocked(policy, wrote);
+  Status s = wal_.WritePending(policy, wrote);
   if (!s.ok()) return s;
-  if (allow_switch && !failed_ && mem_->entries() > 0 &&
+  if (allow_switch && !wal_.failed() && mem_->entries() > 0 &&
       mem_->ApproximateMemoryUsage() >= options_.memtable_size) {
     s = SwitchMemTableLocked(policy);
     // Only a failed fsync concerns this commit's writes; a new WAL file that could not be
     // started is logged and tried again by the next call.
-    if (!s.ok() && failed_) return s;
+    if (!s.ok() && wal_.failed()) return s;
   }
   return Status::Ok();
 }
 
 Status Shard::SwitchMemTableLocked(FsyncPolicy policy, bool force) {
-  if (failed_) return failure_;
+  if (wal_.failed()) return wal_.failure();
   if (mem_->entries() == 0 && !force) return Status::Ok();
-  // 1. Everything written to the current WAL becomes durable first, with its directory entry:
-  //    a later WAL must never hold durable records while an earlier one lacks some. Its records
-  //    are then no longer retained, and every WAL before the new one is fully synced.
-  if (policy != FsyncPolicy::kNo && (written_end_ > synced_end_ || !wal_dir_synced_)) {
-    Status s = wal_->Sync();
-    ++fsyncs_;
-    if (s.ok() && !wal_dir_synced_) s = fs_->SyncDir(options_.dir);
-    if (!s.ok()) {
-      EnterFailedState("fsync", s);
-      return failure_;
-    }
-    synced_end_ = written_end_;
-    wal_dir_synced_ = true;
-    log_buffer_.clear();
-    ReleaseLargeLogBuffer();
-    buffer_file_offset_ = written_end_;
-  } else if (policy == FsyncPolicy::kNo && (written_end_ > synced_end_ || !wal_dir_synced_)) {
-    closed_wals_unsynced_ = true;
-  }
+  // 1. Everything written to the current WAL becomes durable first (wal_writer.h).
+  Status s = wal_.SyncForRotation(policy);
+  if (!s.ok()) return s;
   // 2. The new WAL file. Its header and directory entry are synced by the next SyncWal.
-  const uint64_t number = next_file_number_++;
-  const std::string path = WalPath(number);
-  std::unique_ptr<log::LogWriter> writer;
-  Status s =
-      log::LogWriter::Create(fs_, path, {log::kFormatVersion, options_.index, number}, &writer);
-  if (!s.ok()) {
-    writer.reset();
-    if (fs_->FileExists(path) && !fs_->RemoveFile(path).ok()) {
-      spdlog::warn("shard {}: could not remove {}; the next open removes it", options_.index, path);
-    }
-    const std::string message =
-        "shard " + std::to_string(options_.index) +
-        ": cannot start a new WAL file, the memtable stays active: " + s.ToString();
-    if (message != last_switch_error_) spdlog::warn("{}", message);
-    last_switch_error_ = message;
-    return s;
-  }
-  last_switch_error_.clear();
+  s = wal_.Rotate(next_file_number_++);
+  if (!s.ok()) return s;
   // 3. Freeze the memtable with the state as of its last write; writes go on in a new one.
-  closed_wals_[wal_number_] = written_end_;
-  imm_.push_back({mem_, number, last_sequence_, counters_, cutoffs_});
+  imm_.push_back({mem_, wal_.number(), last_sequence_, counters_, cutoffs_});
   mem_ = std::make_shared<MemTable>();
   atomic_peers_.clear();
-  wal_ = std::move(writer);
-  wal_number_ = number;
-  wal_dir_synced_ = false;
-  buffer_file_offset_ = written_end_ = wal_->Size();
-  synced_end_ = 0;
-  log_buffer_.clear();
-  ReleaseLargeLogBuffer();
   work_cv_.notify_one();
   return Status::Ok();
 }
@@ -985,14 +880,14 @@ Status Shard::SwitchMemTableLocked(FsyncPolicy policy, bool force) {
 Status Shard::SwitchMemTable(FsyncPolicy policy, bool force) {
   MutexLock lock(&mu_);
   bool wrote = false;
-  Status s = WritePendingLocked(policy, &wrote);
+  Status s = wal_.WritePending(policy, &wrote);
   if (!s.ok()) return s;
   return SwitchMemTableLocked(policy, force);
 }
 
 bool Shard::SwitchDue() const {
   MutexLock lock(&mu_);
-  return !failed_ && mem_->entries() > 0 &&
+  return !wal_.failed() && mem_->entries() > 0 &&
          mem_->ApproximateMemoryUsage() >= options_.memtable_size;
 }
 
@@ -1003,125 +898,47 @@ std::vector<uint32_t> Shard::AtomicPeers() const {
 
 bool Shard::HasUnsynced() const {
   MutexLock lock(&mu_);
-  return !failed_ && written_end_ > synced_end_;
+  return wal_.HasUnsynced();
 }
 
 Status Shard::SyncWal() {
   MutexLock sync_lock(&sync_mu_);
-  std::shared_ptr<WritableFile> file;
-  uint64_t target = 0;
-  uint64_t number = 0;
-  bool sync_dir = false;
+  WalWriter::SyncJob job;
   {
     MutexLock lock(&mu_);
-    if (failed_) return failure_;
-    if (written_end_ <= synced_end_) return Status::Ok();
-    file = wal_->file();
-    target = written_end_;
-    number = wal_number_;
-    sync_dir = !wal_dir_synced_;
+    Status s = wal_.PrepareSync(&job);
+    if (!s.ok() || job.file == nullptr) return s;
   }
   // No lock a writer needs is held while the disk works. Only RetryFailedWrites (which takes
   // sync_mu_) and a memtable switch (which syncs the file itself first) replace the file.
-  Status s = file->Sync();
-  if (s.ok() && sync_dir) s = fs_->SyncDir(options_.dir);
+  const Status result = job.Run();
   MutexLock lock(&mu_);
-  ++fsyncs_;
-  if (number != wal_number_) {
-    // A memtable switch retired the file meanwhile, after fsyncing it: nothing to record.
-    if (!s.ok()) {
-      spdlog::warn("shard {}: fsync of retired WAL file {} failed: {}", options_.index,
-                   WalPath(number), s.ToString());
-    }
-    return Status::Ok();
-  }
-  if (!s.ok()) {
-    EnterFailedState("fsync", s);
-    return failure_;
-  }
-  synced_end_ = std::max(synced_end_, target);
-  if (sync_dir) wal_dir_synced_ = true;
-  if (target > buffer_file_offset_) {
-    log_buffer_.erase(0, static_cast<size_t>(target - buffer_file_offset_));
-    buffer_file_offset_ = target;
-    ReleaseLargeLogBuffer();
-  }
-  return Status::Ok();
+  return wal_.FinishSync(job, result);
 }
 
 Status Shard::RetryFailedWrites() {
   MutexLock sync_lock(&sync_mu_);
-  std::string retained;
-  uint64_t number = 0;
-  std::vector<AbandonedWal> abandoned;
+  WalWriter::RetryJob job;
   {
     MutexLock lock(&mu_);
-    if (!failed_) return Status::Ok();
-    // While failed nothing is appended to the buffer (writes are refused, WritePending and
-    // SyncWal do nothing, no memtable switch happens), so this copy is all of it.
-    retained = log_buffer_;
-    const std::string current = WalPath(wal_number_);
-    if (abandoned_.empty() || abandoned_.back().path != current) {
-      abandoned_.push_back({wal_number_, current, buffer_file_offset_});
-    }
-    abandoned = abandoned_;
-    number = next_file_number_++;
+    bool needed = false;
+    wal_.PrepareRetry(next_file_number_, &job, &needed);
+    if (!needed) return Status::Ok();
+    ++next_file_number_;
   }
-  const std::string path = WalPath(number);
-  std::unique_ptr<log::LogWriter> writer;
-  // 1. A fresh file with the retained records, durable with its directory entry.
-  Status s =
-      log::LogWriter::Create(fs_, path, {log::kFormatVersion, options_.index, number}, &writer);
-  if (s.ok() && !retained.empty()) s = writer->AppendEncoded(retained);
-  if (s.ok()) s = writer->Sync();
-  if (s.ok()) s = fs_->SyncDir(options_.dir);
-  // 2. The abandoned files end cleanly at their durable part: whatever a failed write left
-  //    after it (a torn record, or records now in the fresh file) goes.
-  for (const AbandonedWal& old : abandoned) {
-    if (!s.ok()) break;
-    s = fs_->Truncate(old.path, old.durable_size);
-  }
-  if (!s.ok()) {
-    writer.reset();
-    // The fresh file is of no use; if it cannot even be removed, the next successful retry
-    // empties it, so it never ends in a torn record.
-    const bool left_behind = fs_->FileExists(path) && !fs_->RemoveFile(path).ok();
-    MutexLock lock(&mu_);
-    if (left_behind) abandoned_.insert(abandoned_.begin(), AbandonedWal{number, path, 0});
-    const std::string message =
-        "shard " + std::to_string(options_.index) + ": retrying WAL writes failed: " + s.message();
-    if (message != last_error_) spdlog::warn("{}", message);
-    last_error_ = message;
-    failure_ =
-        s.code() == Status::Code::kNoSpace ? Status::NoSpace(message) : Status::IOError(message);
-    return failure_;
-  }
-  // 3. Resume in the fresh file. The abandoned files stay until a flush makes them obsolete:
-  //    their durable records belong to the active memtable.
+  const Status result = job.Run();
   MutexLock lock(&mu_);
-  for (const AbandonedWal& old : abandoned) closed_wals_[old.number] = old.durable_size;
-  abandoned_.clear();
-  wal_ = std::move(writer);
-  wal_number_ = number;
-  wal_dir_synced_ = true;
-  written_end_ = synced_end_ = buffer_file_offset_ = wal_->Size();
-  log_buffer_.clear();
-  ReleaseLargeLogBuffer();
-  failed_ = false;
-  failure_ = Status::Ok();
-  spdlog::info("shard {}: WAL writes resumed in {} ({} retained bytes rewritten)", options_.index,
-               path, retained.size());
-  return Status::Ok();
+  return wal_.FinishRetry(&job, result);
 }
 
 Status Shard::WriteState() const {
   MutexLock lock(&mu_);
-  return failed_ ? failure_ : Status::Ok();
+  return wal_.failed() ? wal_.failure() : Status::Ok();
 }
 
 bool Shard::failed() const {
   MutexLock lock(&mu_);
-  return failed_;
+  return wal_.failed();
 }
 
 // --- flushes ---
@@ -1247,7 +1064,7 @@ bool Shard::WritesSlowed() const {
 Status Shard::CheckWriteRoom(WriteRoom* room) const {
   MutexLock lock(&mu_);
   *room = WriteRoom::kOpen;
-  if (stop_ || failed_) return Status::Ok();  // the write itself reports a failed shard
+  if (stop_ || wal_.failed()) return Status::Ok();  // the write itself reports a failed shard
   if (WritesStopped()) {
     const Status& error = !flush_error_.ok() ? flush_error_ : compaction_error_;
     if (!error.ok()) {
@@ -1271,7 +1088,7 @@ void Shard::RecordStall(WriteRoom room, uint64_t micros) {
 void Shard::Throttle() {
   if (!options_.wait_on_back_pressure) return;
   MutexLock lock(&mu_);
-  if (stop_ || failed_) return;
+  if (stop_ || wal_.failed()) return;
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&start] {
     return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
@@ -1561,10 +1378,7 @@ Status Shard::FlushOldestImmutable() {
     ++flushes_;
     imm_.pop_front();
     log_number_ = pending_flush_->log_number;
-    for (auto it = closed_wals_.begin(); it != closed_wals_.end() && it->first < log_number_;) {
-      obsolete.push_back(it->first);
-      it = closed_wals_.erase(it);
-    }
+    wal_.DropClosedBelow(log_number_, &obsolete);
   }
   pending_flush_.reset();
   // Only now may the WAL files the flushed memtable needed go.
@@ -1584,15 +1398,13 @@ ShardStats Shard::Stats() const {
   ShardStats stats;
   stats.memtable_bytes = mem_->ApproximateMemoryUsage();
   stats.memtable_entries = mem_->entries();
-  uint64_t closed_bytes = 0;
-  for (const auto& [number, size] : closed_wals_) closed_bytes += size;
-  stats.wal_bytes = closed_bytes + written_end_;
-  stats.wal_buffer_bytes = log_buffer_.capacity();
-  stats.wal_records = wal_records_;
-  stats.fsyncs = fsyncs_;
+  stats.wal_bytes = wal_.total_bytes();
+  stats.wal_buffer_bytes = wal_.buffer_capacity();
+  stats.wal_records = wal_.records();
+  stats.fsyncs = wal_.fsyncs();
   stats.last_sequence = last_sequence_;
-  stats.write_failed = failed_;
-  stats.last_error = last_error_;
+  stats.write_failed = wal_.failed();
+  stats.last_error = wal_.last_error();
   stats.immutable_memtables = imm_.size();
   for (const ImmutableMemTable& imm : imm_) {
     stats.immutable_memtable_bytes += imm.mem->ApproximateMemoryUsage();
@@ -1612,7 +1424,7 @@ ShardStats Shard::Stats() const {
   stats.stall_stops = stall_stops_;
   stats.stall_micros = stall_micros_;
   stats.user_bytes_written = user_bytes_written_;
-  stats.wal_bytes_written = wal_bytes_written_;
+  stats.wal_bytes_written = wal_.bytes_written();
   return stats;
 }
 

@@ -14,13 +14,8 @@
 // fsync happens with no lock held that a write or WritePending needs (only `sync_mu_`, which orders
 // fsyncs against each other and against RetryFailedWrites).
 //
-// Log buffer invariant: log_buffer_ holds the current WAL file's bytes [buffer_file_offset_,
-// written_end_) followed by the records not yet written. Everything of the file before
-// buffer_file_offset_ is durable (synced), or under appendfsync=no at least written, except
-// the header record of a file started by a memtable switch until its first fsync (a retry
-// writes its own header). So log_buffer_ is exactly the set of records not known to be
-// durable: what a retry must write. Every WAL file before the current one is fully synced
-// (under appendfsync=no: fully written).
+// The log buffer, the WAL files and their failed state are the WalWriter's (wal_writer.h, with
+// the log buffer invariant), guarded by mu_.
 //
 // Memtable switch: once the active memtable reaches memtable_size, the next WritePending()
 // (after writing the pending records to the current WAL) fsyncs the current WAL and, if not
@@ -84,12 +79,10 @@
 // background threads only ever wait for them, never the other way round: no background thread
 // holds mu_ during I/O.
 //
-// Failure: a failed write(2) or fsync of the WAL puts the shard in the failed state: writes
-// return the failure (IOError or NoSpace, with the reason), reads go on, the log buffer is
-// kept, no memtable switch happens. RetryFailedWrites() writes the buffer to a fresh WAL file,
-// fsyncs file and directory, cuts the abandoned file back to its durable part (so it ends
-// cleanly), and leaves the failed state. Replay skips batches whose sequence was applied
-// already, so a record present in both files is harmless.
+// Failure: a failed write(2) or fsync of the WAL puts the shard in the failed state
+// (wal_writer.h): writes return the failure (IOError or NoSpace, with the reason), reads go on,
+// no memtable switch happens. RetryFailedWrites() writes the retained records to a fresh WAL
+// file and leaves the failed state.
 //
 // Dead entries: a kDropGroup entry at sequence S sets the group's cut-off to S; every entry of
 // that group with a smaller sequence is dead for reads and iterators, and flushes and
@@ -128,6 +121,7 @@
 #include "storage/thread_annotations.h"
 #include "storage/version_set.h"
 #include "storage/wal_recovery.h"
+#include "storage/wal_writer.h"
 #include "storage/write_batch.h"
 
 namespace shale::storage {
@@ -301,11 +295,6 @@ class Shard {
 
  private:
   class ApplyHandler;
-  struct AbandonedWal {
-    uint64_t number;
-    std::string path;
-    uint64_t durable_size;  // cut the file back to this many bytes
-  };
   // A memtable waiting for its flush, with the shard's persistent state as of its last write.
   struct ImmutableMemTable {
     std::shared_ptr<MemTable> mem;
@@ -345,11 +334,7 @@ class Shard {
   // Write's body. REQUIRES: mu_ held.
   Status WriteLocked(WriteBatch* batch) REQUIRES(mu_);
   void AdjustCounter(uint32_t counter, int64_t delta) REQUIRES(mu_);
-  Status WritePendingLocked(FsyncPolicy policy, bool* wrote) REQUIRES(mu_);
   Status SwitchMemTableLocked(FsyncPolicy policy, bool force = false) REQUIRES(mu_);
-  // Gives back the log buffer's memory when it is empty and large.
-  void ReleaseLargeLogBuffer() REQUIRES(mu_);
-  void EnterFailedState(std::string_view operation, const Status& cause) REQUIRES(mu_);
 
   // No lock needed: versions are immutable.
   static Status FindInTables(const Version& version, std::string_view storage_key,
@@ -393,29 +378,12 @@ class Shard {
   uint64_t next_file_number_ GUARDED_BY(mu_) = 1;  // WALs (writer), tables and manifests (worker)
   uint64_t log_number_ GUARDED_BY(mu_) = 0;  // the manifest's: WAL files below it are obsolete
 
-  // WAL state, guarded by mu_.
-  std::unique_ptr<log::LogWriter> wal_ GUARDED_BY(mu_);
-  uint64_t wal_number_ GUARDED_BY(mu_) = 0;
-  bool wal_dir_synced_ GUARDED_BY(mu_) = false;  // the current WAL's directory entry is durable
-  std::string log_buffer_ GUARDED_BY(mu_);
-  uint64_t buffer_file_offset_ GUARDED_BY(mu_) = 0;
-  uint64_t written_end_ GUARDED_BY(mu_) = 0;
-  uint64_t synced_end_ GUARDED_BY(mu_) = 0;
-  // WAL files before the current one: number -> size.
-  std::map<uint64_t, uint64_t> closed_wals_ GUARDED_BY(mu_);
-  // A switch under appendfsync=no left one unsynced.
-  bool closed_wals_unsynced_ GUARDED_BY(mu_) = false;
-  std::vector<AbandonedWal> abandoned_ GUARDED_BY(mu_);
+  // The WAL: log buffer, files and the failed state (wal_writer.h).
+  WalWriter wal_ GUARDED_BY(mu_);
   bool atomic_ GUARDED_BY(mu_) = false;                // between BeginAtomic and EndAtomic
   WriteBatch atomic_batch_ GUARDED_BY(mu_);            // the entries written since BeginAtomic
   std::set<uint32_t> atomic_peers_ GUARDED_BY(mu_);    // AtomicPeers() of the active memtable
   std::multiset<uint64_t> snapshots_ GUARDED_BY(mu_);  // live snapshots (AcquireSnapshot)
-  bool failed_ GUARDED_BY(mu_) = false;
-  Status failure_ GUARDED_BY(mu_);
-  std::string last_error_ GUARDED_BY(mu_);
-  std::string last_switch_error_ GUARDED_BY(mu_);
-  uint64_t wal_records_ GUARDED_BY(mu_) = 0;
-  uint64_t fsyncs_ GUARDED_BY(mu_) = 0;
 
   // Flush state, guarded by mu_.
   bool stop_ GUARDED_BY(mu_) = false;
@@ -441,7 +409,6 @@ class Shard {
   uint64_t stall_stops_ GUARDED_BY(mu_) = 0;
   uint64_t stall_micros_ GUARDED_BY(mu_) = 0;
   uint64_t user_bytes_written_ GUARDED_BY(mu_) = 0;  // key + value bytes of client writes
-  uint64_t wal_bytes_written_ GUARDED_BY(mu_) = 0;   // bytes appended to WAL files since start
 
   // Not guarded by mu_.
   std::atomic<bool> stopping_{false};  // set with stop_; cancels compaction pacing waits
