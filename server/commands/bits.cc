@@ -123,9 +123,10 @@ void BitCountCommand(CommandContext& ctx) {
   if (!ParseIntegerArg(ctx, ctx.args[2], &start) || !ParseIntegerArg(ctx, ctx.args[3], &end)) {
     return;
   }
-  if (argc == 5 && !ParseRangeUnit(ctx, ctx.args[4], &in_bits)) return;
   // Both from the end with start after end: empty, although clamping would make them overlap.
+  // Redis 7.0 answers this before it looks at the unit.
   if (start < 0 && end < 0 && start > end) return ctx.reply.Integer(0);
+  if (argc == 5 && !ParseRangeUnit(ctx, ctx.args[4], &in_bits)) return;
   bits::BitRange range;
   if (!bits::ResolveRange(start, end, value.size(), in_bits, &range)) {
     return ctx.reply.Integer(0);

@@ -131,6 +131,9 @@ TEST_F(BitsTest, BitCountErrors) {
   EXPECT_EQ(Run({"BITCOUNT", "s", "a", "1", "hello"}),
             "-ERR value is not an integer or out of range")
       << "start and end are parsed before the unit";
+  EXPECT_EQ(Run({"BITCOUNT", "s", "-1", "-5", "hello"}), ":0")
+      << "an empty negative range answers before the unit is checked";
+  EXPECT_EQ(Run({"BITCOUNT", "s", "-5", "-1", "hello"}), "-ERR syntax error");
   EXPECT_EQ(Run({"BITCOUNT"}), "-ERR wrong number of arguments for 'bitcount' command");
 }
 
