@@ -108,5 +108,28 @@ TEST_F(ReadErrorTest, EveryReadOfADamagedKeyIsAnError) {
   EXPECT_EQ(Run({"PING"}), "+PONG");
 }
 
+// The bitmap commands, reading or read-modify-writing a damaged key, answer GET's error.
+TEST_F(ReadErrorTest, BitCommandsOnADamagedKeyAreErrors) {
+  if (IsRedis()) GTEST_SKIP() << "damages Shale's tables";
+  const std::vector<std::string> unreadable = DamageTables();
+  ASSERT_FALSE(unreadable.empty()) << "the damaged block did not make any key unreadable";
+  const std::string& bad = unreadable.front();
+  const std::string get_error = Run({"GET", bad});
+  const std::vector<std::vector<std::string>> commands = {
+      {"GETBIT", bad, "0"},
+      {"SETBIT", bad, "0", "1"},
+      {"BITCOUNT", bad},
+      {"BITPOS", bad, "1"},
+      {"BITOP", "OR", "dest", "absent", bad},
+      {"BITFIELD", bad, "GET", "u8", "0"},
+      {"BITFIELD", bad, "INCRBY", "u8", "0", "1"},
+      {"BITFIELD_RO", bad, "GET", "u8", "0"},
+  };
+  for (const std::vector<std::string>& command : commands) {
+    EXPECT_EQ(Run(command), get_error) << command[0];
+  }
+  EXPECT_EQ(Run({"EXISTS", "dest"}), ":0") << "a failed BITOP writes nothing";
+}
+
 }  // namespace
 }  // namespace shale::integration

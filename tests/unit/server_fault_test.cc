@@ -266,6 +266,33 @@ TEST_F(ServerFaultTest, FullDiskGivesMisconfUntilSpaceReturns) {
   EXPECT_EQ(reopened.ks().KeyCount(0), present);
 }
 
+// Each bitmap command's write (a read-modify-write, BITOP's put and its delete) meeting a full
+// disk answers -MISCONF.
+TEST_F(ServerFaultTest, BitWritesGiveMisconfOnAFullDisk) {
+  StartServer();
+  {
+    RespClient setup(port_);
+    ASSERT_TRUE(setup.connected());
+    ASSERT_EQ(setup.Run({"MSET", "src", "ab", "old", "x"}), "+OK");
+  }
+  const std::vector<std::vector<std::string>> commands = {
+      {"SETBIT", "k", "7", "1"},
+      {"BITFIELD", "f", "SET", "u8", "0", "1"},
+      {"BITOP", "OR", "dest", "src"},
+      {"BITOP", "AND", "old", "absent"},
+  };
+  for (const std::vector<std::string>& command : commands) {
+    fs_->SetDiskFull(true);
+    RespClient client(port_);
+    ASSERT_TRUE(client.connected());
+    const std::string reply = client.Run(command);
+    EXPECT_EQ(reply.rfind("-MISCONF Errors writing to the WAL: ", 0), 0u) << command[0] << reply;
+    fs_->SetDiskFull(false);
+    ASSERT_TRUE(server_->db().RetryFailedWrites().ok());
+  }
+  StopServer();
+}
+
 // A write stopped by back-pressure parks only its own connection: the event loop goes on
 // serving reads, PING and INFO from others (INFO shows the stalled client) and the write runs
 // once the worker has merged the tables.
