@@ -25,6 +25,15 @@ std::string_view EntryValue(std::string_view internal_key) {
   return std::string_view(input.data(), len);
 }
 
+std::string_view EntryStorageKey(const char* entry) {
+  const std::string_view internal_key = EntryInternalKey(entry);
+  return internal_key.substr(0, internal_key.size() - kInternalKeyTrailerSize);
+}
+
+uint64_t EntrySequence(const char* entry) {
+  return ParseInternalKey(EntryInternalKey(entry)).sequence;
+}
+
 // Encodes `internal_key` length-prefixed into `scratch` (or `small` when it fits), for seeking.
 const char* EncodeLookupKey(std::string_view internal_key, char* small, size_t small_size,
                             std::string* scratch) {
@@ -65,7 +74,7 @@ class MemTable::MemTableIterator final : public Iterator {
   std::string scratch_;
 };
 
-MemTable::MemTable() : table_(EntryComparator(), &arena_) {}
+MemTable::MemTable() : table_(EntryComparator(), &arena_), index_(EntryStorageKey, EntrySequence) {}
 
 void MemTable::Add(uint64_t sequence, ValueKind kind, std::string_view storage_key,
                    std::string_view value_prefix, std::string_view value) {
@@ -84,10 +93,22 @@ void MemTable::Add(uint64_t sequence, ValueKind kind, std::string_view storage_k
   p += value_prefix.size();
   if (!value.empty()) std::memcpy(p, value.data(), value.size());
   table_.Insert(buf);
+  index_.Insert(storage_key, buf);
   entries_.fetch_add(1, std::memory_order_relaxed);
 }
 
 bool MemTable::Get(std::string_view storage_key, Entry* entry, uint64_t snapshot) const {
+  // The newest version, through the hash index; the skiplist only for an older one.
+  const char* newest = index_.Find(storage_key);
+  if (newest == nullptr) return false;
+  const std::string_view newest_key = EntryInternalKey(newest);
+  const ParsedInternalKey newest_parsed = ParseInternalKey(newest_key);
+  if (newest_parsed.sequence <= snapshot) {
+    entry->kind = newest_parsed.kind;
+    entry->sequence = newest_parsed.sequence;
+    entry->value = EntryValue(newest_key);
+    return true;
+  }
   // The lookup key sorts before every version of storage_key newer than the snapshot.
   char small[256];
   std::string scratch;

@@ -1,5 +1,6 @@
 // MemTable: the newest writes of a shard, in memory, ordered by internal key (key_format.h).
-// A skiplist over an arena; each entry is one arena allocation:
+// A skiplist over an arena, ordered for iterators and seeks, and a hash index (hash_index.h)
+// from each key to its newest entry, for point lookups. Each entry is one arena allocation:
 //
 //   | varint32 internal key len | internal key | varint32 value len | value |
 //
@@ -16,6 +17,7 @@
 #include <string_view>
 
 #include "storage/arena.h"
+#include "storage/hash_index.h"
 #include "storage/iterator.h"
 #include "storage/key_format.h"
 #include "storage/skiplist.h"
@@ -49,7 +51,8 @@ class MemTable {
   // Iterates over every entry (all versions) in internal-key order. The memtable must outlive it.
   std::unique_ptr<Iterator> NewIterator() const;
 
-  size_t ApproximateMemoryUsage() const { return arena_.MemoryUsage(); }
+  // The arena and the hash index.
+  size_t ApproximateMemoryUsage() const { return arena_.MemoryUsage() + index_.MemoryUsage(); }
   uint64_t entries() const { return entries_.load(std::memory_order_relaxed); }
 
  private:
@@ -63,6 +66,7 @@ class MemTable {
 
   Arena arena_;
   Table table_;
+  HashIndex index_;  // newest entry per key, for Get
   std::atomic<uint64_t> entries_{0};
 };
 
