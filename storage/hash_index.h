@@ -3,10 +3,13 @@
 // point lookup through it visits ~20-30 nodes over a large memtable, each a likely cache miss,
 // where this index touches one or two slots.
 //
-// Open addressing with linear probing over a power-of-two array of slots, each an atomic
-// pointer to an entry (null = empty), kept at most half full. A probe compares keys through
-// `key_of`, so a lookup reads one entry per occupied slot it passes (at half load about 1.5 for
-// a hit and 2.5 for a miss, by Knuth's analysis of linear probing).
+// Open addressing with linear probing over a power-of-two array of slots (0 = empty), kept at
+// most half full. A slot holds an entry's address in its low 48 bits and 16 bits of the key's
+// hash in the high ones, so a probe passes the slots of other keys without reading their
+// entries, and a lookup reads about one entry for a hit and almost none for a miss. User-space
+// addresses fit in 48 bits on x86-64 and AArch64 Linux (the kernel hands out higher ones only
+// when asked); should an entry's address not fit, the index switches itself off (usable()
+// turns false) and the memtable uses its skiplist alone.
 //
 // Thread-safety: one writer (Insert, externally serialized) and any number of readers (Find)
 // without locks, as the skiplist. A slot is filled or replaced with a release store of a
@@ -39,8 +42,10 @@ class HashIndex {
   // Makes `entry` the one found for `key` (= key_of(entry)) unless an entry of the key with a
   // higher sequence is there already. REQUIRES: external synchronisation against other Inserts.
   void Insert(std::string_view key, const char* entry);
-  // The entry of `key` with the highest sequence, or null.
+  // The entry of `key` with the highest sequence, or null. REQUIRES: usable().
   const char* Find(std::string_view key) const;
+  // False once an entry could not be indexed: Find would not be exact any more.
+  bool usable() const { return usable_.load(std::memory_order_acquire); }
 
   // Bytes of slot arrays allocated (current and retired).
   size_t MemoryUsage() const { return memory_.load(std::memory_order_relaxed); }
@@ -49,12 +54,12 @@ class HashIndex {
   struct Slots {
     explicit Slots(size_t capacity);
     const size_t mask;
-    std::unique_ptr<std::atomic<const char*>[]> slot;
+    std::unique_ptr<std::atomic<uintptr_t>[]> slot;
   };
 
   static uint64_t Hash(std::string_view key);
   // Inserts into `slots` (no growth); the writer's only.
-  void Place(Slots* slots, std::string_view key, uint64_t hash, const char* entry);
+  void Place(Slots* slots, std::string_view key, uint64_t hash, uintptr_t packed);
   void Grow();
 
   const KeyOf key_of_;
@@ -63,6 +68,7 @@ class HashIndex {
   std::vector<std::unique_ptr<Slots>> arrays_;  // every array allocated, the current one last
   size_t used_ = 0;                             // distinct keys (writer only)
   std::atomic<size_t> memory_{0};
+  std::atomic<bool> usable_{true};
 };
 
 }  // namespace shale::storage

@@ -99,15 +99,17 @@ void MemTable::Add(uint64_t sequence, ValueKind kind, std::string_view storage_k
 
 bool MemTable::Get(std::string_view storage_key, Entry* entry, uint64_t snapshot) const {
   // The newest version, through the hash index; the skiplist only for an older one.
-  const char* newest = index_.Find(storage_key);
-  if (newest == nullptr) return false;
-  const std::string_view newest_key = EntryInternalKey(newest);
-  const ParsedInternalKey newest_parsed = ParseInternalKey(newest_key);
-  if (newest_parsed.sequence <= snapshot) {
-    entry->kind = newest_parsed.kind;
-    entry->sequence = newest_parsed.sequence;
-    entry->value = EntryValue(newest_key);
-    return true;
+  if (index_.usable()) {
+    const char* newest = index_.Find(storage_key);
+    if (newest == nullptr) return false;
+    const std::string_view newest_key = EntryInternalKey(newest);
+    const ParsedInternalKey newest_parsed = ParseInternalKey(newest_key);
+    if (newest_parsed.sequence <= snapshot) {
+      entry->kind = newest_parsed.kind;
+      entry->sequence = newest_parsed.sequence;
+      entry->value = EntryValue(newest_key);
+      return true;
+    }
   }
   // The lookup key sorts before every version of storage_key newer than the snapshot.
   char small[256];
