@@ -15,6 +15,7 @@ CommandTable::CommandTable() {
   RegisterKeyspaceCommands(*this);
   RegisterServerCommands(*this);
   RegisterTransactionCommands(*this);
+  RegisterObjectCommands(*this);
 }
 
 void CommandTable::Register(const CommandSpec* specs, size_t count) {
