@@ -538,12 +538,17 @@ void LcsCommand(CommandContext& ctx) {
   if (get_idx && get_len) {
     return ctx.reply.Error("ERR If you want both the length and indexes, please just use IDX.");
   }
-  if (a.size() >= UINT32_MAX - 1 || b.size() >= UINT32_MAX - 1) {
-    return ctx.reply.Error("ERR String too long for LCS");
-  }
+  // Redis also refuses strings of 4 GiB or more ("String too long for LCS"); no Shale string is
+  // that long (proto-max-bulk-len is at most 4 GiB - 1 MiB).
   const size_t alen = a.size();
   const size_t blen = b.size();
+  // As Redis: the table (4 bytes a cell) may not be larger than proto-max-bulk-len.
   const size_t cells = (alen + 1) * (blen + 1);
+  const auto limit = static_cast<uint64_t>(ctx.server.config().proto_max_bulk_len);
+  if (cells > limit / sizeof(uint32_t)) {
+    return ctx.reply.Error(
+        "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
+  }
   std::unique_ptr<uint32_t[]> table(new (std::nothrow) uint32_t[cells]);
   if (table == nullptr) {
     return ctx.reply.Error("ERR Insufficient memory, failed allocating transient memory for LCS");

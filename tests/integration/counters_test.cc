@@ -290,6 +290,15 @@ TEST_F(CountersTest, Lcs) {
   EXPECT_EQ(Run({"LCS", "a{t}", "b{t}", "MINMATCHLEN", "x"}), kNotInteger);
   EXPECT_EQ(Run({"LCS", "a{t}", "b{t}", "FOO"}), "-ERR syntax error");
   EXPECT_EQ(Run({"LCS", "a{t}"}), "-ERR wrong number of arguments for 'lcs' command");
+
+  // The table (4 bytes for each pair of positions) may not exceed proto-max-bulk-len.
+  EXPECT_EQ(Run({"CONFIG", "SET", "proto-max-bulk-len", "1048576"}), "+OK");
+  EXPECT_EQ(Run({"SETRANGE", "big1{t}", "599", "x"}), ":600");
+  EXPECT_EQ(Run({"SETRANGE", "big2{t}", "599", "x"}), ":600");
+  EXPECT_EQ(Run({"LCS", "big1{t}", "big2{t}", "LEN"}),
+            "-ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
+  EXPECT_EQ(Run({"SETRANGE", "ok{t}", "299", "x"}), ":300");  // 301 * 601 * 4 < 1 MiB
+  EXPECT_EQ(Run({"LCS", "ok{t}", "big2{t}", "LEN"}), ":300");
 }
 
 // RESP3: LCS IDX answers a map; OBJECT ENCODING of a missing key the RESP3 null.

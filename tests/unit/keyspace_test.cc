@@ -1426,5 +1426,52 @@ TEST_F(KeyspaceTest, MultiSetIfNoneExistIsAllOrNothing) {
   EXPECT_EQ(ks().KeyCount(0), 4u);
 }
 
+// MSETNX over keys of every shard, with the power lost after each step of its write in turn:
+// after the restart all of its keys are there or none is, counted as present.
+TEST_F(KeyspaceTest, MultiSetIfNoneExistSurvivesAPowerLossWholeOrNotAtAll) {
+  std::vector<std::string> names;
+  std::set<int> shards;
+  {
+    KeyspaceDb probe(DbOptions(storage::JoinPath(dir_.path(), "probe")));
+    probe.Reopen();
+    for (int i = 0; shards.size() < 4 || names.size() < 8; ++i) {
+      names.push_back("k" + std::to_string(i));
+      shards.insert(probe.db().ShardOfRoutingKey(names.back()));
+    }
+  }
+  std::vector<std::pair<std::string_view, std::string_view>> pairs;
+  for (const std::string& name : names) pairs.emplace_back(name, "v");
+  uint64_t all = 0, none = 0;
+  for (uint64_t crash_after = 0;; ++crash_after) {
+    SCOPED_TRACE("crash after " + std::to_string(crash_after));
+    fs_.ClearFaults();
+    TempDir dir;
+    KeyspaceDb k(DbOptions(storage::JoinPath(dir.path(), "data")));
+    k.Reopen();
+    k.Set(0, "before", "x");
+    ASSERT_TRUE(k.db().Commit().ok());
+    fs_.SimulateCrashAfter(crash_after);
+    bool applied = false;
+    // Acknowledged once committed (the server replies after the commit of its loop iteration).
+    const bool acknowledged =
+        k.ks().MultiSetIfNoneExist(0, pairs, &applied).ok() && applied && k.db().Commit().ok();
+    k.Crash(&fs_);
+    fs_.ClearFaults();
+    k.Reopen();
+    size_t present = 0;
+    for (const std::string& name : names) present += k.GetOr(0, name) == "v" ? 1 : 0;
+    EXPECT_TRUE(present == 0 || present == names.size()) << present << " of " << names.size();
+    EXPECT_EQ(k.ks().KeyCount(0), present + 1);
+    EXPECT_EQ(k.GetOr(0, "before"), "x");
+    if (acknowledged) {
+      EXPECT_EQ(present, names.size());
+    }
+    (present == 0 ? none : all)++;
+    if (acknowledged) break;  // every later crash point lies after the write
+  }
+  EXPECT_GT(none, 0u);
+  EXPECT_GT(all, 0u);
+}
+
 }  // namespace
 }  // namespace shale::keyspace
