@@ -1,6 +1,15 @@
-// String commands: GET, SET, SETEX, PSETEX, SETNX, GETSET, GETDEL, GETEX, MGET, MSET (Redis's
-// t_string.c).
+// String commands: GET, SET, SETEX, PSETEX, SETNX, GETSET, GETDEL, GETEX, MGET, MSET, MSETNX,
+// INCR, DECR, INCRBY, DECRBY, INCRBYFLOAT, APPEND, STRLEN, GETRANGE, SUBSTR, SETRANGE, LCS
+// (Redis's t_string.c).
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <new>
 #include <string>
 #include <utility>
 #include <vector>
@@ -244,6 +253,381 @@ void MSetCommand(CommandContext& ctx) {
   ctx.reply.SimpleString("OK");
 }
 
+void MSetNxCommand(CommandContext& ctx) {
+  if (ctx.args.size() % 2 == 0) {
+    ctx.reply.Error(WrongArityError("msetnx"));
+    return;
+  }
+  std::vector<std::pair<std::string_view, std::string_view>> pairs;
+  pairs.reserve((ctx.args.size() - 1) / 2);
+  for (size_t i = 1; i + 1 < ctx.args.size(); i += 2) {
+    pairs.emplace_back(ctx.args[i], ctx.args[i + 1]);
+  }
+  bool applied = false;
+  storage::Status status = ctx.ks.MultiSetIfNoneExist(ctx.connection.db(), pairs, &applied);
+  if (!status.ok()) return ReplyStorageError(ctx, status);
+  ctx.reply.Integer(applied ? 1 : 0);
+}
+
+// --- counters ---
+
+constexpr std::string_view kOverflowError = "ERR increment or decrement would overflow";
+constexpr std::string_view kNotFloatError = "ERR value is not a valid float";
+constexpr std::string_view kNanOrInfinityError = "ERR increment would produce NaN or Infinity";
+constexpr std::string_view kMaxSizeError =
+    "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+// Redis's MAX_LONG_DOUBLE_CHARS: the longest text of a long double it reads or prints.
+constexpr size_t kMaxLongDoubleChars = 5 * 1024;
+
+// Redis's string2ld: the whole text is a long double as strtold reads it, with no leading space,
+// no overflow, no underflow to zero, and not NaN.
+bool ParseLongDouble(std::string_view text, long double* value) {
+  if (text.empty() || text.size() >= kMaxLongDoubleChars) return false;
+  const std::string buf(text);  // NUL-terminated for strtold; a NUL inside ends the number early
+  char* end = nullptr;
+  errno = 0;
+  const long double parsed = std::strtold(buf.c_str(), &end);
+  if (std::isspace(static_cast<unsigned char>(buf[0])) != 0 || *end != '\0' ||
+      static_cast<size_t>(end - buf.c_str()) != buf.size() ||
+      (errno == ERANGE &&
+       (parsed == HUGE_VALL || parsed == -HUGE_VALL || std::fpclassify(parsed) == FP_ZERO)) ||
+      errno == EINVAL || std::isnan(parsed)) {
+    return false;
+  }
+  *value = parsed;
+  return true;
+}
+
+// Redis's ld2string in its human mode (INCRBYFLOAT's reply and stored value): fixed point with
+// 17 digits after the point, trailing zeros (and a bare point) removed, "-0" written "0".
+std::string FormatLongDouble(long double value) {
+  char buf[kMaxLongDoubleChars];
+  int n = std::snprintf(buf, sizeof(buf), "%.17Lf", value);
+  if (n < 0 || static_cast<size_t>(n) + 1 > sizeof(buf)) return {};
+  auto len = static_cast<size_t>(n);
+  if (std::string_view(buf, len).find('.') != std::string_view::npos) {
+    while (len > 0 && buf[len - 1] == '0') --len;
+    if (len > 0 && buf[len - 1] == '.') --len;
+  }
+  if (len == 2 && buf[0] == '-' && buf[1] == '0') return "0";
+  return std::string(buf, len);
+}
+
+// INCR/DECR/INCRBY/DECRBY: one read-modify-write; the reply is the new value.
+void IncrementBy(CommandContext& ctx, int64_t increment) {
+  std::string_view error;
+  int64_t result = 0;
+  storage::Status status = ctx.ks.RewriteString(
+      ctx.connection.db(), ctx.args[1],
+      [&](const std::string_view* old, keyspace::StringWrite* write) {
+        int64_t value = 0;
+        if (old != nullptr && !ParseInt64(*old, &value)) {
+          error = kNotIntegerError;
+          return false;
+        }
+        if ((increment < 0 && value < 0 && increment < INT64_MIN - value) ||
+            (increment > 0 && value > 0 && increment > INT64_MAX - value)) {
+          error = kOverflowError;
+          return false;
+        }
+        result = value + increment;
+        write->value = std::to_string(result);
+        write->encoding = keyspace::StringEncoding::kAuto;  // an integer: "int"
+        return true;
+      });
+  if (!status.ok()) return ReplyStorageError(ctx, status);
+  if (!error.empty()) return ctx.reply.Error(error);
+  ctx.reply.Integer(result);
+}
+
+void IncrCommand(CommandContext& ctx) { IncrementBy(ctx, 1); }
+void DecrCommand(CommandContext& ctx) { IncrementBy(ctx, -1); }
+
+void IncrByCommand(CommandContext& ctx) {
+  int64_t increment = 0;
+  if (!ParseInt64(ctx.args[2], &increment)) return ctx.reply.Error(kNotIntegerError);
+  IncrementBy(ctx, increment);
+}
+
+void DecrByCommand(CommandContext& ctx) {
+  int64_t decrement = 0;
+  if (!ParseInt64(ctx.args[2], &decrement)) return ctx.reply.Error(kNotIntegerError);
+  if (decrement == INT64_MIN) return ctx.reply.Error("ERR decrement would overflow");
+  IncrementBy(ctx, -decrement);
+}
+
+void IncrByFloatCommand(CommandContext& ctx) {
+  std::string_view error;
+  std::string result;
+  storage::Status status = ctx.ks.RewriteString(
+      ctx.connection.db(), ctx.args[1],
+      [&](const std::string_view* old, keyspace::StringWrite* write) {
+        long double value = 0;
+        long double increment = 0;
+        // As Redis: the stored value is checked before the increment.
+        if ((old != nullptr && !ParseLongDouble(*old, &value)) ||
+            !ParseLongDouble(ctx.args[2], &increment)) {
+          error = kNotFloatError;
+          return false;
+        }
+        value += increment;
+        if (std::isnan(value) || std::isinf(value)) {
+          error = kNanOrInfinityError;
+          return false;
+        }
+        result = FormatLongDouble(value);
+        write->value = result;
+        write->encoding = keyspace::StringEncoding::kPlain;  // never "int", as in Redis
+        return true;
+      });
+  if (!status.ok()) return ReplyStorageError(ctx, status);
+  if (!error.empty()) return ctx.reply.Error(error);
+  ctx.reply.Bulk(result);
+}
+
+// --- ranges ---
+
+// Redis's checkStringLength: whether a string of `size` + `append` bytes is within
+// proto-max-bulk-len (and the sum does not overflow); false after replying the error.
+bool CheckStringLength(CommandContext& ctx, uint64_t size, uint64_t append) {
+  const uint64_t total = size + append;
+  const auto limit = static_cast<uint64_t>(ctx.server.config().proto_max_bulk_len);
+  if (total < size || total > limit || total > static_cast<uint64_t>(INT64_MAX)) {
+    ctx.reply.Error(kMaxSizeError);
+    return false;
+  }
+  return true;
+}
+
+void AppendCommand(CommandContext& ctx) {
+  const std::string_view tail = ctx.args[2];
+  bool too_long = false;
+  size_t length = 0;
+  storage::Status status = ctx.ks.RewriteString(
+      ctx.connection.db(), ctx.args[1],
+      [&](const std::string_view* old, keyspace::StringWrite* write) {
+        if (old == nullptr) {
+          write->value.assign(tail);
+          write->encoding = keyspace::StringEncoding::kAuto;  // stored as SET stores it
+        } else {
+          if (!CheckStringLength(ctx, old->size(), tail.size())) {
+            too_long = true;
+            return false;
+          }
+          write->value.reserve(old->size() + tail.size());
+          write->value.assign(*old);
+          write->value.append(tail);
+          write->encoding = keyspace::StringEncoding::kRaw;  // even when `tail` is empty
+        }
+        length = write->value.size();
+        return true;
+      });
+  if (!status.ok()) return ReplyStorageError(ctx, status);
+  if (too_long) return;  // replied
+  ctx.reply.Integer(static_cast<int64_t>(length));
+}
+
+void StrlenCommand(CommandContext& ctx) {
+  std::string value;
+  storage::Status status = ctx.ks.Get(ctx.connection.db(), ctx.args[1], &value);
+  if (status.IsNotFound()) {
+    ctx.server.stats().keyspace_misses++;
+    return ctx.reply.Integer(0);
+  }
+  if (!status.ok()) return ReplyStorageError(ctx, status);
+  ctx.server.stats().keyspace_hits++;
+  ctx.reply.Integer(static_cast<int64_t>(value.size()));
+}
+
+// GETRANGE key start end (and SUBSTR): indexes from the end when negative, clamped to the
+// string, both inclusive.
+void GetRangeCommand(CommandContext& ctx) {
+  int64_t start = 0;
+  int64_t end = 0;
+  if (!ParseInt64(ctx.args[2], &start) || !ParseInt64(ctx.args[3], &end)) {
+    return ctx.reply.Error(kNotIntegerError);
+  }
+  std::string value;
+  storage::Status status = ctx.ks.Get(ctx.connection.db(), ctx.args[1], &value);
+  if (status.IsNotFound()) {
+    ctx.server.stats().keyspace_misses++;
+    return ctx.reply.Bulk("");
+  }
+  if (!status.ok()) return ReplyStorageError(ctx, status);
+  ctx.server.stats().keyspace_hits++;
+  const auto length = static_cast<int64_t>(value.size());
+  if (start < 0 && end < 0 && start > end) return ctx.reply.Bulk("");
+  if (start < 0) start += length;
+  if (end < 0) end += length;
+  if (start < 0) start = 0;
+  if (end < 0) end = 0;  // as Redis 7.0: an end before the string's start still takes byte 0
+  if (end >= length) end = length - 1;
+  if (start > end || length == 0) return ctx.reply.Bulk("");
+  ctx.reply.Bulk(std::string_view(value).substr(static_cast<size_t>(start),
+                                                static_cast<size_t>(end - start + 1)));
+}
+
+// SETRANGE key offset value: overwrites from `offset`, padding with zero bytes; the reply is the
+// new length.
+void SetRangeCommand(CommandContext& ctx) {
+  int64_t offset = 0;
+  if (!ParseInt64(ctx.args[2], &offset)) return ctx.reply.Error(kNotIntegerError);
+  if (offset < 0) return ctx.reply.Error("ERR offset is out of range");
+  const std::string_view patch = ctx.args[3];
+  bool replied = false;
+  size_t length = 0;
+  storage::Status status = ctx.ks.RewriteString(
+      ctx.connection.db(), ctx.args[1],
+      [&](const std::string_view* old, keyspace::StringWrite* write) {
+        // Setting nothing changes nothing: 0 for a missing key (which is not created), the
+        // length otherwise.
+        length = old != nullptr ? old->size() : 0;
+        if (patch.empty()) return false;
+        if (!CheckStringLength(ctx, static_cast<uint64_t>(offset), patch.size())) {
+          replied = true;
+          return false;
+        }
+        const auto start = static_cast<size_t>(offset);
+        if (old != nullptr) write->value.assign(*old);
+        if (write->value.size() < start + patch.size()) write->value.resize(start + patch.size());
+        write->value.replace(start, patch.size(), patch);
+        write->encoding = keyspace::StringEncoding::kRaw;
+        length = write->value.size();
+        return true;
+      });
+  if (!status.ok()) return ReplyStorageError(ctx, status);
+  if (replied) return;
+  ctx.reply.Integer(static_cast<int64_t>(length));
+}
+
+// LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]: the longest common subsequence
+// of two strings (a missing key is an empty string), by the dynamic-programming table Redis
+// uses, walked back from the end so the ranges come last match first, as Redis emits them.
+void LcsCommand(CommandContext& ctx) {
+  std::string a;
+  std::string b;
+  for (size_t k = 1; k <= 2; ++k) {
+    storage::Status status = ctx.ks.Get(ctx.connection.db(), ctx.args[k], k == 1 ? &a : &b);
+    if (status.IsNotFound()) {
+      ctx.server.stats().keyspace_misses++;
+    } else if (!status.ok()) {
+      return ReplyStorageError(ctx, status);
+    } else {
+      ctx.server.stats().keyspace_hits++;
+    }
+  }
+  bool get_len = false;
+  bool get_idx = false;
+  bool with_match_len = false;
+  int64_t min_match_len = 0;
+  for (size_t i = 3; i < ctx.args.size(); ++i) {
+    const std::string_view opt = ctx.args[i];
+    if (EqualsIgnoreCase(opt, "idx")) {
+      get_idx = true;
+    } else if (EqualsIgnoreCase(opt, "len")) {
+      get_len = true;
+    } else if (EqualsIgnoreCase(opt, "withmatchlen")) {
+      with_match_len = true;
+    } else if (EqualsIgnoreCase(opt, "minmatchlen") && i + 1 < ctx.args.size()) {
+      if (!ParseInt64(ctx.args[++i], &min_match_len)) return ctx.reply.Error(kNotIntegerError);
+      if (min_match_len < 0) min_match_len = 0;
+    } else {
+      return ctx.reply.Error(kSyntaxError);
+    }
+  }
+  if (get_idx && get_len) {
+    return ctx.reply.Error("ERR If you want both the length and indexes, please just use IDX.");
+  }
+  // Redis also refuses strings of 4 GiB or more ("String too long for LCS"); no Shale string is
+  // that long (proto-max-bulk-len is at most 4 GiB - 1 MiB).
+  const size_t alen = a.size();
+  const size_t blen = b.size();
+  // As Redis: the table (4 bytes a cell) may not be larger than proto-max-bulk-len.
+  const size_t cells = (alen + 1) * (blen + 1);
+  const auto limit = static_cast<uint64_t>(ctx.server.config().proto_max_bulk_len);
+  if (cells > limit / sizeof(uint32_t)) {
+    return ctx.reply.Error(
+        "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
+  }
+  std::unique_ptr<uint32_t[]> table(new (std::nothrow) uint32_t[cells]);
+  if (table == nullptr) {
+    return ctx.reply.Error("ERR Insufficient memory, failed allocating transient memory for LCS");
+  }
+  auto at = [&](size_t i, size_t j) -> uint32_t& { return table[j + i * (blen + 1)]; };
+  for (size_t i = 0; i <= alen; ++i) {
+    for (size_t j = 0; j <= blen; ++j) {
+      if (i == 0 || j == 0) {
+        at(i, j) = 0;
+      } else if (a[i - 1] == b[j - 1]) {
+        at(i, j) = at(i - 1, j - 1) + 1;
+      } else {
+        at(i, j) = std::max(at(i - 1, j), at(i, j - 1));
+      }
+    }
+  }
+  const uint32_t lcs_len = at(alen, blen);
+  if (get_len) return ctx.reply.Integer(lcs_len);
+
+  struct Range {
+    size_t a_start, a_end, b_start, b_end;
+  };
+  std::vector<Range> ranges;
+  std::string lcs(lcs_len, '\0');
+  size_t out = lcs_len;
+  bool in_range = false;
+  Range current{};
+  size_t i = alen;
+  size_t j = blen;
+  while (i > 0 && j > 0) {
+    bool emit = false;
+    if (a[i - 1] == b[j - 1]) {
+      lcs[--out] = a[i - 1];
+      if (!in_range) {
+        current = Range{i - 1, i - 1, j - 1, j - 1};
+        in_range = true;
+      } else if (current.a_start == i && current.b_start == j) {
+        --current.a_start;  // contiguous: the range grows backwards
+        --current.b_start;
+      } else {
+        emit = true;
+      }
+      if (current.a_start == 0 || current.b_start == 0) emit = true;
+      --i;
+      --j;
+    } else {
+      if (at(i - 1, j) > at(i, j - 1)) {
+        --i;
+      } else {
+        --j;
+      }
+      if (in_range) emit = true;
+    }
+    if (emit) {
+      const size_t match_len = current.a_end - current.a_start + 1;
+      if (min_match_len == 0 || match_len >= static_cast<uint64_t>(min_match_len)) {
+        ranges.push_back(current);
+      }
+      in_range = false;
+    }
+  }
+  if (!get_idx) return ctx.reply.Bulk(lcs);
+  ctx.reply.MapHeader(2);
+  ctx.reply.Bulk("matches");
+  ctx.reply.ArrayHeader(ranges.size());
+  for (const Range& range : ranges) {
+    ctx.reply.ArrayHeader(with_match_len ? 3 : 2);
+    ctx.reply.ArrayHeader(2);
+    ctx.reply.Integer(static_cast<int64_t>(range.a_start));
+    ctx.reply.Integer(static_cast<int64_t>(range.a_end));
+    ctx.reply.ArrayHeader(2);
+    ctx.reply.Integer(static_cast<int64_t>(range.b_start));
+    ctx.reply.Integer(static_cast<int64_t>(range.b_end));
+    if (with_match_len) ctx.reply.Integer(static_cast<int64_t>(range.a_end - range.a_start + 1));
+  }
+  ctx.reply.Bulk("len");
+  ctx.reply.Integer(lcs_len);
+}
+
 const CommandSpec kStringCommands[] = {
     {"get", 2, kCmdReadOnly | kCmdFast, 1, 1, 1, GetCommand, "string", "1.0.0",
      "Returns the string value of a key.", "key"},
@@ -273,6 +657,44 @@ const CommandSpec kStringCommands[] = {
     {"mset", -3, kCmdWrite, 1, -1, 2, MSetCommand, "string", "1.0.1",
      "Atomically creates or modifies the string values of one or more keys.",
      "key value [key value ...]"},
+    {"msetnx", -3, kCmdWrite, 1, -1, 2, MSetNxCommand, "string", "1.0.1",
+     "Atomically modifies the string values of one or more keys only when all keys don't exist.",
+     "key value [key value ...]"},
+    {"incr", 2, kCmdWrite | kCmdFast, 1, 1, 1, IncrCommand, "string", "1.0.0",
+     "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't "
+     "exist.",
+     "key"},
+    {"decr", 2, kCmdWrite | kCmdFast, 1, 1, 1, DecrCommand, "string", "1.0.0",
+     "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't "
+     "exist.",
+     "key"},
+    {"incrby", 3, kCmdWrite | kCmdFast, 1, 1, 1, IncrByCommand, "string", "1.0.0",
+     "Increments the integer value of a key by a number. Uses 0 as initial value if the key "
+     "doesn't exist.",
+     "key increment"},
+    {"decrby", 3, kCmdWrite | kCmdFast, 1, 1, 1, DecrByCommand, "string", "1.0.0",
+     "Decrements a number from the integer value of a key. Uses 0 as initial value if the key "
+     "doesn't exist.",
+     "key decrement"},
+    {"incrbyfloat", 3, kCmdWrite | kCmdFast, 1, 1, 1, IncrByFloatCommand, "string", "2.6.0",
+     "Increment the floating point value of a key by a number. Uses 0 as initial value if the "
+     "key doesn't exist.",
+     "key increment"},
+    {"append", 3, kCmdWrite | kCmdFast, 1, 1, 1, AppendCommand, "string", "2.0.0",
+     "Appends a string to the value of a key. Creates the key if it doesn't exist.", "key value"},
+    {"strlen", 2, kCmdReadOnly | kCmdFast, 1, 1, 1, StrlenCommand, "string", "2.2.0",
+     "Returns the length of a string value.", "key"},
+    {"getrange", 4, kCmdReadOnly, 1, 1, 1, GetRangeCommand, "string", "2.4.0",
+     "Returns a substring of the string stored at a key.", "key start end"},
+    {"substr", 4, kCmdReadOnly, 1, 1, 1, GetRangeCommand, "string", "1.0.0",
+     "Returns a substring from a string value.", "key start end"},
+    {"setrange", 4, kCmdWrite, 1, 1, 1, SetRangeCommand, "string", "2.2.0",
+     "Overwrites a part of a string value with another by an offset. Creates the key if it "
+     "doesn't exist.",
+     "key offset value"},
+    {"lcs", -3, kCmdReadOnly, 1, 2, 1, LcsCommand, "string", "7.0.0",
+     "Finds the longest common substring.",
+     "key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]"},
 };
 
 }  // namespace

@@ -16,11 +16,20 @@
 //
 // Format marker, group 0xFFFF: key `| 0xFFFF | "keyspace-format" |`, value the decimal format
 // version (kFormatVersion). A data directory with data and no marker was written by format 1
-// (values without a type byte) and is refused.
+// (values without a type byte) and is refused. Format 2 had no flag bits beyond kHasExpiry; its
+// values are format 3 values, so a format 2 directory is opened and its marker rewritten to 3
+// (after which a format 2 release refuses it clearly instead of finding unknown flags).
 //
 // Value of a data key (the key's metadata record; for strings the value follows):
 //
-//   | type: u8 | flags: u8 | expiry: u64 LE ms since the epoch, if flags & kHasExpiry | payload |
+//   | type: u8 | flags: u8 | expiry: u64 LE ms since the epoch, if flags & kHasExpiry |
+//   | written: u32 LE seconds since the epoch, if flags & kHasWriteTime | payload |
+//
+// flags: bit 0 kHasExpiry; bits 1-2 the string's encoding class (StringEncoding: what OBJECT
+// ENCODING reports, which in Redis depends on how the value was made, not only on its bytes);
+// bit 3 kHasWriteTime (when the key was last written, for OBJECT IDLETIME). Other bits are
+// invalid. Values written before bits 1-3 existed (flags 0 or 1) decode as kAuto with no write
+// time.
 //
 // type: ValueType below. String payload: the value's bytes. The composite types (hashes, lists,
 // sets, sorted sets) will put `version: u64 LE | size: varint64 | type-specific fields` in the
@@ -44,7 +53,8 @@
 
 namespace shale::keyspace {
 
-inline constexpr uint32_t kFormatVersion = 2;
+inline constexpr uint32_t kFormatVersion = 3;
+inline constexpr uint32_t kUpgradableFormatVersion = 2;  // read as format 3
 inline constexpr uint16_t kExpiryGroupBase = 0x8000;
 inline constexpr uint16_t kMetaGroup = 0xffff;
 inline constexpr int kMaxDatabases = kExpiryGroupBase;
@@ -53,6 +63,18 @@ inline constexpr size_t kDeadlineSize = 8;
 
 enum class ValueType : uint8_t { kString = 0 };
 inline constexpr uint8_t kHasExpiry = 1;
+inline constexpr uint8_t kEncodingShift = 1;
+inline constexpr uint8_t kEncodingMask = 3 << kEncodingShift;
+inline constexpr uint8_t kHasWriteTime = 8;
+
+// How a string value was made, which decides Redis's OBJECT ENCODING of it (object.c):
+// kAuto: stored as SET stores its argument (tryObjectEncoding): "int" when the bytes are a
+//   canonical 64-bit integer of at most 20 characters, else "embstr" up to 44 bytes, else "raw";
+//   also what INCR/DECR make (always an integer).
+// kRaw: modified in place (APPEND to an existing key, SETRANGE, SETBIT): "raw" at any length.
+// kPlain: made as a new string object without trying the integer encoding (INCRBYFLOAT's
+//   result): "embstr" up to 44 bytes, else "raw".
+enum class StringEncoding : uint8_t { kAuto = 0, kRaw = 1, kPlain = 2 };
 
 inline uint32_t KeyCountCounter(int db) { return static_cast<uint32_t>(db); }
 inline uint32_t ExpiresCounter(int db) { return kExpiryGroupBase + static_cast<uint32_t>(db); }
@@ -95,6 +117,8 @@ inline std::string_view RoutingKey(std::string_view key) {
 struct ValueHeader {
   ValueType type = ValueType::kString;
   uint64_t expire_ms = 0;  // 0 = no deadline
+  StringEncoding encoding = StringEncoding::kAuto;
+  uint32_t written_s = 0;  // when last written (s since the epoch); 0 = not recorded
   size_t size = 0;         // header bytes
 };
 
@@ -103,24 +127,40 @@ inline bool DecodeValueHeader(std::string_view value, ValueHeader* header) {
   header->type = static_cast<ValueType>(value[0]);
   if (header->type != ValueType::kString) return false;
   const auto flags = static_cast<uint8_t>(value[1]);
-  if ((flags & ~kHasExpiry) != 0) return false;
+  if ((flags & ~(kHasExpiry | kEncodingMask | kHasWriteTime)) != 0) return false;
+  const auto encoding = static_cast<uint8_t>((flags & kEncodingMask) >> kEncodingShift);
+  if (encoding > static_cast<uint8_t>(StringEncoding::kPlain)) return false;
+  header->encoding = static_cast<StringEncoding>(encoding);
   header->size = 2;
   header->expire_ms = 0;
+  header->written_s = 0;
   if (flags & kHasExpiry) {
-    if (value.size() < 10) return false;
-    header->expire_ms = storage::DecodeFixed64(value.data() + 2);
+    if (value.size() < header->size + 8) return false;
+    header->expire_ms = storage::DecodeFixed64(value.data() + header->size);
     if (header->expire_ms == 0) return false;
-    header->size = 10;
+    header->size += 8;
+  }
+  if (flags & kHasWriteTime) {
+    if (value.size() < header->size + 4) return false;
+    header->written_s = storage::DecodeFixed32(value.data() + header->size);
+    header->size += 4;
   }
   return true;
 }
 
-// The header of a value of `type` with deadline `expire_ms` (0 = none), into *dst.
-inline void EncodeValueHeader(ValueType type, uint64_t expire_ms, std::string* dst) {
+// The header of a value of `type` with deadline `expire_ms` (0 = none), encoding class
+// `encoding` and write time `written_s` (0 = not recorded), into *dst.
+inline void EncodeValueHeader(ValueType type, uint64_t expire_ms, std::string* dst,
+                              StringEncoding encoding = StringEncoding::kAuto,
+                              uint32_t written_s = 0) {
   dst->clear();
   dst->push_back(static_cast<char>(type));
-  dst->push_back(static_cast<char>(expire_ms != 0 ? kHasExpiry : 0));
+  uint8_t flags = static_cast<uint8_t>(static_cast<uint8_t>(encoding) << kEncodingShift);
+  if (expire_ms != 0) flags |= kHasExpiry;
+  if (written_s != 0) flags |= kHasWriteTime;
+  dst->push_back(static_cast<char>(flags));
   if (expire_ms != 0) storage::PutFixed64(dst, expire_ms);
+  if (written_s != 0) storage::PutFixed32(dst, written_s);
 }
 
 }  // namespace shale::keyspace

@@ -102,6 +102,12 @@ Status Keyspace::Open(storage::Db* db, int databases, std::unique_ptr<Keyspace>*
     if (!s.ok()) return s;
   } else if (!s.ok()) {
     return s;
+  } else if (marker == std::to_string(kUpgradableFormatVersion)) {
+    storage::WriteBatch batch;
+    batch.Put(marker_key, std::to_string(kFormatVersion));
+    s = db->Write(batch);
+    if (s.ok()) s = db->SyncAll();
+    if (!s.ok()) return s;
   } else if (marker != std::to_string(kFormatVersion)) {
     return Status::Corruption("the data directory holds keys in keyspace format version " + marker +
                               "; this build reads format version " +
@@ -175,10 +181,15 @@ void Keyspace::AddDelete(int db, std::string_view key, const Entry& entry,
   }
 }
 
+uint32_t Keyspace::WrittenSeconds() const {
+  const uint64_t seconds = NowMs() / 1000;
+  return seconds == 0 ? 1 : static_cast<uint32_t>(std::min<uint64_t>(seconds, UINT32_MAX));
+}
+
 void Keyspace::AddPut(int db, std::string_view key, std::string_view value, uint64_t expire_ms,
-                      const Entry& old, storage::WriteBatch* batch) {
+                      const Entry& old, storage::WriteBatch* batch, StringEncoding encoding) {
   MakeDataKey(db, key, &key_);
-  EncodeValueHeader(ValueType::kString, expire_ms, &header_);
+  EncodeValueHeader(ValueType::kString, expire_ms, &header_, encoding, WrittenSeconds());
   batch->Put(key_, header_, value);
   if (!old.stored) batch->AddCounter(KeyCountCounter(db), 1);
   const uint64_t old_expire = old.stored ? old.header.expire_ms : 0;
@@ -247,7 +258,7 @@ Status Keyspace::Set(int db, std::string_view key, std::string_view value,
   if (atomic_depth_ == 0 && expire_ms == old_expire && expire_ms == 0) {
     // The path of a plain SET: one put, encoded straight into the WAL buffer.
     MakeDataKey(db, key, &key_);
-    EncodeValueHeader(ValueType::kString, 0, &header_);
+    EncodeValueHeader(ValueType::kString, 0, &header_, StringEncoding::kAuto, WrittenSeconds());
     const storage::CounterDelta added{KeyCountCounter(db), 1};
     s = db_->Put(key_, header_, value,
                  old.stored ? std::span<const storage::CounterDelta>()
@@ -265,6 +276,20 @@ Status Keyspace::Set(int db, std::string_view key, std::string_view value,
 
 Status Keyspace::MultiSet(int db,
                           const std::vector<std::pair<std::string_view, std::string_view>>& pairs) {
+  bool applied = false;
+  return MultiSetGeneric(db, pairs, false, &applied);
+}
+
+Status Keyspace::MultiSetIfNoneExist(
+    int db, const std::vector<std::pair<std::string_view, std::string_view>>& pairs,
+    bool* applied) {
+  return MultiSetGeneric(db, pairs, true, applied);
+}
+
+Status Keyspace::MultiSetGeneric(
+    int db, const std::vector<std::pair<std::string_view, std::string_view>>& pairs,
+    bool if_none_exist, bool* applied) {
+  *applied = false;
   // Every lookup first, so a failing read leaves nothing half applied. A key named again is
   // stored by then (its earlier put is in the batch), without a deadline.
   std::vector<Entry> old(pairs.size());
@@ -277,6 +302,7 @@ Status Keyspace::MultiSet(int db,
     }
     Status s = Lookup(db, pairs[i].first, &old[i]);
     if (!s.ok()) return s;
+    if (if_none_exist && old[i].live) return Status::Ok();
   }
   storage::WriteBatch batch;
   for (size_t i = 0; i < pairs.size(); ++i) {
@@ -284,6 +310,7 @@ Status Keyspace::MultiSet(int db,
   }
   Status s = Apply(batch);
   if (!s.ok()) return s;
+  *applied = true;
   for (const auto& pair : pairs) Modified(db, pair.first);
   return Status::Ok();
 }
@@ -317,7 +344,7 @@ Status Keyspace::GetEx(int db, std::string_view key, const GetExOptions& options
     AddDelete(db, key, entry, &batch_);
   } else {
     const uint64_t expire = options.action == Action::kSet ? options.expire_ms : 0;
-    AddPut(db, key, entry.payload(), expire, entry, &batch_);
+    AddPut(db, key, entry.payload(), expire, entry, &batch_, entry.header.encoding);
   }
   s = Apply(batch_);
   if (!s.ok()) return s;
@@ -326,18 +353,34 @@ Status Keyspace::GetEx(int db, std::string_view key, const GetExOptions& options
 }
 
 Status Keyspace::UpdateString(int db, std::string_view key, const StringUpdate& update) {
+  return RewriteString(db, key, [&update](const std::string_view* old, StringWrite* write) {
+    return update(old, &write->value);
+  });
+}
+
+Status Keyspace::RewriteString(int db, std::string_view key, const StringRewrite& rewrite) {
   Entry old;
   Status s = Lookup(db, key, &old);
   if (!s.ok()) return s;
   if (old.live && old.header.type != ValueType::kString) return WrongType();
   const std::string_view old_value = old.live ? old.payload() : std::string_view();
-  std::string value;
-  if (!update(old.live ? &old_value : nullptr, &value)) return Status::Ok();
+  StringWrite write;
+  if (!rewrite(old.live ? &old_value : nullptr, &write)) return Status::Ok();
   batch_.Clear();
-  AddPut(db, key, value, old.live ? old.header.expire_ms : 0, old, &batch_);
+  AddPut(db, key, write.value, old.live ? old.header.expire_ms : 0, old, &batch_, write.encoding);
   s = Apply(batch_);
   if (!s.ok()) return s;
   Modified(db, key);
+  return Status::Ok();
+}
+
+Status Keyspace::Inspect(int db, std::string_view key, std::string* value, ValueHeader* header) {
+  Entry entry;
+  Status s = Lookup(db, key, &entry);
+  if (!s.ok()) return s;
+  if (!entry.live) return Status::NotFound();
+  value->assign(entry.payload());
+  *header = entry.header;
   return Status::Ok();
 }
 
@@ -531,7 +574,7 @@ Status Keyspace::SetExpire(int db, std::string_view key, int64_t deadline_ms,
   if (deadline_ms <= static_cast<int64_t>(NowMs())) {
     AddDelete(db, key, entry, &batch_);
   } else {
-    AddPut(db, key, entry.payload(), wanted, entry, &batch_);
+    AddPut(db, key, entry.payload(), wanted, entry, &batch_, entry.header.encoding);
   }
   s = Apply(batch_);
   if (!s.ok()) return s;
@@ -547,7 +590,7 @@ Status Keyspace::Persist(int db, std::string_view key, bool* applied) {
   if (!s.ok()) return s;
   if (!entry.live || entry.header.expire_ms == 0) return Status::Ok();
   batch_.Clear();
-  AddPut(db, key, entry.payload(), 0, entry, &batch_);
+  AddPut(db, key, entry.payload(), 0, entry, &batch_, entry.header.encoding);
   s = Apply(batch_);
   if (!s.ok()) return s;
   *applied = true;

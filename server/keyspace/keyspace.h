@@ -72,6 +72,15 @@ struct ExpireCondition {
 // it is (a reply computed without a change, or an error the caller keeps); nothing is written.
 using StringUpdate = std::function<bool(const std::string_view* old, std::string* value)>;
 
+// What a RewriteString function makes: the new value and how it was made (format.h's
+// StringEncoding, what OBJECT ENCODING reports). UpdateString writes kRaw, as Redis's in-place
+// modifications leave a raw string.
+struct StringWrite {
+  std::string value;
+  StringEncoding encoding = StringEncoding::kRaw;
+};
+using StringRewrite = std::function<bool(const std::string_view* old, StringWrite* write)>;
+
 // GETEX's change to the deadline.
 struct GetExOptions {
   enum class Action { kKeep, kSet, kPersist } action = Action::kKeep;
@@ -120,6 +129,16 @@ class Keyspace {
   // write of what `update` makes, keeping the key's deadline. Atomic for other clients (the
   // keyspace has one thread). WrongType when the key holds another type.
   Status UpdateString(int db, std::string_view key, const StringUpdate& update);
+  // UpdateString whose function also chooses the new value's encoding class.
+  Status RewriteString(int db, std::string_view key, const StringRewrite& rewrite);
+  // MSETNX: when none of the keys is live, one atomic batch (all shards) as MultiSet and
+  // *applied; otherwise nothing is written.
+  Status MultiSetIfNoneExist(
+      int db, const std::vector<std::pair<std::string_view, std::string_view>>& pairs,
+      bool* applied);
+  // OBJECT: the live value and its header (encoding class, write time); NotFound when absent.
+  // Changes nothing (an expired key is deleted, as by every lookup).
+  Status Inspect(int db, std::string_view key, std::string* value, ValueHeader* header);
 
   // --- keys ---
   // DEL: one atomic batch; *removed counts live keys removed (a key named twice, once).
@@ -181,9 +200,17 @@ class Keyspace {
   bool DeleteExpired(int db, std::string_view key, const Entry& entry);
   // Adds to `batch` the deletion of a stored key (and its index entry).
   void AddDelete(int db, std::string_view key, const Entry& entry, storage::WriteBatch* batch);
-  // Adds to `batch` a put of a string value with deadline `expire_ms`, replacing `old`.
+  // Adds to `batch` a put of a string value with deadline `expire_ms` and encoding class
+  // `encoding`, replacing `old`; the write time is now.
   void AddPut(int db, std::string_view key, std::string_view value, uint64_t expire_ms,
-              const Entry& old, storage::WriteBatch* batch);
+              const Entry& old, storage::WriteBatch* batch,
+              StringEncoding encoding = StringEncoding::kAuto);
+  // The header's write time: now in seconds (never 0, which means "not recorded").
+  uint32_t WrittenSeconds() const;
+  // MSET and MSETNX.
+  Status MultiSetGeneric(int db,
+                         const std::vector<std::pair<std::string_view, std::string_view>>& pairs,
+                         bool if_none_exist, bool* applied);
   Status Apply(const storage::WriteBatch& batch);
   // Adds to `batch` the emptying of database `db`: its keys, its index entries, its counts.
   static void AddFlushOf(int db, storage::WriteBatch* batch);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "server/keyspace/format.h"
+#include "storage/coding.h"
 #include "storage/db.h"
 #include "storage/fault_injection_fs.h"
 #include "storage/file_system.h"
@@ -55,7 +56,10 @@ TEST(KeyspaceFormatTest, ValueHeaderLayout) {
   EXPECT_FALSE(DecodeValueHeader("", &decoded));
   EXPECT_FALSE(DecodeValueHeader(std::string("\0", 1), &decoded));
   EXPECT_FALSE(DecodeValueHeader(std::string("\x07\0", 2), &decoded));
-  EXPECT_FALSE(DecodeValueHeader(std::string("\0\x02", 2), &decoded));
+  EXPECT_FALSE(DecodeValueHeader(std::string("\0\x10", 2), &decoded));
+  EXPECT_FALSE(DecodeValueHeader(std::string("\0\x80", 2), &decoded));
+  EXPECT_FALSE(DecodeValueHeader(std::string("\0\x06", 2), &decoded));  // encoding class 3
+  EXPECT_FALSE(DecodeValueHeader(std::string("\0\x08\x01\0\0", 5), &decoded));
   EXPECT_FALSE(DecodeValueHeader(std::string("\0\x01\x01\0\0", 5), &decoded));
   EXPECT_FALSE(DecodeValueHeader(std::string("\0\x01", 2) + std::string(8, '\0'), &decoded));
   // Format 1's stored values began with a flags byte and no type: not a header of format 2.
@@ -161,10 +165,12 @@ TEST_F(KeyspaceTest, GetSetAndOverwrite) {
   EXPECT_EQ(ks().KeyCount(0), 5u);
   EXPECT_EQ(k_.GetOr(1, "k"), "<missing>");  // databases are separate
   EXPECT_EQ(ks().KeyCount(1), 0u);
-  // The stored value is the header, then the value.
+  // The stored value is the header (type, flags: a write time, the time), then the value.
   std::string raw;
   ASSERT_TRUE(db().Get(GroupedKey(0, "k"), &raw).ok());
-  EXPECT_EQ(raw, std::string("\0\0v2", 4));
+  std::string expected("\0\x08", 2);
+  storage::PutFixed32(&expected, static_cast<uint32_t>(k_.now_ms() / 1000));
+  EXPECT_EQ(raw, expected + "v2");
 }
 
 TEST_F(KeyspaceTest, SetConditionsAndGet) {
@@ -541,11 +547,37 @@ TEST_F(KeyspaceTest, OpenRefusesAnotherFormatVersion) {
   {
     std::unique_ptr<storage::Db> db;
     ASSERT_TRUE(storage::Db::Open(k_.options(), &db).ok());
-    ASSERT_TRUE(test_util::PutKey(*db, GroupedKey(kMetaGroup, "keyspace-format"), "3").ok());
+    ASSERT_TRUE(test_util::PutKey(*db, GroupedKey(kMetaGroup, "keyspace-format"), "4").ok());
   }
   Status s = k_.Open();
   EXPECT_TRUE(s.IsCorruption()) << s.ToString();
-  EXPECT_NE(s.message().find("format version 3"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("format version 4"), std::string::npos) << s.message();
+}
+
+// Format 2's values are format 3's without the encoding and write-time bits: a format 2
+// directory opens, its values read as written, and its marker becomes 3.
+TEST_F(KeyspaceTest, OpenUpgradesFormatTwo) {
+  {
+    std::unique_ptr<storage::Db> db;
+    storage::Options options = k_.options();
+    Keyspace::ConfigureEngine(&options);
+    ASSERT_TRUE(storage::Db::Open(options, &db).ok());
+    ASSERT_TRUE(test_util::PutKey(*db, GroupedKey(kMetaGroup, "keyspace-format"), "2").ok());
+    ASSERT_TRUE(test_util::PutKey(*db, GroupedKey(0, "old"), std::string("\0\0value", 7)).ok());
+    ASSERT_TRUE(db->Commit().ok());
+  }
+  k_.Reopen();
+  EXPECT_EQ(k_.GetOr(0, "old"), "value");
+  std::string value;
+  ValueHeader header;
+  ASSERT_TRUE(ks().Inspect(0, "old", &value, &header).ok());
+  EXPECT_EQ(header.encoding, StringEncoding::kAuto);
+  EXPECT_EQ(header.written_s, 0u);
+  std::string marker;
+  ASSERT_TRUE(db().Get(GroupedKey(kMetaGroup, "keyspace-format"), &marker).ok());
+  EXPECT_EQ(marker, "3");
+  k_.Reopen();
+  EXPECT_EQ(k_.GetOr(0, "old"), "value");
 }
 
 // A power loss right after the first start may take recent writes (appendfsync everysec or
@@ -1280,6 +1312,165 @@ TEST_F(KeyspaceTest, ACorruptTableFailsTheOperationsThatNeedIt) {
   EXPECT_TRUE(ks().MultiSet(0, {{"new", "1"}, {"k0", "2"}}).IsCorruption());
   EXPECT_EQ(k_.GetOr(0, "new"), "<missing>");  // nothing of the batch was applied
   EXPECT_EQ(ks().KeyCount(0), 20u);
+}
+
+// The flags byte's encoding class (bits 1-2) and write time (bit 3, a u32 after the deadline).
+TEST(KeyspaceFormatTest, ValueHeaderEncodingAndWriteTime) {
+  std::string header;
+  EncodeValueHeader(ValueType::kString, 0, &header, StringEncoding::kRaw, 0x01020304);
+  EXPECT_EQ(header, std::string("\0\x0a\x04\x03\x02\x01", 6));
+  EncodeValueHeader(ValueType::kString, 0x0102030405060708, &header, StringEncoding::kPlain, 7);
+  EXPECT_EQ(header, std::string("\0\x0d\x08\x07\x06\x05\x04\x03\x02\x01\x07\0\0\0", 14));
+  ValueHeader decoded;
+  ASSERT_TRUE(DecodeValueHeader(header + "v", &decoded));
+  EXPECT_EQ(decoded.expire_ms, 0x0102030405060708u);
+  EXPECT_EQ(decoded.encoding, StringEncoding::kPlain);
+  EXPECT_EQ(decoded.written_s, 7u);
+  EXPECT_EQ(decoded.size, 14u);
+  // Values written before these bits existed: kAuto, no write time.
+  ASSERT_TRUE(DecodeValueHeader(std::string("\0\x01", 2) + std::string(8, '\x01'), &decoded));
+  EXPECT_EQ(decoded.encoding, StringEncoding::kAuto);
+  EXPECT_EQ(decoded.written_s, 0u);
+  EXPECT_EQ(decoded.size, 10u);
+}
+
+// Every write records the encoding class it was given (SET: kAuto) and the time; rewrites of
+// the deadline alone (EXPIRE, PERSIST, GETEX) keep the class.
+TEST_F(KeyspaceTest, WritesRecordTheEncodingClassAndWriteTime) {
+  k_.Reopen();
+  auto inspect = [&](std::string_view key) {
+    std::string value;
+    ValueHeader header;
+    Status s = ks().Inspect(0, key, &value, &header);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return header;
+  };
+  const auto start_s = static_cast<uint32_t>(k_.now_ms() / 1000);
+  k_.Set(0, "k", "123");
+  EXPECT_EQ(inspect("k").encoding, StringEncoding::kAuto);
+  EXPECT_EQ(inspect("k").written_s, start_s);
+
+  k_.AdvanceMs(5000);
+  ASSERT_TRUE(ks().RewriteString(0, "k",
+                                 [](const std::string_view* old, StringWrite* write) {
+                                   write->value = std::string(*old) + ".5";
+                                   write->encoding = StringEncoding::kPlain;
+                                   return true;
+                                 })
+                  .ok());
+  EXPECT_EQ(k_.GetOr(0, "k"), "123.5");
+  EXPECT_EQ(inspect("k").encoding, StringEncoding::kPlain);
+  EXPECT_EQ(inspect("k").written_s, start_s + 5);
+
+  bool applied = false;
+  ASSERT_TRUE(ks().SetExpire(0, "k", static_cast<int64_t>(k_.now_ms()) + 10000, {}, &applied).ok());
+  ASSERT_TRUE(applied);
+  EXPECT_EQ(inspect("k").encoding, StringEncoding::kPlain);
+  GetExOptions getex;
+  getex.action = GetExOptions::Action::kPersist;
+  std::string value;
+  ASSERT_TRUE(ks().GetEx(0, "k", getex, &value).ok());
+  EXPECT_EQ(inspect("k").encoding, StringEncoding::kPlain);
+  ASSERT_TRUE(ks().SetExpire(0, "k", static_cast<int64_t>(k_.now_ms()) + 10000, {}, &applied).ok());
+  ASSERT_TRUE(ks().Persist(0, "k", &applied).ok());
+  ASSERT_TRUE(applied);
+  EXPECT_EQ(inspect("k").encoding, StringEncoding::kPlain);
+
+  // UpdateString writes kRaw (an in-place modification); SET goes back to kAuto.
+  ASSERT_TRUE(ks().UpdateString(0, "k",
+                                [](const std::string_view* old, std::string* v) {
+                                  v->assign(*old);
+                                  return true;
+                                })
+                  .ok());
+  EXPECT_EQ(inspect("k").encoding, StringEncoding::kRaw);
+  k_.Reopen();  // recorded in the stored value
+  EXPECT_EQ(inspect("k").encoding, StringEncoding::kRaw);
+  k_.Set(0, "k", "x");
+  EXPECT_EQ(inspect("k").encoding, StringEncoding::kAuto);
+
+  ValueHeader header;
+  EXPECT_TRUE(ks().Inspect(0, "missing", &value, &header).IsNotFound());
+  k_.Set(0, "ttl", "v", 1000);
+  k_.AdvanceMs(2000);
+  EXPECT_TRUE(ks().Inspect(0, "ttl", &value, &header).IsNotFound());
+}
+
+// MSETNX: nothing is written when one key is live (an expired one counts as absent); otherwise
+// every key, in one batch, counted once each and the last value of a repeated key kept.
+TEST_F(KeyspaceTest, MultiSetIfNoneExistIsAllOrNothing) {
+  k_.Reopen();
+  k_.Set(0, "live", "old");
+  k_.Set(0, "expired", "old", 1000);
+  k_.AdvanceMs(2000);
+  bool applied = true;
+  ASSERT_TRUE(
+      ks().MultiSetIfNoneExist(0, {{"a", "1"}, {"b", "2"}, {"live", "new"}}, &applied).ok());
+  EXPECT_FALSE(applied);
+  EXPECT_EQ(k_.GetOr(0, "a"), "<missing>");
+  EXPECT_EQ(k_.GetOr(0, "b"), "<missing>");
+  EXPECT_EQ(k_.GetOr(0, "live"), "old");
+
+  ASSERT_TRUE(ks().MultiSetIfNoneExist(
+                      0, {{"a", "1"}, {"expired", "new"}, {"a", "again"}, {"b", "2"}}, &applied)
+                  .ok());
+  EXPECT_TRUE(applied);
+  EXPECT_EQ(k_.GetOr(0, "a"), "again");
+  EXPECT_EQ(k_.GetOr(0, "b"), "2");
+  EXPECT_EQ(k_.GetOr(0, "expired"), "new");
+  EXPECT_EQ(ks().KeyCount(0), 4u);
+  EXPECT_EQ(ks().ExpiresCount(0), 0u);
+  EXPECT_EQ(IndexEntries(0), 0u);
+  k_.Reopen();
+  EXPECT_EQ(k_.GetOr(0, "a"), "again");
+  EXPECT_EQ(ks().KeyCount(0), 4u);
+}
+
+// MSETNX over keys of every shard, with the power lost after each step of its write in turn:
+// after the restart all of its keys are there or none is, counted as present.
+TEST_F(KeyspaceTest, MultiSetIfNoneExistSurvivesAPowerLossWholeOrNotAtAll) {
+  std::vector<std::string> names;
+  std::set<int> shards;
+  {
+    KeyspaceDb probe(DbOptions(storage::JoinPath(dir_.path(), "probe")));
+    probe.Reopen();
+    for (int i = 0; shards.size() < 4 || names.size() < 8; ++i) {
+      names.push_back("k" + std::to_string(i));
+      shards.insert(probe.db().ShardOfRoutingKey(names.back()));
+    }
+  }
+  std::vector<std::pair<std::string_view, std::string_view>> pairs;
+  for (const std::string& name : names) pairs.emplace_back(name, "v");
+  uint64_t all = 0, none = 0;
+  for (uint64_t crash_after = 0;; ++crash_after) {
+    SCOPED_TRACE("crash after " + std::to_string(crash_after));
+    fs_.ClearFaults();
+    TempDir dir;
+    KeyspaceDb k(DbOptions(storage::JoinPath(dir.path(), "data")));
+    k.Reopen();
+    k.Set(0, "before", "x");
+    ASSERT_TRUE(k.db().Commit().ok());
+    fs_.SimulateCrashAfter(crash_after);
+    bool applied = false;
+    // Acknowledged once committed (the server replies after the commit of its loop iteration).
+    const bool acknowledged =
+        k.ks().MultiSetIfNoneExist(0, pairs, &applied).ok() && applied && k.db().Commit().ok();
+    k.Crash(&fs_);
+    fs_.ClearFaults();
+    k.Reopen();
+    size_t present = 0;
+    for (const std::string& name : names) present += k.GetOr(0, name) == "v" ? 1 : 0;
+    EXPECT_TRUE(present == 0 || present == names.size()) << present << " of " << names.size();
+    EXPECT_EQ(k.ks().KeyCount(0), present + 1);
+    EXPECT_EQ(k.GetOr(0, "before"), "x");
+    if (acknowledged) {
+      EXPECT_EQ(present, names.size());
+    }
+    (present == 0 ? none : all)++;
+    if (acknowledged) break;  // every later crash point lies after the write
+  }
+  EXPECT_GT(none, 0u);
+  EXPECT_GT(all, 0u);
 }
 
 }  // namespace
