@@ -1116,6 +1116,9 @@ class RecordingObserver final : public KeyspaceObserver {
     events.push_back("expired " + std::to_string(db) + " " + std::string(key));
   }
   void DatabaseFlushed(int db) override { events.push_back("flushed " + std::to_string(db)); }
+  void DatabasesSwapped(int a, int b) override {
+    events.push_back("swapped " + std::to_string(a) + " " + std::to_string(b));
+  }
   std::vector<std::string> events;
 };
 
