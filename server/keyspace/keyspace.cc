@@ -667,10 +667,13 @@ Status Keyspace::SwapDb(int a, int b) {
 Status Keyspace::RandomKey(int db, std::string* key) {
   Status s = CheckDb(db);
   if (!s.ok()) return s;
-  // A small database: every live key is a candidate, chosen uniformly. A large one: the first
-  // live key at or after a random position (wrapping around once), so the answer is a live key
-  // or none, after one pass at most.
+  // A small database: every live key is a candidate, chosen uniformly. A large one: one of the
+  // first kWindow live keys at or after a random position (wrapping around once), so the answer
+  // is a live key, or none after one pass at most (every key expired). The engine orders keys
+  // without knowing how they spread, so in a large database some keys come up more often than
+  // others.
   static constexpr size_t kUniformLimit = 1024;
+  static constexpr size_t kWindow = 64;
   std::unique_ptr<storage::Iterator> it;
   s = db_->NewIterator(&it);
   if (!s.ok()) return s;
@@ -699,10 +702,10 @@ Status Keyspace::RandomKey(int db, std::string* key) {
       }
       if (header.expire_ms != 0 && header.expire_ms <= now) continue;
       candidates.emplace_back(user_key);
-      if (!uniform) break;
+      if (!uniform && candidates.size() == kWindow) break;
     }
     if (!it->status().ok()) return it->status();
-    if (uniform || !candidates.empty()) break;
+    if (uniform || candidates.size() == kWindow) break;
   }
   if (candidates.empty()) return Status::NotFound();
   *key = std::move(candidates[random_() % candidates.size()]);
