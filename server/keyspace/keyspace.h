@@ -10,6 +10,10 @@
 // that finds it, or by the active expiry cycle (ExpireCycle), both through the write path (a
 // WAL record), so counts stay exact and survive restart.
 //
+// Databases: every `db` argument is a logical index (SELECT's); the database map (format.h) says
+// which key group holds it, so SWAPDB is one write of the map. Inside Keyspace, MakeDataKey,
+// MakeExpiryKey and the counter ids are members that go through the map.
+//
 // Threading: one thread (the server's event loop) calls everything.
 #pragma once
 
