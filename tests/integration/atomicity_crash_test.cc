@@ -32,12 +32,14 @@
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
+#include <initializer_list>
 #include <iostream>
 #include <mutex>
 #include <optional>
 #include <random>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -228,6 +230,13 @@ void RunDeleter(Client* client, const std::vector<Batch>* batches, std::vector<s
     counter->Add();
   }
   counter->Done();
+}
+
+// The pieces one after the other (a message built without temporary strings).
+std::string Join(std::initializer_list<std::string_view> parts) {
+  std::string out;
+  for (std::string_view part : parts) out.append(part);
+  return out;
 }
 
 // The RENAME stream's tokens: token n is under `ren<n>:g<generation[n]>`, valued TokenValue(n).
@@ -439,6 +448,7 @@ TEST_F(AtomicityCrashTest, MultiKeyWritesAreAllOrNothingAcrossSigkill) {
     for (const auto& del : deleter.acked) acked_del += del.size();
 
     std::vector<Batch*> all;
+    all.reserve(batches.size());
     for (Batch& batch : batches) all.push_back(&batch);
     std::vector<std::string> wrong;
     ASSERT_TRUE(ReadBatches(&verifier, all, &wrong)) << verifier.error();
@@ -462,7 +472,7 @@ TEST_F(AtomicityCrashTest, MultiKeyWritesAreAllOrNothingAcrossSigkill) {
           if (count != batch.keys.size()) {
             ++(count == 0 ? lost : torn);
             if (count != 0) ++round_torn;
-            report(where + ", acknowledged, " + found);
+            report(Join({where, ", acknowledged, ", found}));
           }
         } else {
           ++in_flight_writes;
@@ -471,7 +481,7 @@ TEST_F(AtomicityCrashTest, MultiKeyWritesAreAllOrNothingAcrossSigkill) {
           if (count != 0 && count != batch.keys.size()) {
             ++torn;
             ++round_torn;
-            report(where + ", in flight at the kill, is torn: it " + found);
+            report(Join({where, ", in flight at the kill, is torn: it ", found}));
           }
         }
         continue;
@@ -480,21 +490,21 @@ TEST_F(AtomicityCrashTest, MultiKeyWritesAreAllOrNothingAcrossSigkill) {
         case Change::kNone:
           if (batch.present != before[i]) {
             ++other_violations;
-            report(where + ", untouched this round, changed: it " + found + ", had " +
-                   std::to_string(std::count(before[i].begin(), before[i].end(), true)));
+            report(Join({where, ", untouched this round, changed: it ", found, ", had ",
+                         std::to_string(std::count(before[i].begin(), before[i].end(), true))}));
           }
           break;
         case Change::kDeleted:
           if (count != 0) {
             ++other_violations;
-            report(where + ", deleted by an acknowledged DEL, " + found);
+            report(Join({where, ", deleted by an acknowledged DEL, ", found}));
           }
           break;
         case Change::kDeletePending:
           if (count != 0 && count != batch.keys.size()) {
             ++torn;
             ++round_torn;
-            report(where + ", named by a DEL in flight at the kill, is torn: it " + found);
+            report(Join({where, ", named by a DEL in flight at the kill, is torn: it ", found}));
           }
           break;
       }
@@ -533,11 +543,11 @@ TEST_F(AtomicityCrashTest, MultiKeyWritesAreAllOrNothingAcrossSigkill) {
         } else if (!(old_name == value && new_name == "(nil)")) {
           ++torn;
           ++round_torn;
-          report(where + " is torn: old name " + old_name + ", new name " + new_name);
+          report(Join({where, " is torn: old name ", old_name, ", new name ", new_name}));
         }
       } else if (old_name != value || new_name != "(nil)") {
         ++other_violations;
-        report(where + ": old name " + old_name + ", new name " + new_name);
+        report(Join({where, ": old name ", old_name, ", new name ", new_name}));
       }
     }
     present_keys += kRenameTokens;
@@ -552,17 +562,18 @@ TEST_F(AtomicityCrashTest, MultiKeyWritesAreAllOrNothingAcrossSigkill) {
   }
 
   std::sort(restart_ms.begin(), restart_ms.end());
+  const uint64_t acked_total = acked_mset + acked_multi + acked_del;
+  const uint64_t in_flight_total = in_flight_writes + in_flight_dels + in_flight_renames;
   std::printf(
       "atomicity crash: %llu rounds, %llu batches acknowledged (MSET %llu, MULTI/EXEC %llu, "
       "DEL of %llu), %llu RENAMEs acknowledged, %llu batches in flight at kills (writes %llu: "
       "%llu applied whole; DELs %llu: %llu applied whole; RENAMEs %llu: %llu applied), %llu torn "
       "batches found, %llu acknowledged batches lost, %llu other violations; restart (to PING) "
       "median %.0f ms, max %.0f ms\n",
-      static_cast<unsigned long long>(rounds),
-      static_cast<unsigned long long>(acked_mset + acked_multi + acked_del),
+      static_cast<unsigned long long>(rounds), static_cast<unsigned long long>(acked_total),
       static_cast<unsigned long long>(acked_mset), static_cast<unsigned long long>(acked_multi),
       static_cast<unsigned long long>(acked_del), static_cast<unsigned long long>(acked_renames),
-      static_cast<unsigned long long>(in_flight_writes + in_flight_dels + in_flight_renames),
+      static_cast<unsigned long long>(in_flight_total),
       static_cast<unsigned long long>(in_flight_writes),
       static_cast<unsigned long long>(in_flight_writes_applied),
       static_cast<unsigned long long>(in_flight_dels),
