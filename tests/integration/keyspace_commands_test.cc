@@ -138,6 +138,8 @@ TEST_F(KeyspaceCommandsTest, SwapDb) {
   EXPECT_EQ(Run({"SELECT", "0"}), "+OK");
   EXPECT_EQ(Run({"DBSIZE"}), ":1");
   EXPECT_EQ(Run({"GET", "both"}), "\"in1\"");
+  EXPECT_EQ(InfoField(client_.get(), "keyspace", "db0"), "keys=1,expires=0,avg_ttl=0");
+  EXPECT_EQ(InfoField(client_.get(), "keyspace", "db1").substr(0, 16), "keys=2,expires=1");
   EXPECT_EQ(Run({"SWAPDB", "3", "3"}), "+OK");
   // Redis's errors.
   EXPECT_EQ(Run({"SWAPDB", "a", "0"}), "-ERR invalid first DB index");
