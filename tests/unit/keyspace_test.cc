@@ -1284,6 +1284,19 @@ TEST_F(KeyspaceTest, ACorruptTableFailsTheOperationsThatNeedIt) {
   EXPECT_TRUE(ks().MultiSet(0, {{"new", "1"}, {"k0", "2"}}).IsCorruption());
   EXPECT_EQ(k_.GetOr(0, "new"), "<missing>");  // nothing of the batch was applied
   EXPECT_EQ(ks().KeyCount(0), 20u);
+  // RENAME, COPY and MOVE of the damaged key, or onto it, fail and change nothing.
+  bool applied = true;
+  EXPECT_TRUE(ks().Rename(0, "k0", "elsewhere", false, &applied).IsCorruption());
+  k_.Set(0, "other", "v");
+  EXPECT_TRUE(ks().Rename(0, "other", "k0", false, &applied).IsCorruption());
+  EXPECT_TRUE(ks().Copy(0, "k0", 1, "copy", false, &applied).IsCorruption());
+  EXPECT_TRUE(ks().Copy(0, "other", 0, "k0", true, &applied).IsCorruption());
+  EXPECT_TRUE(ks().Move(0, "k0", 1, &applied).IsCorruption());
+  EXPECT_EQ(k_.GetOr(0, "other"), "v");
+  EXPECT_EQ(k_.GetOr(0, "elsewhere"), "<missing>");
+  EXPECT_EQ(ks().KeyCount(0), 21u);
+  EXPECT_EQ(ks().KeyCount(1), 0u);
+  EXPECT_TRUE(ks().RandomKey(0, &value).IsCorruption());
 }
 
 // --- RENAME, COPY, MOVE, SWAPDB, RANDOMKEY ---
@@ -1478,6 +1491,24 @@ TEST_F(KeyspaceTest, SwapDbExchangesKeysCountsAndDeadlines) {
   k_.Reopen();
   EXPECT_EQ(ks().KeyCount(0), 5u);
   EXPECT_EQ(k_.GetOr(0, "a5"), "zero");
+}
+
+TEST_F(KeyspaceTest, SwapDbRefusedWhileWritesFailChangesNothing) {
+  k_.Reopen();
+  k_.Set(0, "k", "zero");
+  k_.Set(1, "k", "one");
+  ASSERT_TRUE(db().Commit().ok());
+  fs_.FailNthSync(1, /*sticky=*/true);
+  ASSERT_TRUE(ks().FlushDb(5).ok());  // a write to every shard, whose commit fails
+  ASSERT_FALSE(db().Commit().ok());
+  ASSERT_FALSE(db().WriteState().ok());
+  EXPECT_FALSE(ks().SwapDb(0, 1).ok());
+  EXPECT_EQ(ks().PhysicalDb(0), 0);
+  EXPECT_EQ(k_.GetOr(0, "k"), "zero");
+  fs_.ClearFaults();
+  ASSERT_TRUE(db().RetryFailedWrites().ok());
+  ASSERT_TRUE(ks().SwapDb(0, 1).ok());
+  EXPECT_EQ(k_.GetOr(0, "k"), "one");
 }
 
 TEST_F(KeyspaceTest, SwapDbAndFewerDatabasesAtOpen) {
