@@ -106,6 +106,37 @@ void WatchRegistry::TouchAll() {
   MarkDirty(dirtied);
 }
 
+void WatchRegistry::CollectSwapped(int db, int other, KeyMap& keys,
+                                   std::vector<Watcher*>* dirtied) {
+  for (auto& [key, entries] : keys) {
+    const WatchedKeyState here = key_state_(db, key);
+    const WatchedKeyState there = key_state_(other, key);
+    if (here == WatchedKeyState::kAbsent && there == WatchedKeyState::kAbsent) continue;
+    for (const Entry& entry : entries) {
+      Watcher::WatchedKey& watched = entry.watcher->keys_[entry.index];
+      if (watched.stale) {
+        if (there == WatchedKeyState::kAbsent) {
+          watched.stale = false;  // an expired key is now gone: no logical change
+          continue;
+        }
+        if (there == WatchedKeyState::kExpired) continue;  // expired before, expired after
+      } else if (here == WatchedKeyState::kAbsent && there == WatchedKeyState::kExpired) {
+        watched.stale = true;  // no key replaced by an expired one: still no key
+        continue;
+      }
+      dirtied->push_back(entry.watcher);
+    }
+  }
+}
+
+void WatchRegistry::TouchSwap(int a, int b) {
+  std::vector<Watcher*> dirtied;
+  // Both directions see the databases as they are before the swap.
+  if (auto it = dbs_.find(a); it != dbs_.end()) CollectSwapped(a, b, it->second, &dirtied);
+  if (auto it = dbs_.find(b); it != dbs_.end()) CollectSwapped(b, a, it->second, &dirtied);
+  MarkDirty(dirtied);
+}
+
 void WatchRegistry::MarkDirty(const std::vector<Watcher*>& watchers) {
   // A watcher may be listed more than once; UnwatchAll of an unwatched watcher does nothing.
   for (Watcher* watcher : watchers) {

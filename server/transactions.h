@@ -107,6 +107,11 @@ class WatchRegistry {
   void Touch(int db, std::string_view key);
   void TouchDb(int db);
   void TouchAll();
+  // SWAPDB a b, called before the swap: each watched key of either database is touched when it
+  // exists in that database or in the other one (Redis 7.0.15's touchAllWatchedKeysInDb, both
+  // ways): an expired key that leaves or stays expired, and an absent key replaced by an expired
+  // one, change nothing.
+  void TouchSwap(int a, int b);
 
  private:
   struct Entry {
@@ -122,6 +127,8 @@ class WatchRegistry {
 
   // Adds to `dirtied` the watchers of `keys` (database `db`) that a flush of it changes.
   void CollectFlushed(int db, KeyMap& keys, std::vector<Watcher*>* dirtied);
+  // Adds to `dirtied` the watchers of `keys` (database `db`) that a swap with `other` changes.
+  void CollectSwapped(int db, int other, KeyMap& keys, std::vector<Watcher*>* dirtied);
   // Marks each watcher dirty and unwatches it: it cannot become any dirtier, and its keys need
   // not be looked at again (Redis does the same).
   void MarkDirty(const std::vector<Watcher*>& watchers);
@@ -143,6 +150,7 @@ class WatchingObserver final : public keyspace::KeyspaceObserver {
       registry_->TouchDb(db);
     }
   }
+  void DatabasesSwapped(int a, int b) override { registry_->TouchSwap(a, b); }
 
  private:
   WatchRegistry* const registry_;

@@ -1,18 +1,21 @@
-// Keyspace commands: DEL, UNLINK, EXISTS, TYPE, KEYS, SCAN, DBSIZE, FLUSHDB, FLUSHALL (Redis's
-// db.c), and the time to live: EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT, TTL, PTTL, EXPIRETIME,
-// PEXPIRETIME, PERSIST (Redis's expire.c).
+// Keyspace commands: DEL, UNLINK, EXISTS, TOUCH, TYPE, KEYS, SCAN, RANDOMKEY, DBSIZE, RENAME,
+// RENAMENX, COPY, MOVE, SWAPDB, FLUSHDB, FLUSHALL (Redis's db.c), DUMP and RESTORE (cluster.c),
+// WAIT (replication.c), and the time to live: EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT, TTL, PTTL,
+// EXPIRETIME, PEXPIRETIME, PERSIST (Redis's expire.c).
 #include "server/keyspace/keyspace.h"
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
+#include <limits>
 #include <string>
 #include <vector>
 
 #include "server/command_table.h"
 #include "server/connection.h"
 #include "server/glob.h"
+#include "server/keyspace/rdb_string.h"
 #include "server/server.h"
 
 namespace shale::server {
@@ -257,6 +260,196 @@ void PTtlCommand(CommandContext& ctx) { TtlGeneric(ctx, true, false); }
 void ExpireTimeCommand(CommandContext& ctx) { TtlGeneric(ctx, false, true); }
 void PExpireTimeCommand(CommandContext& ctx) { TtlGeneric(ctx, true, true); }
 
+// Redis's getIntFromObjectOrReply: a strict decimal that fits an int.
+bool ParseInt(std::string_view text, int* value) {
+  int64_t n = 0;
+  if (!ParseInt64(text, &n) || n < std::numeric_limits<int>::min() ||
+      n > std::numeric_limits<int>::max()) {
+    return false;
+  }
+  *value = static_cast<int>(n);
+  return true;
+}
+
+constexpr std::string_view kNoSuchKeyError = "ERR no such key";
+constexpr std::string_view kSameObjectError = "ERR source and destination objects are the same";
+constexpr std::string_view kDbIndexOutOfRangeError = "ERR DB index is out of range";
+
+// A destination database argument (MOVE, COPY ... DB): false after replying the error.
+bool ParseDbArgument(CommandContext& ctx, std::string_view text, int* db) {
+  int64_t n = 0;
+  if (!ParseInt64(text, &n)) {
+    ctx.reply.Error(kNotIntegerError);
+    return false;
+  }
+  if (!ParseInt(text, db)) {
+    ctx.reply.Error("ERR value is out of range, value must between -2147483648 and 2147483647");
+    return false;
+  }
+  if (*db < 0 || *db >= ctx.ks.databases()) {
+    ctx.reply.Error(kDbIndexOutOfRangeError);
+    return false;
+  }
+  return true;
+}
+
+// RENAME key newkey / RENAMENX key newkey
+void RenameGeneric(CommandContext& ctx, bool if_absent) {
+  bool applied = false;
+  storage::Status status =
+      ctx.ks.Rename(ctx.connection.db(), ctx.args[1], ctx.args[2], if_absent, &applied);
+  if (status.IsNotFound()) return ctx.reply.Error(kNoSuchKeyError);
+  if (!status.ok()) return ReplyStorageError(ctx, status);
+  if (if_absent) {
+    ctx.reply.Integer(applied ? 1 : 0);
+  } else {
+    ctx.reply.SimpleString("OK");
+  }
+}
+void RenameCommand(CommandContext& ctx) { RenameGeneric(ctx, false); }
+void RenameNxCommand(CommandContext& ctx) { RenameGeneric(ctx, true); }
+
+// COPY source destination [DB destination-db] [REPLACE]
+void CopyCommand(CommandContext& ctx) {
+  const int db = ctx.connection.db();
+  int to_db = db;
+  bool replace = false;
+  for (size_t i = 3; i < ctx.args.size(); ++i) {
+    if (EqualsIgnoreCase(ctx.args[i], "replace")) {
+      replace = true;
+    } else if (EqualsIgnoreCase(ctx.args[i], "db") && i + 1 < ctx.args.size()) {
+      if (!ParseDbArgument(ctx, ctx.args[++i], &to_db)) return;
+    } else {
+      return ctx.reply.Error(kSyntaxError);
+    }
+  }
+  if (to_db == db && ctx.args[1] == ctx.args[2]) return ctx.reply.Error(kSameObjectError);
+  bool copied = false;
+  storage::Status status = ctx.ks.Copy(db, ctx.args[1], to_db, ctx.args[2], replace, &copied);
+  if (!status.ok()) return ReplyStorageError(ctx, status);
+  ctx.reply.Integer(copied ? 1 : 0);
+}
+
+// MOVE key db
+void MoveCommand(CommandContext& ctx) {
+  int to_db = 0;
+  if (!ParseDbArgument(ctx, ctx.args[2], &to_db)) return;
+  if (to_db == ctx.connection.db()) return ctx.reply.Error(kSameObjectError);
+  bool moved = false;
+  storage::Status status = ctx.ks.Move(ctx.connection.db(), ctx.args[1], to_db, &moved);
+  if (!status.ok()) return ReplyStorageError(ctx, status);
+  ctx.reply.Integer(moved ? 1 : 0);
+}
+
+// SWAPDB index1 index2: one write of the database map (format.h), whatever the databases hold.
+void SwapDbCommand(CommandContext& ctx) {
+  int a = 0;
+  int b = 0;
+  if (!ParseInt(ctx.args[1], &a)) return ctx.reply.Error("ERR invalid first DB index");
+  if (!ParseInt(ctx.args[2], &b)) return ctx.reply.Error("ERR invalid second DB index");
+  if (a < 0 || a >= ctx.ks.databases() || b < 0 || b >= ctx.ks.databases()) {
+    return ctx.reply.Error(kDbIndexOutOfRangeError);
+  }
+  storage::Status status = ctx.ks.SwapDb(a, b);
+  if (!status.ok()) return ReplyStorageError(ctx, status);
+  ctx.reply.SimpleString("OK");
+}
+
+void RandomKeyCommand(CommandContext& ctx) {
+  std::string key;
+  storage::Status status = ctx.ks.RandomKey(ctx.connection.db(), &key);
+  if (status.IsNotFound()) return ctx.reply.NullBulk();
+  if (!status.ok()) return ReplyStorageError(ctx, status);
+  ctx.reply.Bulk(key);
+}
+
+// TOUCH key [key ...]: the keys that exist (a key named twice counts twice). Shale keeps no
+// access times, so there is nothing else to update.
+void TouchCommand(CommandContext& ctx) { ExistsCommand(ctx); }
+
+// WAIT numreplicas timeout: Shale has no replicas, so the answer is 0, at once (Redis would wait
+// up to `timeout` ms, forever for 0, when numreplicas > 0 and no replica acknowledges).
+void WaitCommand(CommandContext& ctx) {
+  int64_t replicas = 0;
+  if (!ParseInt64(ctx.args[1], &replicas)) return ctx.reply.Error(kNotIntegerError);
+  int64_t timeout = 0;
+  if (!ParseInt64(ctx.args[2], &timeout)) {
+    return ctx.reply.Error("ERR timeout is not an integer or out of range");
+  }
+  if (timeout < 0) return ctx.reply.Error("ERR timeout is negative");
+  ctx.reply.Integer(0);
+}
+
+// DUMP key: the value in Redis's serialization format (rdb_string.h), nil when absent.
+void DumpCommand(CommandContext& ctx) {
+  std::string value;
+  storage::Status status = ctx.ks.Get(ctx.connection.db(), ctx.args[1], &value);
+  if (status.IsNotFound()) return ctx.reply.NullBulk();
+  if (!status.ok()) return ReplyStorageError(ctx, status);
+  ctx.reply.Bulk(keyspace::DumpString(value));
+}
+
+// RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]
+// IDLETIME and FREQ are checked as Redis checks them; Shale keeps no access times or counts.
+void RestoreCommand(CommandContext& ctx) {
+  bool replace = false;
+  bool absolute = false;
+  int64_t idle = -1;
+  int64_t freq = -1;
+  for (size_t i = 4; i < ctx.args.size(); ++i) {
+    const std::string_view opt = ctx.args[i];
+    const bool has_next = i + 1 < ctx.args.size();
+    if (EqualsIgnoreCase(opt, "replace")) {
+      replace = true;
+    } else if (EqualsIgnoreCase(opt, "absttl")) {
+      absolute = true;
+    } else if (EqualsIgnoreCase(opt, "idletime") && has_next && freq == -1) {
+      if (!ParseInt64(ctx.args[++i], &idle)) return ctx.reply.Error(kNotIntegerError);
+      if (idle < 0) return ctx.reply.Error("ERR Invalid IDLETIME value, must be >= 0");
+    } else if (EqualsIgnoreCase(opt, "freq") && has_next && idle == -1) {
+      if (!ParseInt64(ctx.args[++i], &freq)) return ctx.reply.Error(kNotIntegerError);
+      if (freq < 0 || freq > 255) {
+        return ctx.reply.Error("ERR Invalid FREQ value, must be >= 0 and <= 255");
+      }
+    } else {
+      return ctx.reply.Error(kSyntaxError);
+    }
+  }
+  const int db = ctx.connection.db();
+  if (!replace) {
+    int64_t exists = 0;
+    storage::Status status = ctx.ks.Exists(db, {ctx.args[1]}, &exists);
+    if (!status.ok()) return ReplyStorageError(ctx, status);
+    if (exists != 0) return ctx.reply.Error("BUSYKEY Target key name already exists.");
+  }
+  int64_t ttl = 0;
+  if (!ParseInt64(ctx.args[2], &ttl)) return ctx.reply.Error(kNotIntegerError);
+  if (ttl < 0) return ctx.reply.Error("ERR Invalid TTL value, must be >= 0");
+  std::string value;
+  switch (keyspace::DecodeDumpPayload(ctx.args[3], &value)) {
+    case keyspace::DumpPayloadStatus::kOk:
+      break;
+    case keyspace::DumpPayloadStatus::kBadVersionOrChecksum:
+      return ctx.reply.Error("ERR DUMP payload version or checksum are wrong");
+    case keyspace::DumpPayloadStatus::kBadFormat:
+      return ctx.reply.Error("ERR Bad data format");
+  }
+  keyspace::SetOptions options;
+  if (ttl != 0) {
+    const auto now = static_cast<int64_t>(ctx.ks.NowMs());
+    if (absolute) {
+      options.expire_ms = static_cast<uint64_t>(ttl);
+    } else {
+      options.expire_ms = static_cast<uint64_t>(ttl > INT64_MAX - now ? INT64_MAX : ttl + now);
+    }
+  }
+  // A deadline already past: the key is not created (with REPLACE, the old one goes).
+  keyspace::SetResult result;
+  storage::Status status = ctx.ks.Set(db, ctx.args[1], value, options, &result);
+  if (!status.ok()) return ReplyStorageError(ctx, status);
+  ctx.reply.SimpleString("OK");
+}
+
 void PersistCommand(CommandContext& ctx) {
   bool applied = false;
   storage::Status status = ctx.ks.Persist(ctx.connection.db(), ctx.args[1], &applied);
@@ -304,6 +497,31 @@ const CommandSpec kKeyspaceCommands[] = {
      "Removes all keys from the current database.", "[ASYNC | SYNC]"},
     {"flushall", -1, kCmdWrite, 0, 0, 0, FlushAllCommand, "server", "1.0.0",
      "Removes all keys from all databases.", "[ASYNC | SYNC]"},
+    {"rename", 3, kCmdWrite, 1, 2, 1, RenameCommand, "generic", "1.0.0",
+     "Renames a key and overwrites the destination.", "key newkey"},
+    {"renamenx", 3, kCmdWrite | kCmdFast, 1, 2, 1, RenameNxCommand, "generic", "1.0.0",
+     "Renames a key only when the target key name doesn't exist.", "key newkey"},
+    {"copy", -3, kCmdWrite, 1, 2, 1, CopyCommand, "generic", "6.2.0",
+     "Copies the value of a key to a new key.", "source destination [DB destination-db] [REPLACE]"},
+    {"move", 3, kCmdWrite | kCmdFast, 1, 1, 1, MoveCommand, "generic", "1.0.0",
+     "Moves a key to another database.", "key db"},
+    {"swapdb", 3, kCmdWrite | kCmdFast, 0, 0, 0, SwapDbCommand, "server", "4.0.0",
+     "Swaps two Redis databases.", "index1 index2"},
+    {"randomkey", 1, kCmdReadOnly, 0, 0, 0, RandomKeyCommand, "generic", "1.0.0",
+     "Returns a random key name from the database.", ""},
+    {"touch", -2, kCmdReadOnly | kCmdFast, 1, -1, 1, TouchCommand, "generic", "3.2.1",
+     "Returns the number of existing keys out of those specified after updating the time they were "
+     "last accessed.",
+     "key [key ...]"},
+    {"wait", 3, 0, 0, 0, 0, WaitCommand, "generic", "3.0.0",
+     "Blocks until the asynchronous replication of all preceding write commands sent by the "
+     "connection is completed.",
+     "numreplicas timeout"},
+    {"dump", 2, kCmdReadOnly, 1, 1, 1, DumpCommand, "generic", "2.6.0",
+     "Returns a serialized representation of the value stored at a key.", "key"},
+    {"restore", -4, kCmdWrite, 1, 1, 1, RestoreCommand, "generic", "2.6.0",
+     "Creates a key from the serialized representation of a value.",
+     "key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]"},
 };
 
 }  // namespace

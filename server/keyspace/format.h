@@ -20,6 +20,18 @@
 // values are format 3 values, so a format 2 directory is opened and its marker rewritten to 3
 // (after which a format 2 release refuses it clearly instead of finding unknown flags).
 //
+// Database map, group 0xFFFF: key `| 0xFFFF | "db-map" |`, value
+//
+//   | n: varint32 | n x (logical: varint32 | physical: varint32) |
+//
+// Every "d" above is a physical database: the key group a logical database (SELECT's index) is
+// stored under. The map lists the logical databases that are not stored under their own index
+// (absent key or n = 0: every database is); it is a permutation (the logical indexes listed are
+// the physical ones listed). SWAPDB a b exchanges the two entries and writes the new map: one put
+// of one key, so it is O(1) and atomic across a crash, and the keys, index entries and counters
+// of both databases follow without being touched. Every keyspace operation addresses its
+// database through the map (Keyspace::Physical).
+//
 // Value of a data key (the key's metadata record; for strings the value follows):
 //
 //   | type: u8 | flags: u8 | expiry: u64 LE ms since the epoch, if flags & kHasExpiry |
@@ -37,7 +49,7 @@
 // own, so deleting or expiring one is a single metadata write and the compaction filter drops
 // the sub-keys of dead versions.
 //
-// Counters (storage/write_batch.h), per database d: counter d = number of keys (live or
+// Counters (storage/write_batch.h), per physical database d: counter d = number of keys (live or
 // expired but not yet deleted, as Redis counts them); counter 0x8000 + d = number of those with
 // a deadline; counter 0x10000 + d = the sum of those deadlines in seconds since the epoch (for
 // INFO keyspace's avg_ttl).

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <unordered_set>
+#include <utility>
 
 namespace shale::keyspace {
 
@@ -17,6 +18,7 @@ uint64_t SystemNowMs() {
 }
 
 constexpr std::string_view kFormatMarkerName = "keyspace-format";
+constexpr std::string_view kDatabaseMapName = "db-map";
 
 // Lets flushes and compactions shrink the value of a data key whose deadline has passed to its
 // header: readers treat the key as absent already, and its payload is what takes the space.
@@ -45,6 +47,19 @@ void MakeMarkerKey(std::string* dst) {
   storage::MakeGroupedKey(kMetaGroup, kFormatMarkerName, dst);
 }
 
+void MakeDatabaseMapKey(std::string* dst) {
+  storage::MakeGroupedKey(kMetaGroup, kDatabaseMapName, dst);
+}
+
+void EncodeDatabaseMap(const std::vector<std::pair<int, int>>& map, std::string* dst) {
+  dst->clear();
+  storage::PutVarint32(dst, static_cast<uint32_t>(map.size()));
+  for (const auto& [logical, physical] : map) {
+    storage::PutVarint32(dst, static_cast<uint32_t>(logical));
+    storage::PutVarint32(dst, static_cast<uint32_t>(physical));
+  }
+}
+
 }  // namespace
 
 Status WrongType() { return Status::InvalidArgument(std::string(kWrongTypeError)); }
@@ -66,11 +81,51 @@ void Keyspace::ConfigureEngine(storage::Options* options) {
   options->compaction_filter = &kExpiredValueFilter;
 }
 
-Keyspace::Keyspace(storage::Db* db, int databases)
+Keyspace::Keyspace(storage::Db* db, int databases, std::vector<std::pair<int, int>> remapped)
     : db_(db),
       databases_(databases),
       clock_(SystemNowMs),
-      expire_cursor_(static_cast<size_t>(databases), 0) {}
+      expire_cursor_(static_cast<size_t>(databases), 0),
+      physical_(static_cast<size_t>(databases)),
+      remapped_(std::move(remapped)) {
+  for (int d = 0; d < databases; ++d) physical_[static_cast<size_t>(d)] = static_cast<uint16_t>(d);
+  for (const auto& [logical, physical] : remapped_) {
+    if (logical < databases) {
+      physical_[static_cast<size_t>(logical)] = static_cast<uint16_t>(physical);
+    }
+  }
+}
+
+bool Keyspace::DecodeDatabaseMap(std::string_view value, std::vector<std::pair<int, int>>* map) {
+  map->clear();
+  uint32_t n = 0;
+  if (!storage::GetVarint32(&value, &n) || n > static_cast<uint32_t>(kMaxDatabases)) return false;
+  std::vector<int> logicals;
+  std::vector<int> physicals;
+  for (uint32_t i = 0; i < n; ++i) {
+    uint32_t logical = 0;
+    uint32_t physical = 0;
+    if (!storage::GetVarint32(&value, &logical) || !storage::GetVarint32(&value, &physical) ||
+        logical >= static_cast<uint32_t>(kMaxDatabases) ||
+        physical >= static_cast<uint32_t>(kMaxDatabases) || logical == physical) {
+      return false;
+    }
+    map->emplace_back(static_cast<int>(logical), static_cast<int>(physical));
+    logicals.push_back(static_cast<int>(logical));
+    physicals.push_back(static_cast<int>(physical));
+  }
+  if (!value.empty()) return false;
+  // A permutation: the same indexes on both sides, each once.
+  std::sort(logicals.begin(), logicals.end());
+  std::sort(physicals.begin(), physicals.end());
+  return std::adjacent_find(logicals.begin(), logicals.end()) == logicals.end() &&
+         logicals == physicals;
+}
+
+uint16_t Keyspace::PhysicalDb(int db) const {
+  if (db < 0 || db >= databases_) return static_cast<uint16_t>(db);
+  return physical_[static_cast<size_t>(db)];
+}
 
 Status Keyspace::Open(storage::Db* db, int databases, std::unique_ptr<Keyspace>* keyspace) {
   if (databases < 1 || databases > kMaxDatabases) {
@@ -113,17 +168,36 @@ Status Keyspace::Open(storage::Db* db, int databases, std::unique_ptr<Keyspace>*
                               "; this build reads format version " +
                               std::to_string(kFormatVersion));
   }
+  std::string map_key;
+  MakeDatabaseMapKey(&map_key);
+  std::string map_value;
+  std::vector<std::pair<int, int>> remapped;
+  s = db->Get(map_key, &map_value);
+  if (s.ok()) {
+    if (!DecodeDatabaseMap(map_value, &remapped)) {
+      return Status::Corruption("malformed database map (SWAPDB) in the keyspace's meta group");
+    }
+  } else if (!s.IsNotFound()) {
+    return s;
+  }
   for (const auto& [counter, count] : db->Counters()) {
-    const auto d = static_cast<int>(counter);
-    if (count != 0 && counter >= KeyCountCounter(databases) &&
-        counter < KeyCountCounter(kMaxDatabases)) {
+    if (count == 0 || counter >= keyspace::KeyCountCounter(kMaxDatabases)) continue;
+    // The logical database stored in physical group `counter`.
+    auto d = static_cast<int>(counter);
+    for (const auto& [logical, physical] : remapped) {
+      if (physical == d) {
+        d = logical;
+        break;
+      }
+    }
+    if (d >= databases) {
       return Status::InvalidArgument("the data directory holds keys of database " +
                                      std::to_string(d) + " but databases is set to " +
                                      std::to_string(databases) + "; raise databases to at least " +
                                      std::to_string(d + 1));
     }
   }
-  keyspace->reset(new Keyspace(db, databases));
+  keyspace->reset(new Keyspace(db, databases, std::move(remapped)));
   return Status::Ok();
 }
 
@@ -467,9 +541,9 @@ uint64_t Keyspace::AverageTtlMs(int db) const {
   return mean_deadline_ms > now ? static_cast<uint64_t>(mean_deadline_ms - now) : 0;
 }
 
-void Keyspace::AddFlushOf(int db, storage::WriteBatch* batch) {
-  batch->DropGroup(static_cast<uint16_t>(db));
-  batch->DropGroup(static_cast<uint16_t>(kExpiryGroupBase + db));
+void Keyspace::AddFlushOf(int db, storage::WriteBatch* batch) const {
+  batch->DropGroup(PhysicalDb(db));
+  batch->DropGroup(static_cast<uint16_t>(kExpiryGroupBase + PhysicalDb(db)));
   batch->SetCounter(KeyCountCounter(db), 0);
   batch->SetCounter(ExpiresCounter(db), 0);
   batch->SetCounter(DeadlineSumCounter(db), 0);
@@ -512,7 +586,7 @@ Status Keyspace::Scan(int db, std::string_view after, std::string_view prefix, s
   size_t found = 0;
   for (it->Seek(seek); it->Valid(); it->Next()) {
     uint16_t group = 0;
-    if (!storage::KeyGroup(it->key(), &group) || group != db) break;
+    if (!storage::KeyGroup(it->key(), &group) || group != PhysicalDb(db)) break;
     const std::string_view user_key = it->key().substr(kGroupPrefix);
     if (user_key.substr(0, prefix.size()) != prefix) break;  // past the prefix range
     ValueHeader header;
@@ -528,6 +602,157 @@ Status Keyspace::Scan(int db, std::string_view after, std::string_view prefix, s
     ++found;
   }
   return it->status();
+}
+
+Status Keyspace::Rename(int db, std::string_view from, std::string_view to, bool if_absent,
+                        bool* applied) {
+  *applied = false;
+  Entry source;
+  Status s = Lookup(db, from, &source);
+  if (!s.ok()) return s;
+  if (!source.live) return Status::NotFound();
+  if (from == to) {
+    *applied = !if_absent;
+    return Status::Ok();
+  }
+  Entry target;
+  s = Lookup(db, to, &target);
+  if (!s.ok()) return s;
+  if (if_absent && target.live) return Status::Ok();
+  // One batch: the put of `to` (replacing what it held) and the delete of `from`, which may live
+  // in different shards; the engine commits it atomically across them.
+  storage::WriteBatch batch;
+  AddPut(db, to, source.payload(), source.header.expire_ms, target, &batch);
+  AddDelete(db, from, source, &batch);
+  s = Apply(batch);
+  if (!s.ok()) return s;
+  *applied = true;
+  Modified(db, from);
+  Modified(db, to);
+  return Status::Ok();
+}
+
+Status Keyspace::Copy(int db, std::string_view from, int to_db, std::string_view to, bool replace,
+                      bool* copied) {
+  *copied = false;
+  Status s = CheckDb(to_db);
+  if (!s.ok()) return s;
+  Entry source;
+  s = Lookup(db, from, &source);
+  if (!s.ok()) return s;
+  if (!source.live) return Status::Ok();
+  Entry target;
+  s = Lookup(to_db, to, &target);
+  if (!s.ok()) return s;
+  if (target.live && !replace) return Status::Ok();
+  storage::WriteBatch batch;
+  AddPut(to_db, to, source.payload(), source.header.expire_ms, target, &batch);
+  s = Apply(batch);
+  if (!s.ok()) return s;
+  *copied = true;
+  Modified(to_db, to);
+  return Status::Ok();
+}
+
+Status Keyspace::Move(int db, std::string_view key, int to_db, bool* moved) {
+  *moved = false;
+  Status s = CheckDb(to_db);
+  if (!s.ok()) return s;
+  Entry source;
+  s = Lookup(db, key, &source);
+  if (!s.ok()) return s;
+  if (!source.live) return Status::Ok();
+  Entry target;
+  s = Lookup(to_db, key, &target);
+  if (!s.ok()) return s;
+  if (target.live) return Status::Ok();
+  storage::WriteBatch batch;
+  AddPut(to_db, key, source.payload(), source.header.expire_ms, target, &batch);
+  AddDelete(db, key, source, &batch);
+  s = Apply(batch);
+  if (!s.ok()) return s;
+  *moved = true;
+  Modified(db, key);
+  Modified(to_db, key);
+  return Status::Ok();
+}
+
+Status Keyspace::SwapDb(int a, int b) {
+  Status s = CheckDb(a);
+  if (s.ok()) s = CheckDb(b);
+  if (!s.ok()) return s;
+  if (a == b) return Status::Ok();
+  // The new map: a is stored where b was and the other way round; identity entries drop out.
+  const int physical_a = PhysicalDb(a);
+  const int physical_b = PhysicalDb(b);
+  std::vector<std::pair<int, int>> remapped;
+  for (const auto& entry : remapped_) {
+    if (entry.first != a && entry.first != b) remapped.push_back(entry);
+  }
+  if (physical_b != a) remapped.emplace_back(a, physical_b);
+  if (physical_a != b) remapped.emplace_back(b, physical_a);
+  std::sort(remapped.begin(), remapped.end());
+  if (observer_ != nullptr) observer_->DatabasesSwapped(a, b);
+  std::string map_key;
+  MakeDatabaseMapKey(&map_key);
+  std::string map_value;
+  EncodeDatabaseMap(remapped, &map_value);
+  storage::WriteBatch batch;
+  batch.Put(map_key, map_value);
+  s = Apply(batch);
+  if (!s.ok()) return s;
+  remapped_ = std::move(remapped);
+  std::swap(physical_[static_cast<size_t>(a)], physical_[static_cast<size_t>(b)]);
+  std::swap(expire_cursor_[static_cast<size_t>(a)], expire_cursor_[static_cast<size_t>(b)]);
+  return Status::Ok();
+}
+
+Status Keyspace::RandomKey(int db, std::string* key) {
+  Status s = CheckDb(db);
+  if (!s.ok()) return s;
+  // A small database: every live key is a candidate, chosen uniformly. A large one: one of the
+  // first kWindow live keys at or after a random position (wrapping around once), so the answer
+  // is a live key, or none after one pass at most (every key expired). The engine orders keys
+  // without knowing how they spread, so in a large database some keys come up more often than
+  // others.
+  static constexpr size_t kUniformLimit = 1024;
+  static constexpr size_t kWindow = 64;
+  std::unique_ptr<storage::Iterator> it;
+  s = db_->NewIterator(&it);
+  if (!s.ok()) return s;
+  const uint64_t now = NowMs();
+  std::string seek;
+  MakeDataKey(db, {}, &seek);
+  const std::string group_start = seek;
+  std::string position;
+  const bool uniform = KeyCount(db) <= kUniformLimit;
+  if (!uniform) {
+    for (int i = 0; i < 8; ++i) {
+      position.push_back(static_cast<char>(random_() & 0xff));
+    }
+    MakeDataKey(db, position, &seek);
+  }
+  std::vector<std::string> candidates;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (it->Seek(pass == 0 ? seek : group_start); it->Valid(); it->Next()) {
+      uint16_t group = 0;
+      if (!storage::KeyGroup(it->key(), &group) || group != PhysicalDb(db)) break;
+      const std::string_view user_key = it->key().substr(kGroupPrefix);
+      if (pass == 1 && !uniform && user_key >= position) break;
+      ValueHeader header;
+      if (!DecodeValueHeader(it->value(), &header)) {
+        return Status::Corruption("malformed value header");
+      }
+      if (header.expire_ms != 0 && header.expire_ms <= now) continue;
+      candidates.emplace_back(user_key);
+      if (!uniform && candidates.size() == kWindow) break;
+    }
+    if (!it->status().ok()) return it->status();
+    if (uniform || candidates.size() == kWindow) break;
+  }
+  if (candidates.empty()) return Status::NotFound();
+  *key = std::move(candidates[random_() % candidates.size()]);
+  return Status::Ok();
 }
 
 // --- time to live ---
@@ -632,8 +857,8 @@ Status Keyspace::ExpireCycle(uint64_t budget_us, uint64_t* expired) {
       for (size_t n = 0; n < kExpiryChunk; ++n, it->Next()) {
         uint16_t group = 0;
         const std::string_view k = it->Valid() ? it->key() : std::string_view();
-        if (!it->Valid() || !storage::KeyGroup(k, &group) || group != kExpiryGroupBase + db ||
-            k.size() < kGroupPrefix + kDeadlineSize ||
+        if (!it->Valid() || !storage::KeyGroup(k, &group) ||
+            group != kExpiryGroupBase + PhysicalDb(db) || k.size() < kGroupPrefix + kDeadlineSize ||
             GetBigEndian64(k.data() + kGroupPrefix) > now) {
           more = false;
           break;

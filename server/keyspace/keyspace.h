@@ -10,12 +10,17 @@
 // that finds it, or by the active expiry cycle (ExpireCycle), both through the write path (a
 // WAL record), so counts stay exact and survive restart.
 //
+// Databases: every `db` argument is a logical index (SELECT's); the database map (format.h) says
+// which key group holds it, so SWAPDB is one write of the map. Inside Keyspace, MakeDataKey,
+// MakeExpiryKey and the counter ids are members that go through the map.
+//
 // Threading: one thread (the server's event loop) calls everything.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <random>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -39,6 +44,8 @@ class KeyspaceObserver {
   virtual void KeyExpired(int db, std::string_view key) = 0;
   // FLUSHDB (db) or FLUSHALL (db = -1), before the data goes.
   virtual void DatabaseFlushed(int db) = 0;
+  // SWAPDB a b (a != b), before the databases change places: their keys are all still there.
+  virtual void DatabasesSwapped(int a, int b) = 0;
 };
 
 // What Peek finds.
@@ -155,6 +162,24 @@ class Keyspace {
   uint64_t AverageTtlMs(int db) const;
   Status FlushDb(int db);
   Status FlushAll();
+  // RENAME / RENAMENX: the value and deadline of `from` move to `to`, replacing it, in one batch
+  // (atomic across shards and a crash). NotFound when `from` is absent. *applied is false when
+  // `if_absent` and `to` is live. from == to changes nothing (*applied = !if_absent).
+  Status Rename(int db, std::string_view from, std::string_view to, bool if_absent, bool* applied);
+  // COPY: `from` of `db` to `to` of `to_db`, deadline included; *copied is false when `from` is
+  // absent or `to` is live and not `replace`. REQUIRES: not the same key of the same database.
+  Status Copy(int db, std::string_view from, int to_db, std::string_view to, bool replace,
+              bool* copied);
+  // MOVE: `key` to `to_db`, deadline included; *moved is false when it is absent from `db` or
+  // live in `to_db`. REQUIRES: db != to_db.
+  Status Move(int db, std::string_view key, int to_db, bool* moved);
+  // SWAPDB: the two databases exchange their contents (keys, deadlines, counts) by one write of
+  // the database map (format.h). Nothing happens when a == b.
+  Status SwapDb(int a, int b);
+  // RANDOMKEY: a live key of `db`; NotFound when it has none (expired keys are never returned).
+  Status RandomKey(int db, std::string* key);
+  // The key group logical database `db` is stored under (format.h's database map).
+  uint16_t PhysicalDb(int db) const;
   // Up to `limit` live keys of `db` after `after` (empty = from the start) starting with
   // `prefix`, ascending, appended to *keys; *done when there are no more. Keys present for a
   // whole sequence of calls are returned exactly once.
@@ -182,7 +207,7 @@ class Keyspace {
   Status EndAtomic();
 
  private:
-  Keyspace(storage::Db* db, int databases);
+  Keyspace(storage::Db* db, int databases, std::vector<std::pair<int, int>> remapped);
 
   // What Lookup found.
   struct Entry {
@@ -213,7 +238,21 @@ class Keyspace {
                          bool if_none_exist, bool* applied);
   Status Apply(const storage::WriteBatch& batch);
   // Adds to `batch` the emptying of database `db`: its keys, its index entries, its counts.
-  static void AddFlushOf(int db, storage::WriteBatch* batch);
+  void AddFlushOf(int db, storage::WriteBatch* batch) const;
+  // The database map (format.h): decodes `value` into *map (logical -> physical, non-identity
+  // entries only); false when it is malformed or not a permutation.
+  static bool DecodeDatabaseMap(std::string_view value, std::vector<std::pair<int, int>>* map);
+  // Addressing through the database map. Inside Keyspace these shadow format.h's functions of
+  // the same names, so every operation given a logical `db` touches its physical group.
+  void MakeDataKey(int db, std::string_view key, std::string* dst) const {
+    keyspace::MakeDataKey(PhysicalDb(db), key, dst);
+  }
+  void MakeExpiryKey(int db, uint64_t deadline_ms, std::string_view key, std::string* dst) const {
+    keyspace::MakeExpiryKey(PhysicalDb(db), deadline_ms, key, dst);
+  }
+  uint32_t KeyCountCounter(int db) const { return keyspace::KeyCountCounter(PhysicalDb(db)); }
+  uint32_t ExpiresCounter(int db) const { return keyspace::ExpiresCounter(PhysicalDb(db)); }
+  uint32_t DeadlineSumCounter(int db) const { return keyspace::DeadlineSumCounter(PhysicalDb(db)); }
   // InvalidArgument unless 0 <= db < databases.
   Status CheckDb(int db) const;
   // Adds to `batch` the deletion of `key` if its deadline is still `deadline` (an index entry the
@@ -234,6 +273,11 @@ class Keyspace {
   KeyspaceStats stats_;
   int atomic_depth_ = 0;
   std::vector<uint64_t> expire_cursor_;  // per database: deadlines below are dealt with
+  // The database map: physical_[logical db] for the configured databases, and every
+  // non-identity entry (also of databases beyond them, from a run with more).
+  std::vector<uint16_t> physical_;
+  std::vector<std::pair<int, int>> remapped_;
+  std::mt19937_64 random_{std::random_device{}()};  // RANDOMKEY
 
   // Scratch (one thread).
   std::string key_;

@@ -4,12 +4,17 @@
 // over the shards; every value names its key and batch. Half the writers send each batch as one
 // MSET, the other half as MULTI, 8 SETs, EXEC (mostly pipelined, sometimes one command at a
 // time, so that the connection can also die with a transaction half queued). One more
-// connection DELs one or two complete batches of earlier rounds in one command. After a random
+// connection DELs one or two complete batches of earlier rounds in one command, and one RENAMEs
+// tokens: each of kRenameTokens values moves from `ren<n>:g<gen>` to `ren<n>:g<gen+1>`, names
+// in different shards as often as not, one batch each (the put of one, the delete of the
+// other). After a random
 // number of acknowledgements the server is killed with SIGKILL and restarted on the same
 // directory. Then, for every batch ever written:
 //   - an acknowledged batch is complete (8 of 8 keys, each with its batch's value);
 //   - a batch in flight at the kill (sent, not acknowledged) has 8 keys or none: never torn;
 //   - an acknowledged DEL removed all its keys; a DEL in flight removed all or none of them;
+//   - each token is under exactly one name: its last acknowledged one, or the next one when a
+//     RENAME of it was in flight; never both, never none, and with its own value;
 //   - a batch nobody touched this round is exactly as the previous round left it;
 //   - DBSIZE equals the number of keys present.
 // What the restarted server holds is the known state of the next round, so later rounds also
@@ -27,12 +32,14 @@
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
+#include <initializer_list>
 #include <iostream>
 #include <mutex>
 #include <optional>
 #include <random>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -53,6 +60,7 @@ constexpr int kWriters = kMsetWriters + kMultiWriters;
 constexpr int kDefaultRounds = 30;
 constexpr uint64_t kMaxAcksBeforeKill = 1500;
 constexpr size_t kMaxReportedViolations = 20;
+constexpr int kRenameTokens = 16;
 
 // Redis Cluster's key slot (CRC-16/XMODEM of the key mod 16384; the keys here have no hash
 // tag), to show how the batches spread over shards: shard = slot mod shards.
@@ -224,6 +232,49 @@ void RunDeleter(Client* client, const std::vector<Batch>* batches, std::vector<s
   counter->Done();
 }
 
+// The pieces one after the other (a message built without temporary strings).
+std::string Join(std::initializer_list<std::string_view> parts) {
+  std::string out;
+  for (std::string_view part : parts) out.append(part);
+  return out;
+}
+
+// The RENAME stream's tokens: token n is under `ren<n>:g<generation[n]>`, valued TokenValue(n).
+std::string TokenKey(int token, uint64_t generation) {
+  return "ren" + std::to_string(token) + ":g" + std::to_string(generation);
+}
+std::string TokenValue(int token) {
+  return "token " + std::to_string(token) + std::string(40, '.');
+}
+
+struct RenamerLog {
+  std::vector<uint64_t> generation;  // of each token, as acknowledged
+  std::optional<int> pending;        // the token whose RENAME was in flight at the kill
+  uint64_t acked = 0;
+  std::string unexpected;
+};
+
+void RunRenamer(Client* client, uint64_t seed, AckCounter* counter, RenamerLog* log) {
+  std::mt19937_64 rng(seed);
+  while (true) {
+    const int token = static_cast<int>(rng() % kRenameTokens);
+    const uint64_t generation = log->generation[static_cast<size_t>(token)];
+    log->pending = token;
+    const ReplyPtr reply =
+        client->Command({"RENAME", TokenKey(token, generation), TokenKey(token, generation + 1)});
+    if (reply == nullptr) break;
+    if (Describe(reply) != "+OK") {
+      log->unexpected = "RENAME answered " + Describe(reply).substr(0, 200);
+      break;
+    }
+    log->pending.reset();
+    log->generation[static_cast<size_t>(token)] = generation + 1;
+    ++log->acked;
+    counter->Add();
+  }
+  counter->Done();
+}
+
 // The presence of each key of `batches` (MGET in chunks), and whether each value present is
 // the batch's. Returns false on a connection error or a malformed reply.
 bool ReadBatches(Client* client, std::vector<Batch*>& batches, std::vector<std::string>* wrong) {
@@ -272,7 +323,8 @@ TEST_F(AtomicityCrashTest, MultiKeyWritesAreAllOrNothingAcrossSigkill) {
   const uint64_t rounds = EnvOr("SHALE_ATOMICITY_ROUNDS", kDefaultRounds);
   std::cout << "atomicity crash test: seed " << seed << " (SHALE_ATOMICITY_SEED=" << seed
             << " replays it), " << rounds << " rounds, " << kMsetWriters << " MSET writers, "
-            << kMultiWriters << " MULTI/EXEC writers, 1 DEL stream, " << kShards << " shards\n";
+            << kMultiWriters << " MULTI/EXEC writers, 1 DEL stream, 1 RENAME stream of "
+            << kRenameTokens << " tokens, " << kShards << " shards\n";
   RecordProperty("seed", std::to_string(seed));
   {
     // How the key names spread a batch over the shards (a property of the names alone).
@@ -290,7 +342,13 @@ TEST_F(AtomicityCrashTest, MultiKeyWritesAreAllOrNothingAcrossSigkill) {
   }
   std::mt19937_64 rng(seed);
   server_.set_ready_timeout(std::chrono::seconds(60));
+  RenamerLog renamer;
+  renamer.generation.assign(kRenameTokens, 0);
+  for (int token = 0; token < kRenameTokens; ++token) {
+    ASSERT_EQ(Run({"SET", TokenKey(token, 0), TokenValue(token)}), "+OK");
+  }
   client_.reset();  // only the round's connections talk to the server while it runs
+  uint64_t acked_renames = 0, in_flight_renames = 0, in_flight_renames_applied = 0;
 
   std::vector<Batch> batches;  // every batch ever sent, with its recovered state
   std::array<uint64_t, kWriters> next_batch{};
@@ -312,7 +370,7 @@ TEST_F(AtomicityCrashTest, MultiKeyWritesAreAllOrNothingAcrossSigkill) {
       if (batches[i].Complete()) candidates.push_back(i);
     }
 
-    constexpr int kThreads = kWriters + 1;
+    constexpr int kThreads = kWriters + 2;
     std::vector<Client> clients(kThreads);
     for (Client& client : clients) {
       std::string error;
@@ -329,6 +387,9 @@ TEST_F(AtomicityCrashTest, MultiKeyWritesAreAllOrNothingAcrossSigkill) {
     }
     threads.emplace_back(RunDeleter, &clients[kWriters], &batches, candidates, rng(), &counter,
                          &deleter);
+    renamer.pending.reset();
+    renamer.acked = 0;
+    threads.emplace_back(RunRenamer, &clients[kWriters + 1], rng(), &counter, &renamer);
     const uint64_t acks_at_kill = counter.WaitFor(target, kThreads);
     server_.Kill();
     for (std::thread& thread : threads) thread.join();
@@ -340,6 +401,9 @@ TEST_F(AtomicityCrashTest, MultiKeyWritesAreAllOrNothingAcrossSigkill) {
     }
     if (!deleter.unexpected.empty() && unexpected_replies.insert(deleter.unexpected).second) {
       ADD_FAILURE() << "round " << round << " DEL stream: " << deleter.unexpected;
+    }
+    if (!renamer.unexpected.empty() && unexpected_replies.insert(renamer.unexpected).second) {
+      ADD_FAILURE() << "round " << round << " RENAME stream: " << renamer.unexpected;
     }
 
     std::string error;
@@ -384,6 +448,7 @@ TEST_F(AtomicityCrashTest, MultiKeyWritesAreAllOrNothingAcrossSigkill) {
     for (const auto& del : deleter.acked) acked_del += del.size();
 
     std::vector<Batch*> all;
+    all.reserve(batches.size());
     for (Batch& batch : batches) all.push_back(&batch);
     std::vector<std::string> wrong;
     ASSERT_TRUE(ReadBatches(&verifier, all, &wrong)) << verifier.error();
@@ -407,7 +472,7 @@ TEST_F(AtomicityCrashTest, MultiKeyWritesAreAllOrNothingAcrossSigkill) {
           if (count != batch.keys.size()) {
             ++(count == 0 ? lost : torn);
             if (count != 0) ++round_torn;
-            report(where + ", acknowledged, " + found);
+            report(Join({where, ", acknowledged, ", found}));
           }
         } else {
           ++in_flight_writes;
@@ -416,7 +481,7 @@ TEST_F(AtomicityCrashTest, MultiKeyWritesAreAllOrNothingAcrossSigkill) {
           if (count != 0 && count != batch.keys.size()) {
             ++torn;
             ++round_torn;
-            report(where + ", in flight at the kill, is torn: it " + found);
+            report(Join({where, ", in flight at the kill, is torn: it ", found}));
           }
         }
         continue;
@@ -425,21 +490,21 @@ TEST_F(AtomicityCrashTest, MultiKeyWritesAreAllOrNothingAcrossSigkill) {
         case Change::kNone:
           if (batch.present != before[i]) {
             ++other_violations;
-            report(where + ", untouched this round, changed: it " + found + ", had " +
-                   std::to_string(std::count(before[i].begin(), before[i].end(), true)));
+            report(Join({where, ", untouched this round, changed: it ", found, ", had ",
+                         std::to_string(std::count(before[i].begin(), before[i].end(), true))}));
           }
           break;
         case Change::kDeleted:
           if (count != 0) {
             ++other_violations;
-            report(where + ", deleted by an acknowledged DEL, " + found);
+            report(Join({where, ", deleted by an acknowledged DEL, ", found}));
           }
           break;
         case Change::kDeletePending:
           if (count != 0 && count != batch.keys.size()) {
             ++torn;
             ++round_torn;
-            report(where + ", named by a DEL in flight at the kill, is torn: it " + found);
+            report(Join({where, ", named by a DEL in flight at the kill, is torn: it ", found}));
           }
           break;
       }
@@ -458,31 +523,63 @@ TEST_F(AtomicityCrashTest, MultiKeyWritesAreAllOrNothingAcrossSigkill) {
                std::to_string(deleter.pending->size()) + " batches removed some of them only");
       }
     }
+    // Each token under exactly one name; a RENAME in flight applied whole or not at all.
+    acked_renames += renamer.acked;
+    for (int token = 0; token < kRenameTokens; ++token) {
+      const uint64_t generation = renamer.generation[static_cast<size_t>(token)];
+      const std::string old_name = verifier.Run({"GET", TokenKey(token, generation)});
+      const std::string new_name = verifier.Run({"GET", TokenKey(token, generation + 1)});
+      const std::string value = "\"" + TokenValue(token) + "\"";
+      const bool in_flight = renamer.pending == token;
+      const std::string where =
+          "round " + std::to_string(round) + ": token " + std::to_string(token) +
+          " at generation " + std::to_string(generation) + (in_flight ? " (RENAME in flight)" : "");
+      if (in_flight) {
+        ++in_flight_renames;
+        ++round_in_flight;
+        if (new_name == value && old_name == "(nil)") {
+          ++in_flight_renames_applied;
+          renamer.generation[static_cast<size_t>(token)] = generation + 1;
+        } else if (!(old_name == value && new_name == "(nil)")) {
+          ++torn;
+          ++round_torn;
+          report(Join({where, " is torn: old name ", old_name, ", new name ", new_name}));
+        }
+      } else if (old_name != value || new_name != "(nil)") {
+        ++other_violations;
+        report(Join({where, ": old name ", old_name, ", new name ", new_name}));
+      }
+    }
+    present_keys += kRenameTokens;
     EXPECT_EQ(verifier.Run({"DBSIZE"}), ":" + std::to_string(present_keys))
         << "round " << round << ": DBSIZE disagrees with the keys present";
 
     std::cout << "round " << round << ": kill after " << acks_at_kill << " acks (target " << target
               << "); acked MSET " << round_mset << ", MULTI/EXEC " << round_multi << ", DEL "
-              << deleter.acked.size() << "; in flight " << round_in_flight << ", torn "
-              << round_torn << "; batches " << batches.size() << ", keys present " << present_keys
-              << "\n";
+              << deleter.acked.size() << ", RENAME " << renamer.acked << "; in flight "
+              << round_in_flight << ", torn " << round_torn << "; batches " << batches.size()
+              << ", keys present " << present_keys << "\n";
   }
 
   std::sort(restart_ms.begin(), restart_ms.end());
+  const uint64_t acked_total = acked_mset + acked_multi + acked_del;
+  const uint64_t in_flight_total = in_flight_writes + in_flight_dels + in_flight_renames;
   std::printf(
       "atomicity crash: %llu rounds, %llu batches acknowledged (MSET %llu, MULTI/EXEC %llu, "
-      "DEL of %llu), %llu batches in flight at kills (writes %llu: %llu applied whole; "
-      "DELs %llu: %llu applied whole), %llu torn batches found, %llu acknowledged batches lost, "
-      "%llu other violations; restart (to PING) median %.0f ms, max %.0f ms\n",
-      static_cast<unsigned long long>(rounds),
-      static_cast<unsigned long long>(acked_mset + acked_multi + acked_del),
+      "DEL of %llu), %llu RENAMEs acknowledged, %llu batches in flight at kills (writes %llu: "
+      "%llu applied whole; DELs %llu: %llu applied whole; RENAMEs %llu: %llu applied), %llu torn "
+      "batches found, %llu acknowledged batches lost, %llu other violations; restart (to PING) "
+      "median %.0f ms, max %.0f ms\n",
+      static_cast<unsigned long long>(rounds), static_cast<unsigned long long>(acked_total),
       static_cast<unsigned long long>(acked_mset), static_cast<unsigned long long>(acked_multi),
-      static_cast<unsigned long long>(acked_del),
-      static_cast<unsigned long long>(in_flight_writes + in_flight_dels),
+      static_cast<unsigned long long>(acked_del), static_cast<unsigned long long>(acked_renames),
+      static_cast<unsigned long long>(in_flight_total),
       static_cast<unsigned long long>(in_flight_writes),
       static_cast<unsigned long long>(in_flight_writes_applied),
       static_cast<unsigned long long>(in_flight_dels),
       static_cast<unsigned long long>(in_flight_dels_applied),
+      static_cast<unsigned long long>(in_flight_renames),
+      static_cast<unsigned long long>(in_flight_renames_applied),
       static_cast<unsigned long long>(torn), static_cast<unsigned long long>(lost),
       static_cast<unsigned long long>(other_violations),
       restart_ms.empty() ? 0.0 : restart_ms[restart_ms.size() / 2],

@@ -1,7 +1,8 @@
 // The keyspace layer (server/keyspace/keyspace.h, format.h) over a Db: strings, NX/XX/GET, MSET,
 // DEL, EXISTS, TYPE, exact key counts, FLUSHDB/FLUSHALL, SCAN, deadlines (lazy and active
-// expiry, KEEPTTL, EXPIRE's conditions, PERSIST, GETEX, GETDEL), the format marker and the
-// databases check at open. Time is the test's own (KeyspaceDb's clock).
+// expiry, KEEPTTL, EXPIRE's conditions, PERSIST, GETEX, GETDEL), RENAME, COPY, MOVE, SWAPDB (the
+// database map), RANDOMKEY, the format marker and the databases check at open. Time is the test's
+// own (KeyspaceDb's clock).
 #include "server/keyspace/keyspace.h"
 
 #include <gtest/gtest.h>
@@ -1148,6 +1149,9 @@ class RecordingObserver final : public KeyspaceObserver {
     events.push_back("expired " + std::to_string(db) + " " + std::string(key));
   }
   void DatabaseFlushed(int db) override { events.push_back("flushed " + std::to_string(db)); }
+  void DatabasesSwapped(int a, int b) override {
+    events.push_back("swapped " + std::to_string(a) + " " + std::to_string(b));
+  }
   std::vector<std::string> events;
 };
 
@@ -1312,6 +1316,315 @@ TEST_F(KeyspaceTest, ACorruptTableFailsTheOperationsThatNeedIt) {
   EXPECT_TRUE(ks().MultiSet(0, {{"new", "1"}, {"k0", "2"}}).IsCorruption());
   EXPECT_EQ(k_.GetOr(0, "new"), "<missing>");  // nothing of the batch was applied
   EXPECT_EQ(ks().KeyCount(0), 20u);
+  // RENAME, COPY and MOVE of the damaged key, or onto it, fail and change nothing.
+  bool applied = true;
+  EXPECT_TRUE(ks().Rename(0, "k0", "elsewhere", false, &applied).IsCorruption());
+  k_.Set(0, "other", "v");
+  EXPECT_TRUE(ks().Rename(0, "other", "k0", false, &applied).IsCorruption());
+  EXPECT_TRUE(ks().Copy(0, "k0", 1, "copy", false, &applied).IsCorruption());
+  EXPECT_TRUE(ks().Copy(0, "other", 0, "k0", true, &applied).IsCorruption());
+  EXPECT_TRUE(ks().Move(0, "k0", 1, &applied).IsCorruption());
+  EXPECT_EQ(k_.GetOr(0, "other"), "v");
+  EXPECT_EQ(k_.GetOr(0, "elsewhere"), "<missing>");
+  EXPECT_EQ(ks().KeyCount(0), 21u);
+  EXPECT_EQ(ks().KeyCount(1), 0u);
+  EXPECT_TRUE(ks().RandomKey(0, &value).IsCorruption());
+}
+
+// --- RENAME, COPY, MOVE, SWAPDB, RANDOMKEY ---
+
+// The engine's expiry index entries of logical database `db` (through the database map).
+size_t PhysicalIndexEntries(storage::Db& db, Keyspace& ks, int logical) {
+  return LiveKeys(db,
+                  GroupedKey(static_cast<uint16_t>(kExpiryGroupBase + ks.PhysicalDb(logical)), ""))
+      .size();
+}
+
+// Two keys that live in different shards.
+std::pair<std::string, std::string> KeysInTwoShards(storage::Db& db) {
+  std::string a = "src";
+  for (int i = 0;; ++i) {
+    std::string b = "dst" + std::to_string(i);
+    std::string ka, kb;
+    MakeDataKey(0, a, &ka);
+    MakeDataKey(0, b, &kb);
+    if (db.ShardOf(ka) != db.ShardOf(kb)) return {a, b};
+  }
+}
+
+TEST_F(KeyspaceTest, RenameMovesValueAndDeadlineAcrossShards) {
+  k_.Reopen();
+  const auto [from, to] = KeysInTwoShards(db());
+  k_.Set(0, from, "value", 60000);
+  k_.Set(0, to, "old", 90000);
+  k_.Set(0, "plain", "p");
+  const int64_t deadline = ExpireTimeOf(0, from);
+  bool applied = false;
+  ASSERT_TRUE(ks().Rename(0, from, to, /*if_absent=*/true, &applied).ok());
+  EXPECT_FALSE(applied);  // RENAMENX onto a live key
+  ASSERT_TRUE(ks().Rename(0, from, to, false, &applied).ok());
+  EXPECT_TRUE(applied);
+  EXPECT_EQ(k_.GetOr(0, from), "<missing>");
+  EXPECT_EQ(k_.GetOr(0, to), "value");
+  EXPECT_EQ(ExpireTimeOf(0, to), deadline);  // the source's deadline, not the target's
+  EXPECT_EQ(ks().KeyCount(0), 2u);
+  EXPECT_EQ(ks().ExpiresCount(0), 1u);
+  EXPECT_EQ(IndexEntries(0), 1u);
+  // Onto a key without a deadline: the deadline goes with the value; a plain source clears it.
+  ASSERT_TRUE(ks().Rename(0, "plain", to, false, &applied).ok());
+  EXPECT_EQ(ExpireTimeOf(0, to), -1);
+  EXPECT_EQ(ks().KeyCount(0), 1u);
+  EXPECT_EQ(ks().ExpiresCount(0), 0u);
+  EXPECT_EQ(IndexEntries(0), 0u);
+  // Durable: the power goes right after the acknowledged (committed) write.
+  ASSERT_TRUE(db().Commit().ok());
+  k_.Crash(&fs_);
+  k_.Reopen();
+  EXPECT_EQ(k_.GetOr(0, to), "p");
+  EXPECT_EQ(k_.GetOr(0, "plain"), "<missing>");
+  EXPECT_EQ(ks().KeyCount(0), 1u);
+  EXPECT_EQ(ks().ExpiresCount(0), 0u);
+}
+
+TEST_F(KeyspaceTest, RenameOfAbsentSameAndExpiredKeys) {
+  k_.Reopen();
+  bool applied = true;
+  EXPECT_TRUE(ks().Rename(0, "nokey", "x", false, &applied).IsNotFound());
+  EXPECT_TRUE(ks().Rename(0, "nokey", "nokey", true, &applied).IsNotFound());
+  k_.Set(0, "k", "v");
+  ASSERT_TRUE(ks().Rename(0, "k", "k", false, &applied).ok());
+  EXPECT_TRUE(applied);
+  ASSERT_TRUE(ks().Rename(0, "k", "k", true, &applied).ok());
+  EXPECT_FALSE(applied);
+  EXPECT_EQ(k_.GetOr(0, "k"), "v");
+  // An expired source is absent; an expired target is replaced (RENAMENX too).
+  k_.Set(0, "gone", "v", 10);
+  k_.Set(0, "stale", "v", 10);
+  k_.AdvanceMs(20);
+  EXPECT_TRUE(ks().Rename(0, "gone", "x", false, &applied).IsNotFound());
+  ASSERT_TRUE(ks().Rename(0, "k", "stale", true, &applied).ok());
+  EXPECT_TRUE(applied);
+  EXPECT_EQ(k_.GetOr(0, "stale"), "v");
+  EXPECT_EQ(ks().KeyCount(0), 1u);
+  EXPECT_EQ(ks().ExpiresCount(0), 0u);
+  EXPECT_EQ(IndexEntries(0), 0u);
+}
+
+TEST_F(KeyspaceTest, CopyKeepsTheSourceAndCopiesTheDeadline) {
+  k_.Reopen();
+  k_.Set(0, "src", "v", 50000);
+  k_.Set(1, "dst", "old");
+  bool copied = false;
+  ASSERT_TRUE(ks().Copy(0, "src", 1, "dst", /*replace=*/false, &copied).ok());
+  EXPECT_FALSE(copied);
+  EXPECT_EQ(k_.GetOr(1, "dst"), "old");
+  ASSERT_TRUE(ks().Copy(0, "src", 1, "dst", true, &copied).ok());
+  EXPECT_TRUE(copied);
+  ASSERT_TRUE(ks().Copy(0, "src", 0, "copy", false, &copied).ok());
+  EXPECT_TRUE(copied);
+  ASSERT_TRUE(ks().Copy(0, "absent", 0, "copy2", false, &copied).ok());
+  EXPECT_FALSE(copied);
+  EXPECT_EQ(k_.GetOr(0, "src"), "v");
+  EXPECT_EQ(k_.GetOr(1, "dst"), "v");
+  EXPECT_EQ(ExpireTimeOf(1, "dst"), ExpireTimeOf(0, "src"));
+  EXPECT_EQ(ks().KeyCount(0), 2u);
+  EXPECT_EQ(ks().ExpiresCount(0), 2u);
+  EXPECT_EQ(ks().KeyCount(1), 1u);
+  EXPECT_EQ(ks().ExpiresCount(1), 1u);
+  EXPECT_EQ(IndexEntries(1), 1u);
+  EXPECT_FALSE(ks().Copy(0, "src", 16, "x", false, &copied).ok());
+  k_.Reopen();
+  EXPECT_EQ(ks().KeyCount(1), 1u);
+  EXPECT_EQ(ks().ExpiresCount(0), 2u);
+  EXPECT_EQ(k_.GetOr(0, "copy"), "v");
+  // The copies expire with their deadline, by the cycle too.
+  k_.AdvanceMs(60000);
+  EXPECT_EQ(k_.ExpireAllDue(), 3u);
+  EXPECT_EQ(ks().KeyCount(0) + ks().KeyCount(1), 0u);
+}
+
+TEST_F(KeyspaceTest, MoveToAnotherDatabase) {
+  k_.Reopen();
+  k_.Set(0, "k", "v", 50000);
+  k_.Set(0, "busy", "mine");
+  k_.Set(2, "busy", "theirs");
+  const int64_t deadline = ExpireTimeOf(0, "k");
+  bool moved = false;
+  ASSERT_TRUE(ks().Move(0, "busy", 2, &moved).ok());
+  EXPECT_FALSE(moved);
+  ASSERT_TRUE(ks().Move(0, "absent", 2, &moved).ok());
+  EXPECT_FALSE(moved);
+  ASSERT_TRUE(ks().Move(0, "k", 2, &moved).ok());
+  EXPECT_TRUE(moved);
+  EXPECT_EQ(k_.GetOr(0, "k"), "<missing>");
+  EXPECT_EQ(k_.GetOr(2, "k"), "v");
+  EXPECT_EQ(ExpireTimeOf(2, "k"), deadline);
+  EXPECT_EQ(ks().KeyCount(0), 1u);
+  EXPECT_EQ(ks().KeyCount(2), 2u);
+  EXPECT_EQ(ks().ExpiresCount(0), 0u);
+  EXPECT_EQ(ks().ExpiresCount(2), 1u);
+  EXPECT_EQ(IndexEntries(0), 0u);
+  EXPECT_EQ(IndexEntries(2), 1u);
+  EXPECT_FALSE(ks().Move(0, "busy", -1, &moved).ok());
+  k_.Reopen();
+  EXPECT_EQ(ks().KeyCount(2), 2u);
+  EXPECT_EQ(ks().ExpiresCount(2), 1u);
+}
+
+TEST_F(KeyspaceTest, SwapDbExchangesKeysCountsAndDeadlines) {
+  k_.Reopen();
+  for (int i = 0; i < 10; ++i) k_.Set(0, "a" + std::to_string(i), "zero", i < 4 ? 30000 : 0);
+  k_.Set(1, "b", "one", 60000);
+  ASSERT_TRUE(ks().SwapDb(0, 1).ok());
+  EXPECT_EQ(ks().PhysicalDb(0), 1);
+  EXPECT_EQ(ks().PhysicalDb(1), 0);
+  EXPECT_EQ(k_.GetOr(0, "b"), "one");
+  EXPECT_EQ(k_.GetOr(1, "a3"), "zero");
+  EXPECT_EQ(k_.GetOr(0, "a3"), "<missing>");
+  EXPECT_EQ(ks().KeyCount(0), 1u);
+  EXPECT_EQ(ks().KeyCount(1), 10u);
+  EXPECT_EQ(ks().ExpiresCount(0), 1u);
+  EXPECT_EQ(ks().ExpiresCount(1), 4u);
+  EXPECT_EQ(PhysicalIndexEntries(db(), ks(), 1), 4u);
+  EXPECT_EQ(k_.ScanAll(0), std::vector<std::string>{"b"});
+  EXPECT_EQ(k_.ScanAll(1).size(), 10u);
+  // Writes, deletes and flushes after the swap go to the swapped databases.
+  k_.Set(0, "new", "v");
+  EXPECT_EQ(k_.Del(1, {"a9"}), 1);
+  EXPECT_EQ(ks().KeyCount(0), 2u);
+  EXPECT_EQ(ks().KeyCount(1), 9u);
+  // The map survives a restart, and a crash (it is one durable put).
+  ASSERT_TRUE(db().Commit().ok());
+  k_.Crash(&fs_);
+  k_.Reopen();
+  EXPECT_EQ(k_.GetOr(0, "b"), "one");
+  EXPECT_EQ(k_.GetOr(0, "new"), "v");
+  EXPECT_EQ(ks().KeyCount(1), 9u);
+  EXPECT_EQ(ks().ExpiresCount(1), 4u);
+  // The expiry cycle finds the deadlines of both databases where they are.
+  k_.AdvanceMs(40000);
+  EXPECT_EQ(k_.ExpireAllDue(), 4u);
+  EXPECT_EQ(ks().KeyCount(1), 5u);
+  EXPECT_EQ(ks().ExpiresCount(1), 0u);
+  EXPECT_EQ(ks().ExpiresCount(0), 1u);
+  ASSERT_TRUE(ks().FlushDb(0).ok());
+  EXPECT_EQ(ks().KeyCount(0), 0u);
+  EXPECT_EQ(ks().KeyCount(1), 5u);
+  EXPECT_EQ(k_.GetOr(1, "a5"), "zero");
+  // Swapping back, and a third database: the map stays a permutation.
+  ASSERT_TRUE(ks().SwapDb(1, 2).ok());
+  ASSERT_TRUE(ks().SwapDb(0, 2).ok());
+  EXPECT_EQ(ks().KeyCount(0), 5u);
+  EXPECT_EQ(ks().KeyCount(1), 0u);
+  EXPECT_EQ(ks().KeyCount(2), 0u);
+  EXPECT_EQ(ks().PhysicalDb(0), 0);
+  ASSERT_TRUE(ks().SwapDb(3, 3).ok());
+  EXPECT_FALSE(ks().SwapDb(0, 16).ok());
+  k_.Reopen();
+  EXPECT_EQ(ks().KeyCount(0), 5u);
+  EXPECT_EQ(k_.GetOr(0, "a5"), "zero");
+}
+
+TEST_F(KeyspaceTest, SwapDbRefusedWhileWritesFailChangesNothing) {
+  k_.Reopen();
+  k_.Set(0, "k", "zero");
+  k_.Set(1, "k", "one");
+  ASSERT_TRUE(db().Commit().ok());
+  fs_.FailNthSync(1, /*sticky=*/true);
+  ASSERT_TRUE(ks().FlushDb(5).ok());  // a write to every shard, whose commit fails
+  ASSERT_FALSE(db().Commit().ok());
+  ASSERT_FALSE(db().WriteState().ok());
+  EXPECT_FALSE(ks().SwapDb(0, 1).ok());
+  EXPECT_EQ(ks().PhysicalDb(0), 0);
+  EXPECT_EQ(k_.GetOr(0, "k"), "zero");
+  fs_.ClearFaults();
+  ASSERT_TRUE(db().RetryFailedWrites().ok());
+  ASSERT_TRUE(ks().SwapDb(0, 1).ok());
+  EXPECT_EQ(k_.GetOr(0, "k"), "one");
+}
+
+TEST_F(KeyspaceTest, SwapDbAndFewerDatabasesAtOpen) {
+  k_.Reopen();
+  k_.Set(0, "k", "v");
+  ASSERT_TRUE(ks().SwapDb(0, 10).ok());  // logical 10 holds the key, in group 0
+  k_.Close();
+  k_.set_databases(4);
+  Status s = k_.Open();
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << s.ToString();
+  EXPECT_NE(s.message().find("database 10"), std::string::npos) << s.message();
+  k_.set_databases(16);
+  k_.Reopen();
+  ASSERT_TRUE(ks().SwapDb(10, 3).ok());  // logical 3 now, still in group 0
+  k_.Close();
+  k_.set_databases(4);
+  k_.Reopen();
+  EXPECT_EQ(k_.GetOr(3, "k"), "v");
+  EXPECT_EQ(ks().KeyCount(3), 1u);
+  EXPECT_EQ(ks().KeyCount(0), 0u);
+}
+
+TEST_F(KeyspaceTest, AMalformedDatabaseMapIsRefusedAtOpen) {
+  k_.Reopen();
+  storage::WriteBatch batch;
+  std::string map;
+  storage::PutVarint32(&map, 1);
+  storage::PutVarint32(&map, 0);
+  storage::PutVarint32(&map, 1);  // 0 -> 1 without 1 -> 0: not a permutation
+  batch.Put(GroupedKey(kMetaGroup, "db-map"), map);
+  ASSERT_TRUE(db().Write(batch).ok());
+  k_.Close();
+  EXPECT_EQ(k_.Open().code(), Status::Code::kCorruption);
+}
+
+TEST_F(KeyspaceTest, ObserverSeesSwapsRenamesAndMoves) {
+  k_.Reopen();
+  RecordingObserver observer;
+  ks().set_observer(&observer);
+  k_.Set(0, "a", "v");
+  bool applied = false;
+  ASSERT_TRUE(ks().Rename(0, "a", "b", false, &applied).ok());
+  ASSERT_TRUE(ks().Move(0, "b", 1, &applied).ok());
+  ASSERT_TRUE(ks().Copy(1, "b", 2, "c", false, &applied).ok());
+  ASSERT_TRUE(ks().SwapDb(1, 2).ok());
+  ASSERT_TRUE(ks().SwapDb(2, 2).ok());  // nothing happens
+  ks().set_observer(nullptr);
+  EXPECT_EQ(observer.events, (std::vector<std::string>{
+                                 "modified 0 a", "modified 0 a", "modified 0 b", "modified 0 b",
+                                 "modified 1 b", "modified 2 c", "swapped 1 2"}));
+}
+
+TEST_F(KeyspaceTest, RandomKeyReturnsLiveKeysOnly) {
+  k_.Reopen();
+  std::string key;
+  EXPECT_TRUE(ks().RandomKey(0, &key).IsNotFound());
+  k_.Set(0, "x", "v");
+  k_.Set(0, "y", "v");
+  k_.Set(0, "gone", "v", 10);
+  k_.AdvanceMs(20);
+  std::set<std::string> seen;
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(ks().RandomKey(0, &key).ok());
+    seen.insert(key);
+  }
+  EXPECT_EQ(seen, (std::set<std::string>{"x", "y"}));
+  // Every key expired: none, at once (no endless search).
+  k_.Del(0, {"x", "y"});
+  for (int i = 0; i < 2000; ++i) k_.Set(0, "e" + std::to_string(i), "v", 10);
+  k_.AdvanceMs(20);
+  EXPECT_TRUE(ks().RandomKey(0, &key).IsNotFound());
+  // A large database: a live key among many expired ones.
+  k_.Set(0, "live", "v");
+  ASSERT_TRUE(ks().RandomKey(0, &key).ok());
+  EXPECT_EQ(key, "live");
+  for (int i = 0; i < 2000; ++i) k_.Set(0, "l" + std::to_string(i), "v");
+  seen.clear();
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(ks().RandomKey(0, &key).ok());
+    EXPECT_EQ(key[0] == 'l' ? std::string("l") : key, "l") << key;
+    seen.insert(key);
+  }
+  EXPECT_GT(seen.size(), 1u);
+  EXPECT_FALSE(ks().RandomKey(16, &key).ok());
 }
 
 // The flags byte's encoding class (bits 1-2) and write time (bit 3, a u32 after the deadline).

@@ -165,6 +165,52 @@ TEST_F(WatchRegistryTest, FlushOfSeveralKeysOfOneWatcher) {
   EXPECT_TRUE(registry_.empty());
 }
 
+// Redis 7.0.15's SWAPDB rules (unit/multi's SWAPDB tests): keys as they are before the swap.
+TEST_F(WatchRegistryTest, SwapTouchesKeysThatExistInEitherDatabase) {
+  keys_.Set(0, "here", WatchedKeyState::kLive);
+  keys_.Set(1, "there", WatchedKeyState::kLive);
+  Watcher c, d, e;
+  registry_.Watch(a_, 0, "here");    // exists and goes away: a change
+  registry_.Watch(b_, 0, "there");   // absent, and the other database has it: a change
+  registry_.Watch(c, 0, "nowhere");  // in neither: no change
+  registry_.Watch(d, 1, "here");     // watched in the other database, which receives it
+  registry_.Watch(e, 2, "here");     // another database
+  registry_.TouchSwap(0, 1);
+  EXPECT_TRUE(a_.dirty());
+  EXPECT_TRUE(b_.dirty());
+  EXPECT_FALSE(c.dirty());
+  EXPECT_TRUE(d.dirty());
+  EXPECT_FALSE(e.dirty());
+}
+
+TEST_F(WatchRegistryTest, SwapOfExpiredKeysIsNoChange) {
+  // An expired key replaced by no key (it is gone now).
+  keys_.Set(1, "x", WatchedKeyState::kExpired);
+  registry_.Watch(a_, 1, "x");
+  registry_.TouchSwap(0, 1);
+  EXPECT_FALSE(a_.dirty());
+  // No key replaced by an expired one.
+  keys_.Set(0, "y", WatchedKeyState::kExpired);
+  registry_.Watch(b_, 1, "y");
+  registry_.TouchSwap(0, 1);
+  EXPECT_FALSE(b_.dirty());
+  EXPECT_FALSE(registry_.WatchedKeyExpired(b_)) << "it counts as expired when watched now";
+  // An expired key replaced by another expired one.
+  Watcher c;
+  keys_.Set(2, "z", WatchedKeyState::kExpired);
+  keys_.Set(3, "z", WatchedKeyState::kExpired);
+  registry_.Watch(c, 2, "z");
+  registry_.TouchSwap(2, 3);
+  EXPECT_FALSE(c.dirty());
+  // An expired key replaced by a live one is a change.
+  Watcher d;
+  keys_.Set(4, "w", WatchedKeyState::kExpired);
+  keys_.Set(5, "w", WatchedKeyState::kLive);
+  registry_.Watch(d, 4, "w");
+  registry_.TouchSwap(4, 5);
+  EXPECT_TRUE(d.dirty());
+}
+
 const CommandSpec kSet = {"set", -3, kCmdWrite, 1, 1, 1, nullptr, "string", "", "", ""};
 const CommandSpec kMSet = {"mset", -3, kCmdWrite, 1, -1, 2, nullptr, "string", "", "", ""};
 const CommandSpec kGet = {"get", 2, kCmdReadOnly, 1, 1, 1, nullptr, "string", "", "", ""};

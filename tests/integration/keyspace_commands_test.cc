@@ -1,0 +1,352 @@
+// Keyspace commands against a real server: RENAME, RENAMENX, COPY, MOVE, SWAPDB (with WATCH and
+// across a restart), RANDOMKEY, TOUCH, WAIT, DUMP and RESTORE (also moving values to and from
+// Debian's redis-server), SCAN ... TYPE, KEYS patterns, FLUSHDB/FLUSHALL modes and UNLINK. Every
+// expectation is Redis 7.0's behaviour (the file passes with SHALE_TEST_SERVER=redis-server).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tests/integration/server_fixture.h"
+
+namespace shale::integration {
+namespace {
+
+class KeyspaceCommandsTest : public ServerFixture {
+ protected:
+  // The raw bytes of a bulk reply (DUMP's payload).
+  std::string Bytes(Client* client, const std::vector<std::string>& args) {
+    ReplyPtr reply = client->Command(args);
+    EXPECT_TRUE(reply != nullptr && reply->type == REDIS_REPLY_STRING) << Describe(reply);
+    if (reply == nullptr || reply->type != REDIS_REPLY_STRING) return {};
+    return std::string(reply->str, reply->len);
+  }
+};
+
+TEST_F(KeyspaceCommandsTest, RenameMovesTheValueAndItsTtl) {
+  EXPECT_EQ(Run({"SET", "mykey", "hello"}), "+OK");
+  EXPECT_EQ(Run({"RENAME", "mykey", "mykey1"}), "+OK");
+  EXPECT_EQ(Run({"GET", "mykey1"}), "\"hello\"");
+  EXPECT_EQ(Run({"EXISTS", "mykey"}), ":0");
+  // Over an existing key: replaced.
+  EXPECT_EQ(Run({"SET", "other", "x"}), "+OK");
+  EXPECT_EQ(Run({"RENAME", "mykey1", "other"}), "+OK");
+  EXPECT_EQ(Run({"GET", "other"}), "\"hello\"");
+  EXPECT_EQ(Run({"DBSIZE"}), ":1");
+  // The TTL moves with the value, and the target's TTL is not inherited.
+  EXPECT_EQ(Run({"SET", "vol", "v", "EX", "100"}), "+OK");
+  EXPECT_EQ(Run({"RENAME", "vol", "moved"}), "+OK");
+  EXPECT_EQ(Run({"TTL", "moved"}), ":100");
+  EXPECT_EQ(Run({"SET", "target", "t", "EX", "100"}), "+OK");
+  EXPECT_EQ(Run({"RENAME", "other", "target"}), "+OK");
+  EXPECT_EQ(Run({"TTL", "target"}), ":-1");
+  // Many keys, so some renames cross shards.
+  for (int i = 0; i < 20; ++i) {
+    const std::string from = "from" + std::to_string(i);
+    const std::string to = "to" + std::to_string(i);
+    EXPECT_EQ(Run({"SET", from, std::to_string(i), "PX", "1000000"}), "+OK");
+    EXPECT_EQ(Run({"RENAME", from, to}), "+OK");
+    EXPECT_EQ(Run({"GET", to}), "\"" + std::to_string(i) + "\"");
+    EXPECT_EQ(Run({"EXISTS", from}), ":0");
+  }
+  EXPECT_EQ(Run({"DBSIZE"}), ":22");  // moved, target and to0..to19
+}
+
+TEST_F(KeyspaceCommandsTest, RenameErrorsAndTheSameKey) {
+  EXPECT_EQ(Run({"RENAME", "nokey", "x"}), "-ERR no such key");
+  EXPECT_EQ(Run({"RENAMENX", "nokey", "x"}), "-ERR no such key");
+  EXPECT_EQ(Run({"RENAME", "nokey", "nokey"}), "-ERR no such key");
+  EXPECT_EQ(Run({"RENAME", "a"}), "-ERR wrong number of arguments for 'rename' command");
+  EXPECT_EQ(Run({"SET", "k", "v"}), "+OK");
+  EXPECT_EQ(Run({"RENAME", "k", "k"}), "+OK");
+  EXPECT_EQ(Run({"RENAMENX", "k", "k"}), ":0");
+  EXPECT_EQ(Run({"GET", "k"}), "\"v\"");
+}
+
+TEST_F(KeyspaceCommandsTest, RenameNx) {
+  EXPECT_EQ(Run({"SET", "a", "1"}), "+OK");
+  EXPECT_EQ(Run({"SET", "b", "2"}), "+OK");
+  EXPECT_EQ(Run({"RENAMENX", "a", "b"}), ":0");
+  EXPECT_EQ(Run({"GET", "a"}), "\"1\"");
+  EXPECT_EQ(Run({"RENAMENX", "a", "c"}), ":1");
+  EXPECT_EQ(Run({"GET", "c"}), "\"1\"");
+  EXPECT_EQ(Run({"EXISTS", "a"}), ":0");
+}
+
+TEST_F(KeyspaceCommandsTest, Copy) {
+  EXPECT_EQ(Run({"SET", "src", "v", "EX", "100"}), "+OK");
+  EXPECT_EQ(Run({"COPY", "src", "dst"}), ":1");
+  EXPECT_EQ(Run({"GET", "dst"}), "\"v\"");
+  EXPECT_EQ(Run({"TTL", "dst"}), ":100");
+  EXPECT_EQ(Run({"GET", "src"}), "\"v\"");
+  EXPECT_EQ(Run({"SET", "src", "w"}), "+OK");
+  EXPECT_EQ(Run({"COPY", "src", "dst"}), ":0");
+  EXPECT_EQ(Run({"GET", "dst"}), "\"v\"");
+  EXPECT_EQ(Run({"COPY", "src", "dst", "REPLACE"}), ":1");
+  EXPECT_EQ(Run({"GET", "dst"}), "\"w\"");
+  EXPECT_EQ(Run({"TTL", "dst"}), ":-1");
+  EXPECT_EQ(Run({"COPY", "nokey", "x"}), ":0");
+  EXPECT_EQ(Run({"COPY", "src", "dst", "DB", "1"}), ":1");
+  EXPECT_EQ(Run({"SELECT", "1"}), "+OK");
+  EXPECT_EQ(Run({"GET", "dst"}), "\"w\"");
+  EXPECT_EQ(Run({"SELECT", "0"}), "+OK");
+  // Errors.
+  EXPECT_EQ(Run({"COPY", "src", "src"}), "-ERR source and destination objects are the same");
+  EXPECT_EQ(Run({"COPY", "src", "src", "DB", "0"}),
+            "-ERR source and destination objects are the same");
+  EXPECT_EQ(Run({"COPY", "src", "src", "DB", "1"}), ":1");
+  EXPECT_EQ(Run({"COPY", "src", "x", "DB", "a"}), "-ERR value is not an integer or out of range");
+  EXPECT_EQ(Run({"COPY", "src", "x", "DB", "99"}), "-ERR DB index is out of range");
+  EXPECT_EQ(Run({"COPY", "src", "x", "DB", "-1"}), "-ERR DB index is out of range");
+  EXPECT_EQ(Run({"COPY", "src", "x", "FOO"}), "-ERR syntax error");
+  EXPECT_EQ(Run({"COPY", "src", "x", "DB"}), "-ERR syntax error");
+}
+
+TEST_F(KeyspaceCommandsTest, Move) {
+  EXPECT_EQ(Run({"SET", "k", "v", "EX", "100"}), "+OK");
+  EXPECT_EQ(Run({"MOVE", "k", "1"}), ":1");
+  EXPECT_EQ(Run({"EXISTS", "k"}), ":0");
+  EXPECT_EQ(Run({"MOVE", "k", "1"}), ":0");
+  EXPECT_EQ(Run({"SELECT", "1"}), "+OK");
+  EXPECT_EQ(Run({"GET", "k"}), "\"v\"");
+  EXPECT_EQ(Run({"TTL", "k"}), ":100");
+  EXPECT_EQ(Run({"DBSIZE"}), ":1");
+  // A key already in the target stays; the source keeps its key.
+  EXPECT_EQ(Run({"SELECT", "0"}), "+OK");
+  EXPECT_EQ(Run({"SET", "k", "mine"}), "+OK");
+  EXPECT_EQ(Run({"MOVE", "k", "1"}), ":0");
+  EXPECT_EQ(Run({"GET", "k"}), "\"mine\"");
+  EXPECT_EQ(Run({"MOVE", "k", "0"}), "-ERR source and destination objects are the same");
+  EXPECT_EQ(Run({"MOVE", "k", "notanumber"}), "-ERR value is not an integer or out of range");
+  EXPECT_EQ(Run({"MOVE", "k", "16"}), "-ERR DB index is out of range");
+  EXPECT_EQ(Run({"MOVE", "k", "2147483648"}),
+            "-ERR value is out of range, value must between -2147483648 and 2147483647");
+}
+
+TEST_F(KeyspaceCommandsTest, SwapDb) {
+  EXPECT_EQ(Run({"SET", "zero", "0", "EX", "100"}), "+OK");
+  EXPECT_EQ(Run({"SET", "both", "in0"}), "+OK");
+  EXPECT_EQ(Run({"SELECT", "1"}), "+OK");
+  EXPECT_EQ(Run({"SET", "both", "in1"}), "+OK");
+  EXPECT_EQ(Run({"SWAPDB", "0", "1"}), "+OK");
+  EXPECT_EQ(Run({"DBSIZE"}), ":2");
+  EXPECT_EQ(Run({"GET", "zero"}), "\"0\"");
+  EXPECT_EQ(Run({"TTL", "zero"}), ":100");
+  EXPECT_EQ(Run({"GET", "both"}), "\"in0\"");
+  EXPECT_EQ(Run({"SELECT", "0"}), "+OK");
+  EXPECT_EQ(Run({"DBSIZE"}), ":1");
+  EXPECT_EQ(Run({"GET", "both"}), "\"in1\"");
+  EXPECT_EQ(InfoField(client_.get(), "keyspace", "db0"), "keys=1,expires=0,avg_ttl=0");
+  EXPECT_EQ(InfoField(client_.get(), "keyspace", "db1").substr(0, 16), "keys=2,expires=1");
+  EXPECT_EQ(Run({"SWAPDB", "3", "3"}), "+OK");
+  // Redis's errors.
+  EXPECT_EQ(Run({"SWAPDB", "a", "0"}), "-ERR invalid first DB index");
+  EXPECT_EQ(Run({"SWAPDB", "0", "a"}), "-ERR invalid second DB index");
+  EXPECT_EQ(Run({"SWAPDB", "99", "a"}), "-ERR invalid second DB index");
+  EXPECT_EQ(Run({"SWAPDB", "0", "16"}), "-ERR DB index is out of range");
+  EXPECT_EQ(Run({"SWAPDB", "-1", "0"}), "-ERR DB index is out of range");
+  EXPECT_EQ(Run({"SWAPDB", "2147483648", "0"}), "-ERR invalid first DB index");
+  EXPECT_EQ(Run({"SWAPDB", "0"}), "-ERR wrong number of arguments for 'swapdb' command");
+  // The swap is durable.
+  std::string error;
+  ASSERT_TRUE(server_.Stop(&error)) << error;
+  RestartAndReconnect();
+  EXPECT_EQ(Run({"GET", "both"}), "\"in1\"");
+  EXPECT_EQ(Run({"SELECT", "1"}), "+OK");
+  EXPECT_EQ(Run({"GET", "zero"}), "\"0\"");
+  EXPECT_EQ(Run({"DBSIZE"}), ":2");
+}
+
+TEST_F(KeyspaceCommandsTest, SwapDbTouchesWatchedKeys) {
+  // A watched key that exists is touched (SWAPDB "deletes" it).
+  EXPECT_EQ(Run({"SET", "x", "30"}), "+OK");
+  EXPECT_EQ(Run({"WATCH", "x"}), "+OK");
+  EXPECT_EQ(Run({"SWAPDB", "0", "1"}), "+OK");
+  EXPECT_EQ(Run({"MULTI"}), "+OK");
+  EXPECT_EQ(Run({"PING"}), "+QUEUED");
+  EXPECT_EQ(Run({"EXEC"}), "(nil)");
+  // A watched key that does not exist is touched when the other database has it.
+  EXPECT_EQ(Run({"FLUSHALL"}), "+OK");
+  EXPECT_EQ(Run({"SELECT", "1"}), "+OK");
+  EXPECT_EQ(Run({"SET", "y", "30"}), "+OK");
+  EXPECT_EQ(Run({"SELECT", "0"}), "+OK");
+  EXPECT_EQ(Run({"WATCH", "y"}), "+OK");
+  EXPECT_EQ(Run({"SWAPDB", "0", "1"}), "+OK");
+  EXPECT_EQ(Run({"MULTI"}), "+OK");
+  EXPECT_EQ(Run({"PING"}), "+QUEUED");
+  EXPECT_EQ(Run({"EXEC"}), "(nil)");
+  // Keys in neither database, or in others, are not touched.
+  EXPECT_EQ(Run({"SET", "z", "1"}), "+OK");
+  EXPECT_EQ(Run({"WATCH", "absent", "z"}), "+OK");
+  EXPECT_EQ(Run({"SWAPDB", "2", "3"}), "+OK");
+  EXPECT_EQ(Run({"MULTI"}), "+OK");
+  EXPECT_EQ(Run({"PING"}), "+QUEUED");
+  EXPECT_EQ(Run({"EXEC"}), "[+PONG]");
+  EXPECT_EQ(Run({"WATCH", "absent"}), "+OK");
+  EXPECT_EQ(Run({"SWAPDB", "0", "5"}), "+OK");
+  EXPECT_EQ(Run({"MULTI"}), "+OK");
+  EXPECT_EQ(Run({"PING"}), "+QUEUED");
+  EXPECT_EQ(Run({"EXEC"}), "[+PONG]");
+  // Inside MULTI, SWAPDB runs with EXEC.
+  EXPECT_EQ(Run({"MULTI"}), "+OK");
+  EXPECT_EQ(Run({"SWAPDB", "0", "5"}), "+QUEUED");
+  EXPECT_EQ(Run({"GET", "z"}), "+QUEUED");
+  EXPECT_EQ(Run({"EXEC"}), "[+OK, \"1\"]");
+}
+
+TEST_F(KeyspaceCommandsTest, RandomKeyAndTouch) {
+  EXPECT_EQ(Run({"RANDOMKEY"}), "(nil)");
+  EXPECT_EQ(Run({"SET", "foo", "x"}), "+OK");
+  EXPECT_EQ(Run({"SET", "bar", "y"}), "+OK");
+  std::set<std::string> seen;
+  for (int i = 0; i < 100 && seen.size() < 2; ++i) seen.insert(Run({"RANDOMKEY"}));
+  EXPECT_EQ(seen, (std::set<std::string>{"\"foo\"", "\"bar\""}));
+  EXPECT_EQ(Run({"DEL", "foo", "bar"}), ":2");
+  EXPECT_EQ(Run({"RANDOMKEY"}), "(nil)");
+  EXPECT_EQ(Run({"RANDOMKEY", "x"}), "-ERR wrong number of arguments for 'randomkey' command");
+  EXPECT_EQ(Run({"SET", "k", "v"}), "+OK");
+  EXPECT_EQ(Run({"TOUCH", "k", "k", "nokey"}), ":2");
+  EXPECT_EQ(Run({"TOUCH"}), "-ERR wrong number of arguments for 'touch' command");
+}
+
+TEST_F(KeyspaceCommandsTest, WaitAnswersZeroReplicas) {
+  EXPECT_EQ(Run({"SET", "k", "v"}), "+OK");
+  EXPECT_EQ(Run({"WAIT", "0", "0"}), ":0");
+  EXPECT_EQ(Run({"WAIT", "-1", "100"}), ":0");
+  EXPECT_EQ(Run({"WAIT", "a", "0"}), "-ERR value is not an integer or out of range");
+  EXPECT_EQ(Run({"WAIT", "0", "a"}), "-ERR timeout is not an integer or out of range");
+  EXPECT_EQ(Run({"WAIT", "0", "-1"}), "-ERR timeout is negative");
+  EXPECT_EQ(Run({"WAIT", "0"}), "-ERR wrong number of arguments for 'wait' command");
+}
+
+TEST_F(KeyspaceCommandsTest, DumpAndRestore) {
+  EXPECT_EQ(Run({"DUMP", "nokey"}), "(nil)");
+  const std::vector<std::string> values = {"hello",
+                                           "12345",
+                                           "-7",
+                                           "100000",
+                                           "",
+                                           "007",
+                                           std::string(20000, 'z'),
+                                           std::string("bin\0\r\n", 6)};
+  for (size_t i = 0; i < values.size(); ++i) {
+    const std::string key = "k" + std::to_string(i);
+    EXPECT_EQ(Run({"SET", key, values[i]}), "+OK");
+    const std::string payload = Bytes(client_.get(), {"DUMP", key});
+    EXPECT_EQ(Run({"RESTORE", "r" + std::to_string(i), "0", payload}), "+OK");
+    ReplyPtr got = client_->Command({"GET", "r" + std::to_string(i)});
+    ASSERT_TRUE(got != nullptr && got->type == REDIS_REPLY_STRING);
+    EXPECT_EQ(std::string(got->str, got->len), values[i]) << i;
+    EXPECT_EQ(Run({"TTL", "r" + std::to_string(i)}), ":-1");
+  }
+  const std::string payload = Bytes(client_.get(), {"DUMP", "k0"});
+  // TTL, ABSTTL, REPLACE, BUSYKEY.
+  EXPECT_EQ(Run({"RESTORE", "k0", "0", payload}), "-BUSYKEY Target key name already exists.");
+  EXPECT_EQ(Run({"RESTORE", "k0", "100000", payload, "REPLACE"}), "+OK");
+  EXPECT_EQ(Run({"TTL", "k0"}), ":100");
+  EXPECT_EQ(Run({"RESTORE", "abs", "4000000000000", payload, "ABSTTL"}), "+OK");
+  EXPECT_EQ(Run({"PEXPIRETIME", "abs"}), ":4000000000000");
+  // A deadline already past: nothing is created, and REPLACE deletes the old key.
+  EXPECT_EQ(Run({"RESTORE", "past", "1", payload, "ABSTTL"}), "+OK");
+  EXPECT_EQ(Run({"EXISTS", "past"}), ":0");
+  EXPECT_EQ(Run({"RESTORE", "abs", "1", payload, "ABSTTL", "REPLACE"}), "+OK");
+  EXPECT_EQ(Run({"EXISTS", "abs"}), ":0");
+  EXPECT_EQ(Run({"RESTORE", "idle", "0", payload, "IDLETIME", "1000"}), "+OK");
+  EXPECT_EQ(Run({"RESTORE", "freq", "0", payload, "FREQ", "100"}), "+OK");
+  EXPECT_EQ(Run({"GET", "freq"}), "\"hello\"");
+  // Errors, in Redis's order.
+  EXPECT_EQ(Run({"RESTORE", "x", "-1", payload}), "-ERR Invalid TTL value, must be >= 0");
+  EXPECT_EQ(Run({"RESTORE", "x", "a", payload}), "-ERR value is not an integer or out of range");
+  EXPECT_EQ(Run({"RESTORE", "k0", "-1", payload}), "-BUSYKEY Target key name already exists.");
+  EXPECT_EQ(Run({"RESTORE", "x", "0", "garbage"}),
+            "-ERR DUMP payload version or checksum are wrong");
+  std::string corrupted = payload;
+  corrupted[2] ^= 1;
+  EXPECT_EQ(Run({"RESTORE", "x", "0", corrupted}),
+            "-ERR DUMP payload version or checksum are wrong");
+  EXPECT_EQ(Run({"RESTORE", "x", "0", payload, "FOO"}), "-ERR syntax error");
+  EXPECT_EQ(Run({"RESTORE", "x", "0", payload, "IDLETIME", "-1"}),
+            "-ERR Invalid IDLETIME value, must be >= 0");
+  EXPECT_EQ(Run({"RESTORE", "x", "0", payload, "FREQ", "256"}),
+            "-ERR Invalid FREQ value, must be >= 0 and <= 255");
+  EXPECT_EQ(Run({"RESTORE", "x", "0", payload, "FREQ", "1", "IDLETIME", "1"}), "-ERR syntax error");
+  EXPECT_EQ(Run({"RESTORE", "x", "0", payload, "IDLETIME"}), "-ERR syntax error");
+  EXPECT_EQ(Run({"RESTORE", "x", "0"}), "-ERR wrong number of arguments for 'restore' command");
+  EXPECT_EQ(Run({"EXISTS", "x"}), ":0");
+}
+
+// Values dumped by Debian's redis-server restore in the server under test, and the other way
+// round; a long compressible value is LZF-compressed by Redis.
+TEST_F(KeyspaceCommandsTest, DumpPayloadsMoveToAndFromRedis) {
+  const std::string redis_binary = "/usr/bin/redis-server";
+  if (access(redis_binary.c_str(), X_OK) != 0) {
+    GTEST_SKIP() << redis_binary << " is not installed (Debian's redis-server package)";
+  }
+  ServerProcess redis(redis_binary);
+  std::string error;
+  ASSERT_TRUE(redis.Start({}, &error)) << error;
+  Client other;
+  ASSERT_TRUE(other.Connect(redis.port(), &error)) << error;
+  std::string compressible;
+  for (int i = 0; i < 1000; ++i) compressible += "abcdefgh" + std::to_string(i % 10);
+  const std::vector<std::string> values = {
+      "hello", "12345", "-7", "100000", "", "9223372036854775807", compressible};
+  for (size_t i = 0; i < values.size(); ++i) {
+    const std::string key = "v" + std::to_string(i);
+    SCOPED_TRACE(key);
+    // Redis -> server under test.
+    EXPECT_EQ(other.Run({"SET", key, values[i]}), "+OK");
+    const std::string from_redis = Bytes(&other, {"DUMP", key});
+    EXPECT_EQ(Run({"RESTORE", key, "0", from_redis}), "+OK");
+    ReplyPtr got = client_->Command({"GET", key});
+    ASSERT_TRUE(got != nullptr && got->type == REDIS_REPLY_STRING);
+    EXPECT_EQ(std::string(got->str, got->len), values[i]);
+    // Server under test -> Redis.
+    const std::string to_redis = Bytes(client_.get(), {"DUMP", key});
+    EXPECT_EQ(other.Run({"RESTORE", key + "back", "0", to_redis}), "+OK");
+    got = other.Command({"GET", key + "back"});
+    ASSERT_TRUE(got != nullptr && got->type == REDIS_REPLY_STRING);
+    EXPECT_EQ(std::string(got->str, got->len), values[i]);
+  }
+  // Redis compressed the long value (it would be longer otherwise).
+  EXPECT_LT(Bytes(&other, {"DUMP", "v6"}).size(), compressible.size() / 2);
+}
+
+TEST_F(KeyspaceCommandsTest, ScanTypeKeysFlushAndUnlink) {
+  for (const char* key : {"user:1", "user:2", "user:10", "other", "u*ser"}) {
+    EXPECT_EQ(Run({"SET", key, "v"}), "+OK");
+  }
+  ReplyPtr scan = client_->Command({"SCAN", "0", "TYPE", "string", "COUNT", "100"});
+  ASSERT_TRUE(scan != nullptr && scan->type == REDIS_REPLY_ARRAY && scan->elements == 2);
+  EXPECT_EQ(scan->element[1]->elements, 5u);
+  EXPECT_EQ(Run({"SCAN", "0", "TYPE", "list", "COUNT", "100"}), "[\"0\", []]");
+  EXPECT_EQ(Run({"SCAN", "0", "TYPE", "STRING", "MATCH", "other", "COUNT", "100"}),
+            "[\"0\", [\"other\"]]");
+  ReplyPtr keys = client_->Command({"KEYS", "user:?"});
+  std::vector<std::string> names = ArrayStrings(keys.get());
+  EXPECT_EQ(std::set<std::string>(names.begin(), names.end()),
+            (std::set<std::string>{"user:1", "user:2"}));
+  keys = client_->Command({"KEYS", "u\\*ser"});
+  EXPECT_EQ(ArrayStrings(keys.get()), std::vector<std::string>{"u*ser"});
+  keys = client_->Command({"KEYS", "user:[12]*"});
+  names = ArrayStrings(keys.get());
+  EXPECT_EQ(std::set<std::string>(names.begin(), names.end()),
+            (std::set<std::string>{"user:1", "user:2", "user:10"}));
+  EXPECT_EQ(Run({"UNLINK", "user:1", "user:1", "nokey"}), ":1");
+  EXPECT_EQ(Run({"FLUSHDB", "ASYNC"}), "+OK");
+  EXPECT_EQ(Run({"DBSIZE"}), ":0");
+  EXPECT_EQ(Run({"SET", "k", "v"}), "+OK");
+  EXPECT_EQ(Run({"FLUSHDB", "sync"}), "+OK");
+  EXPECT_EQ(Run({"DBSIZE"}), ":0");
+  EXPECT_EQ(Run({"SET", "k", "v"}), "+OK");
+  EXPECT_EQ(Run({"FLUSHALL", "ASYNC"}), "+OK");
+  EXPECT_EQ(Run({"FLUSHALL", "SYNC"}), "+OK");
+  EXPECT_EQ(Run({"DBSIZE"}), ":0");
+  EXPECT_EQ(Run({"FLUSHDB", "LATER"}), "-ERR syntax error");
+  EXPECT_EQ(Run({"FLUSHALL", "SYNC", "ASYNC"}), "-ERR syntax error");
+}
+
+}  // namespace
+}  // namespace shale::integration
