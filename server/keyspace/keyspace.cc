@@ -622,7 +622,7 @@ Status Keyspace::Rename(int db, std::string_view from, std::string_view to, bool
   // One batch: the put of `to` (replacing what it held) and the delete of `from`, which may live
   // in different shards; the engine commits it atomically across them.
   storage::WriteBatch batch;
-  AddPut(db, to, source.payload(), source.header.expire_ms, target, &batch);
+  AddPut(db, to, source.payload(), source.header.expire_ms, target, &batch, source.header.encoding);
   AddDelete(db, from, source, &batch);
   s = Apply(batch);
   if (!s.ok()) return s;
@@ -646,7 +646,8 @@ Status Keyspace::Copy(int db, std::string_view from, int to_db, std::string_view
   if (!s.ok()) return s;
   if (target.live && !replace) return Status::Ok();
   storage::WriteBatch batch;
-  AddPut(to_db, to, source.payload(), source.header.expire_ms, target, &batch);
+  AddPut(to_db, to, source.payload(), source.header.expire_ms, target, &batch,
+         source.header.encoding);
   s = Apply(batch);
   if (!s.ok()) return s;
   *copied = true;
@@ -667,7 +668,8 @@ Status Keyspace::Move(int db, std::string_view key, int to_db, bool* moved) {
   if (!s.ok()) return s;
   if (target.live) return Status::Ok();
   storage::WriteBatch batch;
-  AddPut(to_db, key, source.payload(), source.header.expire_ms, target, &batch);
+  AddPut(to_db, key, source.payload(), source.header.expire_ms, target, &batch,
+         source.header.encoding);
   AddDelete(db, key, source, &batch);
   s = Apply(batch);
   if (!s.ok()) return s;
