@@ -82,7 +82,9 @@ void MemTable::Add(uint64_t sequence, ValueKind kind, std::string_view storage_k
   const size_t value_size = value_prefix.size() + value.size();
   const size_t encoded = static_cast<size_t>(VarintLength(key_size)) + key_size +
                          static_cast<size_t>(VarintLength(value_size)) + value_size;
-  char* buf = arena_.Allocate(encoded);
+  // The entry lives in its skiplist node's allocation (SkipList::Reserve).
+  const Table::Reservation reservation = table_.Reserve(encoded);
+  char* buf = reservation.data;
   char* p = EncodeVarint32(buf, static_cast<uint32_t>(key_size));
   std::memcpy(p, storage_key.data(), storage_key.size());
   p += storage_key.size();
@@ -92,7 +94,7 @@ void MemTable::Add(uint64_t sequence, ValueKind kind, std::string_view storage_k
   if (!value_prefix.empty()) std::memcpy(p, value_prefix.data(), value_prefix.size());
   p += value_prefix.size();
   if (!value.empty()) std::memcpy(p, value.data(), value.size());
-  table_.Insert(buf);
+  table_.Insert(reservation);
   index_.Insert(storage_key, buf);
   entries_.fetch_add(1, std::memory_order_relaxed);
 }

@@ -1,6 +1,7 @@
 // MemTable: the newest writes of a shard, in memory, ordered by internal key (key_format.h).
 // A skiplist over an arena, ordered for iterators and seeks, and a hash index (hash_index.h)
-// from each key to its newest entry, for point lookups. Each entry is one arena allocation:
+// from each key to its newest entry, for point lookups. Each entry is stored inline in its
+// skiplist node's arena allocation, after the node's links:
 //
 //   | varint32 internal key len | internal key | varint32 value len | value |
 //

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <random>
 #include <set>
+#include <string>
 #include <thread>
 
 #include "storage/arena.h"
@@ -30,6 +31,40 @@ TEST(SkipListTest, Empty) {
   iter.Seek(100);
   EXPECT_FALSE(iter.Valid());
   iter.SeekToLast();
+  EXPECT_FALSE(iter.Valid());
+}
+
+// Keys stored in their nodes (Reserve): NUL-terminated strings of varied lengths, written into
+// the reserved bytes; order, lookups and the bytes themselves stay intact as the list grows.
+struct StringComparator {
+  int operator()(const char* a, const char* b) const {
+    if (a == nullptr || b == nullptr) return a == b ? 0 : (a == nullptr ? -1 : 1);
+    return std::strcmp(a, b);
+  }
+};
+using StringList = SkipList<const char*, StringComparator>;
+
+TEST(SkipListTest, InlineKeysMatchStdSet) {
+  Arena arena;
+  StringList list(StringComparator(), &arena);
+  std::set<std::string> model;
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 5000; ++i) {
+    std::string key = std::to_string(rng() % 20000) + std::string(rng() % 40, 'x');
+    if (!model.insert(key).second) continue;
+    const StringList::Reservation r = list.Reserve(key.size() + 1);
+    std::memcpy(r.data, key.c_str(), key.size() + 1);
+    list.Insert(r);
+  }
+  for (const std::string& key : model) ASSERT_TRUE(list.Contains(key.c_str())) << key;
+  EXPECT_FALSE(list.Contains("absent"));
+  StringList::Iterator iter(&list);
+  iter.SeekToFirst();
+  for (const std::string& key : model) {
+    ASSERT_TRUE(iter.Valid());
+    EXPECT_STREQ(iter.key(), key.c_str());
+    iter.Next();
+  }
   EXPECT_FALSE(iter.Valid());
 }
 
