@@ -34,14 +34,6 @@ constexpr char kNoAuthHelloNewer[] =
 }
 constexpr char kWrongPass[] = "-WRONGPASS invalid username-password pair or user is disabled.";
 
-// Reads one reply from a raw connection and returns its text form (or the read error).
-std::string ReadRaw(RawConnection* connection) {
-  RespValue value;
-  std::string error;
-  if (!connection->ReadReply(&value, &error)) return "(read failed: " + error + ")";
-  return value.ToString();
-}
-
 // Reads as many bytes as `expected` has and compares them (escaped, so that a mismatch shows
 // CR/LF and binary bytes).
 void ExpectBytes(RawConnection* connection, const std::string& expected) {
@@ -88,7 +80,7 @@ TEST_F(ConnectionTest, QuitRepliesOkThenCloses) {
   auto raw = ConnectRaw();
   ASSERT_NE(raw, nullptr);
   ASSERT_TRUE(raw->Send("QUIT\r\nPING\r\n"));
-  EXPECT_EQ(ReadRaw(raw.get()), "+OK");
+  EXPECT_EQ(raw->ReadReplyText(), "+OK");
   uint64_t after_quit = 0;
   EXPECT_TRUE(raw->WaitClosed(seconds(10), &after_quit));
   EXPECT_EQ(after_quit, 0u) << "the command after QUIT was answered";
@@ -144,10 +136,10 @@ TEST_F(ConnectionTest, Hello3SwitchesToResp3) {
   ExpectHelloFields(hello, 3, -1);
 
   ASSERT_TRUE(raw->Send("GET missing\r\nSET k v\r\nMGET k missing\r\nPING\r\nHELLO\r\n"));
-  EXPECT_EQ(ReadRaw(raw.get()), "_");
-  EXPECT_EQ(ReadRaw(raw.get()), "+OK");
-  EXPECT_EQ(ReadRaw(raw.get()), "[\"v\", _]");
-  EXPECT_EQ(ReadRaw(raw.get()), "+PONG");
+  EXPECT_EQ(raw->ReadReplyText(), "_");
+  EXPECT_EQ(raw->ReadReplyText(), "+OK");
+  EXPECT_EQ(raw->ReadReplyText(), "[\"v\", _]");
+  EXPECT_EQ(raw->ReadReplyText(), "+PONG");
   RespValue again;
   ASSERT_TRUE(raw->ReadReply(&again, &error)) << error;
   EXPECT_EQ(again.type, '%') << again.ToString();
@@ -157,7 +149,7 @@ TEST_F(ConnectionTest, Hello3SwitchesToResp3) {
   RespValue back;
   ASSERT_TRUE(raw->ReadReply(&back, &error)) << error;
   EXPECT_EQ(back.type, '*') << back.ToString();
-  EXPECT_EQ(ReadRaw(raw.get()), "(nil)");
+  EXPECT_EQ(raw->ReadReplyText(), "(nil)");
 }
 
 TEST_F(ConnectionTest, HelloSetname) {
@@ -232,7 +224,7 @@ TEST_F(AuthTest, HelloAuth) {
   std::string error;
   ASSERT_TRUE(raw->ReadReply(&map, &error)) << error;
   EXPECT_EQ(map.type, '%') << map.ToString();
-  EXPECT_EQ(ReadRaw(raw.get()), "_");
+  EXPECT_EQ(raw->ReadReplyText(), "_");
 }
 
 TEST_F(ConnectionTest, Select) {

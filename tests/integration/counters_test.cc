@@ -19,14 +19,6 @@ constexpr char kNotInteger[] = "-ERR value is not an integer or out of range";
 constexpr char kNotFloat[] = "-ERR value is not a valid float";
 constexpr char kMaxSize[] = "-ERR string exceeds maximum allowed size (proto-max-bulk-len)";
 
-// Reads one reply from a raw connection and returns its text form (or the read error).
-std::string ReadRaw(RawConnection* connection) {
-  RespValue value;
-  std::string error;
-  if (!connection->ReadReply(&value, &error)) return "(read failed: " + error + ")";
-  return value.ToString();
-}
-
 TEST_F(CountersTest, IncrAndDecr) {
   EXPECT_EQ(Run({"INCR", "n"}), ":1");
   EXPECT_EQ(Run({"INCR", "n"}), ":2");
@@ -311,9 +303,9 @@ TEST_F(CountersTest, Resp3Replies) {
   std::string error;
   ASSERT_TRUE(raw->ReadReply(&hello, &error)) << error;
   ASSERT_TRUE(raw->Send("LCS a{t} b{t} IDX WITHMATCHLEN\r\nOBJECT ENCODING missing\r\n"));
-  EXPECT_EQ(ReadRaw(raw.get()),
+  EXPECT_EQ(raw->ReadReplyText(),
             "%{\"matches\": [[[:4, :7], [:5, :8], :4], [[:2, :3], [:0, :1], :2]], \"len\": :6}");
-  EXPECT_EQ(ReadRaw(raw.get()), "_");
+  EXPECT_EQ(raw->ReadReplyText(), "_");
 }
 
 // OBJECT ENCODING follows Redis's rules, which depend on how the value was made.

@@ -286,4 +286,11 @@ bool RawConnection::WaitClosed(std::chrono::milliseconds timeout, uint64_t* disc
   return closed;
 }
 
+std::string RawConnection::ReadReplyText() {
+  RespValue value;
+  std::string error;
+  if (!ReadReply(&value, &error)) return "(read failed: " + error + ")";
+  return value.ToString();
+}
+
 }  // namespace shale::integration

@@ -53,6 +53,8 @@ class RawConnection {
   // Reads one complete reply. False on timeout, close, or malformed input (*error says which).
   bool ReadReply(RespValue* value, std::string* error,
                  std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // Reads one reply and returns its text form (RespValue::ToString), or "(read failed: why)".
+  std::string ReadReplyText();
 
   // Reads and discards input until the peer closes or resets the connection; true if that
   // happened before the deadline. *discarded (optional) receives the number of bytes dropped.

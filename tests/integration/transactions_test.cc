@@ -20,14 +20,6 @@ class TransactionsTest : public ServerFixture {};
 
 constexpr char kExecAbort[] = "-EXECABORT Transaction discarded because of previous errors.";
 
-// Reads one reply from a raw connection and returns its text form (or the read error).
-std::string ReadRaw(RawConnection* connection) {
-  RespValue value;
-  std::string error;
-  if (!connection->ReadReply(&value, &error)) return "(read failed: " + error + ")";
-  return value.ToString();
-}
-
 // The CLIENT LIST line of the client with id `id`, or empty.
 std::string ClientLine(const std::vector<std::string>& lines, long long id) {
   const std::string prefix = "id=" + std::to_string(id) + " ";
@@ -160,9 +152,9 @@ TEST_F(TransactionsTest, QuitInsideMultiIsNotQueued) {
   auto raw = ConnectRaw();
   ASSERT_NE(raw, nullptr);
   ASSERT_TRUE(raw->Send("MULTI\r\nSET k v\r\nQUIT\r\n"));
-  EXPECT_EQ(ReadRaw(raw.get()), "+OK");
-  EXPECT_EQ(ReadRaw(raw.get()), "+QUEUED");
-  EXPECT_EQ(ReadRaw(raw.get()), "+OK");
+  EXPECT_EQ(raw->ReadReplyText(), "+OK");
+  EXPECT_EQ(raw->ReadReplyText(), "+QUEUED");
+  EXPECT_EQ(raw->ReadReplyText(), "+OK");
   EXPECT_TRUE(raw->WaitClosed());
   EXPECT_EQ(Run({"EXISTS", "k"}), ":0");
 }
@@ -331,18 +323,18 @@ TEST_F(TransactionsTest, Resp3AndResp2Replies) {
   ASSERT_EQ(hello.type, '%') << hello.ToString();
 
   ASSERT_TRUE(raw->Send("MULTI\r\nSET k v\r\nGET k\r\nGET missing\r\nEXEC\r\n"));
-  EXPECT_EQ(ReadRaw(raw.get()), "+OK");
-  EXPECT_EQ(ReadRaw(raw.get()), "+QUEUED");
-  EXPECT_EQ(ReadRaw(raw.get()), "+QUEUED");
-  EXPECT_EQ(ReadRaw(raw.get()), "+QUEUED");
-  EXPECT_EQ(ReadRaw(raw.get()), "[+OK, \"v\", _]");
+  EXPECT_EQ(raw->ReadReplyText(), "+OK");
+  EXPECT_EQ(raw->ReadReplyText(), "+QUEUED");
+  EXPECT_EQ(raw->ReadReplyText(), "+QUEUED");
+  EXPECT_EQ(raw->ReadReplyText(), "+QUEUED");
+  EXPECT_EQ(raw->ReadReplyText(), "[+OK, \"v\", _]");
 
   // A failed EXEC is RESP3's null; under RESP2 it is the null array.
   ASSERT_TRUE(raw->Send("WATCH k\r\nSET k w\r\nMULTI\r\nPING\r\nEXEC\r\n"));
-  EXPECT_EQ(ReadRaw(raw.get()), "+OK");
-  EXPECT_EQ(ReadRaw(raw.get()), "+OK");
-  EXPECT_EQ(ReadRaw(raw.get()), "+OK");
-  EXPECT_EQ(ReadRaw(raw.get()), "+QUEUED");
+  EXPECT_EQ(raw->ReadReplyText(), "+OK");
+  EXPECT_EQ(raw->ReadReplyText(), "+OK");
+  EXPECT_EQ(raw->ReadReplyText(), "+OK");
+  EXPECT_EQ(raw->ReadReplyText(), "+QUEUED");
   RespValue null;
   ASSERT_TRUE(raw->ReadReply(&null, &error)) << error;
   EXPECT_EQ(null.type, '_') << null.ToString();
@@ -350,11 +342,11 @@ TEST_F(TransactionsTest, Resp3AndResp2Replies) {
   ASSERT_TRUE(raw->Send("HELLO 2\r\n"));
   ASSERT_TRUE(raw->ReadReply(&hello, &error)) << error;
   ASSERT_TRUE(raw->Send("WATCH k\r\nSET k x\r\nMULTI\r\nPING\r\nEXEC\r\n"));
-  EXPECT_EQ(ReadRaw(raw.get()), "+OK");
-  EXPECT_EQ(ReadRaw(raw.get()), "+OK");
-  EXPECT_EQ(ReadRaw(raw.get()), "+OK");
-  EXPECT_EQ(ReadRaw(raw.get()), "+QUEUED");
-  EXPECT_EQ(ReadRaw(raw.get()), "(nil array)");
+  EXPECT_EQ(raw->ReadReplyText(), "+OK");
+  EXPECT_EQ(raw->ReadReplyText(), "+OK");
+  EXPECT_EQ(raw->ReadReplyText(), "+OK");
+  EXPECT_EQ(raw->ReadReplyText(), "+QUEUED");
+  EXPECT_EQ(raw->ReadReplyText(), "(nil array)");
 }
 
 TEST_F(TransactionsTest, TenThousandQueuedCommands) {
