@@ -634,7 +634,16 @@ Status Keyspace::Rename(int db, std::string_view from, std::string_view to, bool
 
 Status Keyspace::Copy(int db, std::string_view from, int to_db, std::string_view to, bool replace,
                       bool* copied) {
-  *copied = false;
+  return CopyOrMove(db, from, to_db, to, replace, /*move=*/false, copied);
+}
+
+Status Keyspace::Move(int db, std::string_view key, int to_db, bool* moved) {
+  return CopyOrMove(db, key, to_db, key, /*replace=*/false, /*move=*/true, moved);
+}
+
+Status Keyspace::CopyOrMove(int db, std::string_view from, int to_db, std::string_view to,
+                            bool replace, bool move, bool* done) {
+  *done = false;
   Status s = CheckDb(to_db);
   if (!s.ok()) return s;
   Entry source;
@@ -645,37 +654,16 @@ Status Keyspace::Copy(int db, std::string_view from, int to_db, std::string_view
   s = Lookup(to_db, to, &target);
   if (!s.ok()) return s;
   if (target.live && !replace) return Status::Ok();
+  // One batch: the copy and (for MOVE) the removal of the source are one atomic write.
   storage::WriteBatch batch;
   AddPut(to_db, to, source.payload(), source.header.expire_ms, target, &batch,
          source.header.encoding);
+  if (move) AddDelete(db, from, source, &batch);
   s = Apply(batch);
   if (!s.ok()) return s;
-  *copied = true;
+  *done = true;
+  if (move) Modified(db, from);
   Modified(to_db, to);
-  return Status::Ok();
-}
-
-Status Keyspace::Move(int db, std::string_view key, int to_db, bool* moved) {
-  *moved = false;
-  Status s = CheckDb(to_db);
-  if (!s.ok()) return s;
-  Entry source;
-  s = Lookup(db, key, &source);
-  if (!s.ok()) return s;
-  if (!source.live) return Status::Ok();
-  Entry target;
-  s = Lookup(to_db, key, &target);
-  if (!s.ok()) return s;
-  if (target.live) return Status::Ok();
-  storage::WriteBatch batch;
-  AddPut(to_db, key, source.payload(), source.header.expire_ms, target, &batch,
-         source.header.encoding);
-  AddDelete(db, key, source, &batch);
-  s = Apply(batch);
-  if (!s.ok()) return s;
-  *moved = true;
-  Modified(db, key);
-  Modified(to_db, key);
   return Status::Ok();
 }
 

@@ -223,6 +223,9 @@ class Keyspace {
   // Deletes an expired key found by Lookup (lazy expiry): true when it did; false when writes
   // are refused (the key stays, invisible, until it can be deleted).
   bool DeleteExpired(int db, std::string_view key, const Entry& entry);
+  // COPY (move = false) and MOVE (move = true, the source deleted in the same batch).
+  Status CopyOrMove(int db, std::string_view from, int to_db, std::string_view to, bool replace,
+                    bool move, bool* done);
   // Adds to `batch` the deletion of a stored key (and its index entry).
   void AddDelete(int db, std::string_view key, const Entry& entry, storage::WriteBatch* batch);
   // Adds to `batch` a put of a string value with deadline `expire_ms` and encoding class
