@@ -16,6 +16,7 @@ CommandTable::CommandTable() {
   RegisterServerCommands(*this);
   RegisterTransactionCommands(*this);
   RegisterBitCommands(*this);
+  RegisterListCommands(*this);
 }
 
 void CommandTable::Register(const CommandSpec* specs, size_t count) {

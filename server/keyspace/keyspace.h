@@ -72,6 +72,20 @@ struct ExpireCondition {
 // it is (a reply computed without a change, or an error the caller keeps); nothing is written.
 using StringUpdate = std::function<bool(const std::string_view* old, std::string* value)>;
 
+// A list's two ends.
+enum class ListEnd { kLeft /* head */, kRight /* tail */ };
+
+// LPOS's options (Redis's names): rank 1 = first match from the head, -1 = first from the tail;
+// count 0 = all matches; maxlen 0 = the whole list.
+struct ListPosOptions {
+  int64_t rank = 1;
+  uint64_t count = 1;
+  uint64_t maxlen = 0;
+};
+
+// What LSET found.
+enum class ListSetResult { kOk, kNoSuchKey, kOutOfRange };
+
 // GETEX's change to the deadline.
 struct GetExOptions {
   enum class Action { kKeep, kSet, kPersist } action = Action::kKeep;
@@ -142,6 +156,53 @@ class Keyspace {
   Status Scan(int db, std::string_view after, std::string_view prefix, size_t limit,
               std::vector<std::string>* keys, bool* done);
 
+  // Adds to `batch` the deletion of `key` of any type in O(1): its metadata record (and its index
+  // entry); a composite key's sub-keys become garbage for the compaction filter. *removed: whether
+  // a live key was there. The batch is the caller's to apply.
+  Status AddDeleteOf(int db, std::string_view key, storage::WriteBatch* batch, bool* removed);
+  // Calls `fn(element, value)` for each sub-key of the live composite key `key`, in element order
+  // (a list's: index order), until it returns false. NotFound when the key is absent; WrongType
+  // for a string.
+  Status ForEachSubKey(int db, std::string_view key,
+                       const std::function<bool(std::string_view, std::string_view)>& fn);
+
+  // --- lists ---
+  // Every list operation: WrongType when the key holds another type; an emptied list is deleted.
+  // LPUSH/RPUSH (LPUSHX/RPUSHX with `only_existing`): *length afterwards (0 when only_existing
+  // and the key is absent).
+  Status ListPush(int db, std::string_view key, ListEnd end,
+                  const std::vector<std::string_view>& values, bool only_existing, int64_t* length);
+  // LPOP/RPOP/LMPOP: up to `count` elements from `end`; *found false when the key is absent.
+  Status ListPop(int db, std::string_view key, ListEnd end, uint64_t count,
+                 std::vector<std::string>* values, bool* found);
+  // LLEN: 0 when absent.
+  Status ListLength(int db, std::string_view key, int64_t* length);
+  // LRANGE with Redis's index rules (negative from the end, clamped).
+  Status ListRange(int db, std::string_view key, int64_t start, int64_t stop,
+                   std::vector<std::string>* values);
+  // LINDEX: NotFound when absent or out of range.
+  Status ListIndex(int db, std::string_view key, int64_t index, std::string* value);
+  Status ListSet(int db, std::string_view key, int64_t index, std::string_view value,
+                 ListSetResult* result);
+  // LINSERT: *length afterwards, -1 when the pivot is not there, 0 when the key is absent. The
+  // elements after the insertion point are renumbered (rewritten): O(n - position).
+  Status ListInsert(int db, std::string_view key, bool before, std::string_view pivot,
+                    std::string_view value, int64_t* length);
+  // LREM: `count` > 0 from the head, < 0 from the tail, 0 all; the elements after the first one
+  // removed are renumbered (rewritten): O(n).
+  Status ListRemove(int db, std::string_view key, int64_t count, std::string_view value,
+                    int64_t* removed);
+  // LTRIM: O(elements removed).
+  Status ListTrim(int db, std::string_view key, int64_t start, int64_t stop);
+  // LPOS: the matching positions (at most options.count; all when 0).
+  Status ListPositions(int db, std::string_view key, std::string_view value,
+                       const ListPosOptions& options, std::vector<int64_t>* positions);
+  // LMOVE/RPOPLPUSH: one element from `from` of `source` to `to` of `destination`, one atomic
+  // batch (also across shards). *found false when the source is absent; WrongType when either
+  // key holds another type (the destination is checked before anything moves).
+  Status ListMove(int db, std::string_view source, std::string_view destination, ListEnd from,
+                  ListEnd to, std::string* value, bool* found);
+
   // --- time to live ---
   // *ms: remaining ms, -1 without deadline, -2 when absent.
   Status Ttl(int db, std::string_view key, int64_t* ms);
@@ -181,9 +242,27 @@ class Keyspace {
   bool DeleteExpired(int db, std::string_view key, const Entry& entry);
   // Adds to `batch` the deletion of a stored key (and its index entry).
   void AddDelete(int db, std::string_view key, const Entry& entry, storage::WriteBatch* batch);
-  // Adds to `batch` a put of a string value with deadline `expire_ms`, replacing `old`.
+  // Adds to `batch` a put of a value of `type` (the string, or a composite key's metadata) with
+  // deadline `expire_ms`, replacing `old`.
   void AddPut(int db, std::string_view key, std::string_view value, uint64_t expire_ms,
-              const Entry& old, storage::WriteBatch* batch);
+              const Entry& old, storage::WriteBatch* batch, ValueType type = ValueType::kString);
+
+  // --- lists (lists.cc) ---
+  struct ListRef {
+    Entry entry;
+    bool exists = false;  // a live list
+    CompositeMeta meta;
+  };
+  // Reads `key` as a list: WrongType for another type, Corruption for undecodable metadata.
+  Status LoadList(int db, std::string_view key, ListRef* list);
+  // The values of positions [from, from + n) of the list, in order.
+  Status ReadList(int db, std::string_view key, const CompositeMeta& meta, uint64_t from,
+                  uint64_t n, std::vector<std::string>* values);
+  // Adds to `batch` the list's new metadata: a put, or the key's deletion when it is empty. A
+  // new list (not list.exists) gets a fresh version first.
+  void AddListMeta(int db, std::string_view key, ListRef* list, storage::WriteBatch* batch);
+  // Applies a batch built by list operations; a version taken for it is given back on failure.
+  Status ApplyList(const storage::WriteBatch& batch, uint64_t version_before);
   Status Apply(const storage::WriteBatch& batch);
   // Adds to `batch` the emptying of database `db`: its keys, its index entries, its counts.
   static void AddFlushOf(int db, storage::WriteBatch* batch);
@@ -207,6 +286,7 @@ class Keyspace {
   KeyspaceStats stats_;
   int atomic_depth_ = 0;
   std::vector<uint64_t> expire_cursor_;  // per database: deadlines below are dealt with
+  uint64_t last_version_ = 0;            // the highest composite version handed out
 
   // Scratch (one thread).
   std::string key_;

@@ -541,11 +541,11 @@ TEST_F(KeyspaceTest, OpenRefusesAnotherFormatVersion) {
   {
     std::unique_ptr<storage::Db> db;
     ASSERT_TRUE(storage::Db::Open(k_.options(), &db).ok());
-    ASSERT_TRUE(test_util::PutKey(*db, GroupedKey(kMetaGroup, "keyspace-format"), "3").ok());
+    ASSERT_TRUE(test_util::PutKey(*db, GroupedKey(kMetaGroup, "keyspace-format"), "4").ok());
   }
   Status s = k_.Open();
   EXPECT_TRUE(s.IsCorruption()) << s.ToString();
-  EXPECT_NE(s.message().find("format version 3"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("format version 4"), std::string::npos) << s.message();
 }
 
 // A power loss right after the first start may take recent writes (appendfsync everysec or
