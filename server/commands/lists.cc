@@ -243,11 +243,7 @@ void RPopLPushCommand(CommandContext& ctx) { MoveGeneric(ctx, ListEnd::kRight, L
 void LMPopCommand(CommandContext& ctx) {
   constexpr std::string_view kNumKeys = "ERR numkeys should be greater than 0";
   int64_t numkeys = 0;
-  if (!ParseInt64(ctx.args[1], &numkeys)) {
-    ctx.reply.Error(kNotIntegerError);
-    return;
-  }
-  if (numkeys <= 0) {
+  if (!ParseInt64(ctx.args[1], &numkeys) || numkeys <= 0) {
     ctx.reply.Error(kNumKeys);
     return;
   }
@@ -269,8 +265,7 @@ void LMPopCommand(CommandContext& ctx) {
       ctx.reply.Error(kSyntaxError);
       return;
     }
-    if (!IntegerArg(ctx, i + 1, &count)) return;
-    if (count <= 0) {
+    if (!ParseInt64(ctx.args[i + 1], &count) || count <= 0) {
       ctx.reply.Error("ERR count should be greater than 0");
       return;
     }
