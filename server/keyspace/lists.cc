@@ -195,8 +195,9 @@ Status Keyspace::ListPop(int db, std::string_view key, ListEnd end, uint64_t cou
   const size_t first = values->size();
   s = ReadList(db, key, list.meta, from, n, values);
   if (!s.ok()) return s;
-  if (end == ListEnd::kRight)
+  if (end == ListEnd::kRight) {
     std::reverse(values->begin() + static_cast<ptrdiff_t>(first), values->end());
+  }
   if (end == ListEnd::kLeft) {
     list.meta.head += n;
   } else {
