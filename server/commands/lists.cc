@@ -182,7 +182,9 @@ void LPosCommand(CommandContext& ctx) {
             "or use negative to start from the end of the list");
         return;
       }
-      options.rank = n;
+      // Redis 7.0 negates the rank to scan from the tail; INT64_MIN stays negative there, so
+      // its first match from the tail counts: the same as -1.
+      options.rank = n == INT64_MIN ? -1 : n;
     } else if (EqualsIgnoreCase(opt, "count")) {
       if (!IntegerArg(ctx, i + 1, &n)) return;
       if (n < 0) {

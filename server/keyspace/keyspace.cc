@@ -134,6 +134,12 @@ Keyspace::Keyspace(storage::Db* db, int databases)
       clock_(SystemNowMs),
       expire_cursor_(static_cast<size_t>(databases), 0) {}
 
+Keyspace::~Keyspace() {
+  if (const auto* filter = dynamic_cast<const KeyspaceFilter*>(db_->compaction_filter())) {
+    filter->Attach(nullptr);
+  }
+}
+
 Status Keyspace::Open(storage::Db* db, int databases, std::unique_ptr<Keyspace>* keyspace) {
   if (databases < 1 || databases > kMaxDatabases) {
     return Status::InvalidArgument("databases must be between 1 and " +

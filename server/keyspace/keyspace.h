@@ -107,6 +107,8 @@ class Keyspace {
   // The engine options the keyspace needs (its router); apply before Db::Open.
   static void ConfigureEngine(storage::Options* options);
 
+  // Detaches the compaction filter from the Db (it keeps sub-keys from then on).
+  ~Keyspace();
   Keyspace(const Keyspace&) = delete;
   Keyspace& operator=(const Keyspace&) = delete;
 

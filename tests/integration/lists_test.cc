@@ -111,6 +111,8 @@ TEST_F(ListsTest, Pos) {
   EXPECT_EQ(Run({"LPOS", "l", "c"}), ":2");
   EXPECT_EQ(Run({"LPOS", "l", "c", "RANK", "2"}), ":6");
   EXPECT_EQ(Run({"LPOS", "l", "c", "RANK", "-1"}), ":7");
+  EXPECT_EQ(Run({"LPOS", "l", "c", "RANK", "-9223372036854775808"}), ":7");
+  EXPECT_EQ(Run({"LPOS", "l", "c", "RANK", "9223372036854775807"}), "(nil)");
   EXPECT_EQ(Run({"LPOS", "l", "c", "COUNT", "0"}), "[:2, :6, :7]");
   EXPECT_EQ(Run({"LPOS", "l", "c", "RANK", "-1", "COUNT", "2"}), "[:7, :6]");
   EXPECT_EQ(Run({"LPOS", "l", "c", "COUNT", "0", "MAXLEN", "3"}), "[:2]");
