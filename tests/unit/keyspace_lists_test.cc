@@ -473,6 +473,49 @@ TEST_F(KeyspaceListsTest, DeletingAMillionElementListIsOneWriteAndCompactionFree
   EXPECT_EQ(Range("small"), (std::vector<std::string>{"kept"}));
 }
 
+// An element's bytes are the client's: one that looks like an expired value header is not
+// shrunk by the compaction filter (which reads headers of data keys only).
+TEST_F(KeyspaceListsTest, ElementsThatLookLikeExpiredHeadersSurviveCompaction) {
+  std::string tricky;
+  EncodeValueHeader(ValueType::kString, 1, &tricky);  // a deadline in 1970
+  tricky += "payload";
+  Push("l", ListEnd::kRight, {tricky, "plain"});
+  CompactEverything();
+  EXPECT_EQ(Range("l"), (std::vector<std::string>{tricky, "plain"}));
+}
+
+// The general helpers for composite keys: their sub-keys in order, and an O(1) delete of a key
+// of any type in the caller's batch.
+TEST_F(KeyspaceListsTest, SubKeyIterationAndDeleteOfAnyType) {
+  Push("l", ListEnd::kRight, {"b", "c"});
+  Push("l", ListEnd::kLeft, {"a"});
+  Pop("l", ListEnd::kRight, 1);
+  std::vector<std::string> seen;
+  ASSERT_TRUE(ks().ForEachSubKey(0, "l",
+                                 [&](std::string_view element, std::string_view value) {
+                                   EXPECT_EQ(element.size(), kListIndexSize);
+                                   seen.emplace_back(value);
+                                   return true;
+                                 })
+                  .ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{"a", "b"})) << "in order, popped ones left out";
+  EXPECT_TRUE(ks().ForEachSubKey(0, "missing", [](auto, auto) { return true; }).IsNotFound());
+  k_.Set(0, "s", "v");
+  EXPECT_TRUE(IsWrongType(ks().ForEachSubKey(0, "s", [](auto, auto) { return true; })));
+
+  storage::WriteBatch batch;
+  bool removed = false;
+  ASSERT_TRUE(ks().AddDeleteOf(0, "l", &batch, &removed).ok());
+  EXPECT_TRUE(removed);
+  ASSERT_TRUE(ks().AddDeleteOf(0, "s", &batch, &removed).ok());
+  EXPECT_TRUE(removed);
+  ASSERT_TRUE(ks().AddDeleteOf(0, "missing", &batch, &removed).ok());
+  EXPECT_FALSE(removed);
+  ASSERT_TRUE(db().Write(batch).ok());
+  EXPECT_EQ(ks().KeyCount(0), 0u);
+  EXPECT_EQ(TypeOf("l"), "none");
+}
+
 // LMOVE between keys on different shards is one atomic batch; FLUSHDB drops the elements.
 TEST_F(KeyspaceListsTest, MoveAcrossShardsAndFlush) {
   std::string other = "dst";
