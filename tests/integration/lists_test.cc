@@ -283,9 +283,11 @@ TEST_F(ListsTest, Resp3Nulls) {
 
 TEST_F(ListsTest, SurvivesRestart) {
   std::vector<std::vector<std::string>> commands;
+  commands.reserve(2000);
   for (int i = 0; i < 2000; ++i) commands.push_back({"RPUSH", "big", "v" + std::to_string(i)});
-  for (const ReplyPtr& reply : client_->Pipeline(commands))
+  for (const ReplyPtr& reply : client_->Pipeline(commands)) {
     ASSERT_EQ(reply->type, REDIS_REPLY_INTEGER);
+  }
   EXPECT_EQ(Run({"LPOP", "big", "3"}), "[\"v0\", \"v1\", \"v2\"]");
   EXPECT_EQ(Run({"RPUSH", "gone", "x"}), ":1");
   EXPECT_EQ(Run({"DEL", "gone"}), ":1");
@@ -318,9 +320,11 @@ TEST_F(ListReadErrorTest, ReadsOfDamagedElementsAreErrors) {
     return std::string(150, static_cast<char>('a' + i % 26)) + std::to_string(i);
   };
   std::vector<std::vector<std::string>> commands;
+  commands.reserve(kElements);
   for (int i = 0; i < kElements; ++i) commands.push_back({"RPUSH", "l", value(i)});
-  for (const ReplyPtr& reply : client_->Pipeline(commands))
+  for (const ReplyPtr& reply : client_->Pipeline(commands)) {
     ASSERT_EQ(reply->type, REDIS_REPLY_INTEGER);
+  }
   ASSERT_TRUE(WaitUntil(
       [&] {
         return InfoField(client_.get(), "storage", "immutable_memtables") == "0" &&
