@@ -1,7 +1,9 @@
 // List commands: LPUSH, RPUSH, LPUSHX, RPUSHX, LPOP, RPOP, LLEN, LRANGE, LINDEX, LSET, LINSERT,
-// LREM, LTRIM, LPOS, LMOVE, RPOPLPUSH, LMPOP (Redis's t_list.c). The blocking forms (BLPOP,
-// BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP) are not implemented and not registered.
+// LREM, LTRIM, LPOS, LMOVE, RPOPLPUSH, LMPOP and the blocking BLPOP, BRPOP, BLMOVE,
+// BRPOPLPUSH, BLMPOP (Redis's t_list.c; waiting: Server::BlockForKeys).
+#include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -241,20 +243,26 @@ void LMoveCommand(CommandContext& ctx) {
 
 void RPopLPushCommand(CommandContext& ctx) { MoveGeneric(ctx, ListEnd::kRight, ListEnd::kLeft); }
 
-// LMPOP numkeys key [key ...] LEFT | RIGHT [COUNT count]: the first non-empty list of the keys.
-void LMPopCommand(CommandContext& ctx) {
+bool ParseTimeout(CommandContext& ctx, std::string_view text, uint64_t* deadline_ms);
+bool AnswerNothingNow(CommandContext& ctx);
+
+// [BLMPOP timeout] LMPOP numkeys key [key ...] LEFT | RIGHT [COUNT count]: the first non-empty
+// list of the keys; `first` is the index of numkeys.
+void MPopGeneric(CommandContext& ctx, size_t first, bool blocking) {
   constexpr std::string_view kNumKeys = "ERR numkeys should be greater than 0";
+  uint64_t deadline = 0;
+  if (blocking && !ParseTimeout(ctx, ctx.args[1], &deadline)) return;
   int64_t numkeys = 0;
-  if (!ParseInt64(ctx.args[1], &numkeys) || numkeys <= 0) {
+  if (!ParseInt64(ctx.args[first], &numkeys) || numkeys <= 0) {
     ctx.reply.Error(kNumKeys);
     return;
   }
   // Keys, then the end, then at most COUNT and its number.
-  if (static_cast<uint64_t>(numkeys) > ctx.args.size() - 3) {
+  if (static_cast<uint64_t>(numkeys) > ctx.args.size() - first - 2) {
     ctx.reply.Error(kSyntaxError);
     return;
   }
-  const size_t where = 2 + static_cast<size_t>(numkeys);
+  const size_t where = first + 1 + static_cast<size_t>(numkeys);
   ListEnd end = ListEnd::kLeft;
   if (!ParseEnd(ctx.args[where], &end)) {
     ctx.reply.Error(kSyntaxError);
@@ -273,21 +281,122 @@ void LMPopCommand(CommandContext& ctx) {
     }
     has_count = true;
   }
-  for (size_t i = 2; i < where; ++i) {
+  for (size_t i = first + 1; i < where; ++i) {
     std::vector<std::string> values;
     bool found = false;
     storage::Status status = ctx.ks.ListPop(ctx.connection.db(), ctx.args[i], end,
                                             static_cast<uint64_t>(count), &values, &found);
     if (!status.ok()) return ReplyStorageError(ctx, status);
     if (!found) continue;
+    if (blocking) ctx.connection.block().timed_out = false;
     ctx.reply.ArrayHeader(2);
     ctx.reply.Bulk(ctx.args[i]);
     ctx.reply.ArrayHeader(values.size());
     for (const std::string& value : values) ctx.reply.Bulk(value);
     return;
   }
-  ctx.reply.NullArray();
+  if (!blocking || AnswerNothingNow(ctx)) return ctx.reply.NullArray();
+  const std::vector<std::string_view> keys(ctx.args.begin() + static_cast<ptrdiff_t>(first) + 1,
+                                           ctx.args.begin() + static_cast<ptrdiff_t>(where));
+  ctx.server.BlockForKeys(ctx.connection, keys, deadline);
 }
+
+void LMPopCommand(CommandContext& ctx) { MPopGeneric(ctx, 1, false); }
+
+// --- blocking commands ---
+
+// A blocking command's timeout (seconds, a float; 0 = none) as an absolute deadline in ms (0 =
+// none), with Redis's errors; false after replying one.
+bool ParseTimeout(CommandContext& ctx, std::string_view text, uint64_t* deadline_ms) {
+  const std::string s(text);
+  char* end = nullptr;
+  errno = 0;
+  const long double seconds = s.empty() || std::isspace(static_cast<unsigned char>(s[0]))
+                                  ? NAN
+                                  : std::strtold(s.c_str(), &end);
+  if (std::isnan(seconds) || end != s.c_str() + s.size() || errno == ERANGE) {
+    ctx.reply.Error("ERR timeout is not a float or out of range");
+    return false;
+  }
+  if (seconds < 0) {
+    ctx.reply.Error("ERR timeout is negative");
+    return false;
+  }
+  const long double ms = std::ceil(seconds * 1000.0L);
+  const auto now = static_cast<long double>(ctx.ks.NowMs());
+  if (ms + now >= static_cast<long double>(INT64_MAX)) {
+    ctx.reply.Error("ERR timeout is out of range");
+    return false;
+  }
+  *deadline_ms = ms == 0 ? 0 : static_cast<uint64_t>(ms + now);
+  return true;
+}
+
+// Whether a blocking command that found nothing answers its timeout reply now: inside EXEC (it
+// never blocks there, as in Redis) or once its deadline has passed. Clears the timeout mark.
+bool AnswerNothingNow(CommandContext& ctx) {
+  const bool timed_out = ctx.connection.block().timed_out;
+  ctx.connection.block().timed_out = false;
+  return timed_out || ctx.connection.transaction().in_multi();
+}
+
+// BLPOP/BRPOP key [key ...] timeout
+void BlockingPopGeneric(CommandContext& ctx, ListEnd end) {
+  uint64_t deadline = 0;
+  if (!ParseTimeout(ctx, ctx.args.back(), &deadline)) return;
+  std::vector<std::string_view> keys(ctx.args.begin() + 1, ctx.args.end() - 1);
+  for (std::string_view key : keys) {
+    std::vector<std::string> values;
+    bool found = false;
+    storage::Status status = ctx.ks.ListPop(ctx.connection.db(), key, end, 1, &values, &found);
+    if (!status.ok()) return ReplyStorageError(ctx, status);
+    if (!found) continue;
+    ctx.connection.block().timed_out = false;
+    ctx.reply.ArrayHeader(2);
+    ctx.reply.Bulk(key);
+    ctx.reply.Bulk(values[0]);
+    return;
+  }
+  if (AnswerNothingNow(ctx)) return ctx.reply.NullArray();
+  ctx.server.BlockForKeys(ctx.connection, keys, deadline);
+}
+void BLPopCommand(CommandContext& ctx) { BlockingPopGeneric(ctx, ListEnd::kLeft); }
+void BRPopCommand(CommandContext& ctx) { BlockingPopGeneric(ctx, ListEnd::kRight); }
+
+void BlockingMoveGeneric(CommandContext& ctx, ListEnd from, ListEnd to, std::string_view timeout) {
+  uint64_t deadline = 0;
+  if (!ParseTimeout(ctx, timeout, &deadline)) return;
+  std::string value;
+  bool found = false;
+  storage::Status status =
+      ctx.ks.ListMove(ctx.connection.db(), ctx.args[1], ctx.args[2], from, to, &value, &found);
+  if (!status.ok()) return ReplyStorageError(ctx, status);
+  if (found) {
+    ctx.connection.block().timed_out = false;
+    return ctx.reply.Bulk(value);
+  }
+  // As Redis 7.0: a null bulk inside EXEC, but a null array at the timeout.
+  const bool timed_out = ctx.connection.block().timed_out;
+  if (AnswerNothingNow(ctx)) return timed_out ? ctx.reply.NullArray() : ctx.reply.NullBulk();
+  ctx.server.BlockForKeys(ctx.connection, {ctx.args[1]}, deadline);
+}
+
+// BLMOVE source destination LEFT | RIGHT LEFT | RIGHT timeout
+void BLMoveCommand(CommandContext& ctx) {
+  ListEnd from = ListEnd::kLeft, to = ListEnd::kLeft;
+  if (!ParseEnd(ctx.args[3], &from) || !ParseEnd(ctx.args[4], &to)) {
+    ctx.reply.Error(kSyntaxError);
+    return;
+  }
+  BlockingMoveGeneric(ctx, from, to, ctx.args[5]);
+}
+
+// BRPOPLPUSH source destination timeout
+void BRPopLPushCommand(CommandContext& ctx) {
+  BlockingMoveGeneric(ctx, ListEnd::kRight, ListEnd::kLeft, ctx.args[3]);
+}
+
+void BLMPopCommand(CommandContext& ctx) { MPopGeneric(ctx, 2, true); }
 
 const CommandSpec kListCommands[] = {
     {"lpush", -3, kCmdWrite | kCmdFast, 1, 1, 1, LPushCommand, "list", "1.0.0",
@@ -337,6 +446,26 @@ const CommandSpec kListCommands[] = {
      "Returns the last element of a list after removing and pushing it to another list. Deletes "
      "the list if the last element was popped.",
      "source destination"},
+    {"blpop", -3, kCmdWrite, 1, -2, 1, BLPopCommand, "list", "2.0.0",
+     "Removes and returns the first element in a list. Blocks until an element is available "
+     "otherwise. Deletes the list if the last element was popped.",
+     "key [key ...] timeout"},
+    {"brpop", -3, kCmdWrite, 1, -2, 1, BRPopCommand, "list", "2.0.0",
+     "Removes and returns the last element in a list. Blocks until an element is available "
+     "otherwise. Deletes the list if the last element was popped.",
+     "key [key ...] timeout"},
+    {"blmove", 6, kCmdWrite, 1, 2, 1, BLMoveCommand, "list", "6.2.0",
+     "Pops an element from a list, pushes it to another list and returns it. Blocks until an "
+     "element is available otherwise. Deletes the list if the last element was moved.",
+     "source destination LEFT | RIGHT LEFT | RIGHT timeout"},
+    {"brpoplpush", 4, kCmdWrite, 1, 2, 1, BRPopLPushCommand, "list", "2.2.0",
+     "Pops an element from a list, pushes it to another list and returns it. Block until an "
+     "element is available otherwise. Deletes the list if the last element was popped.",
+     "source destination timeout"},
+    {"blmpop", -5, kCmdWrite, 0, 0, 0, BLMPopCommand, "list", "7.0.0",
+     "Pops the first element from one of multiple lists. Blocks until an element is available "
+     "otherwise. Deletes the list if the last element was popped.",
+     "timeout numkeys key [key ...] LEFT | RIGHT [COUNT count]"},
     {"lmpop", -4, kCmdWrite, 0, 0, 0, LMPopCommand, "list", "7.0.0",
      "Returns multiple elements from a list after removing them. Deletes the list if the last "
      "element was popped.",

@@ -304,6 +304,138 @@ TEST_F(ListsTest, SurvivesRestart) {
   EXPECT_EQ(Run({"LRANGE", "gone", "0", "-1"}), "[\"y\"]");
 }
 
+// --- blocking commands ---
+
+class BlockingListsTest : public ServerFixture {
+ protected:
+  // A raw connection that sends `command` (inline) and is blocked by it once this returns.
+  std::unique_ptr<RawConnection> Blocked(const std::string& command, size_t blocked_before) {
+    auto raw = ConnectRaw();
+    EXPECT_NE(raw, nullptr);
+    if (raw == nullptr) return raw;
+    EXPECT_TRUE(raw->Send(command + "\r\n"));
+    EXPECT_TRUE(WaitUntil(
+        [&] {
+          return InfoField(client_.get(), "clients", "blocked_clients") ==
+                 std::to_string(blocked_before + 1);
+        },
+        std::chrono::seconds(10)))
+        << command;
+    return raw;
+  }
+  static std::string Reply(RawConnection* raw) {
+    RespValue value;
+    std::string error;
+    if (!raw->ReadReply(&value, &error)) return "<" + error + ">";
+    return value.ToString();
+  }
+};
+
+TEST_F(BlockingListsTest, AnElementThereIsPoppedAtOnce) {
+  EXPECT_EQ(Run({"RPUSH", "b", "x", "y"}), ":2");
+  EXPECT_EQ(Run({"BLPOP", "a", "b", "0"}), "[\"b\", \"x\"]");
+  EXPECT_EQ(Run({"BRPOP", "a", "b", "0"}), "[\"b\", \"y\"]");
+  EXPECT_EQ(Run({"RPUSH", "b", "1", "2", "3"}), ":3");
+  EXPECT_EQ(Run({"BLMPOP", "0", "2", "a", "b", "RIGHT", "COUNT", "2"}), "[\"b\", [\"3\", \"2\"]]");
+  EXPECT_EQ(Run({"BRPOPLPUSH", "b", "c", "0"}), "\"1\"");
+  EXPECT_EQ(Run({"BLMOVE", "c", "d", "LEFT", "RIGHT", "0"}), "\"1\"");
+  EXPECT_EQ(Run({"LRANGE", "d", "0", "-1"}), "[\"1\"]");
+}
+
+TEST_F(BlockingListsTest, TimeoutsAndErrors) {
+  EXPECT_EQ(Run({"BLPOP", "a", "0.01"}), "(nil)");
+  EXPECT_EQ(Run({"BRPOP", "a", "b", "0.01"}), "(nil)");
+  EXPECT_EQ(Run({"BLMPOP", "0.01", "1", "a", "LEFT"}), "(nil)");
+  EXPECT_EQ(Run({"BRPOPLPUSH", "a", "b", "0.01"}), "(nil)");
+  EXPECT_EQ(Run({"BLMOVE", "a", "b", "left", "left", "0.01"}), "(nil)");
+  EXPECT_EQ(Run({"BLPOP", "a", "x"}), "-ERR timeout is not a float or out of range");
+  EXPECT_EQ(Run({"BLPOP", "a", "-1"}), "-ERR timeout is negative");
+  EXPECT_EQ(Run({"BLMOVE", "a", "b", "up", "left", "0"}), kSyntax);
+  EXPECT_EQ(Run({"BLMPOP", "0", "0", "a", "LEFT"}), "-ERR numkeys should be greater than 0");
+  EXPECT_EQ(Run({"SET", "s", "v"}), "+OK");
+  EXPECT_EQ(Run({"BLPOP", "a", "s", "0"}), kWrongType);
+  EXPECT_EQ(Run({"BRPOPLPUSH", "s", "b", "0"}), kWrongType);
+  EXPECT_EQ(InfoField(client_.get(), "clients", "blocked_clients"), "0");
+}
+
+TEST_F(BlockingListsTest, APushWakesTheBlockedClientsInOrder) {
+  auto first = Blocked("BLPOP q 0", 0);
+  auto second = Blocked("BRPOP other q 0", 1);
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(Run({"RPUSH", "q", "one"}), ":1");
+  EXPECT_EQ(Reply(first.get()), "[\"q\", \"one\"]");
+  EXPECT_EQ(InfoField(client_.get(), "clients", "blocked_clients"), "1");
+  EXPECT_EQ(Run({"LPUSH", "q", "two", "three"}), ":2");
+  EXPECT_EQ(Reply(second.get()), "[\"q\", \"two\"]") << "BRPOP takes the tail";
+  EXPECT_EQ(Run({"LRANGE", "q", "0", "-1"}), "[\"three\"]");
+  EXPECT_EQ(InfoField(client_.get(), "clients", "blocked_clients"), "0");
+  // The connection works on afterwards.
+  ASSERT_TRUE(first->Send("PING\r\n"));
+  EXPECT_EQ(Reply(first.get()), "+PONG");
+}
+
+TEST_F(BlockingListsTest, ATimeoutAnswersNil) {
+  auto raw = ConnectRaw();
+  ASSERT_NE(raw, nullptr);
+  ASSERT_TRUE(raw->Send("BLPOP q 0.05\r\nBLMOVE q r left left 0.05\r\n"));
+  EXPECT_EQ(Reply(raw.get()), "(nil array)");
+  EXPECT_EQ(Reply(raw.get()), "(nil array)") << "BLMOVE too, at its timeout";
+  EXPECT_EQ(InfoField(client_.get(), "clients", "blocked_clients"), "0");
+  EXPECT_EQ(Run({"RPUSH", "q", "x"}), ":1");
+  EXPECT_EQ(Run({"LLEN", "q"}), ":1") << "nobody took it";
+}
+
+TEST_F(BlockingListsTest, MovesWakeAndChain) {
+  auto mover = Blocked("BLMOVE src mid RIGHT LEFT 0", 0);
+  auto popper = Blocked("BLPOP mid 0", 1);
+  ASSERT_NE(mover, nullptr);
+  ASSERT_NE(popper, nullptr);
+  EXPECT_EQ(Run({"RPUSH", "src", "a", "b"}), ":2");
+  EXPECT_EQ(Reply(mover.get()), "\"b\"");
+  EXPECT_EQ(Reply(popper.get()), "[\"mid\", \"b\"]") << "woken by the move";
+  EXPECT_EQ(Run({"LRANGE", "src", "0", "-1"}), "[\"a\"]");
+  EXPECT_EQ(Run({"EXISTS", "mid"}), ":0");
+  auto multi = Blocked("BLMPOP 0 2 x src2 LEFT COUNT 5", 0);
+  ASSERT_NE(multi, nullptr);
+  EXPECT_EQ(Run({"RPUSH", "src2", "a", "b", "c"}), ":3");
+  EXPECT_EQ(Reply(multi.get()), "[\"src2\", [\"a\", \"b\", \"c\"]]");
+}
+
+TEST_F(BlockingListsTest, InsideMultiTheyDoNotBlockAndExecWakes) {
+  EXPECT_EQ(Run({"MULTI"}), "+OK");
+  EXPECT_EQ(Run({"BLPOP", "q", "0"}), "+QUEUED");
+  EXPECT_EQ(Run({"BLMOVE", "q", "r", "left", "left", "0"}), "+QUEUED");
+  EXPECT_EQ(Run({"EXEC"}), "[(nil), (nil)]");
+  {
+    auto exec = ConnectRaw();
+    ASSERT_NE(exec, nullptr);
+    ASSERT_TRUE(exec->Send("MULTI\r\nBLPOP q 0\r\nBLMOVE q r left left 0\r\nEXEC\r\n"));
+    EXPECT_EQ(Reply(exec.get()), "+OK");
+    EXPECT_EQ(Reply(exec.get()), "+QUEUED");
+    EXPECT_EQ(Reply(exec.get()), "+QUEUED");
+    EXPECT_EQ(Reply(exec.get()), "[(nil array), (nil)]") << "BLMOVE answers a null bulk there";
+  }
+  auto raw = Blocked("BLPOP q 0", 0);
+  ASSERT_NE(raw, nullptr);
+  EXPECT_EQ(Run({"MULTI"}), "+OK");
+  EXPECT_EQ(Run({"RPUSH", "q", "a", "b"}), "+QUEUED");
+  EXPECT_EQ(Run({"LPOP", "q"}), "+QUEUED");
+  EXPECT_EQ(Run({"EXEC"}), "[:2, \"a\"]");
+  EXPECT_EQ(Reply(raw.get()), "[\"q\", \"b\"]") << "served after the EXEC, with what it left";
+}
+
+TEST_F(BlockingListsTest, AClientThatLeftTakesNothing) {
+  auto raw = Blocked("BLPOP q 0", 0);
+  ASSERT_NE(raw, nullptr);
+  raw->Close();
+  EXPECT_TRUE(
+      WaitUntil([&] { return InfoField(client_.get(), "clients", "blocked_clients") == "0"; },
+                std::chrono::seconds(10)));
+  EXPECT_EQ(Run({"RPUSH", "q", "x"}), ":1");
+  EXPECT_EQ(Run({"LRANGE", "q", "0", "-1"}), "[\"x\"]");
+}
+
 // A list whose elements sit in a damaged table block: its reads are errors, never an empty or
 // short answer.
 class ListReadErrorTest : public ServerFixture {
