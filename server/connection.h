@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "protocol/reply_writer.h"
 #include "protocol/resp_parser.h"
@@ -64,6 +65,19 @@ class Connection {
   // timer does, until storage has room). Other connections are served meanwhile.
   void Park();
   void Unpark();
+  // A blocking list command waits for its keys (Server::BlockForKeys): the command stays in the
+  // input buffer as with Park, but reading goes on, so a client that goes away is seen at once.
+  // Unpark() runs the command again.
+  void Block() { parked_ = true; }
+  struct BlockState {
+    bool requested = false;  // the handler asked to block (Dispatch parks the connection)
+    bool active = false;     // registered with the server's blocked keys
+    bool timed_out = false;  // the run after the timeout: answer the timeout reply
+    int db = 0;
+    std::vector<std::string> keys;
+    uint64_t deadline_ms = 0;  // 0 = no timeout
+  };
+  BlockState& block() { return block_; }
   bool parked() const { return parked_; }
   // Sends the output buffer (uv_try_write, then uv_write for the rest). Called by Server once
   // per loop iteration, after the WAL commit.
@@ -169,6 +183,7 @@ class Connection {
   uint64_t created_ms_ = 0;
   uint64_t last_interaction_ms_ = 0;
   Transaction transaction_;
+  BlockState block_;
 
   friend class Server;
 };

@@ -55,6 +55,7 @@ Server::Server(Config config, std::string config_file, std::unique_ptr<storage::
       }),
       keyspace_observer_(&watches_) {
   keyspace_->set_observer(&keyspace_observer_);
+  keyspace_observer_.set_on_modified([this](int db, std::string_view key) { KeyWritten(db, key); });
   uv_loop_init(&loop_);
   start_time_ms_ = NowMs();
   run_id_ = RandomRunId();
@@ -131,6 +132,8 @@ int Server::Run() {
   uv_timer_start(&cron_, OnCron, 100, 100);
   uv_timer_init(&loop_, &park_timer_);
   park_timer_.data = this;
+  uv_timer_init(&loop_, &block_timer_);
+  block_timer_.data = this;
   uv_signal_init(&loop_, &sigterm_);
   sigterm_.data = this;
   uv_signal_start(&sigterm_, OnSignal, SIGTERM);
@@ -159,6 +162,7 @@ void Server::CloseHandles() {
   if (idle_.loop == &loop_) close_if_open(reinterpret_cast<uv_handle_t*>(&idle_));
   if (cron_.loop == &loop_) close_if_open(reinterpret_cast<uv_handle_t*>(&cron_));
   if (park_timer_.loop == &loop_) close_if_open(reinterpret_cast<uv_handle_t*>(&park_timer_));
+  if (block_timer_.loop == &loop_) close_if_open(reinterpret_cast<uv_handle_t*>(&block_timer_));
   if (sigterm_.loop == &loop_) close_if_open(reinterpret_cast<uv_handle_t*>(&sigterm_));
   if (sigint_.loop == &loop_) close_if_open(reinterpret_cast<uv_handle_t*>(&sigint_));
   std::vector<Connection*> open;
@@ -204,6 +208,7 @@ void Server::OnConnectionClosed(Connection* connection) {
   std::erase(pending_flush_, connection);
   std::erase(uncommitted_, connection);
   std::erase(parked_, connection);
+  if (connection->block().active) Unblock(connection);
 }
 
 void Server::ScheduleFlush(Connection* connection) {
@@ -255,6 +260,93 @@ void Server::OnIterationEnd() {
 void Server::OnCron(uv_timer_t* handle) { static_cast<Server*>(handle->data)->Cron(); }
 
 void Server::OnParkTimer(uv_timer_t* handle) { static_cast<Server*>(handle->data)->RetryParked(); }
+
+// --- blocking list commands ---
+
+void Server::BlockForKeys(Connection& connection, const std::vector<std::string_view>& keys,
+                          uint64_t deadline_ms) {
+  Connection::BlockState& block = connection.block();
+  block.requested = true;
+  block.active = true;
+  block.db = connection.db();
+  block.keys.assign(keys.begin(), keys.end());
+  block.deadline_ms = deadline_ms;
+  for (const std::string& key : block.keys) {
+    std::deque<Connection*>& waiting = blocked_keys_[{block.db, key}];
+    if (std::find(waiting.begin(), waiting.end(), &connection) == waiting.end()) {
+      waiting.push_back(&connection);
+    }
+  }
+  blocked_.push_back(&connection);
+  if (deadline_ms != 0 && block_timer_.loop == &loop_ &&
+      !uv_is_active(reinterpret_cast<uv_handle_t*>(&block_timer_))) {
+    uv_timer_start(&block_timer_, OnBlockTimer, 10, 10);
+  }
+}
+
+void Server::Unblock(Connection* connection) {
+  Connection::BlockState& block = connection->block();
+  for (const std::string& key : block.keys) {
+    auto it = blocked_keys_.find({block.db, key});
+    if (it == blocked_keys_.end()) continue;
+    std::erase(it->second, connection);
+    if (it->second.empty()) blocked_keys_.erase(it);
+  }
+  block.active = false;
+  block.keys.clear();
+  std::erase(blocked_, connection);
+  if (blocked_.empty()) uv_timer_stop(&block_timer_);
+}
+
+void Server::KeyWritten(int db, std::string_view key) {
+  if (blocked_keys_.empty()) return;
+  std::pair<int, std::string> id{db, std::string(key)};
+  if (blocked_keys_.count(id) == 0) return;
+  if (std::find(ready_keys_.begin(), ready_keys_.end(), id) == ready_keys_.end()) {
+    ready_keys_.push_back(std::move(id));
+  }
+}
+
+void Server::ServeReadyKeys() {
+  serving_ready_ = true;
+  while (!ready_keys_.empty()) {
+    const std::pair<int, std::string> key = std::move(ready_keys_.front());
+    ready_keys_.erase(ready_keys_.begin());
+    // At most the connections waiting now: one that blocks again goes to the back.
+    auto it = blocked_keys_.find(key);
+    size_t turns = it == blocked_keys_.end() ? 0 : it->second.size();
+    for (; turns > 0 && it != blocked_keys_.end() && !it->second.empty();
+         --turns, it = blocked_keys_.find(key)) {
+      int64_t length = 0;
+      if (!keyspace_->ListLength(key.first, key.second, &length).ok() || length == 0) break;
+      Connection* connection = it->second.front();
+      Unblock(connection);
+      // Runs its command again, which pops now (or blocks again, at the back).
+      if (!connection->closing()) connection->Unpark();
+    }
+  }
+  serving_ready_ = false;
+}
+
+void Server::OnBlockTimer(uv_timer_t* handle) {
+  static_cast<Server*>(handle->data)->TimeOutBlocked();
+}
+
+void Server::TimeOutBlocked() {
+  const uint64_t now = NowMs();
+  std::vector<Connection*> due;
+  for (Connection* connection : blocked_) {
+    const uint64_t deadline = connection->block().deadline_ms;
+    if (deadline != 0 && deadline <= now) due.push_back(connection);
+  }
+  for (Connection* connection : due) {
+    Unblock(connection);
+    if (connection->closing()) continue;
+    connection->block().timed_out = true;
+    connection->Unpark();
+  }
+  if (!ready_keys_.empty() && !serving_ready_) ServeReadyKeys();
+}
 
 void Server::RetryParked() {
   std::vector<Connection*> retry;
@@ -440,6 +532,14 @@ bool Server::Dispatch(Connection& connection, const std::vector<std::string_view
   stats_.total_commands_processed++;
   connection.last_command_ = spec->name;
   Call(connection, *spec, args);
+  if (connection.block().requested) {
+    // Nothing to pop: the command waits, unconsumed, and runs again when woken.
+    connection.block().requested = false;
+    stats_.total_commands_processed--;
+    connection.Block();
+    return false;
+  }
+  if (!serving_ready_ && !ready_keys_.empty()) ServeReadyKeys();
   return true;
 }
 

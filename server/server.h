@@ -8,6 +8,8 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <deque>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -90,12 +92,22 @@ class Server {
   // Connections whose write waits for storage back-pressure to ease.
   size_t parked_count() const { return parked_.size(); }
 
+  // Blocking list commands (BLPOP...): the handler, finding nothing to pop, calls BlockForKeys
+  // and replies nothing; Dispatch then parks the connection with the command unconsumed. A write
+  // to one of the keys (any client's command, or an EXEC) wakes the connections blocked on it
+  // in the order they blocked, once that command is done, by running their command again; the
+  // deadline (ms, 0 = none) runs it again with block().timed_out set. Not inside MULTI.
+  void BlockForKeys(Connection& connection, const std::vector<std::string_view>& keys,
+                    uint64_t deadline_ms);
+  size_t blocked_count() const { return blocked_.size(); }
+
  private:
   static void OnNewConnection(uv_stream_t* listener, int status);
   static void OnCheck(uv_check_t* handle);
   static void OnCron(uv_timer_t* handle);
   static void OnSignal(uv_signal_t* handle, int signum);
   static void OnParkTimer(uv_timer_t* handle);
+  static void OnBlockTimer(uv_timer_t* handle);
 
   bool Listen();
   void Accept(uv_stream_t* listener);
@@ -110,6 +122,11 @@ class Server {
   Admission AdmitWrite(Connection& connection, const std::vector<std::string_view>& keys,
                        std::string* error);
   void RetryParked();
+  void KeyWritten(int db, std::string_view key);
+  void Unblock(Connection* connection);
+  // Runs the commands of the connections blocked on the keys written since (FIFO per key).
+  void ServeReadyKeys();
+  void TimeOutBlocked();
   // Runs one command that passed Dispatch's checks (Redis's call()).
   void Call(Connection& connection, const CommandSpec& spec,
             const std::vector<std::string_view>& args);
@@ -137,6 +154,11 @@ class Server {
   std::vector<Connection*> pending_flush_;
   std::vector<Connection*> uncommitted_;
   std::vector<Connection*> parked_;
+  std::map<std::pair<int, std::string>, std::deque<Connection*>> blocked_keys_;
+  std::vector<Connection*> blocked_;
+  std::vector<std::pair<int, std::string>> ready_keys_;
+  bool serving_ready_ = false;
+  uv_timer_t block_timer_;  // every 10 ms while a blocked connection has a deadline
   uint64_t next_client_id_ = 1;
   uint64_t start_time_ms_ = 0;
   std::string run_id_;

@@ -141,7 +141,14 @@ class WatchRegistry {
 class WatchingObserver final : public keyspace::KeyspaceObserver {
  public:
   explicit WatchingObserver(WatchRegistry* registry) : registry_(registry) {}
-  void KeyModified(int db, std::string_view key) override { registry_->Touch(db, key); }
+  // Also told of every key a command wrote (blocked list pops wait for them).
+  void set_on_modified(std::function<void(int, std::string_view)> on_modified) {
+    on_modified_ = std::move(on_modified);
+  }
+  void KeyModified(int db, std::string_view key) override {
+    registry_->Touch(db, key);
+    if (on_modified_) on_modified_(db, key);
+  }
   void KeyExpired(int db, std::string_view key) override { registry_->Touch(db, key); }
   void DatabaseFlushed(int db) override {
     if (db < 0) {
@@ -154,6 +161,7 @@ class WatchingObserver final : public keyspace::KeyspaceObserver {
 
  private:
   WatchRegistry* const registry_;
+  std::function<void(int, std::string_view)> on_modified_;
 };
 
 // One queued command: its spec and a copy of its arguments (the connection's arguments point

@@ -402,6 +402,7 @@ Db::~Db() {
 }
 
 int Db::shard_count() const { return static_cast<int>(impl_->shards.size()); }
+const CompactionFilter* Db::compaction_filter() const { return impl_->options.compaction_filter; }
 int Db::ShardOf(std::string_view key) const {
   return ShardOfRoutingKey(impl_->options.router ? impl_->options.router(key) : key);
 }

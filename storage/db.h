@@ -88,6 +88,8 @@ class Db {
   Db& operator=(const Db&) = delete;
 
   int shard_count() const;
+  // Options::compaction_filter as opened (the layer above attaches its state to it).
+  const CompactionFilter* compaction_filter() const;
   // The shard of a key, and of a routing key (Options::router).
   int ShardOf(std::string_view key) const;
   int ShardOfRoutingKey(std::string_view routing_key) const;

@@ -172,15 +172,21 @@ void ScanCommand(CommandContext& ctx) {
     }
     after = std::move(position->last_key);
   }
-  // Every key is a string (the only type so far): TYPE string keeps all, any other type none.
-  bool type_matches = type.empty() || EqualsIgnoreCase(type, "string");
   std::vector<std::string> keys;
+  storage::Status type_status;
   WalkResult walk =
       WalkKeys(ctx, ctx.connection.db(), std::move(after), pattern,
                static_cast<size_t>(std::min<int64_t>(count, 1 << 20)), [&](std::string& key) {
-                 if (type_matches) keys.push_back(std::move(key));
+                 if (!type.empty()) {
+                   std::string_view key_type;
+                   storage::Status s = ctx.ks.Type(ctx.connection.db(), key, &key_type);
+                   if (!s.ok() && type_status.ok()) type_status = s;
+                   if (!s.ok() || !EqualsIgnoreCase(type, key_type)) return;
+                 }
+                 keys.push_back(std::move(key));
                });
   if (!walk.status.ok()) return ReplyStorageError(ctx, walk.status);
+  if (!type_status.ok()) return ReplyStorageError(ctx, type_status);
   uint64_t next =
       walk.done ? 0 : ctx.server.scan_cursors().Save(ctx.connection.db(), std::move(walk.last_key));
   ctx.reply.ArrayHeader(2);

@@ -103,7 +103,7 @@ void InfoClients(Server& server, InfoBuilder& info) {
   info.Field("maxclients", server.config().maxclients);
   info.Field("client_recent_max_input_buffer", max_in);
   info.Field("client_recent_max_output_buffer", max_out);
-  info.Field("blocked_clients", 0);
+  info.Field("blocked_clients", server.blocked_count());
 }
 
 void InfoMemory(Server& server, InfoBuilder& info, const storage::DbStats& stats) {

@@ -222,7 +222,7 @@ void MGetCommand(CommandContext& ctx) {
     if (status.ok()) {
       found[i - 1] = true;
       ++hits;
-    } else if (!status.IsNotFound()) {
+    } else if (!status.IsNotFound() && !keyspace::IsWrongType(status)) {  // another type: nil
       return ReplyStorageError(ctx, status);
     }
   }

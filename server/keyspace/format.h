@@ -1,7 +1,7 @@
 // The keyspace layer's records in the engine (storage/ gives keys and values no meaning; this
 // file does). All of them live in key groups (storage/key_format.h: a key's first two bytes).
 //
-// Data key, group = database index d (0 <= d < 0x8000):
+// Data key, group = database index d (0 <= d < 0x4000, kMaxDatabases):
 //
 //   | d: u16 BE | user key bytes |
 //
@@ -11,14 +11,26 @@
 //
 //   | 0x8000 + d: u16 BE | deadline: u64 BE ms since the epoch | user key bytes |   value: empty
 //
-// Both route (Db's router) by the user key alone, so a key, its index entry and, later, a
-// composite key's sub-keys share one shard and a batch touching one key stays single-shard.
+// Sub-key, group = 0x4000 + d (kSubKeyGroupBase): one per element of a composite key of database
+// d (lists today; hashes, sets and sorted sets later):
+//
+//   | 0x4000 + d: u16 BE | key length: u32 BE | user key bytes | version: u64 BE | element |
+//
+// The length prefix keeps the sub-keys of keys that are prefixes of each other apart ("a" and
+// "ab"), and all sub-keys of one version of one key are contiguous, sorted by element. A list's
+// element is its index (u64 BE, so indexes sort numerically); indexes start at the midpoint 2^63
+// and grow outward: LPUSH takes head - 1, RPUSH tail + 1 (Kvrocks's scheme).
+//
+// Data, expiry index and sub-keys all route (Db's router) by the user key alone, so a key, its
+// index entry and its sub-keys share one shard and a batch touching one key stays single-shard.
 //
 // Format marker, group 0xFFFF: key `| 0xFFFF | "keyspace-format" |`, value the decimal format
 // version (kFormatVersion). A data directory with data and no marker was written by format 1
-// (values without a type byte) and is refused. Format 2 had no flag bits beyond kHasExpiry; its
-// values are format 3 values, so a format 2 directory is opened and its marker rewritten to 3
-// (after which a format 2 release refuses it clearly instead of finding unknown flags).
+// (values without a type byte) and is refused. Format 3 added the string encoding class and
+// write time to the value header, lists (and the sub-key groups) and the database map. A format
+// 2 directory (no flag bits beyond kHasExpiry, strings only) holds valid format 3 values, so it is
+// opened and its marker raised to 3 (after which a format 2 release refuses it clearly instead
+// of finding unknown flags).
 //
 // Database map, group 0xFFFF: key `| 0xFFFF | "db-map" |`, value
 //
@@ -43,16 +55,24 @@
 // invalid. Values written before bits 1-3 existed (flags 0 or 1) decode as kAuto with no write
 // time.
 //
-// type: ValueType below. String payload: the value's bytes. The composite types (hashes, lists,
-// sets, sorted sets) will put `version: u64 LE | size: varint64 | type-specific fields` in the
-// payload and store their elements as sub-keys `(key, version, element)` in a group of their
-// own, so deleting or expiring one is a single metadata write and the compaction filter drops
-// the sub-keys of dead versions.
+// type: ValueType below. String payload: the value's bytes. Composite payload (CompositeMeta):
+//
+//   | version: u64 LE | size: u64 LE | type-specific fields |
+//   list's fields: | head: u64 LE | tail: u64 LE |
+//
+// A list's elements are at indexes head .. tail - 1 (tail one past the last; head == tail when
+// empty, which is never stored: an emptied list is deleted). `version` names the sub-keys of this
+// incarnation of the key: every composite key created gets a new version (counter 0x20000 holds
+// the highest version written, kVersionCounter), so deleting, overwriting or expiring the key is
+// one write of its metadata record, and the sub-keys of every other version are garbage that the
+// compaction filter drops (a sub-key is kept only while the key's current metadata record is a
+// composite value of that version).
 //
 // Counters (storage/write_batch.h), per physical database d: counter d = number of keys (live or
 // expired but not yet deleted, as Redis counts them); counter 0x8000 + d = number of those with
 // a deadline; counter 0x10000 + d = the sum of those deadlines in seconds since the epoch (for
-// INFO keyspace's avg_ttl).
+// INFO keyspace's avg_ttl). Counter 0x20000: the highest composite version written (set, not
+// added, so a failed write never leaves a used version above it).
 #pragma once
 
 #include <cstdint>
@@ -67,13 +87,16 @@ namespace shale::keyspace {
 
 inline constexpr uint32_t kFormatVersion = 3;
 inline constexpr uint32_t kUpgradableFormatVersion = 2;  // read as format 3
+inline constexpr uint16_t kSubKeyGroupBase = 0x4000;
 inline constexpr uint16_t kExpiryGroupBase = 0x8000;
 inline constexpr uint16_t kMetaGroup = 0xffff;
-inline constexpr int kMaxDatabases = kExpiryGroupBase;
+inline constexpr int kMaxDatabases = kSubKeyGroupBase;
 inline constexpr size_t kGroupPrefix = storage::kGroupPrefixSize;
 inline constexpr size_t kDeadlineSize = 8;
 
-enum class ValueType : uint8_t { kString = 0 };
+// 1 is skipped: format 1 values began with a flags byte of 0 or 1, and must not decode.
+enum class ValueType : uint8_t { kString = 0, kList = 2 };
+inline bool IsCompositeType(ValueType type) { return type == ValueType::kList; }
 inline constexpr uint8_t kHasExpiry = 1;
 inline constexpr uint8_t kEncodingShift = 1;
 inline constexpr uint8_t kEncodingMask = 3 << kEncodingShift;
@@ -91,6 +114,7 @@ enum class StringEncoding : uint8_t { kAuto = 0, kRaw = 1, kPlain = 2 };
 inline uint32_t KeyCountCounter(int db) { return static_cast<uint32_t>(db); }
 inline uint32_t ExpiresCounter(int db) { return kExpiryGroupBase + static_cast<uint32_t>(db); }
 inline uint32_t DeadlineSumCounter(int db) { return 0x10000 + static_cast<uint32_t>(db); }
+inline constexpr uint32_t kVersionCounter = 0x20000;
 inline int64_t DeadlineSeconds(uint64_t expire_ms) {
   return static_cast<int64_t>(expire_ms / 1000);
 }
@@ -115,11 +139,65 @@ inline void MakeExpiryKey(int db, uint64_t deadline_ms, std::string_view user_ke
   dst->append(user_key.data(), user_key.size());
 }
 
-// The key's routing key (Db's router): the user key of a data or expiry index key.
+inline constexpr size_t kSubKeyLengthSize = 4;
+inline constexpr size_t kListIndexSize = 8;
+inline constexpr uint64_t kListMidpoint = uint64_t{1} << 63;
+
+// The prefix of every sub-key of `version` of `user_key` in database `db`.
+inline void MakeSubKeyPrefix(int db, std::string_view user_key, uint64_t version,
+                             std::string* dst) {
+  storage::MakeGroupedKey(static_cast<uint16_t>(kSubKeyGroupBase + db), {}, dst);
+  const auto n = static_cast<uint32_t>(user_key.size());
+  for (int shift = 24; shift >= 0; shift -= 8) dst->push_back(static_cast<char>(n >> shift));
+  dst->append(user_key.data(), user_key.size());
+  PutBigEndian64(version, dst);
+}
+// The prefix of every sub-key of `user_key` (all versions).
+inline void MakeSubKeyKeyPrefix(int db, std::string_view user_key, std::string* dst) {
+  MakeSubKeyPrefix(db, user_key, 0, dst);
+  dst->resize(dst->size() - 8);
+}
+inline void MakeListKey(int db, std::string_view user_key, uint64_t version, uint64_t index,
+                        std::string* dst) {
+  MakeSubKeyPrefix(db, user_key, version, dst);
+  PutBigEndian64(index, dst);
+}
+
+// A decoded sub-key: its database, user key, version and element bytes.
+struct SubKey {
+  int db = 0;
+  std::string_view user_key;
+  uint64_t version = 0;
+  std::string_view element;
+};
+inline bool DecodeSubKey(std::string_view key, SubKey* sub) {
+  uint16_t group = 0;
+  if (!storage::KeyGroup(key, &group) || group < kSubKeyGroupBase || group >= kExpiryGroupBase ||
+      key.size() < kGroupPrefix + kSubKeyLengthSize) {
+    return false;
+  }
+  uint32_t n = 0;
+  for (size_t i = 0; i < kSubKeyLengthSize; ++i) {
+    n = (n << 8) | static_cast<unsigned char>(key[kGroupPrefix + i]);
+  }
+  const size_t start = kGroupPrefix + kSubKeyLengthSize;
+  if (key.size() < start + n + 8) return false;
+  sub->db = group - kSubKeyGroupBase;
+  sub->user_key = key.substr(start, n);
+  sub->version = GetBigEndian64(key.data() + start + n);
+  sub->element = key.substr(start + n + 8);
+  return true;
+}
+
+// The key's routing key (Db's router): the user key of a data, sub- or expiry index key.
 inline std::string_view RoutingKey(std::string_view key) {
   uint16_t group = 0;
   if (!storage::KeyGroup(key, &group)) return key;
-  if (group < kExpiryGroupBase) return key.substr(kGroupPrefix);
+  if (group < kSubKeyGroupBase) return key.substr(kGroupPrefix);
+  if (group < kExpiryGroupBase) {
+    SubKey sub;
+    return DecodeSubKey(key, &sub) ? sub.user_key : key;
+  }
   if (group == kMetaGroup) return key;
   if (key.size() < kGroupPrefix + kDeadlineSize) return key;
   return key.substr(kGroupPrefix + kDeadlineSize);
@@ -137,7 +215,7 @@ struct ValueHeader {
 inline bool DecodeValueHeader(std::string_view value, ValueHeader* header) {
   if (value.size() < 2) return false;
   header->type = static_cast<ValueType>(value[0]);
-  if (header->type != ValueType::kString) return false;
+  if (header->type != ValueType::kString && header->type != ValueType::kList) return false;
   const auto flags = static_cast<uint8_t>(value[1]);
   if ((flags & ~(kHasExpiry | kEncodingMask | kHasWriteTime)) != 0) return false;
   const auto encoding = static_cast<uint8_t>((flags & kEncodingMask) >> kEncodingShift);
@@ -173,6 +251,30 @@ inline void EncodeValueHeader(ValueType type, uint64_t expire_ms, std::string* d
   dst->push_back(static_cast<char>(flags));
   if (expire_ms != 0) storage::PutFixed64(dst, expire_ms);
   if (written_s != 0) storage::PutFixed32(dst, written_s);
+}
+
+// The payload of a composite key's metadata record (the format above).
+struct CompositeMeta {
+  uint64_t version = 0;
+  uint64_t size = 0;
+  uint64_t head = kListMidpoint;  // lists: first index
+  uint64_t tail = kListMidpoint;  // lists: one past the last index
+};
+inline constexpr size_t kListMetaSize = 32;
+
+inline bool DecodeCompositeMeta(ValueType type, std::string_view payload, CompositeMeta* meta) {
+  if (type != ValueType::kList || payload.size() != kListMetaSize) return false;
+  meta->version = storage::DecodeFixed64(payload.data());
+  meta->size = storage::DecodeFixed64(payload.data() + 8);
+  meta->head = storage::DecodeFixed64(payload.data() + 16);
+  meta->tail = storage::DecodeFixed64(payload.data() + 24);
+  return meta->tail - meta->head == meta->size;
+}
+inline void EncodeCompositeMeta(const CompositeMeta& meta, std::string* dst) {
+  storage::PutFixed64(dst, meta.version);
+  storage::PutFixed64(dst, meta.size);
+  storage::PutFixed64(dst, meta.head);
+  storage::PutFixed64(dst, meta.tail);
 }
 
 }  // namespace shale::keyspace

@@ -3,7 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <deque>
+#include <mutex>
 #include <unordered_set>
 #include <utility>
 
@@ -20,17 +23,39 @@ uint64_t SystemNowMs() {
 constexpr std::string_view kFormatMarkerName = "keyspace-format";
 constexpr std::string_view kDatabaseMapName = "db-map";
 
-// Lets flushes and compactions shrink the value of a data key whose deadline has passed to its
-// header: readers treat the key as absent already, and its payload is what takes the space.
-// The header stays, so the key is still stored (counted by DBSIZE, as Redis counts an expired
-// key) until lazy or active expiry deletes it through the write path, which keeps the counts
-// exact.
-class ExpiredValueFilter final : public storage::CompactionFilter {
+// The keyspace's compaction filter.
+//
+// Data keys: lets flushes and compactions shrink the value of a data key whose deadline has
+// passed to its header: readers treat the key as absent already, and its payload is what takes
+// the space. The header stays, so the key is still stored (counted by DBSIZE, as Redis counts an
+// expired key) until lazy or active expiry deletes it through the write path, which keeps the
+// counts exact.
+//
+// Sub-keys: drops the sub-key of a composite key unless the key's current metadata record (read
+// from the Db, attached at Keyspace::Open) is a live composite value of the sub-key's version
+// (and, for a list, the index lies in [head, tail)). Why that is safe: a version is never handed
+// out twice (kVersionCounter), and a metadata record, once replaced or deleted, never comes back
+// at the latest sequence; so a sub-key found dead is dead for every later reader. Older readers
+// could only be snapshots and iterators opened before the metadata changed: the keyspace takes
+// no snapshots and reads a key's sub-keys only within one command, on the one thread that also
+// writes the metadata, so no reader that still sees the old version exists when the filter runs
+// after the change. When the metadata cannot be read (no Db attached yet, a read error), the
+// sub-key is kept.
+class KeyspaceFilter final : public storage::CompactionFilter {
  public:
+  void Attach(storage::Db* db) const { db_.store(db, std::memory_order_release); }
+
   Decision Filter(std::string_view key, std::string_view value,
                   std::string* new_value) const override {
     uint16_t group = 0;
-    if (!storage::KeyGroup(key, &group) || group >= kExpiryGroupBase) return Decision::kKeep;
+    if (!storage::KeyGroup(key, &group)) return Decision::kKeep;
+    if (group < kSubKeyGroupBase) return FilterData(value, new_value);
+    if (group < kExpiryGroupBase) return FilterSubKey(key);
+    return Decision::kKeep;
+  }
+
+ private:
+  static Decision FilterData(std::string_view value, std::string* new_value) {
     ValueHeader header;
     if (!DecodeValueHeader(value, &header) || header.expire_ms == 0 ||
         header.expire_ms > SystemNowMs() || value.size() == header.size) {
@@ -39,9 +64,44 @@ class ExpiredValueFilter final : public storage::CompactionFilter {
     new_value->assign(value.substr(0, header.size));
     return Decision::kChangeValue;
   }
+
+  Decision FilterSubKey(std::string_view key) const {
+    storage::Db* db = db_.load(std::memory_order_acquire);
+    SubKey sub;
+    if (db == nullptr || !DecodeSubKey(key, &sub)) return Decision::kKeep;
+    std::string data_key;
+    MakeDataKey(sub.db, sub.user_key, &data_key);
+    std::string raw;
+    Status s = db->Get(data_key, &raw);
+    if (s.IsNotFound()) return Decision::kRemove;
+    ValueHeader header;
+    if (!s.ok() || !DecodeValueHeader(raw, &header)) return Decision::kKeep;
+    if (!IsCompositeType(header.type)) return Decision::kRemove;
+    CompositeMeta meta;
+    if (!DecodeCompositeMeta(header.type, std::string_view(raw).substr(header.size), &meta)) {
+      // Shrunk by FilterData: expired, so its elements are unreadable already.
+      return header.expire_ms != 0 && raw.size() == header.size ? Decision::kRemove
+                                                                : Decision::kKeep;
+    }
+    if (meta.version != sub.version) return Decision::kRemove;
+    if (header.type == ValueType::kList && sub.element.size() == kListIndexSize) {
+      const uint64_t index = GetBigEndian64(sub.element.data());
+      if (index < meta.head || index >= meta.tail) return Decision::kRemove;
+    }
+    return Decision::kKeep;
+  }
+
+  mutable std::atomic<storage::Db*> db_{nullptr};
 };
 
-const ExpiredValueFilter kExpiredValueFilter;
+// One filter per engine configured (ConfigureEngine), kept for the life of the process: the
+// engine holds it by a raw pointer that must outlive its Db, and each Db attaches its own.
+const KeyspaceFilter* NewKeyspaceFilter() {
+  static std::mutex mu;
+  static std::deque<KeyspaceFilter> filters;
+  std::lock_guard<std::mutex> lock(mu);
+  return &filters.emplace_back();
+}
 
 void MakeMarkerKey(std::string* dst) {
   storage::MakeGroupedKey(kMetaGroup, kFormatMarkerName, dst);
@@ -72,13 +132,15 @@ std::string_view TypeName(ValueType type) {
   switch (type) {
     case ValueType::kString:
       return "string";
+    case ValueType::kList:
+      return "list";
   }
   return "none";
 }
 
 void Keyspace::ConfigureEngine(storage::Options* options) {
   options->router = RoutingKey;
-  options->compaction_filter = &kExpiredValueFilter;
+  options->compaction_filter = NewKeyspaceFilter();
 }
 
 Keyspace::Keyspace(storage::Db* db, int databases, std::vector<std::pair<int, int>> remapped)
@@ -127,6 +189,12 @@ uint16_t Keyspace::PhysicalDb(int db) const {
   return physical_[static_cast<size_t>(db)];
 }
 
+Keyspace::~Keyspace() {
+  if (const auto* filter = dynamic_cast<const KeyspaceFilter*>(db_->compaction_filter())) {
+    filter->Attach(nullptr);
+  }
+}
+
 Status Keyspace::Open(storage::Db* db, int databases, std::unique_ptr<Keyspace>* keyspace) {
   if (databases < 1 || databases > kMaxDatabases) {
     return Status::InvalidArgument("databases must be between 1 and " +
@@ -158,6 +226,8 @@ Status Keyspace::Open(storage::Db* db, int databases, std::unique_ptr<Keyspace>*
   } else if (!s.ok()) {
     return s;
   } else if (marker == std::to_string(kUpgradableFormatVersion)) {
+    // Format 2 is format 3 with strings only: the marker is raised before anything new is
+    // written.
     storage::WriteBatch batch;
     batch.Put(marker_key, std::to_string(kFormatVersion));
     s = db->Write(batch);
@@ -198,6 +268,10 @@ Status Keyspace::Open(storage::Db* db, int databases, std::unique_ptr<Keyspace>*
     }
   }
   keyspace->reset(new Keyspace(db, databases, std::move(remapped)));
+  (*keyspace)->last_version_ = static_cast<uint64_t>(db->Counter(kVersionCounter));
+  if (const auto* filter = dynamic_cast<const KeyspaceFilter*>(db->compaction_filter())) {
+    filter->Attach(db);
+  }
   return Status::Ok();
 }
 
@@ -261,9 +335,10 @@ uint32_t Keyspace::WrittenSeconds() const {
 }
 
 void Keyspace::AddPut(int db, std::string_view key, std::string_view value, uint64_t expire_ms,
-                      const Entry& old, storage::WriteBatch* batch, StringEncoding encoding) {
+                      const Entry& old, storage::WriteBatch* batch, StringEncoding encoding,
+                      ValueType type) {
   MakeDataKey(db, key, &key_);
-  EncodeValueHeader(ValueType::kString, expire_ms, &header_, encoding, WrittenSeconds());
+  EncodeValueHeader(type, expire_ms, &header_, encoding, WrittenSeconds());
   batch->Put(key_, header_, value);
   if (!old.stored) batch->AddCounter(KeyCountCounter(db), 1);
   const uint64_t old_expire = old.stored ? old.header.expire_ms : 0;
@@ -295,6 +370,7 @@ Status Keyspace::Get(int db, std::string_view key, std::string* value) {
   Status s = Lookup(db, key, &entry);
   if (!s.ok()) return s;
   if (!entry.live) return Status::NotFound();
+  if (entry.header.type != ValueType::kString) return WrongType();
   value->assign(entry.payload());
   return Status::Ok();
 }
@@ -307,6 +383,7 @@ Status Keyspace::Set(int db, std::string_view key, std::string_view value,
   Status s = Lookup(db, key, &old);
   if (!s.ok()) return s;
   if (options.get && old.live) {
+    if (old.header.type != ValueType::kString) return WrongType();
     result->had_old = true;
     result->old_value.assign(old.payload());
   }
@@ -394,6 +471,7 @@ Status Keyspace::GetDel(int db, std::string_view key, std::string* value) {
   Status s = Lookup(db, key, &entry);
   if (!s.ok()) return s;
   if (!entry.live) return Status::NotFound();
+  if (entry.header.type != ValueType::kString) return WrongType();
   batch_.Clear();
   AddDelete(db, key, entry, &batch_);
   s = Apply(batch_);
@@ -409,6 +487,7 @@ Status Keyspace::GetEx(int db, std::string_view key, const GetExOptions& options
   Status s = Lookup(db, key, &entry);
   if (!s.ok()) return s;
   if (!entry.live) return Status::NotFound();
+  if (entry.header.type != ValueType::kString) return WrongType();
   value->assign(entry.payload());
   using Action = GetExOptions::Action;
   if (options.action == Action::kKeep) return Status::Ok();
@@ -543,6 +622,7 @@ uint64_t Keyspace::AverageTtlMs(int db) const {
 
 void Keyspace::AddFlushOf(int db, storage::WriteBatch* batch) const {
   batch->DropGroup(PhysicalDb(db));
+  batch->DropGroup(static_cast<uint16_t>(kSubKeyGroupBase + PhysicalDb(db)));
   batch->DropGroup(static_cast<uint16_t>(kExpiryGroupBase + PhysicalDb(db)));
   batch->SetCounter(KeyCountCounter(db), 0);
   batch->SetCounter(ExpiresCounter(db), 0);
@@ -622,13 +702,25 @@ Status Keyspace::Rename(int db, std::string_view from, std::string_view to, bool
   // One batch: the put of `to` (replacing what it held) and the delete of `from`, which may live
   // in different shards; the engine commits it atomically across them.
   storage::WriteBatch batch;
-  AddPut(db, to, source.payload(), source.header.expire_ms, target, &batch, source.header.encoding);
+  const uint64_t version_before = last_version_;
+  s = AddCopyOf(db, from, source, db, to, target, &batch);
+  if (!s.ok()) return s;
   AddDelete(db, from, source, &batch);
-  s = Apply(batch);
+  s = ApplyList(batch, version_before);
   if (!s.ok()) return s;
   *applied = true;
   Modified(db, from);
   Modified(db, to);
+  return Status::Ok();
+}
+
+Status Keyspace::AddCopyOf(int from_db, std::string_view from, const Entry& source, int to_db,
+                           std::string_view to, const Entry& target, storage::WriteBatch* batch) {
+  if (source.header.type == ValueType::kList) {
+    return AddCopyOfList(from_db, from, source, to_db, to, target, batch);
+  }
+  AddPut(to_db, to, source.payload(), source.header.expire_ms, target, batch,
+         source.header.encoding);
   return Status::Ok();
 }
 
@@ -656,10 +748,11 @@ Status Keyspace::CopyOrMove(int db, std::string_view from, int to_db, std::strin
   if (target.live && !replace) return Status::Ok();
   // One batch: the copy and (for MOVE) the removal of the source are one atomic write.
   storage::WriteBatch batch;
-  AddPut(to_db, to, source.payload(), source.header.expire_ms, target, &batch,
-         source.header.encoding);
+  const uint64_t version_before = last_version_;
+  s = AddCopyOf(db, from, source, to_db, to, target, &batch);
+  if (!s.ok()) return s;
   if (move) AddDelete(db, from, source, &batch);
-  s = Apply(batch);
+  s = ApplyList(batch, version_before);
   if (!s.ok()) return s;
   *done = true;
   if (move) Modified(db, from);
@@ -789,7 +882,8 @@ Status Keyspace::SetExpire(int db, std::string_view key, int64_t deadline_ms,
   if (deadline_ms <= static_cast<int64_t>(NowMs())) {
     AddDelete(db, key, entry, &batch_);
   } else {
-    AddPut(db, key, entry.payload(), wanted, entry, &batch_, entry.header.encoding);
+    AddPut(db, key, entry.payload(), wanted, entry, &batch_, entry.header.encoding,
+           entry.header.type);
   }
   s = Apply(batch_);
   if (!s.ok()) return s;
@@ -805,7 +899,7 @@ Status Keyspace::Persist(int db, std::string_view key, bool* applied) {
   if (!s.ok()) return s;
   if (!entry.live || entry.header.expire_ms == 0) return Status::Ok();
   batch_.Clear();
-  AddPut(db, key, entry.payload(), 0, entry, &batch_, entry.header.encoding);
+  AddPut(db, key, entry.payload(), 0, entry, &batch_, entry.header.encoding, entry.header.type);
   s = Apply(batch_);
   if (!s.ok()) return s;
   *applied = true;

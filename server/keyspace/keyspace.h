@@ -12,7 +12,8 @@
 //
 // Databases: every `db` argument is a logical index (SELECT's); the database map (format.h) says
 // which key group holds it, so SWAPDB is one write of the map. Inside Keyspace, MakeDataKey,
-// MakeExpiryKey and the counter ids are members that go through the map.
+// MakeExpiryKey, MakeSubKeyPrefix, MakeListKey and the counter ids are members that go through
+// the map.
 //
 // Threading: one thread (the server's event loop) calls everything.
 #pragma once
@@ -88,6 +89,20 @@ struct StringWrite {
 };
 using StringRewrite = std::function<bool(const std::string_view* old, StringWrite* write)>;
 
+// A list's two ends.
+enum class ListEnd { kLeft /* head */, kRight /* tail */ };
+
+// LPOS's options (Redis's names): rank 1 = first match from the head, -1 = first from the tail;
+// count 0 = all matches; maxlen 0 = the whole list.
+struct ListPosOptions {
+  int64_t rank = 1;
+  uint64_t count = 1;
+  uint64_t maxlen = 0;
+};
+
+// What LSET found.
+enum class ListSetResult { kOk, kNoSuchKey, kOutOfRange };
+
 // GETEX's change to the deadline.
 struct GetExOptions {
   enum class Action { kKeep, kSet, kPersist } action = Action::kKeep;
@@ -109,6 +124,8 @@ class Keyspace {
   // The engine options the keyspace needs (its router); apply before Db::Open.
   static void ConfigureEngine(storage::Options* options);
 
+  // Detaches the compaction filter from the Db (it keeps sub-keys from then on).
+  ~Keyspace();
   Keyspace(const Keyspace&) = delete;
   Keyspace& operator=(const Keyspace&) = delete;
 
@@ -186,6 +203,53 @@ class Keyspace {
   Status Scan(int db, std::string_view after, std::string_view prefix, size_t limit,
               std::vector<std::string>* keys, bool* done);
 
+  // Adds to `batch` the deletion of `key` of any type in O(1): its metadata record (and its index
+  // entry); a composite key's sub-keys become garbage for the compaction filter. *removed: whether
+  // a live key was there. The batch is the caller's to apply.
+  Status AddDeleteOf(int db, std::string_view key, storage::WriteBatch* batch, bool* removed);
+  // Calls `fn(element, value)` for each sub-key of the live composite key `key`, in element order
+  // (a list's: index order), until it returns false. NotFound when the key is absent; WrongType
+  // for a string.
+  Status ForEachSubKey(int db, std::string_view key,
+                       const std::function<bool(std::string_view, std::string_view)>& fn);
+
+  // --- lists ---
+  // Every list operation: WrongType when the key holds another type; an emptied list is deleted.
+  // LPUSH/RPUSH (LPUSHX/RPUSHX with `only_existing`): *length afterwards (0 when only_existing
+  // and the key is absent).
+  Status ListPush(int db, std::string_view key, ListEnd end,
+                  const std::vector<std::string_view>& values, bool only_existing, int64_t* length);
+  // LPOP/RPOP/LMPOP: up to `count` elements from `end`; *found false when the key is absent.
+  Status ListPop(int db, std::string_view key, ListEnd end, uint64_t count,
+                 std::vector<std::string>* values, bool* found);
+  // LLEN: 0 when absent.
+  Status ListLength(int db, std::string_view key, int64_t* length);
+  // LRANGE with Redis's index rules (negative from the end, clamped).
+  Status ListRange(int db, std::string_view key, int64_t start, int64_t stop,
+                   std::vector<std::string>* values);
+  // LINDEX: NotFound when absent or out of range.
+  Status ListIndex(int db, std::string_view key, int64_t index, std::string* value);
+  Status ListSet(int db, std::string_view key, int64_t index, std::string_view value,
+                 ListSetResult* result);
+  // LINSERT: *length afterwards, -1 when the pivot is not there, 0 when the key is absent. The
+  // elements after the insertion point are renumbered (rewritten): O(n - position).
+  Status ListInsert(int db, std::string_view key, bool before, std::string_view pivot,
+                    std::string_view value, int64_t* length);
+  // LREM: `count` > 0 from the head, < 0 from the tail, 0 all; the elements after the first one
+  // removed are renumbered (rewritten): O(n).
+  Status ListRemove(int db, std::string_view key, int64_t count, std::string_view value,
+                    int64_t* removed);
+  // LTRIM: O(elements removed).
+  Status ListTrim(int db, std::string_view key, int64_t start, int64_t stop);
+  // LPOS: the matching positions (at most options.count; all when 0).
+  Status ListPositions(int db, std::string_view key, std::string_view value,
+                       const ListPosOptions& options, std::vector<int64_t>* positions);
+  // LMOVE/RPOPLPUSH: one element from `from` of `source` to `to` of `destination`, one atomic
+  // batch (also across shards). *found false when the source is absent; WrongType when either
+  // key holds another type (the destination is checked before anything moves).
+  Status ListMove(int db, std::string_view source, std::string_view destination, ListEnd from,
+                  ListEnd to, std::string* value, bool* found);
+
   // --- time to live ---
   // *ms: remaining ms, -1 without deadline, -2 when absent.
   Status Ttl(int db, std::string_view key, int64_t* ms);
@@ -223,22 +287,50 @@ class Keyspace {
   // Deletes an expired key found by Lookup (lazy expiry): true when it did; false when writes
   // are refused (the key stays, invisible, until it can be deleted).
   bool DeleteExpired(int db, std::string_view key, const Entry& entry);
+  // Adds to `batch` the value of `source` (any type) under `to` of `to_db`, replacing `target`,
+  // with the source's deadline. Apply with ApplyList (a list copy takes a version).
+  Status AddCopyOf(int from_db, std::string_view from, const Entry& source, int to_db,
+                   std::string_view to, const Entry& target, storage::WriteBatch* batch);
   // COPY (move = false) and MOVE (move = true, the source deleted in the same batch).
   Status CopyOrMove(int db, std::string_view from, int to_db, std::string_view to, bool replace,
                     bool move, bool* done);
   // Adds to `batch` the deletion of a stored key (and its index entry).
   void AddDelete(int db, std::string_view key, const Entry& entry, storage::WriteBatch* batch);
-  // Adds to `batch` a put of a string value with deadline `expire_ms` and encoding class
-  // `encoding`, replacing `old`; the write time is now.
+  // Adds to `batch` a put of a value of `type` (the string, or a composite key's metadata) with
+  // deadline `expire_ms` and (strings) encoding class `encoding`, replacing `old`; the write
+  // time is now.
   void AddPut(int db, std::string_view key, std::string_view value, uint64_t expire_ms,
               const Entry& old, storage::WriteBatch* batch,
-              StringEncoding encoding = StringEncoding::kAuto);
+              StringEncoding encoding = StringEncoding::kAuto, ValueType type = ValueType::kString);
   // The header's write time: now in seconds (never 0, which means "not recorded").
   uint32_t WrittenSeconds() const;
   // MSET and MSETNX.
   Status MultiSetGeneric(int db,
                          const std::vector<std::pair<std::string_view, std::string_view>>& pairs,
                          bool if_none_exist, bool* applied);
+
+  // --- lists (lists.cc) ---
+  struct ListRef {
+    Entry entry;
+    bool exists = false;  // a live list
+    CompositeMeta meta;
+  };
+  // Reads `key` as a list: WrongType for another type, Corruption for undecodable metadata.
+  Status LoadList(int db, std::string_view key, ListRef* list);
+  // The values of positions [from, from + n) of the list, in order.
+  Status ReadList(int db, std::string_view key, const CompositeMeta& meta, uint64_t from,
+                  uint64_t n, std::vector<std::string>* values);
+  // Adds to `batch` the list's new metadata: a put, or the key's deletion when it is empty. A
+  // new list (not list.exists) gets a fresh version first.
+  void AddListMeta(int db, std::string_view key, ListRef* list, storage::WriteBatch* batch);
+  // Adds to `batch` a copy of the list `source` (found at `from` of `from_db`) under `to` of
+  // `to_db` (replacing `target`), with a new version and the source's deadline: RENAME, COPY and
+  // MOVE of a list, O(length) since an element's key names its list. Takes a version: apply the
+  // batch with ApplyList.
+  Status AddCopyOfList(int from_db, std::string_view from, const Entry& source, int to_db,
+                       std::string_view to, const Entry& target, storage::WriteBatch* batch);
+  // Applies a batch built by list operations; a version taken for it is given back on failure.
+  Status ApplyList(const storage::WriteBatch& batch, uint64_t version_before);
   Status Apply(const storage::WriteBatch& batch);
   // Adds to `batch` the emptying of database `db`: its keys, its index entries, its counts.
   void AddFlushOf(int db, storage::WriteBatch* batch) const;
@@ -252,6 +344,13 @@ class Keyspace {
   }
   void MakeExpiryKey(int db, uint64_t deadline_ms, std::string_view key, std::string* dst) const {
     keyspace::MakeExpiryKey(PhysicalDb(db), deadline_ms, key, dst);
+  }
+  void MakeSubKeyPrefix(int db, std::string_view key, uint64_t version, std::string* dst) const {
+    keyspace::MakeSubKeyPrefix(PhysicalDb(db), key, version, dst);
+  }
+  void MakeListKey(int db, std::string_view key, uint64_t version, uint64_t index,
+                   std::string* dst) const {
+    keyspace::MakeListKey(PhysicalDb(db), key, version, index, dst);
   }
   uint32_t KeyCountCounter(int db) const { return keyspace::KeyCountCounter(PhysicalDb(db)); }
   uint32_t ExpiresCounter(int db) const { return keyspace::ExpiresCounter(PhysicalDb(db)); }
@@ -281,6 +380,7 @@ class Keyspace {
   std::vector<uint16_t> physical_;
   std::vector<std::pair<int, int>> remapped_;
   std::mt19937_64 random_{std::random_device{}()};  // RANDOMKEY
+  uint64_t last_version_ = 0;                       // the highest composite version handed out
 
   // Scratch (one thread).
   std::string key_;

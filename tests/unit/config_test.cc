@@ -498,7 +498,7 @@ TEST(LoadConfigTest, ErrorLineNumbers) {
                 bad +
                 "', at line 3\n"
                 ">>> 'databases 0'\n"
-                "argument must be between 1 and 32768 inclusive");
+                "argument must be between 1 and 16384 inclusive");
   // Overrides follow the file's three lines and its final empty line, one line each.
   ASSERT_FALSE(Load({path, "--timeout", "4", "--port", "abc"}, &config, &error));
   EXPECT_EQ(error,
