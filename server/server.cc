@@ -53,7 +53,7 @@ Server::Server(Config config, std::string config_file, std::unique_ptr<storage::
         }
         return WatchedKeyState::kLive;
       }),
-      keyspace_observer_(&watches_) {
+      keyspace_observer_(&watches_, &stats_.dirty) {
   keyspace_->set_observer(&keyspace_observer_);
   uv_loop_init(&loop_);
   start_time_ms_ = NowMs();
@@ -306,13 +306,10 @@ Server::Admission Server::AdmitWrite(Connection& connection,
 
 void Server::Cron() {
   uint64_t now = NowMs();
-  if (now - stats_.last_sample_ms >= 1000) {
-    uint64_t elapsed = now - stats_.last_sample_ms;
-    uint64_t ops = stats_.total_commands_processed - stats_.ops_at_last_sample;
-    stats_.instantaneous_ops_per_sec = stats_.last_sample_ms == 0 ? 0 : ops * 1000 / elapsed;
-    stats_.ops_at_last_sample = stats_.total_commands_processed;
-    stats_.last_sample_ms = now;
-  }
+  stats_.ops_series.Sample(stats_.total_commands_processed, now);
+  stats_.input_series.Sample(stats_.total_net_input_bytes, now);
+  stats_.output_series.Sample(stats_.total_net_output_bytes, now);
+  stats_.instantaneous_ops_per_sec = static_cast<uint64_t>(stats_.ops_series.Mean());
   // Active expiry (Keyspace::ExpireCycle).
   if (!shutting_down_) {
     uint64_t expired = 0;
@@ -392,7 +389,6 @@ bool Server::Dispatch(Connection& connection, const std::vector<std::string_view
   // refused EXEC ends it.
   auto reject = [&](std::string_view error) {
     stats_.total_commands_processed++;
-    stats_.total_error_replies++;
     if (spec != nullptr && IsExec(*spec)) {
       transaction.Discard(watches_);
       reply.Error(ExecAbortError(error));
@@ -400,6 +396,11 @@ bool Server::Dispatch(Connection& connection, const std::vector<std::string_view
       transaction.Flag();
       reply.Error(error);
     }
+    // Redis's rejected_calls: a known command refused before it ran.
+    if (spec != nullptr) {
+      command_stats_.RecordRejected(command_stats_.SlotOf(*spec, args.size(), args.data()));
+    }
+    errors_counted_ = stats_.total_error_replies;
     return true;
   };
   // Redis's order: existence, arity, authentication, then the checks of the server's state.
@@ -446,7 +447,47 @@ bool Server::Dispatch(Connection& connection, const std::vector<std::string_view
 void Server::Call(Connection& connection, const CommandSpec& spec,
                   const std::vector<std::string_view>& args) {
   CommandContext ctx{*this, connection, *db_, *keyspace_, args, connection.reply()};
+  const size_t slot = command_stats_.SlotOf(spec, args.size(), args.data());
+  const auto start = std::chrono::steady_clock::now();
   spec.handler(ctx);
+  const auto nanos =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
+          .count();
+  const bool failed = stats_.total_error_replies > errors_counted_;
+  errors_counted_ = stats_.total_error_replies;
+  command_stats_.RecordCall(slot, static_cast<uint64_t>(nanos), failed);
+}
+
+void Server::OnErrorReply(std::string_view message) {
+  stats_.total_error_replies++;
+  command_stats_.RecordError(message);
+}
+
+void Server::ResetStats() {
+  const uint64_t dirty = stats_.dirty;  // Redis's RESETSTAT keeps server.dirty
+  stats_ = ServerStats{};
+  stats_.dirty = dirty;
+  errors_counted_ = 0;
+  command_stats_.Reset();
+  stats_.expired_keys_base = keyspace_->stats().expired_keys;
+}
+
+double ServerStats::Series::Mean() const {
+  double sum = 0;
+  for (double r : rates) sum += r;
+  return sum / kSamples;
+}
+
+// Redis's trackInstantaneousMetric: one sample per 100 ms of cron.
+void ServerStats::Series::Sample(uint64_t total, uint64_t now_ms) {
+  if (last_ms != 0 && now_ms - last_ms < 100) return;
+  if (last_ms != 0) {
+    const double elapsed = static_cast<double>(now_ms - last_ms);
+    rates[static_cast<size_t>(index)] = static_cast<double>(total - last_total) * 1000 / elapsed;
+    index = (index + 1) % kSamples;
+  }
+  last_total = total;
+  last_ms = now_ms;
 }
 
 void Server::RunTransaction(Connection& connection) {

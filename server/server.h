@@ -7,12 +7,14 @@
 
 #include <uv.h>
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "server/command_stats.h"
 #include "server/command_table.h"
 #include "server/config.h"
 #include "server/keyspace/keyspace.h"
@@ -37,9 +39,24 @@ struct ServerStats {
   uint64_t client_output_buffer_limit_disconnections = 0;
   uint64_t acl_access_denied_auth = 0;  // failed AUTH and HELLO AUTH
   uint64_t wal_commit_failures = 0;
-  // instantaneous_ops_per_sec: commands in the last full second sampled by the cron.
-  uint64_t ops_at_last_sample = 0;
-  uint64_t last_sample_ms = 0;
+  // Key changes since start (Redis's server.dirty, which CONFIG RESETSTAT keeps, shown as
+  // rdb_changes_since_last_save): every key a command really changed, as the keyspace reports
+  // it; a write that changes nothing adds nothing.
+  uint64_t dirty = 0;
+  // The keyspace's expired_keys at the last CONFIG RESETSTAT (INFO shows the difference).
+  uint64_t expired_keys_base = 0;
+  // instantaneous_*: Redis's cron samples the totals every 100 ms into a ring of 16 samples
+  // and reports the mean rate over them.
+  static constexpr int kSamples = 16;
+  struct Series {
+    uint64_t last_total = 0;
+    uint64_t last_ms = 0;
+    std::array<double, kSamples> rates{};
+    int index = 0;
+    double Mean() const;
+    void Sample(uint64_t total, uint64_t now_ms);
+  };
+  Series ops_series, input_series, output_series;
   uint64_t instantaneous_ops_per_sec = 0;
 };
 
@@ -62,6 +79,11 @@ class Server {
   storage::Db& db() { return *db_; }
   keyspace::Keyspace& keyspace() { return *keyspace_; }
   ServerStats& stats() { return stats_; }
+  CommandStats& command_stats() { return command_stats_; }
+  // Every error reply of every client (ReplyWriter's hook).
+  void OnErrorReply(std::string_view message);
+  // CONFIG RESETSTAT: what Redis's resetServerStats and resetCommandTableStats reset.
+  void ResetStats();
   const CommandTable& commands() const { return commands_; }
   ScanCursors& scan_cursors() { return scan_cursors_; }
   // Who watches which keys (WATCH). The data model reports its changes here.
@@ -123,6 +145,11 @@ class Server {
   WatchRegistry watches_;
   WatchingObserver keyspace_observer_;  // tells watches_ what the keyspace changes
   ServerStats stats_;
+  CommandStats command_stats_{commands_};
+  // total_error_replies when the last command's errors were counted (Redis's prev_err_count):
+  // a command failed if errors were replied since, so EXEC does not count its inner
+  // commands' errors as its own.
+  uint64_t errors_counted_ = 0;
 
   uv_loop_t loop_;
   std::vector<std::unique_ptr<uv_tcp_t>> listeners_;
