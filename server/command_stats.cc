@@ -72,6 +72,14 @@ uint64_t LatencyHistogram::PercentileNanos(double percentile) const {
   return BucketUpperBound(kBuckets - 1);
 }
 
+uint64_t LatencyHistogram::CountAtMost(uint64_t nanos) const {
+  uint64_t seen = 0;
+  for (int b = 0; b < kBuckets && BucketUpperBound(b) <= nanos; ++b) {
+    seen += counts_[static_cast<size_t>(b)];
+  }
+  return seen;
+}
+
 CommandStats::CommandStats(const CommandTable& table) {
   const std::vector<CommandSpec>& rows = table.commands();
   base_ = rows.empty() ? nullptr : rows.data();

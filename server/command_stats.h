@@ -37,6 +37,8 @@ class LatencyHistogram {
   // The smallest bucket bound below or at which `percentile` percent of the samples lie
   // (0 when empty). percentile in (0, 100].
   uint64_t PercentileNanos(double percentile) const;
+  // How many samples lie in buckets whose upper bound is at most `nanos`.
+  uint64_t CountAtMost(uint64_t nanos) const;
   // The bucket of `nanos` and the largest value it holds (exposed for tests).
   static int BucketOf(uint64_t nanos);
   static uint64_t BucketUpperBound(int bucket);

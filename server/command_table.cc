@@ -17,6 +17,7 @@ CommandTable::CommandTable() {
   RegisterTransactionCommands(*this);
   RegisterBitCommands(*this);
   RegisterObjectCommands(*this);
+  RegisterMonitoringCommands(*this);
 }
 
 void CommandTable::Register(const CommandSpec* specs, size_t count) {

@@ -322,6 +322,22 @@ ConfigSetting OutputBufferLimitSetting() {
   return setting;
 }
 
+// A Redis setting whose meaning Shale cannot change (save, appendonly): CONFIG GET answers the
+// value that describes Shale, and setting exactly that value is accepted; any other value is
+// refused with `reason`.
+ConfigSetting FixedSetting(std::string_view name, std::string_view value, std::string_view reason) {
+  ConfigSetting setting;
+  setting.name = name;
+  setting.mutable_at_runtime = true;
+  setting.parse = [value, reason](Config&, const Args& args, std::string* error) {
+    if (args.size() == 1 && EqualsIgnoreCase(args[0], value)) return true;
+    *error = std::string(reason);
+    return false;
+  };
+  setting.print = [value](const Config&) { return std::string(value); };
+  return setting;
+}
+
 std::vector<ConfigSetting> BuildConfigTable() {
   constexpr bool kMutable = true;
   constexpr bool kImmutable = false;
@@ -426,6 +442,22 @@ std::vector<ConfigSetting> BuildConfigTable() {
       [](const Config& config) { return static_cast<size_t>(config.loglevel); }));
   table.push_back(StringSetting("logfile", kImmutable, &Config::logfile));
   table.push_back(StringSetting("pidfile", kImmutable, &Config::pidfile));
+  // Redis's settings for monitoring
+  table.push_back(IntegerSetting("hz", kMutable, &Config::hz, 0, kIntMax));
+  table.push_back(IntegerSetting("slowlog-log-slower-than", kMutable,
+                                 &Config::slowlog_log_slower_than, -1, kLongMax));
+  table.push_back(
+      IntegerSetting("slowlog-max-len", kMutable, &Config::slowlog_max_len, 0, kLongMax));
+  table.push_back(IntegerSetting("latency-monitor-threshold", kMutable,
+                                 &Config::latency_monitor_threshold, 0, kLongMax));
+  // Redis's persistence settings, as they describe Shale: every write is in the WAL (the
+  // append-only log) before its reply, and there are no snapshots.
+  table.push_back(FixedSetting("save", "",
+                               "Shale takes no snapshots: every write is logged to its WAL "
+                               "before the reply, so save can only be \"\""));
+  table.push_back(FixedSetting("appendonly", "yes",
+                               "Shale always logs every write to its WAL: appendonly is "
+                               "always yes"));
   return table;
 }
 

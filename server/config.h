@@ -70,6 +70,11 @@ struct Config {
   LogLevel loglevel = LogLevel::kNotice;
   std::string logfile;  // empty = standard output
   std::string pidfile;  // empty = none
+  // Monitoring (Redis's names and defaults)
+  int64_t hz = 10;                          // cron runs per second, used clamped to 1..500
+  int64_t slowlog_log_slower_than = 10000;  // microseconds; -1 = off, 0 = every command
+  int64_t slowlog_max_len = 128;
+  int64_t latency_monitor_threshold = 0;  // milliseconds; 0 = off
 
   friend bool operator==(const Config&, const Config&) = default;
 };

@@ -13,6 +13,11 @@ namespace shale::server {
 
 namespace {
 
+// Redis clamps hz to 1..500.
+uint64_t CronIntervalMs(int64_t hz) {
+  return 1000 / static_cast<uint64_t>(std::clamp<int64_t>(hz, 1, 500));
+}
+
 // Redis's slow expiry cycle may take 25% of the CPU: a quarter of the 100 ms cron period.
 constexpr uint64_t kExpireCycleBudgetMicros = 25000;
 
@@ -128,7 +133,7 @@ int Server::Run() {
   idle_.data = this;
   uv_timer_init(&loop_, &cron_);
   cron_.data = this;
-  uv_timer_start(&cron_, OnCron, 100, 100);
+  uv_timer_start(&cron_, OnCron, CronIntervalMs(config_.hz), CronIntervalMs(config_.hz));
   uv_timer_init(&loop_, &park_timer_);
   park_timer_.data = this;
   uv_signal_init(&loop_, &sigterm_);
@@ -296,8 +301,9 @@ Server::Admission Server::AdmitWrite(Connection& connection,
     return Admission::kParked;
   }
   if (connection.stalled_since_us_ != 0) {
-    db_->RecordStall(connection.stall_shard_, connection.stall_room_,
-                     SteadyMicros() - connection.stalled_since_us_);
+    const uint64_t stalled = SteadyMicros() - connection.stalled_since_us_;
+    db_->RecordStall(connection.stall_shard_, connection.stall_room_, stalled);
+    NoteLatency("write-stall", stalled);
     connection.stalled_since_us_ = 0;
   }
   connection.slowdown_served_ = false;
@@ -313,7 +319,9 @@ void Server::Cron() {
   // Active expiry (Keyspace::ExpireCycle).
   if (!shutting_down_) {
     uint64_t expired = 0;
+    const uint64_t started = SteadyMicros();
     storage::Status expiry = keyspace_->ExpireCycle(kExpireCycleBudgetMicros, &expired);
+    NoteLatency("expire-cycle", SteadyMicros() - started);
     if (!expiry.ok()) spdlog::warn("active expiry stopped: {}", expiry.ToString());
   }
   std::vector<Connection*> to_close;
@@ -375,6 +383,10 @@ void Server::OnConfigChanged(const std::vector<std::string>& names) {
       storage::Status status =
           db_->SetCompactionThroughput(static_cast<uint64_t>(config_.compaction_throughput) << 20);
       if (!status.ok()) spdlog::warn("Changing compaction-throughput: {}", status.ToString());
+    } else if (name == "hz") {
+      uv_timer_start(&cron_, OnCron, CronIntervalMs(config_.hz), CronIntervalMs(config_.hz));
+    } else if (name == "slowlog-max-len") {
+      slowlog_.Trim(static_cast<size_t>(config_.slowlog_max_len));
     } else if (name == "loglevel") {
       ApplyLogLevel(config_.loglevel);
     }
@@ -456,6 +468,23 @@ void Server::Call(Connection& connection, const CommandSpec& spec,
   const bool failed = stats_.total_error_replies > errors_counted_;
   errors_counted_ = stats_.total_error_replies;
   command_stats_.RecordCall(slot, static_cast<uint64_t>(nanos), failed);
+  const auto micros = static_cast<uint64_t>(nanos) / 1000;
+  // Redis's slowlog and latency checks after call(); EXEC itself is not logged (SKIP_SLOWLOG),
+  // its commands are.
+  if (config_.slowlog_log_slower_than >= 0 && !IsExec(spec) &&
+      micros >= static_cast<uint64_t>(config_.slowlog_log_slower_than)) {
+    slowlog_.Push(args, micros, static_cast<int64_t>(NowMs() / 1000), connection.peer_address(),
+                  connection.name(), static_cast<size_t>(config_.slowlog_max_len));
+  }
+  if (config_.latency_monitor_threshold > 0) {
+    NoteLatency((spec.flags & kCmdFast) != 0 ? "fast-command" : "command", micros);
+  }
+}
+
+void Server::NoteLatency(std::string_view event, uint64_t micros) {
+  const uint64_t threshold = static_cast<uint64_t>(config_.latency_monitor_threshold);
+  if (threshold == 0 || micros / 1000 < threshold) return;
+  latency_monitor_.Add(event, static_cast<int64_t>(NowMs() / 1000), micros / 1000);
 }
 
 void Server::OnErrorReply(std::string_view message) {

@@ -19,6 +19,7 @@
 #include "server/config.h"
 #include "server/keyspace/keyspace.h"
 #include "server/scan_cursors.h"
+#include "server/slowlog.h"
 #include "server/transactions.h"
 #include "storage/db.h"
 
@@ -80,6 +81,11 @@ class Server {
   keyspace::Keyspace& keyspace() { return *keyspace_; }
   ServerStats& stats() { return stats_; }
   CommandStats& command_stats() { return command_stats_; }
+  Slowlog& slowlog() { return slowlog_; }
+  LatencyMonitor& latency_monitor() { return latency_monitor_; }
+  // Adds a latency sample of `micros` for `event` if latency-monitor-threshold is set and the
+  // sample reaches it.
+  void NoteLatency(std::string_view event, uint64_t micros);
   // Every error reply of every client (ReplyWriter's hook).
   void OnErrorReply(std::string_view message);
   // CONFIG RESETSTAT: what Redis's resetServerStats and resetCommandTableStats reset.
@@ -146,6 +152,8 @@ class Server {
   WatchingObserver keyspace_observer_;  // tells watches_ what the keyspace changes
   ServerStats stats_;
   CommandStats command_stats_{commands_};
+  Slowlog slowlog_;
+  LatencyMonitor latency_monitor_;
   // total_error_replies when the last command's errors were counted (Redis's prev_err_count):
   // a command failed if errors were replied since, so EXEC does not count its inner
   // commands' errors as its own.

@@ -105,8 +105,8 @@ void InfoServer(Server& server, InfoBuilder& info) {
                                      .count());
   info.Field("uptime_in_seconds", uptime);
   info.Field("uptime_in_days", uptime / 86400);
-  info.Field("hz", 10);
-  info.Field("configured_hz", 10);
+  info.Field("hz", std::clamp<int64_t>(server.config().hz, 1, 500));
+  info.Field("configured_hz", server.config().hz);
   info.Field("lru_clock", (server.NowMs() / 1000) & ((1U << 24) - 1));
   info.Field("executable", executable);
   info.Field("config_file", server.config_file());

@@ -114,13 +114,19 @@ TEST(ConfigTest, Defaults) {
       {"loglevel", "notice"},
       {"logfile", ""},
       {"pidfile", ""},
+      {"hz", "10"},
+      {"slowlog-log-slower-than", "10000"},
+      {"slowlog-max-len", "128"},
+      {"latency-monitor-threshold", "0"},
+      {"save", ""},
+      {"appendonly", "yes"},
   };
   EXPECT_EQ(ConfigGet(config, "*"), expected);
 }
 
 TEST(ConfigTest, TableHasOneRowPerSetting) {
   const std::vector<ConfigSetting>& table = ConfigTable();
-  EXPECT_EQ(table.size(), 33u);
+  EXPECT_EQ(table.size(), 39u);
   for (const ConfigSetting& setting : table) {
     EXPECT_EQ(FindConfigSetting(setting.name), &setting);
     EXPECT_TRUE(setting.parse);
@@ -552,8 +558,9 @@ TEST(ConfigGetTest, Patterns) {
   EXPECT_EQ(names("*").size(), ConfigTable().size());
   EXPECT_EQ(names("port"), std::vector<std::string>{"port"});
   EXPECT_EQ(names("t*"), (std::vector<std::string>{"tcp-backlog", "timeout", "tcp-keepalive"}));
-  EXPECT_EQ(names("*max*"), (std::vector<std::string>{"maxclients", "proto-max-bulk-len",
-                                                      "compaction-max-threshold"}));
+  EXPECT_EQ(names("*max*"),
+            (std::vector<std::string>{"maxclients", "proto-max-bulk-len",
+                                      "compaction-max-threshold", "slowlog-max-len"}));
   EXPECT_EQ(names("[bp]*"),
             (std::vector<std::string>{"bind", "port", "proto-max-bulk-len", "bloom-bits-per-key",
                                       "block-cache-size", "pidfile"}));
@@ -708,6 +715,25 @@ TEST(ConfigSetTest, DuplicatesAreRefused) {
   EXPECT_EQ(SetError(&config, {"loglevel", "debug", "timeout", "1", "LogLevel", "debug"}),
             "ERR CONFIG SET failed (possibly related to argument 'LogLevel') - duplicate "
             "parameter");
+}
+
+TEST(ConfigSetTest, SettingsShaleCannotChangeAcceptOnlyTheirValue) {
+  Config config;
+  EXPECT_EQ(SetError(&config, {"appendonly", "no"}),
+            "ERR CONFIG SET failed (possibly related to argument 'appendonly') - Shale always logs "
+            "every write to its WAL: appendonly is always yes");
+  EXPECT_EQ(SetError(&config, {"save", "3600 1"}),
+            "ERR CONFIG SET failed (possibly related to argument 'save') - Shale takes no "
+            "snapshots: every write is logged to its WAL before the reply, so save can only be "
+            "\"\"");
+  EXPECT_EQ(SetError(&config, {"slowlog-max-len", "5", "save", "1 1"}).substr(0, 15),
+            "ERR CONFIG SET ");
+  EXPECT_EQ(config, Config{});  // all or nothing
+  Config file;
+  std::string error;
+  EXPECT_FALSE(ParseConfigText("save 900 1\n", "", &file, &error));
+  EXPECT_TRUE(ParseConfigText("save \"\"\nappendonly YES\nhz 100\n", "", &file, &error)) << error;
+  EXPECT_EQ(file.hz, 100);
 }
 
 // The sample configuration must describe exactly the defaults (apart from being parseable
