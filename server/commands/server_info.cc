@@ -1,12 +1,15 @@
 // Server commands: INFO, CONFIG, COMMAND, TIME, SHUTDOWN (Redis's server.c and config.c).
+#include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -524,9 +527,44 @@ constexpr std::string_view kConfigHelp[] = {
     "    Set the configuration <directive> to <value>.",
     "RESETSTAT",
     "    Reset statistics reported by the INFO command.",
+    "REWRITE",
+    "    Rewrite the configuration file.",
     "HELP",
     "    Print this help.",
 };
+
+// CONFIG REWRITE: the config file rewritten with the current values (RewriteConfigText),
+// written to a temporary file that then replaces it, so a crash leaves the old or the new one.
+bool RewriteConfigFile(Server& server, std::string* error) {
+  const std::string& path = server.config_file();
+  if (path.empty()) {
+    *error = "ERR The server is running without a config file";
+    return false;
+  }
+  std::string text;
+  {
+    std::ifstream in(path, std::ios::binary);
+    if (in) {
+      text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+  }
+  const std::string rewritten = RewriteConfigText(text, server.config());
+  const std::string tmp = path + ".rewrite.tmp";
+  auto fail = [&](const char* what) {
+    *error = std::string("ERR Rewriting config file: ") + what + ": " + std::strerror(errno);
+    std::remove(tmp.c_str());
+    spdlog::warn("CONFIG REWRITE failed: {}", *error);
+    return false;
+  };
+  FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (f == nullptr) return fail("open");
+  const bool written = std::fwrite(rewritten.data(), 1, rewritten.size(), f) == rewritten.size();
+  const bool flushed = std::fflush(f) == 0 && fsync(fileno(f)) == 0;
+  if (std::fclose(f) != 0 || !written || !flushed) return fail("write");
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) return fail("rename");
+  spdlog::info("CONFIG REWRITE executed with success.");
+  return true;
+}
 
 void ConfigCommand(CommandContext& ctx) {
   std::string_view sub = ctx.args[1];
@@ -553,6 +591,14 @@ void ConfigCommand(CommandContext& ctx) {
       return;
     }
     ctx.server.OnConfigChanged(changed);
+    ctx.reply.SimpleString("OK");
+  } else if (EqualsIgnoreCase(sub, "rewrite")) {
+    if (ctx.args.size() != 2) return arity_error();
+    std::string error;
+    if (!RewriteConfigFile(ctx.server, &error)) {
+      ctx.reply.Error(error);
+      return;
+    }
     ctx.reply.SimpleString("OK");
   } else if (EqualsIgnoreCase(sub, "resetstat")) {
     if (ctx.args.size() != 2) return arity_error();

@@ -141,6 +141,12 @@ TEST_F(SlowlogTest, LatencyHistogram) {
   EXPECT_EQ(Run({"LATENCY", "HISTOGRAM", "nosuchcommand"}), "[]");
 }
 
+TEST_F(SlowlogTest, ConfigRewriteNeedsAConfigFile) {
+  EXPECT_EQ(Run({"CONFIG", "REWRITE"}), "-ERR The server is running without a config file");
+  EXPECT_EQ(Run({"CONFIG", "REWRITE", "x"}),
+            "-ERR wrong number of arguments for 'config|rewrite' command");
+}
+
 // What Shale answers for the Redis settings that cannot apply to it.
 TEST_F(SlowlogTest, PersistenceSettingsDescribeShale) {
   if (IsRedis()) GTEST_SKIP() << "Shale's own answers";
