@@ -316,6 +316,7 @@ void Server::Cron() {
   stats_.input_series.Sample(stats_.total_net_input_bytes, now);
   stats_.output_series.Sample(stats_.total_net_output_bytes, now);
   stats_.instantaneous_ops_per_sec = static_cast<uint64_t>(stats_.ops_series.Mean());
+  WatchStorageLatency();
   // Active expiry (Keyspace::ExpireCycle).
   if (!shutting_down_) {
     uint64_t expired = 0;
@@ -478,6 +479,39 @@ void Server::Call(Connection& connection, const CommandSpec& spec,
   }
   if (config_.latency_monitor_threshold > 0) {
     NoteLatency((spec.flags & kCmdFast) != 0 ? "fast-command" : "command", micros);
+  }
+}
+
+// LATENCY's memtable-flush and compaction events: while the monitor is on, the cron notes the
+// duration of the latest flush and compaction of every shard that completed one since the
+// previous tick (several in one tick count as the latest).
+void Server::WatchStorageLatency() {
+  if (config_.latency_monitor_threshold <= 0) {
+    storage_latency_primed_ = false;
+    return;
+  }
+  const storage::DbStats stats = db_->Stats();
+  const size_t n = stats.shards.size();
+  if (!storage_latency_primed_ || seen_flushes_.size() != n) {
+    seen_flushes_.assign(n, 0);
+    seen_compactions_.assign(n, 0);
+    for (size_t i = 0; i < n; ++i) {
+      seen_flushes_[i] = stats.shards[i].flushes;
+      seen_compactions_[i] = stats.shards[i].compactions;
+    }
+    storage_latency_primed_ = true;
+    return;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const storage::ShardStats& shard = stats.shards[i];
+    if (shard.flushes != seen_flushes_[i]) {
+      NoteLatency("memtable-flush", shard.last_flush_micros);
+      seen_flushes_[i] = shard.flushes;
+    }
+    if (shard.compactions != seen_compactions_[i]) {
+      NoteLatency("compaction", shard.last_compaction_micros);
+      seen_compactions_[i] = shard.compactions;
+    }
   }
 }
 

@@ -138,6 +138,7 @@ class Server {
   Admission AdmitWrite(Connection& connection, const std::vector<std::string_view>& keys,
                        std::string* error);
   void RetryParked();
+  void WatchStorageLatency();
   // Runs one command that passed Dispatch's checks (Redis's call()).
   void Call(Connection& connection, const CommandSpec& spec,
             const std::vector<std::string_view>& args);
@@ -154,6 +155,10 @@ class Server {
   CommandStats command_stats_{commands_};
   Slowlog slowlog_;
   LatencyMonitor latency_monitor_;
+  // Flushes and compactions per shard at the last cron tick (WatchStorageLatency).
+  std::vector<uint64_t> seen_flushes_;
+  std::vector<uint64_t> seen_compactions_;
+  bool storage_latency_primed_ = false;
   // total_error_replies when the last command's errors were counted (Redis's prev_err_count):
   // a command failed if errors were replied since, so EXEC does not count its inner
   // commands' errors as its own.
