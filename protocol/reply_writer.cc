@@ -69,6 +69,7 @@ void ReplyWriter::Error(std::string_view message) {
     if (c == '\r' || c == '\n') c = ' ';
   }
   out_->append(kCrlf);
+  if (error_hook_ != nullptr) error_hook_(error_context_, message);
 }
 
 void ReplyWriter::Integer(int64_t value) { Header(':', value); }

@@ -19,6 +19,13 @@ class ReplyWriter {
   int protocol() const { return protocol_; }
   void set_protocol(int version) { protocol_ = version; }
   std::string* buffer() { return out_; }
+  // Called with the message of every error reply written (the server counts them: INFO
+  // total_error_replies and errorstats).
+  using ErrorHook = void (*)(void* context, std::string_view message);
+  void set_error_hook(ErrorHook hook, void* context) {
+    error_hook_ = hook;
+    error_context_ = context;
+  }
 
   void SimpleString(std::string_view s);  // +OK
   // `message` is the whole text after '-', e.g. "ERR unknown command" or "WRONGTYPE ...".
@@ -45,6 +52,8 @@ class ReplyWriter {
   void Header(char type, int64_t n);
   std::string* out_;
   int protocol_;
+  ErrorHook error_hook_ = nullptr;
+  void* error_context_ = nullptr;
 };
 
 }  // namespace shale::protocol

@@ -18,6 +18,7 @@ CommandTable::CommandTable() {
   RegisterBitCommands(*this);
   RegisterObjectCommands(*this);
   RegisterListCommands(*this);
+  RegisterMonitoringCommands(*this);
 }
 
 void CommandTable::Register(const CommandSpec* specs, size_t count) {

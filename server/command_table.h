@@ -96,6 +96,7 @@ void RegisterTransactionCommands(CommandTable& table);
 void RegisterBitCommands(CommandTable& table);
 void RegisterObjectCommands(CommandTable& table);
 void RegisterListCommands(CommandTable& table);
+void RegisterMonitoringCommands(CommandTable& table);  // SLOWLOG, LATENCY
 
 // Redis's texts for the common errors.
 std::string WrongArityError(std::string_view command);  // "ERR wrong number of ... 'get' command"

@@ -80,6 +80,11 @@ Connection::Connection(Server* server, uint64_t id)
   handle_.data = this;
   created_ms_ = last_interaction_ms_ = server_->NowMs();
   set_authenticated(server_->config().requirepass.empty());
+  writer_.set_error_hook(
+      [](void* context, std::string_view message) {
+        static_cast<Server*>(context)->OnErrorReply(message);
+      },
+      server_);
 }
 
 bool Connection::auth_required() const {
@@ -206,7 +211,6 @@ void Connection::ProcessInput() {
       spdlog::debug("Protocol error from client id={} addr={}: {}", id_, peer_address_,
                     parser_.error());
       writer_.Error(parser_.error());
-      server_->stats().total_error_replies++;
       CloseAfterReply();
       offset = input_.size();
       break;

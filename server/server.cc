@@ -13,6 +13,11 @@ namespace shale::server {
 
 namespace {
 
+// Redis clamps hz to 1..500.
+uint64_t CronIntervalMs(int64_t hz) {
+  return 1000 / static_cast<uint64_t>(std::clamp<int64_t>(hz, 1, 500));
+}
+
 // Redis's slow expiry cycle may take 25% of the CPU: a quarter of the 100 ms cron period.
 constexpr uint64_t kExpireCycleBudgetMicros = 25000;
 
@@ -53,7 +58,7 @@ Server::Server(Config config, std::string config_file, std::unique_ptr<storage::
         }
         return WatchedKeyState::kLive;
       }),
-      keyspace_observer_(&watches_) {
+      keyspace_observer_(&watches_, &stats_.dirty) {
   keyspace_->set_observer(&keyspace_observer_);
   keyspace_observer_.set_on_modified([this](int db, std::string_view key) { KeyWritten(db, key); });
   uv_loop_init(&loop_);
@@ -129,7 +134,7 @@ int Server::Run() {
   idle_.data = this;
   uv_timer_init(&loop_, &cron_);
   cron_.data = this;
-  uv_timer_start(&cron_, OnCron, 100, 100);
+  uv_timer_start(&cron_, OnCron, CronIntervalMs(config_.hz), CronIntervalMs(config_.hz));
   uv_timer_init(&loop_, &park_timer_);
   park_timer_.data = this;
   uv_timer_init(&loop_, &block_timer_);
@@ -388,8 +393,9 @@ Server::Admission Server::AdmitWrite(Connection& connection,
     return Admission::kParked;
   }
   if (connection.stalled_since_us_ != 0) {
-    db_->RecordStall(connection.stall_shard_, connection.stall_room_,
-                     SteadyMicros() - connection.stalled_since_us_);
+    const uint64_t stalled = SteadyMicros() - connection.stalled_since_us_;
+    db_->RecordStall(connection.stall_shard_, connection.stall_room_, stalled);
+    NoteLatency("write-stall", stalled);
     connection.stalled_since_us_ = 0;
   }
   connection.slowdown_served_ = false;
@@ -398,17 +404,17 @@ Server::Admission Server::AdmitWrite(Connection& connection,
 
 void Server::Cron() {
   uint64_t now = NowMs();
-  if (now - stats_.last_sample_ms >= 1000) {
-    uint64_t elapsed = now - stats_.last_sample_ms;
-    uint64_t ops = stats_.total_commands_processed - stats_.ops_at_last_sample;
-    stats_.instantaneous_ops_per_sec = stats_.last_sample_ms == 0 ? 0 : ops * 1000 / elapsed;
-    stats_.ops_at_last_sample = stats_.total_commands_processed;
-    stats_.last_sample_ms = now;
-  }
+  stats_.ops_series.Sample(stats_.total_commands_processed, now);
+  stats_.input_series.Sample(stats_.total_net_input_bytes, now);
+  stats_.output_series.Sample(stats_.total_net_output_bytes, now);
+  stats_.instantaneous_ops_per_sec = static_cast<uint64_t>(stats_.ops_series.Mean());
+  WatchStorageLatency();
   // Active expiry (Keyspace::ExpireCycle).
   if (!shutting_down_) {
     uint64_t expired = 0;
+    const uint64_t started = SteadyMicros();
     storage::Status expiry = keyspace_->ExpireCycle(kExpireCycleBudgetMicros, &expired);
+    NoteLatency("expire-cycle", SteadyMicros() - started);
     if (!expiry.ok()) spdlog::warn("active expiry stopped: {}", expiry.ToString());
   }
   std::vector<Connection*> to_close;
@@ -470,6 +476,10 @@ void Server::OnConfigChanged(const std::vector<std::string>& names) {
       storage::Status status =
           db_->SetCompactionThroughput(static_cast<uint64_t>(config_.compaction_throughput) << 20);
       if (!status.ok()) spdlog::warn("Changing compaction-throughput: {}", status.ToString());
+    } else if (name == "hz") {
+      uv_timer_start(&cron_, OnCron, CronIntervalMs(config_.hz), CronIntervalMs(config_.hz));
+    } else if (name == "slowlog-max-len") {
+      slowlog_.Trim(static_cast<size_t>(config_.slowlog_max_len));
     } else if (name == "loglevel") {
       ApplyLogLevel(config_.loglevel);
     }
@@ -484,7 +494,6 @@ bool Server::Dispatch(Connection& connection, const std::vector<std::string_view
   // refused EXEC ends it.
   auto reject = [&](std::string_view error) {
     stats_.total_commands_processed++;
-    stats_.total_error_replies++;
     if (spec != nullptr && IsExec(*spec)) {
       transaction.Discard(watches_);
       reply.Error(ExecAbortError(error));
@@ -492,6 +501,11 @@ bool Server::Dispatch(Connection& connection, const std::vector<std::string_view
       transaction.Flag();
       reply.Error(error);
     }
+    // Redis's rejected_calls: a known command refused before it ran.
+    if (spec != nullptr) {
+      command_stats_.RecordRejected(command_stats_.SlotOf(*spec, args.size(), args.data()));
+    }
+    errors_counted_ = stats_.total_error_replies;
     return true;
   };
   // Redis's order: existence, arity, authentication, then the checks of the server's state.
@@ -546,7 +560,97 @@ bool Server::Dispatch(Connection& connection, const std::vector<std::string_view
 void Server::Call(Connection& connection, const CommandSpec& spec,
                   const std::vector<std::string_view>& args) {
   CommandContext ctx{*this, connection, *db_, *keyspace_, args, connection.reply()};
+  const size_t slot = command_stats_.SlotOf(spec, args.size(), args.data());
+  const auto start = std::chrono::steady_clock::now();
   spec.handler(ctx);
+  const auto nanos =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
+          .count();
+  const bool failed = stats_.total_error_replies > errors_counted_;
+  errors_counted_ = stats_.total_error_replies;
+  command_stats_.RecordCall(slot, static_cast<uint64_t>(nanos), failed);
+  const auto micros = static_cast<uint64_t>(nanos) / 1000;
+  // Redis's slowlog and latency checks after call(); EXEC itself is not logged (SKIP_SLOWLOG),
+  // its commands are.
+  if (config_.slowlog_log_slower_than >= 0 && !IsExec(spec) &&
+      micros >= static_cast<uint64_t>(config_.slowlog_log_slower_than)) {
+    slowlog_.Push(args, micros, static_cast<int64_t>(NowMs() / 1000), connection.peer_address(),
+                  connection.name(), static_cast<size_t>(config_.slowlog_max_len));
+  }
+  if (config_.latency_monitor_threshold > 0) {
+    NoteLatency((spec.flags & kCmdFast) != 0 ? "fast-command" : "command", micros);
+  }
+}
+
+// LATENCY's memtable-flush and compaction events: while the monitor is on, the cron notes the
+// duration of the latest flush and compaction of every shard that completed one since the
+// previous tick (several in one tick count as the latest).
+void Server::WatchStorageLatency() {
+  if (config_.latency_monitor_threshold <= 0) {
+    storage_latency_primed_ = false;
+    return;
+  }
+  const storage::DbStats stats = db_->Stats();
+  const size_t n = stats.shards.size();
+  if (!storage_latency_primed_ || seen_flushes_.size() != n) {
+    seen_flushes_.assign(n, 0);
+    seen_compactions_.assign(n, 0);
+    for (size_t i = 0; i < n; ++i) {
+      seen_flushes_[i] = stats.shards[i].flushes;
+      seen_compactions_[i] = stats.shards[i].compactions;
+    }
+    storage_latency_primed_ = true;
+    return;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const storage::ShardStats& shard = stats.shards[i];
+    if (shard.flushes != seen_flushes_[i]) {
+      NoteLatency("memtable-flush", shard.last_flush_micros);
+      seen_flushes_[i] = shard.flushes;
+    }
+    if (shard.compactions != seen_compactions_[i]) {
+      NoteLatency("compaction", shard.last_compaction_micros);
+      seen_compactions_[i] = shard.compactions;
+    }
+  }
+}
+
+void Server::NoteLatency(std::string_view event, uint64_t micros) {
+  const uint64_t threshold = static_cast<uint64_t>(config_.latency_monitor_threshold);
+  if (threshold == 0 || micros / 1000 < threshold) return;
+  latency_monitor_.Add(event, static_cast<int64_t>(NowMs() / 1000), micros / 1000);
+}
+
+void Server::OnErrorReply(std::string_view message) {
+  stats_.total_error_replies++;
+  command_stats_.RecordError(message);
+}
+
+void Server::ResetStats() {
+  const uint64_t dirty = stats_.dirty;  // Redis's RESETSTAT keeps server.dirty
+  stats_ = ServerStats{};
+  stats_.dirty = dirty;
+  errors_counted_ = 0;
+  command_stats_.Reset();
+  stats_.expired_keys_base = keyspace_->stats().expired_keys;
+}
+
+double ServerStats::Series::Mean() const {
+  double sum = 0;
+  for (double r : rates) sum += r;
+  return sum / kSamples;
+}
+
+// Redis's trackInstantaneousMetric: one sample per 100 ms of cron.
+void ServerStats::Series::Sample(uint64_t total, uint64_t now_ms) {
+  if (last_ms != 0 && now_ms - last_ms < 100) return;
+  if (last_ms != 0) {
+    const double elapsed = static_cast<double>(now_ms - last_ms);
+    rates[static_cast<size_t>(index)] = static_cast<double>(total - last_total) * 1000 / elapsed;
+    index = (index + 1) % kSamples;
+  }
+  last_total = total;
+  last_ms = now_ms;
 }
 
 void Server::RunTransaction(Connection& connection) {

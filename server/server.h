@@ -7,6 +7,7 @@
 
 #include <uv.h>
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -15,10 +16,12 @@
 #include <unordered_map>
 #include <vector>
 
+#include "server/command_stats.h"
 #include "server/command_table.h"
 #include "server/config.h"
 #include "server/keyspace/keyspace.h"
 #include "server/scan_cursors.h"
+#include "server/slowlog.h"
 #include "server/transactions.h"
 #include "storage/db.h"
 
@@ -39,9 +42,24 @@ struct ServerStats {
   uint64_t client_output_buffer_limit_disconnections = 0;
   uint64_t acl_access_denied_auth = 0;  // failed AUTH and HELLO AUTH
   uint64_t wal_commit_failures = 0;
-  // instantaneous_ops_per_sec: commands in the last full second sampled by the cron.
-  uint64_t ops_at_last_sample = 0;
-  uint64_t last_sample_ms = 0;
+  // Key changes since start (Redis's server.dirty, which CONFIG RESETSTAT keeps, shown as
+  // rdb_changes_since_last_save): every key a command really changed, as the keyspace reports
+  // it; a write that changes nothing adds nothing.
+  uint64_t dirty = 0;
+  // The keyspace's expired_keys at the last CONFIG RESETSTAT (INFO shows the difference).
+  uint64_t expired_keys_base = 0;
+  // instantaneous_*: Redis's cron samples the totals every 100 ms into a ring of 16 samples
+  // and reports the mean rate over them.
+  static constexpr int kSamples = 16;
+  struct Series {
+    uint64_t last_total = 0;
+    uint64_t last_ms = 0;
+    std::array<double, kSamples> rates{};
+    int index = 0;
+    double Mean() const;
+    void Sample(uint64_t total, uint64_t now_ms);
+  };
+  Series ops_series, input_series, output_series;
   uint64_t instantaneous_ops_per_sec = 0;
 };
 
@@ -64,6 +82,16 @@ class Server {
   storage::Db& db() { return *db_; }
   keyspace::Keyspace& keyspace() { return *keyspace_; }
   ServerStats& stats() { return stats_; }
+  CommandStats& command_stats() { return command_stats_; }
+  Slowlog& slowlog() { return slowlog_; }
+  LatencyMonitor& latency_monitor() { return latency_monitor_; }
+  // Adds a latency sample of `micros` for `event` if latency-monitor-threshold is set and the
+  // sample reaches it.
+  void NoteLatency(std::string_view event, uint64_t micros);
+  // Every error reply of every client (ReplyWriter's hook).
+  void OnErrorReply(std::string_view message);
+  // CONFIG RESETSTAT: what Redis's resetServerStats and resetCommandTableStats reset.
+  void ResetStats();
   const CommandTable& commands() const { return commands_; }
   ScanCursors& scan_cursors() { return scan_cursors_; }
   // Who watches which keys (WATCH). The data model reports its changes here.
@@ -127,6 +155,7 @@ class Server {
   // Runs the commands of the connections blocked on the keys written since (FIFO per key).
   void ServeReadyKeys();
   void TimeOutBlocked();
+  void WatchStorageLatency();
   // Runs one command that passed Dispatch's checks (Redis's call()).
   void Call(Connection& connection, const CommandSpec& spec,
             const std::vector<std::string_view>& args);
@@ -140,6 +169,17 @@ class Server {
   WatchRegistry watches_;
   WatchingObserver keyspace_observer_;  // tells watches_ what the keyspace changes
   ServerStats stats_;
+  CommandStats command_stats_{commands_};
+  Slowlog slowlog_;
+  LatencyMonitor latency_monitor_;
+  // Flushes and compactions per shard at the last cron tick (WatchStorageLatency).
+  std::vector<uint64_t> seen_flushes_;
+  std::vector<uint64_t> seen_compactions_;
+  bool storage_latency_primed_ = false;
+  // total_error_replies when the last command's errors were counted (Redis's prev_err_count):
+  // a command failed if errors were replied since, so EXEC does not count its inner
+  // commands' errors as its own.
+  uint64_t errors_counted_ = 0;
 
   uv_loop_t loop_;
   std::vector<std::unique_ptr<uv_tcp_t>> listeners_;

@@ -140,17 +140,21 @@ class WatchRegistry {
 // Tells the registry every change the keyspace layer makes (keyspace.h's observer).
 class WatchingObserver final : public keyspace::KeyspaceObserver {
  public:
-  explicit WatchingObserver(WatchRegistry* registry) : registry_(registry) {}
+  // `dirty` counts the changes (Redis's server.dirty): one per key a command modified, one per
+  // FLUSHDB/FLUSHALL; expiry is no change a command made, as in Redis.
+  WatchingObserver(WatchRegistry* registry, uint64_t* dirty) : registry_(registry), dirty_(dirty) {}
   // Also told of every key a command wrote (blocked list pops wait for them).
   void set_on_modified(std::function<void(int, std::string_view)> on_modified) {
     on_modified_ = std::move(on_modified);
   }
   void KeyModified(int db, std::string_view key) override {
+    ++*dirty_;
     registry_->Touch(db, key);
     if (on_modified_) on_modified_(db, key);
   }
   void KeyExpired(int db, std::string_view key) override { registry_->Touch(db, key); }
   void DatabaseFlushed(int db) override {
+    ++*dirty_;
     if (db < 0) {
       registry_->TouchAll();
     } else {
@@ -162,6 +166,7 @@ class WatchingObserver final : public keyspace::KeyspaceObserver {
  private:
   WatchRegistry* const registry_;
   std::function<void(int, std::string_view)> on_modified_;
+  uint64_t* const dirty_;
 };
 
 // One queued command: its spec and a copy of its arguments (the connection's arguments point

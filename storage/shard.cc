@@ -1178,6 +1178,7 @@ Status Shard::MaybeCompact(bool* ran) {
 
 Status Shard::RunCompactionOf(const std::vector<uint64_t>& files, CompactionReason reason,
                               const std::shared_ptr<const Version>& base) {
+  const auto started = std::chrono::steady_clock::now();
   CompactionInput input;
   std::vector<std::shared_ptr<const TableHandle>> outside;
   for (const auto& handle : base->tables) {
@@ -1232,6 +1233,10 @@ Status Shard::RunCompactionOf(const std::vector<uint64_t>& files, CompactionReas
         added != nullptr ? std::vector{added} : std::vector<std::shared_ptr<const TableHandle>>{},
         files);
     ++compactions_;
+    last_compaction_micros_ =
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                  std::chrono::steady_clock::now() - started)
+                                  .count());
     compaction_bytes_read_ += output.bytes_read;
     compaction_bytes_written_ += output.bytes_written;
   }
@@ -1296,6 +1301,7 @@ void Shard::OpenTablesInBackground() {
 }
 
 Status Shard::FlushOldestImmutable() {
+  const auto started = std::chrono::steady_clock::now();
   if (!pending_flush_) {
     ImmutableMemTable job;
     std::shared_ptr<const Version> base;
@@ -1376,6 +1382,10 @@ Status Shard::FlushOldestImmutable() {
       flush_bytes_ += pending_flush_->table->meta().file_size;
     }
     ++flushes_;
+    last_flush_micros_ =
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                  std::chrono::steady_clock::now() - started)
+                                  .count());
     imm_.pop_front();
     log_number_ = pending_flush_->log_number;
     wal_.DropClosedBelow(log_number_, &obsolete);
@@ -1412,6 +1422,8 @@ ShardStats Shard::Stats() const {
   stats.tables = version_->tables.size();
   stats.table_bytes = version_->table_bytes;
   stats.flushes = flushes_;
+  stats.last_flush_micros = last_flush_micros_;
+  stats.last_compaction_micros = last_compaction_micros_;
   stats.flush_bytes_written = flush_bytes_;
   stats.flush_failures = flush_failures_;
   stats.flush_error = flush_error_.ok() ? std::string() : flush_error_.ToString();

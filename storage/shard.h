@@ -390,6 +390,8 @@ class Shard {
   bool retry_now_ GUARDED_BY(mu_) = false;    // WaitForFlushes cut the retry interval short
   bool open_tables_ GUARDED_BY(mu_) = false;  // the worker still has to open the recovered tables
   uint64_t flushes_ GUARDED_BY(mu_) = 0;
+  uint64_t last_flush_micros_ GUARDED_BY(mu_) = 0;
+  uint64_t last_compaction_micros_ GUARDED_BY(mu_) = 0;
   uint64_t flush_bytes_ GUARDED_BY(mu_) = 0;
   uint64_t flush_failures_ GUARDED_BY(mu_) = 0;
   Status flush_error_ GUARDED_BY(mu_);         // of the last attempt (OK when it succeeded)

@@ -17,17 +17,21 @@ struct ShardStats {
   uint64_t wal_records = 0;  // records appended since start
   uint64_t fsyncs = 0;       // fsync calls on the WAL since start
   uint64_t last_sequence = 0;
-  bool write_failed = false;                // in the failed state (writes refused)
-  std::string last_error;                   // text of the last WAL failure, empty if none
-  uint64_t immutable_memtables = 0;         // memtables waiting for their flush
-  uint64_t immutable_memtable_bytes = 0;    // their arena bytes
-  uint64_t tables = 0;                      // live SSTables
-  uint64_t table_bytes = 0;                 // their file sizes
-  uint64_t flushes = 0;                     // memtables flushed since start
-  uint64_t flush_bytes_written = 0;         // table bytes written by those flushes
-  uint64_t flush_failures = 0;              // failed flush attempts since start (each retried)
-  std::string flush_error;                  // the last flush attempt's error, empty if it succeeded
-  uint64_t compactions = 0;                 // compactions completed since start
+  bool write_failed = false;              // in the failed state (writes refused)
+  std::string last_error;                 // text of the last WAL failure, empty if none
+  uint64_t immutable_memtables = 0;       // memtables waiting for their flush
+  uint64_t immutable_memtable_bytes = 0;  // their arena bytes
+  uint64_t tables = 0;                    // live SSTables
+  uint64_t table_bytes = 0;               // their file sizes
+  uint64_t flushes = 0;                   // memtables flushed since start
+  uint64_t flush_bytes_written = 0;       // table bytes written by those flushes
+  uint64_t flush_failures = 0;            // failed flush attempts since start (each retried)
+  std::string flush_error;                // the last flush attempt's error, empty if it succeeded
+  uint64_t compactions = 0;               // compactions completed since start
+  // How long the latest flush and the latest compaction took (the attempt that succeeded, with
+  // a flush's retries of its manifest edit), for LATENCY's memtable-flush and compaction.
+  uint64_t last_flush_micros = 0;
+  uint64_t last_compaction_micros = 0;
   uint64_t compaction_bytes_read = 0;       // input table bytes of those compactions
   uint64_t compaction_bytes_written = 0;    // output table bytes of those compactions
   uint64_t pending_compaction_bytes = 0;    // input bytes of the compaction the picker would choose

@@ -1,11 +1,15 @@
 // Server commands: INFO, CONFIG, COMMAND, TIME, SHUTDOWN (Redis's server.c and config.c).
+#include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -72,14 +76,31 @@ void InfoServer(Server& server, InfoBuilder& info) {
   utsname name{};
   uname(&name);
   uint64_t uptime = (server.NowMs() - server.start_time_ms()) / 1000;
+  char exe[4096];
+  ssize_t exe_len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  std::string executable = exe_len > 0 ? std::string(exe, static_cast<size_t>(exe_len)) : "";
   info.Section("Server");
   info.Field("redis_version", kRedisCompatibleVersion);
   info.Field("shale_version", SHALE_VERSION);
+  info.Field("redis_git_sha1", "00000000");
+  info.Field("redis_git_dirty", 0);
+  info.Field("redis_build_id", "0");
   info.Field("redis_mode", "standalone");
   info.Field("os", std::string(name.sysname) + " " + name.release + " " + name.machine);
   info.Field("arch_bits", sizeof(void*) * 8);
+  info.Field("monotonic_clock", "POSIX clock_gettime");
   info.Field("multiplexing_api", "libuv");
+  info.Field("atomicvar_api", "c11-builtin");
+#if defined(__clang__)
+  info.Field("gcc_version", std::to_string(__clang_major__) + "." +
+                                std::to_string(__clang_minor__) + "." +
+                                std::to_string(__clang_patchlevel__));
+#elif defined(__GNUC__)
+  info.Field("gcc_version", std::to_string(__GNUC__) + "." + std::to_string(__GNUC_MINOR__) + "." +
+                                std::to_string(__GNUC_PATCHLEVEL__));
+#endif
   info.Field("process_id", static_cast<int64_t>(getpid()));
+  info.Field("process_supervised", "no");
   info.Field("run_id", server.run_id());
   info.Field("tcp_port", server.port());
   info.Field("server_time_usec", std::chrono::duration_cast<std::chrono::microseconds>(
@@ -87,8 +108,12 @@ void InfoServer(Server& server, InfoBuilder& info) {
                                      .count());
   info.Field("uptime_in_seconds", uptime);
   info.Field("uptime_in_days", uptime / 86400);
-  info.Field("executable", "shale-server");
+  info.Field("hz", std::clamp<int64_t>(server.config().hz, 1, 500));
+  info.Field("configured_hz", server.config().hz);
+  info.Field("lru_clock", (server.NowMs() / 1000) & ((1U << 24) - 1));
+  info.Field("executable", executable);
   info.Field("config_file", server.config_file());
+  info.Field("io_threads_active", 0);
   info.Field("shards", server.db().shard_count());
 }
 
@@ -100,12 +125,30 @@ void InfoClients(Server& server, InfoBuilder& info) {
   }
   info.Section("Clients");
   info.Field("connected_clients", server.clients().size());
+  info.Field("cluster_connections", 0);
   info.Field("maxclients", server.config().maxclients);
   info.Field("client_recent_max_input_buffer", max_in);
   info.Field("client_recent_max_output_buffer", max_out);
   info.Field("blocked_clients", server.blocked_count());
+  info.Field("tracking_clients", 0);
+  info.Field("clients_in_timeout_table", 0);
 }
 
+std::string Ratio(double value) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.2f", value);
+  return buf;
+}
+
+uint64_t TotalSystemMemory() {
+  const long pages = sysconf(_SC_PHYS_PAGES);
+  const long page = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) : 0;
+}
+
+// used_memory is what Shale itself holds: memtables (mutable and waiting for flush), the WAL
+// buffers, the block cache and the clients' buffers. The RSS also holds the code, the
+// allocator's slack and the tables' index and filter blocks, which are not counted apart yet.
 void InfoMemory(Server& server, InfoBuilder& info, const storage::DbStats& stats) {
   uint64_t memtables = 0, wal_buffers = 0;
   for (const auto& shard : stats.shards) {
@@ -118,23 +161,45 @@ void InfoMemory(Server& server, InfoBuilder& info, const storage::DbStats& stats
     output_buffers += c->output_bytes();
   }
   const uint64_t buffers = query_buffers + output_buffers;
-  uint64_t used = memtables + wal_buffers + buffers + stats.block_cache_usage;
-  uint64_t rss = ResidentSetBytes();
+  const uint64_t overhead = wal_buffers + buffers;
+  const uint64_t used = memtables + overhead + stats.block_cache_usage;
+  const uint64_t rss = ResidentSetBytes();
+  const uint64_t system = TotalSystemMemory();
   info.Section("Memory");
   info.Field("used_memory", used);
   info.Field("used_memory_human", HumanBytes(used));
   info.Field("used_memory_rss", rss);
   info.Field("used_memory_rss_human", HumanBytes(rss));
+  info.Field("used_memory_overhead", overhead);
+  info.Field("used_memory_startup", 0);
+  info.Field("used_memory_dataset", used - overhead);
   info.Field("used_memory_memtables", memtables);
   info.Field("used_memory_wal_buffers", wal_buffers);
-  info.Field("used_memory_clients", buffers);
-  info.Field("mem_clients_normal", buffers);
-  info.Field("used_memory_query_buffers", query_buffers);
   info.Field("used_memory_block_cache", stats.block_cache_usage);
+  info.Field("used_memory_clients", buffers);
+  info.Field("used_memory_query_buffers", query_buffers);
+  info.Field("total_system_memory", system);
+  info.Field("total_system_memory_human", HumanBytes(system));
+  info.Field("used_memory_lua", 0);
+  info.Field("used_memory_scripts", 0);
+  info.Field("number_of_cached_scripts", 0);
+  info.Field("number_of_functions", 0);
+  info.Field("number_of_libraries", 0);
   info.Field("maxmemory", 0);
   info.Field("maxmemory_human", "0B");
   info.Field("maxmemory_policy", "noeviction");
+  info.Field("mem_fragmentation_ratio",
+             Ratio(used == 0 ? 0 : static_cast<double>(rss) / static_cast<double>(used)));
+  info.Field("mem_fragmentation_bytes", static_cast<int64_t>(rss) - static_cast<int64_t>(used));
+  info.Field("mem_not_counted_for_evict", 0);
+  info.Field("mem_replication_backlog", 0);
+  info.Field("mem_clients_slaves", 0);
+  info.Field("mem_clients_normal", buffers);
+  info.Field("mem_aof_buffer", wal_buffers);
   info.Field("mem_allocator", "libc");
+  info.Field("active_defrag_running", 0);
+  info.Field("lazyfree_pending_objects", 0);
+  info.Field("lazyfreed_objects", 0);
 }
 
 void InfoPersistence(Server& server, InfoBuilder& info, const storage::DbStats& stats) {
@@ -144,11 +209,29 @@ void InfoPersistence(Server& server, InfoBuilder& info, const storage::DbStats& 
     wal_bytes += shard.wal_bytes;
     wal_records += shard.wal_records;
   }
+  const char* status = state.ok() ? "ok" : "err";
   info.Section("Persistence");
   info.Field("loading", 0);
+  info.Field("async_loading", 0);
+  // Key changes since start or CONFIG RESETSTAT: every change is in the WAL when its reply
+  // goes out, so there is no save they wait for.
+  info.Field("rdb_changes_since_last_save", server.stats().dirty);
+  info.Field("rdb_bgsave_in_progress", 0);
+  info.Field("rdb_last_save_time", server.start_time_ms() / 1000);
+  info.Field("rdb_last_bgsave_status", "ok");
+  info.Field("rdb_last_bgsave_time_sec", -1);
+  info.Field("rdb_current_bgsave_time_sec", -1);
+  info.Field("rdb_saves", 0);
   info.Field("aof_enabled", 1);
   info.Field("aof_rewrite_in_progress", 0);
-  info.Field("aof_last_write_status", state.ok() ? "ok" : "err");
+  info.Field("aof_rewrite_scheduled", 0);
+  info.Field("aof_last_rewrite_time_sec", -1);
+  info.Field("aof_current_rewrite_time_sec", -1);
+  info.Field("aof_last_bgrewrite_status", "ok");
+  info.Field("aof_rewrites", 0);
+  info.Field("aof_rewrites_consecutive_failures", 0);
+  info.Field("aof_last_write_status", status);
+  info.Field("module_fork_in_progress", 0);
   info.Field("appendfsync", AppendFsyncName(server.config().appendfsync));
   info.Field("wal_fsyncs", stats.fsyncs);
   info.Field("wal_commits", stats.commits);
@@ -237,6 +320,12 @@ void InfoStorage(Server& server, InfoBuilder& info, const storage::DbStats& stat
   }
 }
 
+std::string Kbps(double bytes_per_sec) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.2f", bytes_per_sec / 1024);
+  return buf;
+}
+
 void InfoStats(Server& server, InfoBuilder& info) {
   const ServerStats& s = server.stats();
   info.Section("Stats");
@@ -245,17 +334,113 @@ void InfoStats(Server& server, InfoBuilder& info) {
   info.Field("instantaneous_ops_per_sec", s.instantaneous_ops_per_sec);
   info.Field("total_net_input_bytes", s.total_net_input_bytes);
   info.Field("total_net_output_bytes", s.total_net_output_bytes);
+  info.Field("total_net_repl_input_bytes", 0);
+  info.Field("total_net_repl_output_bytes", 0);
+  info.Field("instantaneous_input_kbps", Kbps(s.input_series.Mean()));
+  info.Field("instantaneous_output_kbps", Kbps(s.output_series.Mean()));
+  info.Field("instantaneous_input_repl_kbps", "0.00");
+  info.Field("instantaneous_output_repl_kbps", "0.00");
   info.Field("rejected_connections", s.rejected_connections);
-  info.Field("expired_keys", server.keyspace().stats().expired_keys);
+  info.Field("sync_full", 0);
+  info.Field("sync_partial_ok", 0);
+  info.Field("sync_partial_err", 0);
+  info.Field("expired_keys", server.keyspace().stats().expired_keys - s.expired_keys_base);
+  info.Field("expire_cycle_cpu_milliseconds", server.keyspace().stats().expire_cycle_micros / 1000);
   info.Field("evicted_keys", 0);
+  info.Field("evicted_clients", 0);
   info.Field("keyspace_hits", s.keyspace_hits);
   info.Field("keyspace_misses", s.keyspace_misses);
+  info.Field("pubsub_channels", 0);
+  info.Field("pubsub_patterns", 0);
+  info.Field("pubsubshard_channels", 0);
+  info.Field("latest_fork_usec", 0);
+  info.Field("total_forks", 0);
+  info.Field("migrate_cached_sockets", 0);
+  info.Field("slave_expires_tracked_keys", 0);
+  info.Field("tracking_total_keys", 0);
+  info.Field("tracking_total_items", 0);
+  info.Field("tracking_total_prefixes", 0);
+  info.Field("unexpected_error_replies", 0);
   info.Field("total_error_replies", s.total_error_replies);
+  info.Field("dump_payload_sanitizations", 0);
   info.Field("client_query_buffer_limit_disconnections",
              s.client_query_buffer_limit_disconnections);
   info.Field("client_output_buffer_limit_disconnections",
              s.client_output_buffer_limit_disconnections);
   info.Field("acl_access_denied_auth", s.acl_access_denied_auth);
+}
+
+void InfoReplication(Server& server, InfoBuilder& info) {
+  info.Section("Replication");
+  info.Field("role", "master");
+  info.Field("connected_slaves", 0);
+  info.Field("master_failover_state", "no-failover");
+  info.Field("master_replid", server.run_id());
+  info.Field("master_replid2", std::string(40, '0'));
+  info.Field("master_repl_offset", 0);
+  info.Field("second_repl_offset", -1);
+  info.Field("repl_backlog_active", 0);
+  info.Field("repl_backlog_size", 1048576);
+  info.Field("repl_backlog_first_byte_offset", 0);
+  info.Field("repl_backlog_histlen", 0);
+}
+
+std::string Seconds(const timeval& tv) {
+  char buf[48];
+  std::snprintf(buf, sizeof(buf), "%ld.%06ld", static_cast<long>(tv.tv_sec),
+                static_cast<long>(tv.tv_usec));
+  return buf;
+}
+
+void InfoCpu(InfoBuilder& info) {
+  rusage self{}, children{}, thread{};
+  getrusage(RUSAGE_SELF, &self);
+  getrusage(RUSAGE_CHILDREN, &children);
+  getrusage(RUSAGE_THREAD, &thread);
+  info.Section("CPU");
+  info.Field("used_cpu_sys", Seconds(self.ru_stime));
+  info.Field("used_cpu_user", Seconds(self.ru_utime));
+  info.Field("used_cpu_sys_children", Seconds(children.ru_stime));
+  info.Field("used_cpu_user_children", Seconds(children.ru_utime));
+  info.Field("used_cpu_sys_main_thread", Seconds(thread.ru_stime));
+  info.Field("used_cpu_user_main_thread", Seconds(thread.ru_utime));
+}
+
+void InfoCommandStats(Server& server, InfoBuilder& info) {
+  info.Section("Commandstats");
+  for (const CommandStats::Named& n : server.command_stats().Sorted()) {
+    const CommandCounters& c = *n.counters;
+    const uint64_t usec = c.nanos / 1000;
+    char line[256];
+    std::snprintf(line, sizeof(line),
+                  "calls=%" PRIu64 ",usec=%" PRIu64 ",usec_per_call=%.2f,rejected_calls=%" PRIu64
+                  ",failed_calls=%" PRIu64,
+                  c.calls, usec,
+                  c.calls == 0 ? 0.0 : static_cast<double>(usec) / static_cast<double>(c.calls),
+                  c.rejected_calls, c.failed_calls);
+    info.Field("cmdstat_" + n.name, line);
+  }
+}
+
+void InfoErrorStats(Server& server, InfoBuilder& info) {
+  info.Section("Errorstats");
+  for (const auto& [prefix, count] : server.command_stats().errors()) {
+    info.Field("errorstat_" + prefix, "count=" + std::to_string(count));
+  }
+}
+
+void InfoLatencyStats(Server& server, InfoBuilder& info) {
+  info.Section("Latencystats");
+  for (const CommandStats::Named& n : server.command_stats().Sorted()) {
+    const LatencyHistogram* h = n.counters->latency.get();
+    if (h == nullptr || h->count() == 0) continue;
+    char line[160];
+    std::snprintf(line, sizeof(line), "p50=%.3f,p99=%.3f,p99.9=%.3f",
+                  static_cast<double>(h->PercentileNanos(50)) / 1000,
+                  static_cast<double>(h->PercentileNanos(99)) / 1000,
+                  static_cast<double>(h->PercentileNanos(99.9)) / 1000);
+    info.Field("latency_percentiles_usec_" + n.name, line);
+  }
 }
 
 void InfoKeyspace(Server& server, InfoBuilder& info) {
@@ -270,24 +455,41 @@ void InfoKeyspace(Server& server, InfoBuilder& info) {
   }
 }
 
-constexpr std::string_view kInfoSections[] = {"server", "clients", "memory",  "persistence",
-                                              "stats",  "storage", "keyspace"};
+// Redis 7's sections in its order; `storage` is Shale's own. default: the sections INFO gives
+// without arguments; all: every section but the modules' own; everything: all of them.
+struct InfoSection {
+  std::string_view name;
+  bool in_default;
+};
+constexpr InfoSection kInfoSections[] = {
+    {"server", true},        {"clients", true},     {"memory", true},        {"persistence", true},
+    {"stats", true},         {"replication", true}, {"cpu", true},           {"modules", true},
+    {"commandstats", false}, {"errorstats", true},  {"latencystats", false}, {"cluster", true},
+    {"storage", true},       {"keyspace", true},
+};
 
-// INFO [section [section ...]]: default/all/everything give every section.
+// INFO [section [section ...]]: sections in Redis's order whatever the order asked; unknown
+// names add nothing.
 void InfoCommand(CommandContext& ctx) {
   std::vector<std::string_view> wanted;
-  if (ctx.args.size() == 1) {
-    wanted.assign(std::begin(kInfoSections), std::end(kInfoSections));
-  } else {
-    for (size_t i = 1; i < ctx.args.size(); ++i) {
-      std::string_view arg = ctx.args[i];
-      if (EqualsIgnoreCase(arg, "default") || EqualsIgnoreCase(arg, "all") ||
-          EqualsIgnoreCase(arg, "everything")) {
-        wanted.assign(std::begin(kInfoSections), std::end(kInfoSections));
-        break;
-      }
-      for (std::string_view section : kInfoSections) {
-        if (EqualsIgnoreCase(arg, section)) wanted.push_back(section);
+  auto add = [&](std::string_view name) {
+    if (std::find(wanted.begin(), wanted.end(), name) == wanted.end()) wanted.push_back(name);
+  };
+  auto add_group = [&](bool every) {
+    for (const InfoSection& section : kInfoSections) {
+      if (every || section.in_default) add(section.name);
+    }
+  };
+  if (ctx.args.size() == 1) add_group(false);
+  for (size_t i = 1; i < ctx.args.size(); ++i) {
+    std::string_view arg = ctx.args[i];
+    if (EqualsIgnoreCase(arg, "default")) {
+      add_group(false);
+    } else if (EqualsIgnoreCase(arg, "all") || EqualsIgnoreCase(arg, "everything")) {
+      add_group(true);
+    } else {
+      for (const InfoSection& section : kInfoSections) {
+        if (EqualsIgnoreCase(arg, section.name)) add(section.name);
       }
     }
   }
@@ -302,6 +504,16 @@ void InfoCommand(CommandContext& ctx) {
   if (has("memory")) InfoMemory(ctx.server, info, stats);
   if (has("persistence")) InfoPersistence(ctx.server, info, stats);
   if (has("stats")) InfoStats(ctx.server, info);
+  if (has("replication")) InfoReplication(ctx.server, info);
+  if (has("cpu")) InfoCpu(info);
+  if (has("modules")) info.Section("Modules");
+  if (has("commandstats")) InfoCommandStats(ctx.server, info);
+  if (has("errorstats")) InfoErrorStats(ctx.server, info);
+  if (has("latencystats")) InfoLatencyStats(ctx.server, info);
+  if (has("cluster")) {
+    info.Section("Cluster");
+    info.Field("cluster_enabled", 0);
+  }
   if (has("storage")) InfoStorage(ctx.server, info, stats);
   if (has("keyspace")) InfoKeyspace(ctx.server, info);
   ctx.reply.Verbatim("txt", info.text());
@@ -315,9 +527,44 @@ constexpr std::string_view kConfigHelp[] = {
     "    Set the configuration <directive> to <value>.",
     "RESETSTAT",
     "    Reset statistics reported by the INFO command.",
+    "REWRITE",
+    "    Rewrite the configuration file.",
     "HELP",
     "    Print this help.",
 };
+
+// CONFIG REWRITE: the config file rewritten with the current values (RewriteConfigText),
+// written to a temporary file that then replaces it, so a crash leaves the old or the new one.
+bool RewriteConfigFile(Server& server, std::string* error) {
+  const std::string& path = server.config_file();
+  if (path.empty()) {
+    *error = "ERR The server is running without a config file";
+    return false;
+  }
+  std::string text;
+  {
+    std::ifstream in(path, std::ios::binary);
+    if (in) {
+      text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+  }
+  const std::string rewritten = RewriteConfigText(text, server.config());
+  const std::string tmp = path + ".rewrite.tmp";
+  auto fail = [&](const char* what) {
+    *error = std::string("ERR Rewriting config file: ") + what + ": " + std::strerror(errno);
+    std::remove(tmp.c_str());
+    spdlog::warn("CONFIG REWRITE failed: {}", *error);
+    return false;
+  };
+  FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (f == nullptr) return fail("open");
+  const bool written = std::fwrite(rewritten.data(), 1, rewritten.size(), f) == rewritten.size();
+  const bool flushed = std::fflush(f) == 0 && fsync(fileno(f)) == 0;
+  if (std::fclose(f) != 0 || !written || !flushed) return fail("write");
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) return fail("rename");
+  spdlog::info("CONFIG REWRITE executed with success.");
+  return true;
+}
 
 void ConfigCommand(CommandContext& ctx) {
   std::string_view sub = ctx.args[1];
@@ -345,9 +592,17 @@ void ConfigCommand(CommandContext& ctx) {
     }
     ctx.server.OnConfigChanged(changed);
     ctx.reply.SimpleString("OK");
+  } else if (EqualsIgnoreCase(sub, "rewrite")) {
+    if (ctx.args.size() != 2) return arity_error();
+    std::string error;
+    if (!RewriteConfigFile(ctx.server, &error)) {
+      ctx.reply.Error(error);
+      return;
+    }
+    ctx.reply.SimpleString("OK");
   } else if (EqualsIgnoreCase(sub, "resetstat")) {
     if (ctx.args.size() != 2) return arity_error();
-    ctx.server.stats() = ServerStats{};
+    ctx.server.ResetStats();
     ctx.reply.SimpleString("OK");
   } else if (EqualsIgnoreCase(sub, "help")) {
     ctx.reply.ArrayHeader(std::size(kConfigHelp));
