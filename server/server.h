@@ -167,8 +167,8 @@ class Server {
   CommandTable commands_;
   ScanCursors scan_cursors_;
   WatchRegistry watches_;
+  ServerStats stats_;                   // before keyspace_observer_, which counts into it
   WatchingObserver keyspace_observer_;  // tells watches_ what the keyspace changes
-  ServerStats stats_;
   CommandStats command_stats_{commands_};
   Slowlog slowlog_;
   LatencyMonitor latency_monitor_;

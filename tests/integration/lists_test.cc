@@ -482,27 +482,7 @@ TEST_F(ListReadErrorTest, ReadsOfDamagedElementsAreErrors) {
   for (const ReplyPtr& reply : client_->Pipeline(commands)) {
     ASSERT_EQ(reply->type, REDIS_REPLY_INTEGER);
   }
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        return InfoField(client_.get(), "storage", "immutable_memtables") == "0" &&
-               InfoField(client_.get(), "storage", "tables") != "0";
-      },
-      std::chrono::seconds(60)));
-  std::string error;
-  ASSERT_TRUE(server_.Stop(&error)) << error;
-  int damaged = 0;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(server_.dir())) {
-    if (entry.path().extension() != ".sst") continue;
-    std::fstream file(entry.path(), std::ios::in | std::ios::out | std::ios::binary);
-    file.seekg(300);
-    char byte = 0;
-    file.read(&byte, 1);
-    byte = static_cast<char>(byte ^ 0x5a);
-    file.seekp(300);
-    file.write(&byte, 1);
-    ++damaged;
-  }
-  ASSERT_GT(damaged, 0);
+  ASSERT_GT(StopAndDamageEveryTable(), 0);
   RestartAndReconnect();
   int unreadable = 0;
   for (int i = 0; i < kElements; i += 7) {

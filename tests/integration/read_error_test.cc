@@ -48,27 +48,7 @@ class ReadErrorTest : public ServerFixture {
     for (const ReplyPtr& reply : client_->Pipeline(commands)) {
       EXPECT_EQ(Describe(reply), "+OK");
     }
-    EXPECT_TRUE(WaitUntil(
-        [&] {
-          return InfoField(client_.get(), "storage", "immutable_memtables") == "0" &&
-                 InfoField(client_.get(), "storage", "tables") != "0";
-        },
-        std::chrono::seconds(60)));
-    std::string error;
-    EXPECT_TRUE(server_.Stop(&error)) << error;
-    int damaged = 0;
-    for (const auto& entry : std::filesystem::recursive_directory_iterator(server_.dir())) {
-      if (entry.path().extension() != ".sst") continue;
-      std::fstream file(entry.path(), std::ios::in | std::ios::out | std::ios::binary);
-      file.seekg(300);
-      char byte = 0;
-      file.read(&byte, 1);
-      byte = static_cast<char>(byte ^ 0x5a);
-      file.seekp(300);
-      file.write(&byte, 1);
-      ++damaged;
-    }
-    EXPECT_GT(damaged, 0) << "no table was written";
+    EXPECT_GT(StopAndDamageEveryTable(), 0) << "no table was written";
     RestartAndReconnect();
     std::vector<std::string> unreadable;
     for (int i = 0; i < kKeys; ++i) {

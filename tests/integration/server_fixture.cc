@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <thread>
 
@@ -83,6 +85,33 @@ void ServerFixture::RestartAndReconnect() {
   ASSERT_TRUE(server_.Restart(&error)) << error;
   client_ = Connect();
   ASSERT_NE(client_, nullptr);
+}
+
+int ServerFixture::StopAndDamageEveryTable() {
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return InfoField(client_.get(), "storage", "immutable_memtables") == "0" &&
+               InfoField(client_.get(), "storage", "tables") != "0";
+      },
+      std::chrono::seconds(60)));
+  std::string error;
+  if (!server_.Stop(&error)) {
+    ADD_FAILURE() << error;
+    return 0;
+  }
+  int damaged = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(server_.dir())) {
+    if (entry.path().extension() != ".sst") continue;
+    std::fstream file(entry.path(), std::ios::in | std::ios::out | std::ios::binary);
+    file.seekg(300);
+    char byte = 0;
+    file.read(&byte, 1);
+    byte = static_cast<char>(byte ^ 0x5a);
+    file.seekp(300);
+    file.write(&byte, 1);
+    ++damaged;
+  }
+  return damaged;
 }
 
 }  // namespace shale::integration

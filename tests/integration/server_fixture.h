@@ -61,6 +61,11 @@ class ServerFixture : public ::testing::Test {
   // Restarts the stopped or killed server and reconnects client_.
   void RestartAndReconnect();
 
+  // Waits until the server has flushed everything to tables, stops it, and flips one byte (at
+  // offset 300) of every table file: a damaged table for read-error tests. Returns how many
+  // tables it damaged (0 after a failure it records).
+  int StopAndDamageEveryTable();
+
   ServerProcess server_;
   std::unique_ptr<Client> client_;
 };
