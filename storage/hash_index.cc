@@ -6,7 +6,8 @@ namespace shale::storage {
 
 namespace {
 
-constexpr size_t kInitialCapacity = 1024;
+// Small, so a small memtable (tests use a few KB) is not filled by its own index; growth doubles.
+constexpr size_t kInitialCapacity = 16;
 
 // Slot layout: | tag: 16 bits | entry address: 48 bits |; 0 = empty.
 constexpr int kTagShift = 48;
