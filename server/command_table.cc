@@ -79,18 +79,6 @@ std::string UnknownSubcommandError(std::string_view command, std::string_view su
          " HELP.";
 }
 
-bool ParseInt64(std::string_view s, int64_t* value) {
-  if (s.empty() || s.size() > 20) return false;
-  if (s.size() == 1 && s[0] == '0') {
-    *value = 0;
-    return true;
-  }
-  size_t digits_start = s[0] == '-' ? 1 : 0;
-  if (digits_start >= s.size() || s[digits_start] < '1' || s[digits_start] > '9') return false;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), *value);
-  return ec == std::errc() && ptr == s.data() + s.size();
-}
-
 std::string ToLower(std::string_view s) {
   std::string out(s);
   for (char& c : out) {

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "protocol/numbers.h"
 #include "protocol/reply_writer.h"
 #include "storage/status.h"
 
@@ -113,8 +114,9 @@ void ReplyStorageError(CommandContext& ctx, const storage::Status& status);
 inline constexpr std::string_view kSyntaxError = "ERR syntax error";
 inline constexpr std::string_view kNotIntegerError = "ERR value is not an integer or out of range";
 
-// Redis's string2ll: strict decimal int64, no spaces, no leading '+' or zeros.
-bool ParseInt64(std::string_view s, int64_t* value);
+// Redis's string2ll (protocol/numbers.h): strict decimal int64, no spaces, no leading '+' or
+// zeros.
+using protocol::ParseInt64;
 std::string ToLower(std::string_view s);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 // Whether `given` equals the non-empty `secret`, in a time that depends only on given.size():

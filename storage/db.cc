@@ -246,7 +246,7 @@ Status Db::Open(const Options& options, std::unique_ptr<Db>* db) {
     shard_options.dir = ShardDir(options.dir, static_cast<int>(i));
     shard_options.index = static_cast<uint32_t>(i);
     shard_options.wal_recovery_mode = options.wal_recovery_mode;
-    shard_options.compaction_filter = options.compaction_filter;
+    shard_options.compaction_filter = options.compaction_filter.get();
     shard_options.memtable_size = options.memtable_size;
     shard_options.table = options.table;
     shard_options.block_cache = impl->block_cache.get();
@@ -402,7 +402,9 @@ Db::~Db() {
 }
 
 int Db::shard_count() const { return static_cast<int>(impl_->shards.size()); }
-const CompactionFilter* Db::compaction_filter() const { return impl_->options.compaction_filter; }
+const CompactionFilter* Db::compaction_filter() const {
+  return impl_->options.compaction_filter.get();
+}
 int Db::ShardOf(std::string_view key) const {
   return ShardOfRoutingKey(impl_->options.router ? impl_->options.router(key) : key);
 }

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -83,9 +84,9 @@ struct Options {
   // The part of a key that decides its shard (its routing key): the whole key when null. Must
   // be a pure function of the key, the same at every open.
   std::function<std::string_view(std::string_view key)> router;
-  // Decides which values flushes and compactions may drop (compaction_filter.h); nullable, not
-  // owned, outlives the Db.
-  const CompactionFilter* compaction_filter = nullptr;
+  // Decides which values flushes and compactions may drop (compaction_filter.h); nullable. The
+  // Db keeps it alive while it is open.
+  std::shared_ptr<const CompactionFilter> compaction_filter;
 };
 
 // Back-pressure as a writer that must not wait sees it (Options::wait_on_back_pressure false).

@@ -5,8 +5,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <deque>
-#include <mutex>
 #include <unordered_set>
 #include <utility>
 
@@ -94,15 +92,6 @@ class KeyspaceFilter final : public storage::CompactionFilter {
   mutable std::atomic<storage::Db*> db_{nullptr};
 };
 
-// One filter per engine configured (ConfigureEngine), kept for the life of the process: the
-// engine holds it by a raw pointer that must outlive its Db, and each Db attaches its own.
-const KeyspaceFilter* NewKeyspaceFilter() {
-  static std::mutex mu;
-  static std::deque<KeyspaceFilter> filters;
-  std::lock_guard<std::mutex> lock(mu);
-  return &filters.emplace_back();
-}
-
 void MakeMarkerKey(std::string* dst) {
   storage::MakeGroupedKey(kMetaGroup, kFormatMarkerName, dst);
 }
@@ -140,7 +129,8 @@ std::string_view TypeName(ValueType type) {
 
 void Keyspace::ConfigureEngine(storage::Options* options) {
   options->router = RoutingKey;
-  options->compaction_filter = NewKeyspaceFilter();
+  // One per engine, owned by its options; Keyspace::Open attaches the Db to it.
+  options->compaction_filter = std::make_shared<KeyspaceFilter>();
 }
 
 Keyspace::Keyspace(storage::Db* db, int databases, std::vector<std::pair<int, int>> remapped)
@@ -695,23 +685,7 @@ Status Keyspace::Rename(int db, std::string_view from, std::string_view to, bool
     *applied = !if_absent;
     return Status::Ok();
   }
-  Entry target;
-  s = Lookup(db, to, &target);
-  if (!s.ok()) return s;
-  if (if_absent && target.live) return Status::Ok();
-  // One batch: the put of `to` (replacing what it held) and the delete of `from`, which may live
-  // in different shards; the engine commits it atomically across them.
-  storage::WriteBatch batch;
-  const uint64_t version_before = last_version_;
-  s = AddCopyOf(db, from, source, db, to, target, &batch);
-  if (!s.ok()) return s;
-  AddDelete(db, from, source, &batch);
-  s = ApplyList(batch, version_before);
-  if (!s.ok()) return s;
-  *applied = true;
-  Modified(db, from);
-  Modified(db, to);
-  return Status::Ok();
+  return Transfer(db, from, source, db, to, /*replace=*/!if_absent, /*move=*/true, applied);
 }
 
 Status Keyspace::AddCopyOf(int from_db, std::string_view from, const Entry& source, int to_db,
@@ -742,11 +716,17 @@ Status Keyspace::CopyOrMove(int db, std::string_view from, int to_db, std::strin
   s = Lookup(db, from, &source);
   if (!s.ok()) return s;
   if (!source.live) return Status::Ok();
+  return Transfer(db, from, source, to_db, to, replace, move, done);
+}
+
+Status Keyspace::Transfer(int db, std::string_view from, const Entry& source, int to_db,
+                          std::string_view to, bool replace, bool move, bool* done) {
   Entry target;
-  s = Lookup(to_db, to, &target);
+  Status s = Lookup(to_db, to, &target);
   if (!s.ok()) return s;
   if (target.live && !replace) return Status::Ok();
-  // One batch: the copy and (for MOVE) the removal of the source are one atomic write.
+  // One batch: the put of `to` (replacing what it held) and, for a move, the delete of `from`,
+  // which may live in different shards; the engine commits it atomically across them.
   storage::WriteBatch batch;
   const uint64_t version_before = last_version_;
   s = AddCopyOf(db, from, source, to_db, to, target, &batch);

@@ -294,6 +294,11 @@ class Keyspace {
   // COPY (move = false) and MOVE (move = true, the source deleted in the same batch).
   Status CopyOrMove(int db, std::string_view from, int to_db, std::string_view to, bool replace,
                     bool move, bool* done);
+  // The body of RENAME, COPY and MOVE once the live `source` (at `from` of `db`) is found:
+  // unless `to` of `to_db` is live and not `replace`, one atomic batch writes the copy and, with
+  // `move`, deletes the source; *done says whether it did.
+  Status Transfer(int db, std::string_view from, const Entry& source, int to_db,
+                  std::string_view to, bool replace, bool move, bool* done);
   // Adds to `batch` the deletion of a stored key (and its index entry).
   void AddDelete(int db, std::string_view key, const Entry& entry, storage::WriteBatch* batch);
   // Adds to `batch` a put of a value of `type` (the string, or a composite key's metadata) with
@@ -322,7 +327,9 @@ class Keyspace {
                   uint64_t n, std::vector<std::string>* values);
   // Adds to `batch` the list's new metadata: a put, or the key's deletion when it is empty. A
   // new list (not list.exists) gets a fresh version first.
-  void AddListMeta(int db, std::string_view key, ListRef* list, storage::WriteBatch* batch);
+  // A new list has deadline `new_expire_ms` (0: none); an existing one keeps its own.
+  void AddListMeta(int db, std::string_view key, ListRef* list, storage::WriteBatch* batch,
+                   uint64_t new_expire_ms = 0);
   // Adds to `batch` a copy of the list `source` (found at `from` of `from_db`) under `to` of
   // `to_db` (replacing `target`), with a new version and the source's deadline: RENAME, COPY and
   // MOVE of a list, O(length) since an element's key names its list. Takes a version: apply the

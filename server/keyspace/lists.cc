@@ -134,15 +134,15 @@ Status Keyspace::ReadList(int db, std::string_view key, const CompositeMeta& met
   return it->status();
 }
 
-void Keyspace::AddListMeta(int db, std::string_view key, ListRef* list,
-                           storage::WriteBatch* batch) {
+void Keyspace::AddListMeta(int db, std::string_view key, ListRef* list, storage::WriteBatch* batch,
+                           uint64_t new_expire_ms) {
   if (list->meta.size == 0) {
     if (list->entry.stored) AddDelete(db, key, list->entry, batch);
     return;
   }
   std::string payload;
   EncodeCompositeMeta(list->meta, &payload);
-  const uint64_t expire_ms = list->exists ? list->entry.header.expire_ms : 0;
+  const uint64_t expire_ms = list->exists ? list->entry.header.expire_ms : new_expire_ms;
   AddPut(db, key, payload, expire_ms, list->entry, batch, StringEncoding::kAuto, ValueType::kList);
   // The highest version handed out, summed over shards (it goes with the put before it).
   if (!list->exists) batch->AddCounter(kVersionCounter, 1);
@@ -164,19 +164,16 @@ Status Keyspace::AddCopyOfList(int from_db, std::string_view from, const Entry& 
   std::vector<std::string> values;
   Status s = ReadList(from_db, from, meta, 0, meta.size, &values);
   if (!s.ok()) return s;
-  CompositeMeta copy;
-  copy.version = ++last_version_;
+  ListRef copy;  // a new list, replacing `target`
+  copy.entry = target;
+  copy.meta.version = ++last_version_;
   std::string sub;
   for (const std::string& value : values) {
-    MakeListKey(to_db, to, copy.version, copy.tail++, &sub);
+    MakeListKey(to_db, to, copy.meta.version, copy.meta.tail++, &sub);
     batch->Put(sub, value);
-    copy.size++;
+    copy.meta.size++;
   }
-  std::string payload;
-  EncodeCompositeMeta(copy, &payload);
-  AddPut(to_db, to, payload, source.header.expire_ms, target, batch, StringEncoding::kAuto,
-         ValueType::kList);
-  batch->AddCounter(kVersionCounter, 1);
+  AddListMeta(to_db, to, &copy, batch, source.header.expire_ms);
   return Status::Ok();
 }
 

@@ -1,8 +1,10 @@
 #include "server/keyspace/rdb_string.h"
 
 #include <array>
-#include <charconv>
 #include <limits>
+#include <string>
+
+#include "protocol/numbers.h"
 
 namespace shale::keyspace {
 
@@ -49,14 +51,6 @@ void PutLength(uint64_t len, std::string* dst) {
     dst->push_back(static_cast<char>(kLen64Bit));
     for (int shift = 56; shift >= 0; shift -= 8) dst->push_back(static_cast<char>(len >> shift));
   }
-}
-
-// Whether `value` is the canonical decimal text of an integer (Redis's string2ll and back).
-bool CanonicalInteger(std::string_view value, int64_t* n) {
-  if (value.empty() || value.size() > 20) return false;
-  const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), *n);
-  if (ec != std::errc() || end != value.data() + value.size()) return false;
-  return std::to_string(*n) == value;
 }
 
 // Reads bytes from the front of a payload.
@@ -176,7 +170,7 @@ std::string DumpString(std::string_view value) {
   out.reserve(value.size() + 16);
   out.push_back(static_cast<char>(kRdbTypeString));
   int64_t n = 0;
-  if (value.size() <= 11 && CanonicalInteger(value, &n) && n >= INT32_MIN && n <= INT32_MAX) {
+  if (value.size() <= 11 && protocol::ParseInt64(value, &n) && n >= INT32_MIN && n <= INT32_MAX) {
     if (n >= INT8_MIN && n <= INT8_MAX) {
       out.push_back(static_cast<char>((kEncoded << 6) | kEncInt8));
       out.push_back(static_cast<char>(n & 0xff));
