@@ -59,6 +59,11 @@
 //
 //   | version: u64 LE | size: u64 LE | type-specific fields |
 //   list's fields: | head: u64 LE | tail: u64 LE |
+//   hash, set and sorted set: none (16 bytes in all)
+//
+// `size` is the element count (a list's elements, a hash's fields, a set's or sorted set's
+// members). A hash's sub-key element is the field's bytes, its value the field's value; a set's
+// element is the member's bytes, its value empty. Sorted sets: see zsets.cc's header comment.
 //
 // A list's elements are at indexes head .. tail - 1 (tail one past the last; head == tail when
 // empty, which is never stored: an emptied list is deleted). `version` names the sub-keys of this
@@ -95,8 +100,14 @@ inline constexpr size_t kGroupPrefix = storage::kGroupPrefixSize;
 inline constexpr size_t kDeadlineSize = 8;
 
 // 1 is skipped: format 1 values began with a flags byte of 0 or 1, and must not decode.
-enum class ValueType : uint8_t { kString = 0, kList = 2 };
-inline bool IsCompositeType(ValueType type) { return type == ValueType::kList; }
+enum class ValueType : uint8_t { kString = 0, kList = 2, kHash = 3, kSet = 4, kZSet = 5 };
+inline bool IsCompositeType(ValueType type) {
+  return type == ValueType::kList || type == ValueType::kHash || type == ValueType::kSet ||
+         type == ValueType::kZSet;
+}
+inline bool IsKnownType(ValueType type) {
+  return type == ValueType::kString || IsCompositeType(type);
+}
 inline constexpr uint8_t kHasExpiry = 1;
 inline constexpr uint8_t kEncodingShift = 1;
 inline constexpr uint8_t kEncodingMask = 3 << kEncodingShift;
@@ -215,7 +226,7 @@ struct ValueHeader {
 inline bool DecodeValueHeader(std::string_view value, ValueHeader* header) {
   if (value.size() < 2) return false;
   header->type = static_cast<ValueType>(value[0]);
-  if (header->type != ValueType::kString && header->type != ValueType::kList) return false;
+  if (!IsKnownType(header->type)) return false;
   const auto flags = static_cast<uint8_t>(value[1]);
   if ((flags & ~(kHasExpiry | kEncodingMask | kHasWriteTime)) != 0) return false;
   const auto encoding = static_cast<uint8_t>((flags & kEncodingMask) >> kEncodingShift);
@@ -261,18 +272,26 @@ struct CompositeMeta {
   uint64_t tail = kListMidpoint;  // lists: one past the last index
 };
 inline constexpr size_t kListMetaSize = 32;
+inline constexpr size_t kCollectionMetaSize = 16;  // hash, set, sorted set
 
 inline bool DecodeCompositeMeta(ValueType type, std::string_view payload, CompositeMeta* meta) {
-  if (type != ValueType::kList || payload.size() != kListMetaSize) return false;
+  if (!IsCompositeType(type)) return false;
+  const bool list = type == ValueType::kList;
+  if (payload.size() != (list ? kListMetaSize : kCollectionMetaSize)) return false;
   meta->version = storage::DecodeFixed64(payload.data());
   meta->size = storage::DecodeFixed64(payload.data() + 8);
+  if (!list) {
+    meta->head = meta->tail = kListMidpoint;
+    return true;
+  }
   meta->head = storage::DecodeFixed64(payload.data() + 16);
   meta->tail = storage::DecodeFixed64(payload.data() + 24);
   return meta->tail - meta->head == meta->size;
 }
-inline void EncodeCompositeMeta(const CompositeMeta& meta, std::string* dst) {
+inline void EncodeCompositeMeta(ValueType type, const CompositeMeta& meta, std::string* dst) {
   storage::PutFixed64(dst, meta.version);
   storage::PutFixed64(dst, meta.size);
+  if (type != ValueType::kList) return;
   storage::PutFixed64(dst, meta.head);
   storage::PutFixed64(dst, meta.tail);
 }

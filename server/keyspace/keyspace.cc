@@ -123,6 +123,12 @@ std::string_view TypeName(ValueType type) {
       return "string";
     case ValueType::kList:
       return "list";
+    case ValueType::kHash:
+      return "hash";
+    case ValueType::kSet:
+      return "set";
+    case ValueType::kZSet:
+      return "zset";
   }
   return "none";
 }
@@ -690,8 +696,8 @@ Status Keyspace::Rename(int db, std::string_view from, std::string_view to, bool
 
 Status Keyspace::AddCopyOf(int from_db, std::string_view from, const Entry& source, int to_db,
                            std::string_view to, const Entry& target, storage::WriteBatch* batch) {
-  if (source.header.type == ValueType::kList) {
-    return AddCopyOfList(from_db, from, source, to_db, to, target, batch);
+  if (IsCompositeType(source.header.type)) {
+    return AddCopyOfComposite(from_db, from, source, to_db, to, target, batch);
   }
   AddPut(to_db, to, source.payload(), source.header.expire_ms, target, batch,
          source.header.encoding);
@@ -732,7 +738,7 @@ Status Keyspace::Transfer(int db, std::string_view from, const Entry& source, in
   s = AddCopyOf(db, from, source, to_db, to, target, &batch);
   if (!s.ok()) return s;
   if (move) AddDelete(db, from, source, &batch);
-  s = ApplyList(batch, version_before);
+  s = ApplyComposite(batch, version_before);
   if (!s.ok()) return s;
   *done = true;
   if (move) Modified(db, from);

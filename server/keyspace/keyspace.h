@@ -288,7 +288,7 @@ class Keyspace {
   // are refused (the key stays, invisible, until it can be deleted).
   bool DeleteExpired(int db, std::string_view key, const Entry& entry);
   // Adds to `batch` the value of `source` (any type) under `to` of `to_db`, replacing `target`,
-  // with the source's deadline. Apply with ApplyList (a list copy takes a version).
+  // with the source's deadline. Apply with ApplyComposite (a composite copy takes a version).
   Status AddCopyOf(int from_db, std::string_view from, const Entry& source, int to_db,
                    std::string_view to, const Entry& target, storage::WriteBatch* batch);
   // COPY (move = false) and MOVE (move = true, the source deleted in the same batch).
@@ -314,30 +314,54 @@ class Keyspace {
                          const std::vector<std::pair<std::string_view, std::string_view>>& pairs,
                          bool if_none_exist, bool* applied);
 
-  // --- lists (lists.cc) ---
-  struct ListRef {
+  // --- composite keys (composite.cc): what lists, hashes, sets and sorted sets share ---
+  struct CompositeRef {
     Entry entry;
-    bool exists = false;  // a live list
+    bool exists = false;  // a live key of the type asked for
     CompositeMeta meta;
   };
-  // Reads `key` as a list: WrongType for another type, Corruption for undecodable metadata.
-  Status LoadList(int db, std::string_view key, ListRef* list);
+  // Reads `key` as a composite key of `type`: WrongType for another type, Corruption for
+  // undecodable metadata; absent (not ref->exists) when missing or expired.
+  Status LoadComposite(int db, std::string_view key, ValueType type, CompositeRef* ref);
+  // Gives a new key (not ref->exists) a fresh version; apply its batch with ApplyComposite.
+  void TakeVersion(CompositeRef* ref);
+  // Adds to `batch` the key's new metadata: a put, or the key's deletion when it is empty. A new
+  // key (not ref->exists) has deadline `new_expire_ms` (0: none); an existing one keeps its own.
+  void AddCompositeMeta(int db, std::string_view key, ValueType type, CompositeRef* ref,
+                        storage::WriteBatch* batch, uint64_t new_expire_ms = 0);
+  // Applies a batch built by composite operations; a version taken for it is given back on
+  // failure.
+  Status ApplyComposite(const storage::WriteBatch& batch, uint64_t version_before);
+  // Calls `fn(element, value)` for the sub-keys of version meta.version of `key`, in element
+  // order, until it returns false: a list's indexes head .. tail - 1; another type's elements
+  // from the first at or after `from` (empty: all).
+  Status ForEachElement(int db, std::string_view key, ValueType type, const CompositeMeta& meta,
+                        const std::function<bool(std::string_view, std::string_view)>& fn,
+                        std::string_view from = {});
+  // Adds to `batch` a copy of the composite key `source` (found at `from` of `from_db`) under
+  // `to` of `to_db` (replacing `target`), with a new version and the source's deadline: RENAME,
+  // COPY and MOVE of a composite key, O(elements) since an element's key names its key. Takes a
+  // version: apply the batch with ApplyComposite.
+  Status AddCopyOfComposite(int from_db, std::string_view from, const Entry& source, int to_db,
+                            std::string_view to, const Entry& target, storage::WriteBatch* batch);
+
+  // --- lists (lists.cc) ---
+  Status LoadList(int db, std::string_view key, CompositeRef* list) {
+    return LoadComposite(db, key, ValueType::kList, list);
+  }
+  void AddListMeta(int db, std::string_view key, CompositeRef* list, storage::WriteBatch* batch) {
+    AddCompositeMeta(db, key, ValueType::kList, list, batch);
+  }
   // The values of positions [from, from + n) of the list, in order.
   Status ReadList(int db, std::string_view key, const CompositeMeta& meta, uint64_t from,
                   uint64_t n, std::vector<std::string>* values);
-  // Adds to `batch` the list's new metadata: a put, or the key's deletion when it is empty. A
-  // new list (not list.exists) gets a fresh version first.
-  // A new list has deadline `new_expire_ms` (0: none); an existing one keeps its own.
-  void AddListMeta(int db, std::string_view key, ListRef* list, storage::WriteBatch* batch,
-                   uint64_t new_expire_ms = 0);
-  // Adds to `batch` a copy of the list `source` (found at `from` of `from_db`) under `to` of
-  // `to_db` (replacing `target`), with a new version and the source's deadline: RENAME, COPY and
-  // MOVE of a list, O(length) since an element's key names its list. Takes a version: apply the
-  // batch with ApplyList.
-  Status AddCopyOfList(int from_db, std::string_view from, const Entry& source, int to_db,
-                       std::string_view to, const Entry& target, storage::WriteBatch* batch);
-  // Applies a batch built by list operations; a version taken for it is given back on failure.
-  Status ApplyList(const storage::WriteBatch& batch, uint64_t version_before);
+
+  // --- hashes (hashes.cc) ---
+
+  // --- sets (sets.cc) ---
+
+  // --- sorted sets (zsets.cc) ---
+
   Status Apply(const storage::WriteBatch& batch);
   // Adds to `batch` the emptying of database `db`: its keys, its index entries, its counts.
   void AddFlushOf(int db, storage::WriteBatch* batch) const;

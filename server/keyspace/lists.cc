@@ -38,72 +38,7 @@ Status MissingElement() {
 
 }  // namespace
 
-// --- composite keys in general ---
-
-Status Keyspace::AddDeleteOf(int db, std::string_view key, storage::WriteBatch* batch,
-                             bool* removed) {
-  *removed = false;
-  Entry entry;
-  Status s = Lookup(db, key, &entry);
-  if (!s.ok()) return s;
-  if (!entry.live) return Status::Ok();
-  AddDelete(db, key, entry, batch);
-  *removed = true;
-  return Status::Ok();
-}
-
-Status Keyspace::ForEachSubKey(int db, std::string_view key,
-                               const std::function<bool(std::string_view, std::string_view)>& fn) {
-  Entry entry;
-  Status s = Lookup(db, key, &entry);
-  if (!s.ok()) return s;
-  if (!entry.live) return Status::NotFound();
-  if (!IsCompositeType(entry.header.type)) return WrongType();
-  CompositeMeta meta;
-  if (!DecodeCompositeMeta(entry.header.type, entry.payload(), &meta)) {
-    return Status::Corruption("malformed composite metadata");
-  }
-  std::string prefix;
-  MakeSubKeyPrefix(db, key, meta.version, &prefix);
-  std::string seek = prefix;
-  const bool list = entry.header.type == ValueType::kList;
-  if (list) PutBigEndian64(meta.head, &seek);
-  std::unique_ptr<storage::Iterator> it;
-  s = db_->NewIterator(&it);
-  if (!s.ok()) return s;
-  for (it->Seek(seek); it->Valid(); it->Next()) {
-    const std::string_view k = it->key();
-    if (k.substr(0, prefix.size()) != prefix) break;
-    const std::string_view element = k.substr(prefix.size());
-    if (list && (element.size() != kListIndexSize || GetBigEndian64(element.data()) >= meta.tail)) {
-      break;
-    }
-    if (!fn(element, it->value())) break;
-  }
-  return it->status();
-}
-
 // --- list helpers ---
-
-Status Keyspace::LoadList(int db, std::string_view key, ListRef* list) {
-  list->exists = false;
-  list->meta = CompositeMeta();
-  Status s = Lookup(db, key, &list->entry);
-  if (!s.ok()) return s;
-  if (!list->entry.live) return Status::Ok();
-  if (list->entry.header.type != ValueType::kList) return WrongType();
-  if (list->entry.payload().empty() && list->entry.header.expire_ms != 0) {
-    // Shrunk to its header by the compaction filter, which found it expired by the system clock:
-    // its elements may be gone, so it is absent (a clock that went back since cannot revive it).
-    return Status::Ok();
-  }
-  if (!DecodeCompositeMeta(ValueType::kList, list->entry.payload(), &list->meta)) {
-    spdlog::error("keyspace: malformed list metadata of a key in database {}", db);
-    return Status::Corruption("malformed list metadata");
-  }
-  list->exists = true;
-  return Status::Ok();
-}
 
 Status Keyspace::ReadList(int db, std::string_view key, const CompositeMeta& meta, uint64_t from,
                           uint64_t n, std::vector<std::string>* values) {
@@ -134,61 +69,18 @@ Status Keyspace::ReadList(int db, std::string_view key, const CompositeMeta& met
   return it->status();
 }
 
-void Keyspace::AddListMeta(int db, std::string_view key, ListRef* list, storage::WriteBatch* batch,
-                           uint64_t new_expire_ms) {
-  if (list->meta.size == 0) {
-    if (list->entry.stored) AddDelete(db, key, list->entry, batch);
-    return;
-  }
-  std::string payload;
-  EncodeCompositeMeta(list->meta, &payload);
-  const uint64_t expire_ms = list->exists ? list->entry.header.expire_ms : new_expire_ms;
-  AddPut(db, key, payload, expire_ms, list->entry, batch, StringEncoding::kAuto, ValueType::kList);
-  // The highest version handed out, summed over shards (it goes with the put before it).
-  if (!list->exists) batch->AddCounter(kVersionCounter, 1);
-}
-
-Status Keyspace::ApplyList(const storage::WriteBatch& batch, uint64_t version_before) {
-  Status s = Apply(batch);
-  if (!s.ok()) last_version_ = version_before;  // nothing of the batch was applied
-  return s;
-}
-
-Status Keyspace::AddCopyOfList(int from_db, std::string_view from, const Entry& source, int to_db,
-                               std::string_view to, const Entry& target,
-                               storage::WriteBatch* batch) {
-  CompositeMeta meta;
-  if (!DecodeCompositeMeta(ValueType::kList, source.payload(), &meta)) {
-    return Status::Corruption("malformed list metadata");
-  }
-  std::vector<std::string> values;
-  Status s = ReadList(from_db, from, meta, 0, meta.size, &values);
-  if (!s.ok()) return s;
-  ListRef copy;  // a new list, replacing `target`
-  copy.entry = target;
-  copy.meta.version = ++last_version_;
-  std::string sub;
-  for (const std::string& value : values) {
-    MakeListKey(to_db, to, copy.meta.version, copy.meta.tail++, &sub);
-    batch->Put(sub, value);
-    copy.meta.size++;
-  }
-  AddListMeta(to_db, to, &copy, batch, source.header.expire_ms);
-  return Status::Ok();
-}
-
 // --- list operations ---
 
 Status Keyspace::ListPush(int db, std::string_view key, ListEnd end,
                           const std::vector<std::string_view>& values, bool only_existing,
                           int64_t* length) {
   *length = 0;
-  ListRef list;
+  CompositeRef list;
   Status s = LoadList(db, key, &list);
   if (!s.ok()) return s;
   if (!list.exists && only_existing) return Status::Ok();
   const uint64_t version_before = last_version_;
-  if (!list.exists) list.meta.version = ++last_version_;
+  TakeVersion(&list);
   storage::WriteBatch batch;
   std::string sub;
   for (std::string_view value : values) {
@@ -198,7 +90,7 @@ Status Keyspace::ListPush(int db, std::string_view key, ListEnd end,
     list.meta.size++;
   }
   AddListMeta(db, key, &list, &batch);
-  s = ApplyList(batch, version_before);
+  s = ApplyComposite(batch, version_before);
   if (!s.ok()) return s;
   *length = static_cast<int64_t>(list.meta.size);
   Modified(db, key);
@@ -208,7 +100,7 @@ Status Keyspace::ListPush(int db, std::string_view key, ListEnd end,
 Status Keyspace::ListPop(int db, std::string_view key, ListEnd end, uint64_t count,
                          std::vector<std::string>* values, bool* found) {
   *found = false;
-  ListRef list;
+  CompositeRef list;
   Status s = LoadList(db, key, &list);
   if (!s.ok() || !list.exists) return s;
   *found = true;
@@ -240,7 +132,7 @@ Status Keyspace::ListPop(int db, std::string_view key, ListEnd end, uint64_t cou
 
 Status Keyspace::ListLength(int db, std::string_view key, int64_t* length) {
   *length = 0;
-  ListRef list;
+  CompositeRef list;
   Status s = LoadList(db, key, &list);
   if (s.ok()) *length = static_cast<int64_t>(list.meta.size);
   return s;
@@ -248,7 +140,7 @@ Status Keyspace::ListLength(int db, std::string_view key, int64_t* length) {
 
 Status Keyspace::ListRange(int db, std::string_view key, int64_t start, int64_t stop,
                            std::vector<std::string>* values) {
-  ListRef list;
+  CompositeRef list;
   Status s = LoadList(db, key, &list);
   if (!s.ok() || !list.exists) return s;
   uint64_t from = 0, n = 0;
@@ -257,7 +149,7 @@ Status Keyspace::ListRange(int db, std::string_view key, int64_t start, int64_t 
 }
 
 Status Keyspace::ListIndex(int db, std::string_view key, int64_t index, std::string* value) {
-  ListRef list;
+  CompositeRef list;
   Status s = LoadList(db, key, &list);
   if (!s.ok()) return s;
   if (!list.exists) return Status::NotFound();
@@ -273,7 +165,7 @@ Status Keyspace::ListIndex(int db, std::string_view key, int64_t index, std::str
 
 Status Keyspace::ListSet(int db, std::string_view key, int64_t index, std::string_view value,
                          ListSetResult* result) {
-  ListRef list;
+  CompositeRef list;
   Status s = LoadList(db, key, &list);
   if (!s.ok()) return s;
   if (!list.exists) {
@@ -300,7 +192,7 @@ Status Keyspace::ListSet(int db, std::string_view key, int64_t index, std::strin
 Status Keyspace::ListInsert(int db, std::string_view key, bool before, std::string_view pivot,
                             std::string_view value, int64_t* length) {
   *length = 0;
-  ListRef list;
+  CompositeRef list;
   Status s = LoadList(db, key, &list);
   if (!s.ok() || !list.exists) return s;
   std::vector<std::string> values;
@@ -344,7 +236,7 @@ Status Keyspace::ListInsert(int db, std::string_view key, bool before, std::stri
 Status Keyspace::ListRemove(int db, std::string_view key, int64_t count, std::string_view value,
                             int64_t* removed) {
   *removed = 0;
-  ListRef list;
+  CompositeRef list;
   Status s = LoadList(db, key, &list);
   if (!s.ok() || !list.exists) return s;
   std::vector<std::string> values;
@@ -386,7 +278,7 @@ Status Keyspace::ListRemove(int db, std::string_view key, int64_t count, std::st
 }
 
 Status Keyspace::ListTrim(int db, std::string_view key, int64_t start, int64_t stop) {
-  ListRef list;
+  CompositeRef list;
   Status s = LoadList(db, key, &list);
   if (!s.ok() || !list.exists) return s;
   uint64_t from = 0, n = 0;
@@ -405,7 +297,7 @@ Status Keyspace::ListTrim(int db, std::string_view key, int64_t start, int64_t s
 
 Status Keyspace::ListPositions(int db, std::string_view key, std::string_view value,
                                const ListPosOptions& options, std::vector<int64_t>* positions) {
-  ListRef list;
+  CompositeRef list;
   Status s = LoadList(db, key, &list);
   if (!s.ok() || !list.exists) return s;
   const uint64_t size = list.meta.size;
@@ -433,11 +325,11 @@ Status Keyspace::ListPositions(int db, std::string_view key, std::string_view va
 Status Keyspace::ListMove(int db, std::string_view source, std::string_view destination,
                           ListEnd from, ListEnd to, std::string* value, bool* found) {
   *found = false;
-  ListRef src;
+  CompositeRef src;
   Status s = LoadList(db, source, &src);
   if (!s.ok() || !src.exists) return s;
   const bool same = source == destination;
-  ListRef dst_list;
+  CompositeRef dst_list;
   if (!same) {
     s = LoadList(db, destination, &dst_list);
     if (!s.ok()) return s;
@@ -451,9 +343,9 @@ Status Keyspace::ListMove(int db, std::string_view source, std::string_view dest
     src.meta.tail--;
   }
   src.meta.size--;
-  ListRef& dst = same ? src : dst_list;
+  CompositeRef& dst = same ? src : dst_list;
   const uint64_t version_before = last_version_;
-  if (!dst.exists) dst.meta.version = ++last_version_;
+  TakeVersion(&dst);
   const uint64_t index = to == ListEnd::kLeft ? --dst.meta.head : dst.meta.tail++;
   dst.meta.size++;
   storage::WriteBatch batch;
@@ -462,7 +354,7 @@ Status Keyspace::ListMove(int db, std::string_view source, std::string_view dest
   batch.Put(sub, values[0]);
   AddListMeta(db, source, &src, &batch);
   if (!same) AddListMeta(db, destination, &dst, &batch);
-  s = ApplyList(batch, version_before);
+  s = ApplyComposite(batch, version_before);
   if (!s.ok()) return s;
   *value = std::move(values[0]);
   *found = true;

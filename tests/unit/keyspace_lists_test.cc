@@ -81,7 +81,7 @@ TEST(KeyspaceListFormatTest, MetadataRoundTrip) {
   meta.tail = kListMidpoint + 3;
   meta.size = 5;
   std::string payload;
-  EncodeCompositeMeta(meta, &payload);
+  EncodeCompositeMeta(ValueType::kList, meta, &payload);
   ASSERT_EQ(payload.size(), kListMetaSize);
   CompositeMeta decoded;
   ASSERT_TRUE(DecodeCompositeMeta(ValueType::kList, payload, &decoded));
