@@ -451,6 +451,26 @@ std::vector<ConfigSetting> BuildConfigTable() {
       IntegerSetting("slowlog-max-len", kMutable, &Config::slowlog_max_len, 0, kLongMax));
   table.push_back(IntegerSetting("latency-monitor-threshold", kMutable,
                                  &Config::latency_monitor_threshold, 0, kLongMax));
+  // Redis's encoding thresholds (what OBJECT ENCODING reports), under their 7.0 names and the
+  // older ziplist names.
+  auto with_alias = [](ConfigSetting setting, std::string_view alias) {
+    setting.alias = alias;
+    return setting;
+  };
+  table.push_back(with_alias(IntegerSetting("hash-max-listpack-entries", kMutable,
+                                            &Config::hash_max_listpack_entries, 0, kLongMax),
+                             "hash-max-ziplist-entries"));
+  table.push_back(with_alias(IntegerSetting("hash-max-listpack-value", kMutable,
+                                            &Config::hash_max_listpack_value, 0, kLongMax),
+                             "hash-max-ziplist-value"));
+  table.push_back(IntegerSetting("set-max-intset-entries", kMutable,
+                                 &Config::set_max_intset_entries, 0, kLongMax));
+  table.push_back(with_alias(IntegerSetting("zset-max-listpack-entries", kMutable,
+                                            &Config::zset_max_listpack_entries, 0, kLongMax),
+                             "zset-max-ziplist-entries"));
+  table.push_back(with_alias(IntegerSetting("zset-max-listpack-value", kMutable,
+                                            &Config::zset_max_listpack_value, 0, kLongMax),
+                             "zset-max-ziplist-value"));
   // Redis's persistence settings, as they describe Shale: every write is in the WAL (the
   // append-only log) before its reply, and there are no snapshots.
   table.push_back(FixedSetting("save", "",
@@ -587,7 +607,10 @@ const std::vector<ConfigSetting>& ConfigTable() {
 
 const ConfigSetting* FindConfigSetting(std::string_view name) {
   for (const ConfigSetting& setting : ConfigTable()) {
-    if (EqualsIgnoreCase(setting.name, name)) return &setting;
+    if (EqualsIgnoreCase(setting.name, name) ||
+        (!setting.alias.empty() && EqualsIgnoreCase(setting.alias, name))) {
+      return &setting;
+    }
   }
   return nullptr;
 }
@@ -763,8 +786,10 @@ std::vector<std::pair<std::string, std::string>> ConfigGet(const Config& config,
 std::vector<std::pair<std::string, std::string>> ConfigGet(
     const Config& config, const std::vector<std::string_view>& patterns) {
   const std::vector<ConfigSetting>& table = ConfigTable();
-  // The name each matched row is answered under, by table index.
+  // The name each matched row is answered under, by table index; a row whose alias a pattern
+  // matches is also answered under the alias (as Redis lists both names for `*`).
   std::vector<std::optional<std::string>> reply_names(table.size());
+  std::vector<bool> alias_matched(table.size(), false);
   for (const std::string_view pattern : patterns) {
     if (pattern.find_first_of("*?[") == std::string_view::npos) {
       const ConfigSetting* setting = FindConfigSetting(pattern);
@@ -777,11 +802,17 @@ std::vector<std::pair<std::string, std::string>> ConfigGet(
       if (!reply_names[i] && GlobMatch(pattern, table[i].name, /*nocase=*/true)) {
         reply_names[i] = std::string(table[i].name);
       }
+      if (!table[i].alias.empty() && GlobMatch(pattern, table[i].alias, /*nocase=*/true)) {
+        alias_matched[i] = true;
+      }
     }
   }
   std::vector<std::pair<std::string, std::string>> result;
   for (size_t i = 0; i < table.size(); ++i) {
+    const bool alias_too =
+        alias_matched[i] && (!reply_names[i] || !EqualsIgnoreCase(*reply_names[i], table[i].alias));
     if (reply_names[i]) result.emplace_back(std::move(*reply_names[i]), table[i].print(config));
+    if (alias_too) result.emplace_back(std::string(table[i].alias), table[i].print(config));
   }
   return result;
 }

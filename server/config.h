@@ -75,6 +75,13 @@ struct Config {
   int64_t slowlog_log_slower_than = 10000;  // microseconds; -1 = off, 0 = every command
   int64_t slowlog_max_len = 128;
   int64_t latency_monitor_threshold = 0;  // milliseconds; 0 = off
+  // The thresholds of Redis's compact encodings, which decide what OBJECT ENCODING reports
+  // (keyspace::EncodingLimits). Redis's names and defaults.
+  int64_t hash_max_listpack_entries = 128;
+  int64_t hash_max_listpack_value = 64;
+  int64_t set_max_intset_entries = 512;
+  int64_t zset_max_listpack_entries = 128;
+  int64_t zset_max_listpack_value = 64;
 
   friend bool operator==(const Config&, const Config&) = default;
 };
@@ -91,6 +98,9 @@ struct ConfigSetting {
   // parser passes all words after the name, and CONFIG SET splits its value on spaces.
   // Otherwise exactly one word is required ("wrong number of arguments").
   bool multi_arg = false;
+  // Another name the setting answers to (Redis's aliases: hash-max-ziplist-entries for
+  // hash-max-listpack-entries); empty when none.
+  std::string_view alias;
 };
 
 // Every setting, in a stable order.

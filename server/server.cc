@@ -60,6 +60,7 @@ Server::Server(Config config, std::string config_file, std::unique_ptr<storage::
       }),
       keyspace_observer_(&watches_, &stats_.dirty) {
   keyspace_->set_observer(&keyspace_observer_);
+  ApplyEncodingLimits();
   keyspace_observer_.set_on_modified([this](int db, std::string_view key) { KeyWritten(db, key); });
   uv_loop_init(&loop_);
   start_time_ms_ = NowMs();
@@ -482,8 +483,22 @@ void Server::OnConfigChanged(const std::vector<std::string>& names) {
       slowlog_.Trim(static_cast<size_t>(config_.slowlog_max_len));
     } else if (name == "loglevel") {
       ApplyLogLevel(config_.loglevel);
+    } else if (name == "hash-max-listpack-entries" || name == "hash-max-listpack-value" ||
+               name == "set-max-intset-entries" || name == "zset-max-listpack-entries" ||
+               name == "zset-max-listpack-value") {
+      ApplyEncodingLimits();
     }
   }
+}
+
+void Server::ApplyEncodingLimits() {
+  keyspace::EncodingLimits limits;
+  limits.hash_entries = config_.hash_max_listpack_entries;
+  limits.hash_value = config_.hash_max_listpack_value;
+  limits.set_intset_entries = config_.set_max_intset_entries;
+  limits.zset_entries = config_.zset_max_listpack_entries;
+  limits.zset_value = config_.zset_max_listpack_value;
+  keyspace_->set_encoding_limits(limits);
 }
 
 bool Server::Dispatch(Connection& connection, const std::vector<std::string_view>& args) {

@@ -104,6 +104,8 @@ class Server {
 
   // Applies CONFIG SET changes that need more than the field update.
   void OnConfigChanged(const std::vector<std::string>& names);
+  // Gives the keyspace the encoding thresholds of the config (OBJECT ENCODING's rules).
+  void ApplyEncodingLimits();
 
   // Connection hooks. Dispatch runs a command and returns true, or parks the connection (a
   // write whose shard is stalled by back-pressure) and returns false without running it.

@@ -52,7 +52,25 @@ bool IsIntEncoded(keyspace::StringEncoding encoding, std::string_view payload, i
   return encoding == keyspace::StringEncoding::kAuto && ParseInt64(payload, value);
 }
 
-std::string_view EncodingName(keyspace::StringEncoding encoding, std::string_view payload) {
+// A value's OBJECT ENCODING: a string's by its encoding class (and bytes), a collection's by
+// whether it has outgrown its compact encoding (format.h's kLargeEncoding), as Redis 7.0 names
+// them.
+std::string_view EncodingName(const keyspace::ValueHeader& header, std::string_view payload) {
+  using keyspace::ValueType;
+  const bool large = header.encoding == keyspace::kLargeEncoding;
+  switch (header.type) {
+    case ValueType::kString:
+      break;
+    case ValueType::kList:
+      return "quicklist";
+    case ValueType::kHash:
+      return large ? "hashtable" : "listpack";
+    case ValueType::kSet:
+      return large ? "hashtable" : "intset";
+    case ValueType::kZSet:
+      return large ? "skiplist" : "listpack";
+  }
+  const keyspace::StringEncoding encoding = header.encoding;
   int64_t value = 0;
   if (encoding == keyspace::StringEncoding::kRaw) return "raw";
   if (IsIntEncoded(encoding, payload, &value)) return "int";
@@ -81,11 +99,12 @@ void ObjectCommand(CommandContext& ctx) {
   if (status.IsNotFound()) return ctx.reply.NullBulk();
   if (!status.ok()) return ReplyStorageError(ctx, status);
   if (EqualsIgnoreCase(sub, "encoding")) {
-    ctx.reply.Bulk(EncodingName(header.encoding, value));
+    ctx.reply.Bulk(EncodingName(header, value));
   } else if (EqualsIgnoreCase(sub, "refcount")) {
     int64_t integer = 0;
-    const bool shared =
-        IsIntEncoded(header.encoding, value, &integer) && integer >= 0 && integer < kSharedIntegers;
+    const bool shared = header.type == keyspace::ValueType::kString &&
+                        IsIntEncoded(header.encoding, value, &integer) && integer >= 0 &&
+                        integer < kSharedIntegers;
     ctx.reply.Integer(shared ? kSharedRefcount : 1);
   } else if (EqualsIgnoreCase(sub, "idletime")) {
     const uint64_t now_s = ctx.ks.NowMs() / 1000;

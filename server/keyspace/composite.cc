@@ -42,6 +42,7 @@ Status Keyspace::LoadComposite(int db, std::string_view key, ValueType type, Com
     return Status::Corruption("malformed composite metadata");
   }
   ref->exists = true;
+  ref->large = ref->entry.header.encoding == kLargeEncoding;
   return Status::Ok();
 }
 
@@ -58,7 +59,8 @@ void Keyspace::AddCompositeMeta(int db, std::string_view key, ValueType type, Co
   std::string payload;
   EncodeCompositeMeta(type, ref->meta, &payload);
   const uint64_t expire_ms = ref->exists ? ref->entry.header.expire_ms : new_expire_ms;
-  AddPut(db, key, payload, expire_ms, ref->entry, batch, StringEncoding::kAuto, type);
+  AddPut(db, key, payload, expire_ms, ref->entry, batch,
+         ref->large ? kLargeEncoding : StringEncoding::kAuto, type);
   // The highest version handed out, summed over shards (it goes with the put before it).
   if (!ref->exists) batch->AddCounter(kVersionCounter, 1);
 }
@@ -122,6 +124,7 @@ Status Keyspace::AddCopyOfComposite(int from_db, std::string_view from, const En
   CompositeRef copy;  // a new key, replacing `target`
   copy.entry = target;
   copy.meta = meta;
+  copy.large = source.header.encoding == kLargeEncoding;
   TakeVersion(&copy);
   // Every element of the source's version, under the copy's: the element bytes (a list's index,
   // a field, a member) carry over unchanged, only the key and version in front of them change.

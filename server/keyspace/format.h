@@ -50,7 +50,8 @@
 //   | written: u32 LE seconds since the epoch, if flags & kHasWriteTime | payload |
 //
 // flags: bit 0 kHasExpiry; bits 1-2 the string's encoding class (StringEncoding: what OBJECT
-// ENCODING reports, which in Redis depends on how the value was made, not only on its bytes);
+// ENCODING reports, which in Redis depends on how the value was made, not only on its bytes), or
+// a collection's (kLargeEncoding);
 // bit 3 kHasWriteTime (when the key was last written, for OBJECT IDLETIME). Other bits are
 // invalid. Values written before bits 1-3 existed (flags 0 or 1) decode as kAuto with no write
 // time.
@@ -121,6 +122,10 @@ inline constexpr uint8_t kHasWriteTime = 8;
 // kPlain: made as a new string object without trying the integer encoding (INCRBYFLOAT's
 //   result): "embstr" up to 44 bytes, else "raw".
 enum class StringEncoding : uint8_t { kAuto = 0, kRaw = 1, kPlain = 2 };
+// A hash's, set's or sorted set's encoding bits: 0 while it is within Redis's compact encoding
+// (listpack, intset; Keyspace's EncodingLimits), kLargeEncoding once it has outgrown it
+// (hashtable, skiplist). Lists are always Redis 7.0's quicklist; their bits are 0.
+inline constexpr StringEncoding kLargeEncoding = StringEncoding::kRaw;
 
 inline uint32_t KeyCountCounter(int db) { return static_cast<uint32_t>(db); }
 inline uint32_t ExpiresCounter(int db) { return kExpiryGroupBase + static_cast<uint32_t>(db); }

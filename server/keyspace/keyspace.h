@@ -109,6 +109,19 @@ struct GetExOptions {
   uint64_t expire_ms = 0;  // kSet: the new absolute deadline
 };
 
+// Redis's thresholds for the compact encodings of hashes, sets and sorted sets (CONFIG's
+// hash-max-listpack-entries ...). Shale stores every type the same way (format.h); the limits
+// decide only what OBJECT ENCODING reports, by Redis's rules: a key is compact (listpack, intset)
+// until it outgrows them, and stays large (hashtable, skiplist) from then on, as Redis never
+// converts back.
+struct EncodingLimits {
+  int64_t hash_entries = 128;
+  int64_t hash_value = 64;  // bytes of a field or value
+  int64_t set_intset_entries = 512;
+  int64_t zset_entries = 128;
+  int64_t zset_value = 64;  // bytes of a member
+};
+
 struct KeyspaceStats {
   uint64_t expired_keys = 0;         // deleted because their deadline passed
   uint64_t expire_cycles = 0;        // active expiry cycles run
@@ -136,6 +149,8 @@ class Keyspace {
   void set_clock(std::function<uint64_t()> clock) { clock_ = std::move(clock); }
   uint64_t NowMs() const { return clock_(); }
   const KeyspaceStats& stats() const { return stats_; }
+  void set_encoding_limits(const EncodingLimits& limits) { limits_ = limits; }
+  const EncodingLimits& encoding_limits() const { return limits_; }
 
   // --- strings ---
   // NotFound when the key is absent or expired.
@@ -319,6 +334,9 @@ class Keyspace {
     Entry entry;
     bool exists = false;  // a live key of the type asked for
     CompositeMeta meta;
+    // Outgrown its compact encoding (EncodingLimits): kept in the header's encoding bits
+    // (format.h) and copied with the key.
+    bool large = false;
   };
   // Reads `key` as a composite key of `type`: WrongType for another type, Corruption for
   // undecodable metadata; absent (not ref->exists) when missing or expired.
@@ -404,6 +422,7 @@ class Keyspace {
   KeyspaceObserver* observer_ = nullptr;
   std::function<uint64_t()> clock_;
   KeyspaceStats stats_;
+  EncodingLimits limits_;
   int atomic_depth_ = 0;
   std::vector<uint64_t> expire_cursor_;  // per database: deadlines below are dealt with
   // The database map: physical_[logical db] for the configured databases, and every

@@ -76,6 +76,16 @@ TEST_F(ListsTest, RenameCopyAndMoveTakeTheWholeList) {
   EXPECT_EQ(Run({"RENAME", "s", "b"}), "+OK");
   EXPECT_EQ(Run({"TYPE", "b"}), "+string");
   EXPECT_EQ(Run({"DBSIZE"}), ":2");
+  // A list grown at both ends copies whole, and its copy can grow at both ends.
+  EXPECT_EQ(Run({"LPUSH", "both", "b", "a"}), ":2");
+  EXPECT_EQ(Run({"RPUSH", "both", "c"}), ":3");
+  EXPECT_EQ(Run({"COPY", "both", "copy"}), ":1");
+  EXPECT_EQ(Run({"LPUSH", "copy", "0"}), ":4");
+  EXPECT_EQ(Run({"RPUSH", "copy", "d"}), ":5");
+  EXPECT_EQ(Run({"LRANGE", "copy", "0", "-1"}), "[\"0\", \"a\", \"b\", \"c\", \"d\"]");
+  EXPECT_EQ(Run({"LRANGE", "both", "0", "-1"}), "[\"a\", \"b\", \"c\"]");
+  EXPECT_EQ(Run({"OBJECT", "ENCODING", "copy"}), "\"quicklist\"");
+  EXPECT_EQ(Run({"OBJECT", "REFCOUNT", "copy"}), ":1");
 }
 
 TEST_F(ListsTest, ArgumentErrors) {

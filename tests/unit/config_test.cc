@@ -118,6 +118,15 @@ TEST(ConfigTest, Defaults) {
       {"slowlog-log-slower-than", "10000"},
       {"slowlog-max-len", "128"},
       {"latency-monitor-threshold", "0"},
+      {"hash-max-listpack-entries", "128"},
+      {"hash-max-ziplist-entries", "128"},
+      {"hash-max-listpack-value", "64"},
+      {"hash-max-ziplist-value", "64"},
+      {"set-max-intset-entries", "512"},
+      {"zset-max-listpack-entries", "128"},
+      {"zset-max-ziplist-entries", "128"},
+      {"zset-max-listpack-value", "64"},
+      {"zset-max-ziplist-value", "64"},
       {"save", ""},
       {"appendonly", "yes"},
   };
@@ -126,7 +135,7 @@ TEST(ConfigTest, Defaults) {
 
 TEST(ConfigTest, TableHasOneRowPerSetting) {
   const std::vector<ConfigSetting>& table = ConfigTable();
-  EXPECT_EQ(table.size(), 39u);
+  EXPECT_EQ(table.size(), 44u);
   for (const ConfigSetting& setting : table) {
     EXPECT_EQ(FindConfigSetting(setting.name), &setting);
     EXPECT_TRUE(setting.parse);
@@ -555,12 +564,11 @@ TEST(ConfigGetTest, Patterns) {
     for (const auto& [name, value] : ConfigGet(config, pattern)) result.push_back(name);
     return result;
   };
-  EXPECT_EQ(names("*").size(), ConfigTable().size());
+  EXPECT_EQ(names("*").size(), ConfigTable().size() + 4) << "and the 4 aliases";
   EXPECT_EQ(names("port"), std::vector<std::string>{"port"});
   EXPECT_EQ(names("t*"), (std::vector<std::string>{"tcp-backlog", "timeout", "tcp-keepalive"}));
-  EXPECT_EQ(names("*max*"),
-            (std::vector<std::string>{"maxclients", "proto-max-bulk-len",
-                                      "compaction-max-threshold", "slowlog-max-len"}));
+  EXPECT_EQ(names("*max*").size(), 13u);
+  EXPECT_EQ(names("*max*len"), (std::vector<std::string>{"proto-max-bulk-len", "slowlog-max-len"}));
   EXPECT_EQ(names("[bp]*"),
             (std::vector<std::string>{"bind", "port", "proto-max-bulk-len", "bloom-bits-per-key",
                                       "block-cache-size", "pidfile"}));
@@ -734,6 +742,29 @@ TEST(ConfigSetTest, SettingsShaleCannotChangeAcceptOnlyTheirValue) {
   EXPECT_FALSE(ParseConfigText("save 900 1\n", "", &file, &error));
   EXPECT_TRUE(ParseConfigText("save \"\"\nappendonly YES\nhz 100\n", "", &file, &error)) << error;
   EXPECT_EQ(file.hz, 100);
+}
+
+// Redis's aliases: the old ziplist names set and read the listpack settings; CONFIG GET answers
+// an exact name under the name asked for, and a pattern under every name it matches.
+TEST(ConfigSetTest, AliasesNameTheSameSetting) {
+  Config config;
+  std::string error;
+  std::vector<std::string> changed;
+  ASSERT_TRUE(ConfigSet(&config, {"hash-max-ziplist-entries", "7"}, &error, &changed)) << error;
+  EXPECT_EQ(config.hash_max_listpack_entries, 7);
+  EXPECT_EQ(changed, std::vector<std::string>{"hash-max-listpack-entries"});
+  using Pairs = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(ConfigGet(config, std::vector<std::string_view>{"HASH-MAX-ZIPLIST-ENTRIES"}),
+            (Pairs{{"HASH-MAX-ZIPLIST-ENTRIES", "7"}}));
+  EXPECT_EQ(ConfigGet(config, "hash-max-*-entries"),
+            (Pairs{{"hash-max-listpack-entries", "7"}, {"hash-max-ziplist-entries", "7"}}));
+  EXPECT_EQ(ConfigGet(config, "*ziplist-value"),
+            (Pairs{{"hash-max-ziplist-value", "64"}, {"zset-max-ziplist-value", "64"}}));
+  EXPECT_EQ(SetError(&config, {"zset-max-listpack-entries", "1", "zset-max-ziplist-entries", "2"}),
+            "ERR CONFIG SET failed (possibly related to argument 'zset-max-ziplist-entries') - "
+            "duplicate parameter");
+  EXPECT_TRUE(ParseConfigText("zset-max-ziplist-value 10\n", "", &config, &error)) << error;
+  EXPECT_EQ(config.zset_max_listpack_value, 10);
 }
 
 TEST(ConfigRewriteTest, RewritesInPlaceKeepingCommentsAndOrder) {
