@@ -39,6 +39,8 @@ enum CommandFlag : uint32_t {
   // (the commands Redis's processCommand exempts from queueing). Not a Redis flag: COMMAND INFO
   // does not show it.
   kCmdNotQueued = 1 << 8,
+  // May use more memory (Redis's denyoom): refused while used memory is above maxmemory.
+  kCmdDenyOom = 1 << 9,
 };
 
 // Everything a handler needs. `args[0]` is the command name as the client sent it.

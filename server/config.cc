@@ -346,6 +346,11 @@ std::vector<ConfigSetting> BuildConfigTable() {
   constexpr int64_t kUintMax = UINT_MAX;
   constexpr int64_t kLongMax = std::numeric_limits<int64_t>::max();
   constexpr int64_t kMinBufferLimit = 1024 * 1024;
+  // A setting that also answers to Redis's older name.
+  auto with_alias = [](ConfigSetting setting, std::string_view alias) {
+    setting.alias = alias;
+    return setting;
+  };
 
   std::vector<ConfigSetting> table;
   // Network
@@ -360,6 +365,16 @@ std::vector<ConfigSetting> BuildConfigTable() {
   constexpr auto kMaxCommand = static_cast<int64_t>(storage::log::kMaxCommandBytes);
   table.push_back(MemorySetting("proto-max-bulk-len", kMutable, &Config::proto_max_bulk_len,
                                 kMinBufferLimit, kMaxCommand));
+  table.push_back(MemorySetting("maxmemory", kMutable, &Config::maxmemory, 0, kLongMax));
+  table.push_back(FixedSetting("maxmemory-policy", "noeviction",
+                               "Shale keeps its data on disk and evicts nothing: "
+                               "maxmemory-policy can only be noeviction"));
+  table.push_back(with_alias(
+      IntegerSetting("min-replicas-to-write", kMutable, &Config::min_replicas_to_write, 0, kIntMax),
+      "min-slaves-to-write"));
+  table.push_back(with_alias(
+      IntegerSetting("min-replicas-max-lag", kMutable, &Config::min_replicas_max_lag, 0, kIntMax),
+      "min-slaves-max-lag"));
   table.push_back(MemorySetting("client-query-buffer-limit", kMutable,
                                 &Config::client_query_buffer_limit, kMinBufferLimit, kMaxCommand));
   table.push_back(OutputBufferLimitSetting());
@@ -453,10 +468,6 @@ std::vector<ConfigSetting> BuildConfigTable() {
                                  &Config::latency_monitor_threshold, 0, kLongMax));
   // Redis's encoding thresholds (what OBJECT ENCODING reports), under their 7.0 names and the
   // older ziplist names.
-  auto with_alias = [](ConfigSetting setting, std::string_view alias) {
-    setting.alias = alias;
-    return setting;
-  };
   table.push_back(with_alias(IntegerSetting("hash-max-listpack-entries", kMutable,
                                             &Config::hash_max_listpack_entries, 0, kLongMax),
                              "hash-max-ziplist-entries"));

@@ -40,6 +40,14 @@ struct Config {
   // Clients and limits
   int64_t maxclients = 10000;
   int64_t proto_max_bulk_len = 512LL * 1024 * 1024;
+  // Redis's maxmemory with the noeviction policy: above it (Server::MemoryUsage's
+  // counted_for_maxmemory), commands that may use more memory are refused. 0 = no limit.
+  int64_t maxmemory = 0;
+  // Redis's min-replicas-to-write / min-replicas-max-lag: writes are refused (NOREPLICAS) while
+  // fewer than this many replicas are connected and within the lag. Shale has no replication
+  // yet, so any value above 0 (with a lag above 0) refuses every write. 0 = off.
+  int64_t min_replicas_to_write = 0;
+  int64_t min_replicas_max_lag = 10;
   int64_t client_query_buffer_limit = 1024LL * 1024 * 1024;
   OutputBufferLimit client_output_buffer_limit_normal;  // "normal 0 0 0" by default
   std::string requirepass;                              // empty = no password

@@ -64,6 +64,7 @@ Server::Server(Config config, std::string config_file, std::unique_ptr<storage::
   keyspace_observer_.set_on_modified([this](int db, std::string_view key) { KeyWritten(db, key); });
   uv_loop_init(&loop_);
   start_time_ms_ = NowMs();
+  last_save_s_ = start_time_ms_ / 1000;
   run_id_ = RandomRunId();
 }
 
@@ -491,6 +492,25 @@ void Server::OnConfigChanged(const std::vector<std::string>& names) {
   }
 }
 
+Server::MemoryUsage Server::Memory(const storage::DbStats& stats) const {
+  MemoryUsage usage;
+  for (const auto& shard : stats.shards) {
+    usage.memtables += shard.memtable_bytes + shard.immutable_memtable_bytes;
+    usage.wal_buffers += shard.wal_buffer_bytes;
+  }
+  for (const auto& [id, c] : clients_) {
+    usage.query_buffers += c->query_buffer_capacity();
+    usage.output_buffers += c->output_bytes();
+  }
+  usage.block_cache = stats.block_cache_usage;
+  return usage;
+}
+
+bool Server::OverMaxMemory() const {
+  if (config_.maxmemory <= 0) return false;
+  return Memory(db_->Stats()).counted_for_maxmemory() > static_cast<uint64_t>(config_.maxmemory);
+}
+
 void Server::ApplyEncodingLimits() {
   keyspace::EncodingLimits limits;
   limits.hash_entries = config_.hash_max_listpack_entries;
@@ -535,9 +555,24 @@ bool Server::Dispatch(Connection& connection, const std::vector<std::string_view
   // EXEC writes whatever its queued commands write.
   const bool exec = IsExec(*spec);
   const bool writes = exec ? transaction.has_writes() : (spec->flags & kCmdWrite) != 0;
+  // Redis's maxmemory check (noeviction): refused are the commands that may use more memory,
+  // an EXEC of any of them, and inside MULTI everything but EXEC, DISCARD, QUIT and RESET,
+  // since queueing itself takes memory.
+  if (config_.maxmemory > 0) {
+    const bool denyoom = exec ? transaction.has_denyoom() : (spec->flags & kCmdDenyOom) != 0;
+    const bool queueing = transaction.in_multi() && !exec && spec->name != "discard" &&
+                          spec->name != "quit" && spec->name != "reset";
+    if ((denyoom || queueing) && OverMaxMemory()) {
+      return reject("OOM command not allowed when used memory > 'maxmemory'.");
+    }
+  }
   if (writes) {
     storage::Status state = db_->WriteState();
     if (!state.ok()) return reject("MISCONF Errors writing to the WAL: " + state.message());
+    // Redis's min-replicas-to-write: no replica is ever connected (there is no replication).
+    if (config_.min_replicas_to_write > 0 && config_.min_replicas_max_lag > 0) {
+      return reject("NOREPLICAS Not enough good replicas to write.");
+    }
   }
   if (transaction.in_multi() && (spec->flags & kCmdNotQueued) == 0) {
     transaction.Queue(*spec, args);
@@ -641,8 +676,23 @@ void Server::OnErrorReply(std::string_view message) {
   command_stats_.RecordError(message);
 }
 
+storage::Status Server::Save() {
+  storage::Status status = db_->SyncAll();
+  if (status.ok()) status = db_->FlushMemTables();
+  if (status.ok()) status = db_->WaitForFlushes();
+  if (!status.ok()) {
+    spdlog::warn("SAVE failed: {}", status.ToString());
+    return status;
+  }
+  stats_.dirty = 0;
+  stats_.saves++;
+  last_save_s_ = NowMs() / 1000;
+  spdlog::info("DB saved on disk");
+  return status;
+}
+
 void Server::ResetStats() {
-  const uint64_t dirty = stats_.dirty;  // Redis's RESETSTAT keeps server.dirty
+  const uint64_t dirty = stats_.dirty;  // Redis's RESETSTAT keeps server.dirty (not rdb_saves)
   stats_ = ServerStats{};
   stats_.dirty = dirty;
   errors_counted_ = 0;

@@ -42,10 +42,11 @@ struct ServerStats {
   uint64_t client_output_buffer_limit_disconnections = 0;
   uint64_t acl_access_denied_auth = 0;  // failed AUTH and HELLO AUTH
   uint64_t wal_commit_failures = 0;
-  // Key changes since start (Redis's server.dirty, which CONFIG RESETSTAT keeps, shown as
-  // rdb_changes_since_last_save): every key a command really changed, as the keyspace reports
-  // it; a write that changes nothing adds nothing.
+  // Key changes since start or the last SAVE (Redis's server.dirty, which CONFIG RESETSTAT
+  // keeps, shown as rdb_changes_since_last_save): every key a command really changed, as the
+  // keyspace reports it; a write that changes nothing adds nothing.
   uint64_t dirty = 0;
+  uint64_t saves = 0;  // SAVEs that succeeded (rdb_saves)
   // The keyspace's expired_keys at the last CONFIG RESETSTAT (INFO shows the difference).
   uint64_t expired_keys_base = 0;
   // instantaneous_*: Redis's cron samples the totals every 100 ms into a ring of 16 samples
@@ -97,7 +98,33 @@ class Server {
   // Who watches which keys (WATCH). The data model reports its changes here.
   WatchRegistry& watches() { return watches_; }
   const std::unordered_map<uint64_t, Connection*>& clients() const { return clients_; }
+
+  // What Shale itself holds in memory (INFO memory's used_memory and its parts).
+  struct MemoryUsage {
+    uint64_t memtables = 0;  // mutable and waiting for flush
+    uint64_t wal_buffers = 0;
+    uint64_t query_buffers = 0;
+    uint64_t output_buffers = 0;
+    uint64_t block_cache = 0;
+    uint64_t clients() const { return query_buffers + output_buffers; }
+    uint64_t overhead() const { return wal_buffers + clients(); }
+    uint64_t used() const { return memtables + overhead() + block_cache; }
+    // What maxmemory is compared with: used memory less the block cache, which has its own
+    // bound (block-cache-size) and gives memory back by itself (INFO's
+    // mem_not_counted_for_evict).
+    uint64_t counted_for_maxmemory() const { return used() - block_cache; }
+  };
+  MemoryUsage Memory(const storage::DbStats& stats) const;
+  // Redis's out-of-memory state under maxmemory (noeviction: nothing is evicted, so commands
+  // that may use more memory are refused): maxmemory is set and exceeded.
+  bool OverMaxMemory() const;
   uint64_t start_time_ms() const { return start_time_ms_; }
+  // SAVE: fsyncs every WAL and writes every memtable into a table, so everything written so far
+  // is durable whatever appendfsync says and a restart has no log to replay; then
+  // rdb_changes_since_last_save starts again from 0. Blocks the event loop, as Redis's SAVE.
+  storage::Status Save();
+  // When the last SAVE finished, or the server started (LASTSAVE, rdb_last_save_time), in s.
+  uint64_t last_save_s() const { return last_save_s_; }
   const std::string& run_id() const { return run_id_; }
   int port() const { return config_.port; }
   uint64_t NowMs() const;
@@ -203,6 +230,7 @@ class Server {
   uv_timer_t block_timer_;  // every 10 ms while a blocked connection has a deadline
   uint64_t next_client_id_ = 1;
   uint64_t start_time_ms_ = 0;
+  uint64_t last_save_s_ = 0;
   std::string run_id_;
   bool shutting_down_ = false;
   int exit_code_ = 0;

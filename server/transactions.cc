@@ -171,6 +171,7 @@ std::vector<std::string_view> QueuedCommand::Args() const {
 void Transaction::Queue(const CommandSpec& spec, const std::vector<std::string_view>& args) {
   if (doomed()) return;
   commands_.emplace_back(spec, args);
+  if (spec.flags & kCmdDenyOom) has_denyoom_ = true;
   if (spec.flags & kCmdWrite) {
     has_writes_ = true;
     if (spec.first_key <= 0) write_without_keys_ = true;
@@ -194,6 +195,7 @@ void Transaction::Discard(WatchRegistry& watches) {
   in_multi_ = false;
   flagged_ = false;
   has_writes_ = false;
+  has_denyoom_ = false;
   write_without_keys_ = false;
   commands_.clear();
   commands_.shrink_to_fit();

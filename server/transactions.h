@@ -208,6 +208,8 @@ class Transaction {
   // Whether a queued command is a write, and the keys the queued writes name (empty: some write
   // names no key, e.g. FLUSHDB, so it may touch every shard). For EXEC's write admission.
   bool has_writes() const { return has_writes_; }
+  // Whether a queued command may use more memory (kCmdDenyOom): EXEC is refused under maxmemory.
+  bool has_denyoom() const { return has_denyoom_; }
   std::vector<std::string_view> WriteKeys() const;
 
   Watcher& watcher() { return watcher_; }
@@ -221,6 +223,7 @@ class Transaction {
   bool in_multi_ = false;
   bool flagged_ = false;
   bool has_writes_ = false;
+  bool has_denyoom_ = false;
   bool write_without_keys_ = false;
   std::vector<QueuedCommand> commands_;
   Watcher watcher_;

@@ -362,7 +362,7 @@ void BitFieldCommand(CommandContext& ctx) { BitFieldGeneric(ctx, false); }
 void BitFieldRoCommand(CommandContext& ctx) { BitFieldGeneric(ctx, true); }
 
 const CommandSpec kBitCommands[] = {
-    {"setbit", 4, kCmdWrite, 1, 1, 1, SetBitCommand, "bitmap", "2.2.0",
+    {"setbit", 4, kCmdWrite | kCmdDenyOom, 1, 1, 1, SetBitCommand, "bitmap", "2.2.0",
      "Sets or clears one bit of a string, creating or zero-extending the string as needed.",
      "key offset value"},
     {"getbit", 3, kCmdReadOnly | kCmdFast, 1, 1, 1, GetBitCommand, "bitmap", "2.2.0",
@@ -373,10 +373,10 @@ const CommandSpec kBitCommands[] = {
     {"bitpos", -3, kCmdReadOnly, 1, 1, 1, BitPosCommand, "bitmap", "2.8.7",
      "Returns the position of the first set or clear bit of a string, or of a range of it.",
      "key bit [start [end [BYTE | BIT]]]"},
-    {"bitop", -4, kCmdWrite, 2, -1, 1, BitOpCommand, "bitmap", "2.6.0",
+    {"bitop", -4, kCmdWrite | kCmdDenyOom, 2, -1, 1, BitOpCommand, "bitmap", "2.6.0",
      "Stores the bitwise AND, OR, XOR or NOT of strings in a destination key.",
      "AND | OR | XOR | NOT destkey key [key ...]"},
-    {"bitfield", -2, kCmdWrite, 1, 1, 1, BitFieldCommand, "bitmap", "3.2.0",
+    {"bitfield", -2, kCmdWrite | kCmdDenyOom, 1, 1, 1, BitFieldCommand, "bitmap", "3.2.0",
      "Reads, sets and increments integer fields of any width at any bit offset of a string.",
      "key [GET encoding offset | [OVERFLOW WRAP | SAT | FAIL] SET encoding offset value | "
      "[OVERFLOW WRAP | SAT | FAIL] INCRBY encoding offset increment ...]"},

@@ -507,7 +507,7 @@ const CommandSpec kKeyspaceCommands[] = {
      "Renames a key and overwrites the destination.", "key newkey"},
     {"renamenx", 3, kCmdWrite | kCmdFast, 1, 2, 1, RenameNxCommand, "generic", "1.0.0",
      "Renames a key only when the target key name doesn't exist.", "key newkey"},
-    {"copy", -3, kCmdWrite, 1, 2, 1, CopyCommand, "generic", "6.2.0",
+    {"copy", -3, kCmdWrite | kCmdDenyOom, 1, 2, 1, CopyCommand, "generic", "6.2.0",
      "Copies the value of a key to a new key.", "source destination [DB destination-db] [REPLACE]"},
     {"move", 3, kCmdWrite | kCmdFast, 1, 1, 1, MoveCommand, "generic", "1.0.0",
      "Moves a key to another database.", "key db"},
@@ -525,7 +525,7 @@ const CommandSpec kKeyspaceCommands[] = {
      "numreplicas timeout"},
     {"dump", 2, kCmdReadOnly, 1, 1, 1, DumpCommand, "generic", "2.6.0",
      "Returns a serialized representation of the value stored at a key.", "key"},
-    {"restore", -4, kCmdWrite, 1, 1, 1, RestoreCommand, "generic", "2.6.0",
+    {"restore", -4, kCmdWrite | kCmdDenyOom, 1, 1, 1, RestoreCommand, "generic", "2.6.0",
      "Creates a key from the serialized representation of a value.",
      "key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]"},
 };

@@ -399,16 +399,16 @@ void BRPopLPushCommand(CommandContext& ctx) {
 void BLMPopCommand(CommandContext& ctx) { MPopGeneric(ctx, 2, true); }
 
 const CommandSpec kListCommands[] = {
-    {"lpush", -3, kCmdWrite | kCmdFast, 1, 1, 1, LPushCommand, "list", "1.0.0",
+    {"lpush", -3, kCmdWrite | kCmdDenyOom | kCmdFast, 1, 1, 1, LPushCommand, "list", "1.0.0",
      "Prepends one or more elements to a list. Creates the key if it doesn't exist.",
      "key element [element ...]"},
-    {"rpush", -3, kCmdWrite | kCmdFast, 1, 1, 1, RPushCommand, "list", "1.0.0",
+    {"rpush", -3, kCmdWrite | kCmdDenyOom | kCmdFast, 1, 1, 1, RPushCommand, "list", "1.0.0",
      "Appends one or more elements to a list. Creates the key if it doesn't exist.",
      "key element [element ...]"},
-    {"lpushx", -3, kCmdWrite | kCmdFast, 1, 1, 1, LPushXCommand, "list", "2.2.0",
+    {"lpushx", -3, kCmdWrite | kCmdDenyOom | kCmdFast, 1, 1, 1, LPushXCommand, "list", "2.2.0",
      "Prepends one or more elements to a list only when the list exists.",
      "key element [element ...]"},
-    {"rpushx", -3, kCmdWrite | kCmdFast, 1, 1, 1, RPushXCommand, "list", "2.2.0",
+    {"rpushx", -3, kCmdWrite | kCmdDenyOom | kCmdFast, 1, 1, 1, RPushXCommand, "list", "2.2.0",
      "Appends an element to a list only when the list exists.", "key element [element ...]"},
     {"lpop", -2, kCmdWrite | kCmdFast, 1, 1, 1, LPopCommand, "list", "1.0.0",
      "Returns the first elements in a list after removing it. Deletes the list if the last "
@@ -424,9 +424,9 @@ const CommandSpec kListCommands[] = {
      "Returns a range of elements from a list.", "key start stop"},
     {"lindex", 3, kCmdReadOnly, 1, 1, 1, LIndexCommand, "list", "1.0.0",
      "Returns an element from a list by its index.", "key index"},
-    {"lset", 4, kCmdWrite, 1, 1, 1, LSetCommand, "list", "1.0.0",
+    {"lset", 4, kCmdWrite | kCmdDenyOom, 1, 1, 1, LSetCommand, "list", "1.0.0",
      "Sets the value of an element in a list by its index.", "key index element"},
-    {"linsert", 5, kCmdWrite, 1, 1, 1, LInsertCommand, "list", "2.2.0",
+    {"linsert", 5, kCmdWrite | kCmdDenyOom, 1, 1, 1, LInsertCommand, "list", "2.2.0",
      "Inserts an element before or after another element in a list.",
      "key BEFORE | AFTER pivot element"},
     {"lrem", 4, kCmdWrite, 1, 1, 1, LRemCommand, "list", "1.0.0",
@@ -438,11 +438,11 @@ const CommandSpec kListCommands[] = {
     {"lpos", -3, kCmdReadOnly, 1, 1, 1, LPosCommand, "list", "6.0.6",
      "Returns the index of matching elements in a list.",
      "key element [RANK rank] [COUNT num-matches] [MAXLEN len]"},
-    {"lmove", 5, kCmdWrite, 1, 2, 1, LMoveCommand, "list", "6.2.0",
+    {"lmove", 5, kCmdWrite | kCmdDenyOom, 1, 2, 1, LMoveCommand, "list", "6.2.0",
      "Returns an element after popping it from one list and pushing it to another. Deletes the "
      "list if the last element was moved.",
      "source destination LEFT | RIGHT LEFT | RIGHT"},
-    {"rpoplpush", 3, kCmdWrite, 1, 2, 1, RPopLPushCommand, "list", "1.2.0",
+    {"rpoplpush", 3, kCmdWrite | kCmdDenyOom, 1, 2, 1, RPopLPushCommand, "list", "1.2.0",
      "Returns the last element of a list after removing and pushing it to another list. Deletes "
      "the list if the last element was popped.",
      "source destination"},
@@ -454,11 +454,11 @@ const CommandSpec kListCommands[] = {
      "Removes and returns the last element in a list. Blocks until an element is available "
      "otherwise. Deletes the list if the last element was popped.",
      "key [key ...] timeout"},
-    {"blmove", 6, kCmdWrite, 1, 2, 1, BLMoveCommand, "list", "6.2.0",
+    {"blmove", 6, kCmdWrite | kCmdDenyOom, 1, 2, 1, BLMoveCommand, "list", "6.2.0",
      "Pops an element from a list, pushes it to another list and returns it. Blocks until an "
      "element is available otherwise. Deletes the list if the last element was moved.",
      "source destination LEFT | RIGHT LEFT | RIGHT timeout"},
-    {"brpoplpush", 4, kCmdWrite, 1, 2, 1, BRPopLPushCommand, "list", "2.2.0",
+    {"brpoplpush", 4, kCmdWrite | kCmdDenyOom, 1, 2, 1, BRPopLPushCommand, "list", "2.2.0",
      "Pops an element from a list, pushes it to another list and returns it. Block until an "
      "element is available otherwise. Deletes the list if the last element was popped.",
      "source destination timeout"},

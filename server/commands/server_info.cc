@@ -150,19 +150,13 @@ uint64_t TotalSystemMemory() {
 // buffers, the block cache and the clients' buffers. The RSS also holds the code, the
 // allocator's slack and the tables' index and filter blocks, which are not counted apart yet.
 void InfoMemory(Server& server, InfoBuilder& info, const storage::DbStats& stats) {
-  uint64_t memtables = 0, wal_buffers = 0;
-  for (const auto& shard : stats.shards) {
-    memtables += shard.memtable_bytes + shard.immutable_memtable_bytes;
-    wal_buffers += shard.wal_buffer_bytes;
-  }
-  uint64_t query_buffers = 0, output_buffers = 0;
-  for (const auto& [id, c] : server.clients()) {
-    query_buffers += c->query_buffer_capacity();
-    output_buffers += c->output_bytes();
-  }
-  const uint64_t buffers = query_buffers + output_buffers;
-  const uint64_t overhead = wal_buffers + buffers;
-  const uint64_t used = memtables + overhead + stats.block_cache_usage;
+  const Server::MemoryUsage usage = server.Memory(stats);
+  const uint64_t memtables = usage.memtables;
+  const uint64_t wal_buffers = usage.wal_buffers;
+  const uint64_t query_buffers = usage.query_buffers;
+  const uint64_t buffers = usage.clients();
+  const uint64_t overhead = usage.overhead();
+  const uint64_t used = usage.used();
   const uint64_t rss = ResidentSetBytes();
   const uint64_t system = TotalSystemMemory();
   info.Section("Memory");
@@ -185,13 +179,14 @@ void InfoMemory(Server& server, InfoBuilder& info, const storage::DbStats& stats
   info.Field("number_of_cached_scripts", 0);
   info.Field("number_of_functions", 0);
   info.Field("number_of_libraries", 0);
-  info.Field("maxmemory", 0);
-  info.Field("maxmemory_human", "0B");
+  const auto maxmemory = static_cast<uint64_t>(server.config().maxmemory);
+  info.Field("maxmemory", maxmemory);
+  info.Field("maxmemory_human", HumanBytes(maxmemory));
   info.Field("maxmemory_policy", "noeviction");
   info.Field("mem_fragmentation_ratio",
              Ratio(used == 0 ? 0 : static_cast<double>(rss) / static_cast<double>(used)));
   info.Field("mem_fragmentation_bytes", static_cast<int64_t>(rss) - static_cast<int64_t>(used));
-  info.Field("mem_not_counted_for_evict", 0);
+  info.Field("mem_not_counted_for_evict", usage.block_cache);
   info.Field("mem_replication_backlog", 0);
   info.Field("mem_clients_slaves", 0);
   info.Field("mem_clients_normal", buffers);
@@ -213,15 +208,15 @@ void InfoPersistence(Server& server, InfoBuilder& info, const storage::DbStats& 
   info.Section("Persistence");
   info.Field("loading", 0);
   info.Field("async_loading", 0);
-  // Key changes since start or CONFIG RESETSTAT: every change is in the WAL when its reply
-  // goes out, so there is no save they wait for.
+  // Key changes since start or the last SAVE. Every change is in the WAL when its reply goes
+  // out (and on disk by appendfsync's rule); SAVE also makes them tables (Server::Save).
   info.Field("rdb_changes_since_last_save", server.stats().dirty);
   info.Field("rdb_bgsave_in_progress", 0);
-  info.Field("rdb_last_save_time", server.start_time_ms() / 1000);
+  info.Field("rdb_last_save_time", server.last_save_s());
   info.Field("rdb_last_bgsave_status", "ok");
   info.Field("rdb_last_bgsave_time_sec", -1);
   info.Field("rdb_current_bgsave_time_sec", -1);
-  info.Field("rdb_saves", 0);
+  info.Field("rdb_saves", server.stats().saves);
   info.Field("aof_enabled", 1);
   info.Field("aof_rewrite_in_progress", 0);
   info.Field("aof_rewrite_scheduled", 0);
@@ -616,7 +611,7 @@ void ReplyFlags(CommandContext& ctx, const CommandSpec& spec) {
   std::vector<std::string_view> flags;
   if (spec.flags & kCmdWrite) flags.push_back("write");
   if (spec.flags & kCmdReadOnly) flags.push_back("readonly");
-  if (spec.flags & kCmdWrite) flags.push_back("denyoom");
+  if (spec.flags & kCmdDenyOom) flags.push_back("denyoom");
   if (spec.flags & kCmdAdmin) flags.push_back("admin");
   if (spec.flags & kCmdNoAuth) flags.push_back("no_auth");
   if (spec.flags & kCmdLoading) flags.push_back("loading");
@@ -765,7 +760,22 @@ void ShutdownCommand(CommandContext& ctx) {
   }
 }
 
+// SAVE: everything durable now (Server::Save).
+void SaveCommand(CommandContext& ctx) {
+  storage::Status status = ctx.server.Save();
+  if (!status.ok()) return ReplyStorageError(ctx, status);
+  ctx.reply.SimpleString("OK");
+}
+
+void LastSaveCommand(CommandContext& ctx) {
+  ctx.reply.Integer(static_cast<int64_t>(ctx.server.last_save_s()));
+}
+
 const CommandSpec kServerCommands[] = {
+    {"save", 1, kCmdAdmin | kCmdNoMulti, 0, 0, 0, SaveCommand, "server", "1.0.0",
+     "Synchronously saves the database(s) to disk.", ""},
+    {"lastsave", 1, kCmdFast | kCmdLoading | kCmdStale, 0, 0, 0, LastSaveCommand, "server", "1.0.0",
+     "Returns the Unix timestamp of the last successful save to disk.", ""},
     {"info", -1, kCmdLoading | kCmdStale, 0, 0, 0, InfoCommand, "server", "1.0.0",
      "Returns information and statistics about the server.", "[section [section ...]]"},
     {"config", -2, kCmdAdmin | kCmdLoading | kCmdStale, 0, 0, 0, ConfigCommand, "server", "2.0.0",

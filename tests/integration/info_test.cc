@@ -193,5 +193,25 @@ TEST_F(InfoTest, ChangeCounterCountsRealChanges) {
   EXPECT_EQ(Dirty(), start + 3);  // RESETSTAT keeps it, as Redis
 }
 
+// SAVE makes everything durable now and starts the change counter again; LASTSAVE and INFO say
+// when. It is refused inside MULTI, as Redis.
+TEST_F(InfoTest, SaveResetsTheChangeCounter) {
+  const long long before = std::stoll(Run({"LASTSAVE"}).substr(1));
+  ASSERT_EQ(Run({"MSET", "x", "1", "y", "2"}), "+OK");
+  EXPECT_GE(Dirty(), 2);
+  EXPECT_EQ(Run({"SAVE"}), "+OK");
+  EXPECT_EQ(Dirty(), 0);
+  const Info info = FetchInfo({"persistence"});
+  const long long after = std::stoll(Run({"LASTSAVE"}).substr(1));
+  EXPECT_GE(after, before);
+  EXPECT_EQ(info.Get("rdb_last_save_time"), std::to_string(after));
+  EXPECT_EQ(Run({"GET", "x"}), "\"1\"");
+  EXPECT_EQ(Run({"MULTI"}), "+OK");
+  EXPECT_EQ(Run({"SAVE"}), "-ERR Command not allowed inside a transaction");
+  EXPECT_EQ(Run({"EXEC"}), "-EXECABORT Transaction discarded because of previous errors.");
+  if (IsRedis()) return;
+  EXPECT_EQ(info.Get("rdb_saves"), "1");
+}
+
 }  // namespace
 }  // namespace shale::integration

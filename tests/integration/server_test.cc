@@ -352,6 +352,14 @@ TEST_F(ServerTest, Command) {
   ExpectCommandInfo(info->element[3], "del", -2, "write", 1, -1, 1);
   ExpectCommandInfo(info->element[4], "ping", -1, "fast", 0, 0, 0);
   EXPECT_EQ(Describe(info->element[5]), "(nil)");
+  // denyoom (refused above maxmemory) on what may use memory, not on DEL.
+  const ReplyPtr set_del = client_->Command({"COMMAND", "INFO", "set", "del"});
+  ASSERT_EQ(set_del->type, REDIS_REPLY_ARRAY) << Describe(set_del);
+  ASSERT_EQ(set_del->elements, 2u);
+  const std::vector<std::string> set_flags = ArrayStrings(set_del->element[0]->element[2]);
+  const std::vector<std::string> del_flags = ArrayStrings(set_del->element[1]->element[2]);
+  EXPECT_NE(std::find(set_flags.begin(), set_flags.end(), "denyoom"), set_flags.end());
+  EXPECT_EQ(std::find(del_flags.begin(), del_flags.end(), "denyoom"), del_flags.end());
 
   const ReplyPtr docs = client_->Command({"COMMAND", "DOCS", "get"});
   ASSERT_EQ(docs->type, REDIS_REPLY_ARRAY) << Describe(docs);

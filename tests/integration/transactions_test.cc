@@ -349,6 +349,72 @@ TEST_F(TransactionsTest, Resp3AndResp2Replies) {
   EXPECT_EQ(raw->ReadReplyText(), "(nil array)");
 }
 
+// Redis's maxmemory under noeviction: above it, commands that may use more memory are refused
+// (and an EXEC of any of them, and queueing in MULTI), while reads, deletes and DISCARD run.
+TEST_F(TransactionsTest, MaxmemoryRefusesWhatUsesMemory) {
+  const std::string oom = "-OOM command not allowed when used memory > 'maxmemory'.";
+  auto other = Connect();
+  ASSERT_NE(other, nullptr);
+  EXPECT_EQ(Run({"SET", "a", "1"}), "+OK");
+  EXPECT_EQ(Run({"MULTI"}), "+OK");
+  EXPECT_EQ(Run({"SET", "b", "1"}), "+QUEUED");
+  EXPECT_EQ(other->Run({"CONFIG", "SET", "maxmemory", "1"}), "+OK");
+  EXPECT_EQ(Run({"GET", "a"}), oom) << "queueing takes memory";
+  EXPECT_EQ(Run({"EXEC"}),
+            "-EXECABORT Transaction discarded because of: OOM command not allowed when used "
+            "memory > 'maxmemory'.");
+  EXPECT_EQ(Run({"GET", "b"}), "(nil)");
+  EXPECT_EQ(Run({"SET", "b", "1"}), oom);
+  EXPECT_EQ(Run({"LPUSH", "l", "1"}), oom);
+  EXPECT_EQ(Run({"INCR", "a"}), oom);
+  EXPECT_EQ(Run({"GET", "a"}), "\"1\"");
+  EXPECT_EQ(Run({"EXPIRE", "a", "100"}), ":1");
+  EXPECT_EQ(Run({"DEL", "a"}), ":1");
+  EXPECT_EQ(Run({"MULTI"}), "+OK");
+  EXPECT_EQ(Run({"DEL", "a"}), oom);
+  EXPECT_EQ(Run({"DISCARD"}), "+OK");
+  EXPECT_EQ(other->Run({"CONFIG", "GET", "maxmemory-policy"}),
+            "[\"maxmemory-policy\", \"noeviction\"]");
+  EXPECT_EQ(other->Run({"CONFIG", "SET", "maxmemory", "0"}), "+OK");
+  EXPECT_EQ(Run({"SET", "b", "2"}), "+OK");
+  // A transaction of reads only runs under the limit; DISCARD always does.
+  EXPECT_EQ(Run({"MULTI"}), "+OK");
+  EXPECT_EQ(Run({"GET", "b"}), "+QUEUED");
+  EXPECT_EQ(other->Run({"CONFIG", "SET", "maxmemory", "1"}), "+OK");
+  EXPECT_EQ(Run({"EXEC"}), "[\"2\"]");
+  EXPECT_EQ(other->Run({"CONFIG", "SET", "maxmemory", "0"}), "+OK");
+  EXPECT_EQ(Run({"MULTI"}), "+OK");
+  EXPECT_EQ(other->Run({"CONFIG", "SET", "maxmemory", "1"}), "+OK");
+  EXPECT_EQ(Run({"DISCARD"}), "+OK");
+  EXPECT_EQ(other->Run({"CONFIG", "SET", "maxmemory", "0"}), "+OK");
+  if (IsRedis()) return;
+  EXPECT_EQ(Run({"CONFIG", "SET", "maxmemory-policy", "allkeys-lru"}),
+            "-ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - Shale "
+            "keeps its data on disk and evicts nothing: maxmemory-policy can only be noeviction");
+}
+
+// min-replicas-to-write with no replica connected refuses writes, queued ones at EXEC too.
+TEST_F(TransactionsTest, MinReplicasToWriteRefusesWritesWithoutReplicas) {
+  const std::string refused = "-NOREPLICAS Not enough good replicas to write.";
+  auto other = Connect();
+  ASSERT_NE(other, nullptr);
+  EXPECT_EQ(Run({"SET", "x", "1"}), "+OK");
+  EXPECT_EQ(Run({"MULTI"}), "+OK");
+  EXPECT_EQ(Run({"INCR", "x"}), "+QUEUED");
+  EXPECT_EQ(other->Run({"CONFIG", "SET", "min-replicas-to-write", "2"}), "+OK");
+  EXPECT_EQ(Run({"EXEC"}),
+            "-EXECABORT Transaction discarded because of: NOREPLICAS Not enough good replicas to "
+            "write.");
+  EXPECT_EQ(Run({"GET", "x"}), "\"1\"") << "reads still run";
+  EXPECT_EQ(Run({"SET", "x", "2"}), refused);
+  EXPECT_EQ(Run({"DEL", "x"}), refused);
+  EXPECT_EQ(other->Run({"CONFIG", "SET", "min-slaves-max-lag", "0"}), "+OK");
+  EXPECT_EQ(Run({"SET", "x", "3"}), "+OK") << "a lag of 0 turns the check off";
+  EXPECT_EQ(other->Run({"CONFIG", "SET", "min-replicas-to-write", "0"}), "+OK");
+  EXPECT_EQ(other->Run({"CONFIG", "SET", "min-replicas-max-lag", "10"}), "+OK");
+  EXPECT_EQ(Run({"INCR", "x"}), ":4");
+}
+
 TEST_F(TransactionsTest, TenThousandQueuedCommands) {
   constexpr int kCommands = 10000;
   std::vector<std::vector<std::string>> pipeline;

@@ -87,6 +87,12 @@ TEST(ConfigTest, Defaults) {
       {"tcp-keepalive", "300"},
       {"maxclients", "10000"},
       {"proto-max-bulk-len", "536870912"},
+      {"maxmemory", "0"},
+      {"maxmemory-policy", "noeviction"},
+      {"min-replicas-to-write", "0"},
+      {"min-slaves-to-write", "0"},
+      {"min-replicas-max-lag", "10"},
+      {"min-slaves-max-lag", "10"},
       {"client-query-buffer-limit", "1073741824"},
       {"client-output-buffer-limit",
        "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"},
@@ -135,7 +141,7 @@ TEST(ConfigTest, Defaults) {
 
 TEST(ConfigTest, TableHasOneRowPerSetting) {
   const std::vector<ConfigSetting>& table = ConfigTable();
-  EXPECT_EQ(table.size(), 44u);
+  EXPECT_EQ(table.size(), 48u);
   for (const ConfigSetting& setting : table) {
     EXPECT_EQ(FindConfigSetting(setting.name), &setting);
     EXPECT_TRUE(setting.parse);
@@ -564,10 +570,10 @@ TEST(ConfigGetTest, Patterns) {
     for (const auto& [name, value] : ConfigGet(config, pattern)) result.push_back(name);
     return result;
   };
-  EXPECT_EQ(names("*").size(), ConfigTable().size() + 4) << "and the 4 aliases";
+  EXPECT_EQ(names("*").size(), ConfigTable().size() + 6) << "and the 6 aliases";
   EXPECT_EQ(names("port"), std::vector<std::string>{"port"});
   EXPECT_EQ(names("t*"), (std::vector<std::string>{"tcp-backlog", "timeout", "tcp-keepalive"}));
-  EXPECT_EQ(names("*max*").size(), 13u);
+  EXPECT_EQ(names("*max*").size(), 17u);
   EXPECT_EQ(names("*max*len"), (std::vector<std::string>{"proto-max-bulk-len", "slowlog-max-len"}));
   EXPECT_EQ(names("[bp]*"),
             (std::vector<std::string>{"bind", "port", "proto-max-bulk-len", "bloom-bits-per-key",

@@ -266,6 +266,32 @@ TEST_F(ServerFaultTest, FullDiskGivesMisconfUntilSpaceReturns) {
   EXPECT_EQ(reopened.ks().KeyCount(0), present);
 }
 
+// SAVE on a full disk is an error, counts no save and leaves the change counter as it was; once
+// space returns it succeeds and the data is durable without its log.
+TEST_F(ServerFaultTest, SaveOnAFullDiskIsAnError) {
+  StartServer();
+  RespClient client(port_);
+  ASSERT_TRUE(client.connected());
+  ASSERT_EQ(client.Run({"MSET", "k1", "v1", "k2", "v2"}), "+OK");
+  fs_->SetDiskFull(true);
+  const std::string reply = client.Run({"SAVE"});
+  EXPECT_EQ(reply.rfind("-", 0), 0u) << reply;
+  EXPECT_EQ(server_->stats().saves, 0u);
+  EXPECT_EQ(server_->stats().dirty, 2u);
+  EXPECT_EQ(client.Run({"GET", "k1"}), "$v1");
+  fs_->SetDiskFull(false);
+  ASSERT_TRUE(server_->db().RetryFailedWrites().ok());
+  EXPECT_EQ(client.Run({"SAVE"}), "+OK");
+  EXPECT_EQ(server_->stats().saves, 1u);
+  EXPECT_EQ(server_->stats().dirty, 0u);
+  StopServer();
+  ASSERT_TRUE(fs_->DropUnsyncedData().ok());
+  test_util::KeyspaceDb reopened(DbOptions());
+  reopened.Reopen();
+  EXPECT_EQ(reopened.GetOr(0, "k1"), "v1");
+  EXPECT_EQ(reopened.GetOr(0, "k2"), "v2");
+}
+
 // Each bitmap command's write (a read-modify-write, BITOP's put and its delete) meeting a full
 // disk answers -MISCONF.
 TEST_F(ServerFaultTest, BitWritesGiveMisconfOnAFullDisk) {
