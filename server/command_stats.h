@@ -79,6 +79,8 @@ class CommandStats {
     const CommandCounters* counters;
   };
   std::vector<Named> Sorted() const;
+  // Every slot's name in table order ("client", then "client|caching" ...).
+  const std::vector<std::string>& names() const { return names_; }
   const std::map<std::string, uint64_t, std::less<>>& errors() const { return errors_; }
 
  private:

@@ -100,11 +100,13 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 
 std::vector<std::string_view> CommandSpec::KeysOf(const std::vector<std::string_view>& args) const {
   std::vector<std::string_view> keys;
-  if (first_key <= 0) return keys;
-  const int argc = static_cast<int>(args.size());
-  const int last = last_key < 0 ? argc + last_key : std::min(last_key, argc - 1);
-  const int step = key_step > 0 ? key_step : 1;
-  for (int i = first_key; i <= last; i += step) keys.push_back(args[static_cast<size_t>(i)]);
+  if (first_key > 0) {
+    const int argc = static_cast<int>(args.size());
+    const int last = last_key < 0 ? argc + last_key : std::min(last_key, argc - 1);
+    const int step = key_step > 0 ? key_step : 1;
+    for (int i = first_key; i <= last; i += step) keys.push_back(args[static_cast<size_t>(i)]);
+  }
+  if (movable_keys != nullptr) movable_keys(args, &keys);
   return keys;
 }
 

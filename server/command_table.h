@@ -54,6 +54,24 @@ struct CommandContext {
 };
 
 using CommandHandler = void (*)(CommandContext& ctx);
+// The keys of a command whose key positions depend on its arguments (Redis's movablekeys: LMPOP,
+// ZUNIONSTORE, SORT ... STORE): appends them to *keys. Called for a call that matched the arity;
+// arguments that do not parse give no keys (the command itself answers the error).
+using KeysFunction = void (*)(const std::vector<std::string_view>& args,
+                              std::vector<std::string_view>* keys);
+
+// KeysFunction of the commands whose argument `kNumKeysIndex` counts the keys that follow it
+// (LMPOP 1, BLMPOP 2, ZUNIONSTORE 2...).
+template <size_t kNumKeysIndex>
+void KeysAfterNumKeys(const std::vector<std::string_view>& args,
+                      std::vector<std::string_view>* keys) {
+  int64_t n = 0;
+  if (kNumKeysIndex >= args.size() || !protocol::ParseInt64(args[kNumKeysIndex], &n) || n <= 0 ||
+      static_cast<uint64_t>(n) > args.size() - kNumKeysIndex - 1) {
+    return;
+  }
+  for (size_t i = 0; i < static_cast<size_t>(n); ++i) keys->push_back(args[kNumKeysIndex + 1 + i]);
+}
 
 struct CommandSpec {
   std::string_view name;  // lower case
@@ -67,12 +85,16 @@ struct CommandSpec {
   std::string_view since;  // Redis version that introduced it
   std::string_view summary;
   std::string_view syntax;  // arguments after the name, e.g. "key value [NX | XX] [GET]"
+  // The keys beyond first_key..last_key, for the commands whose keys move (nullptr: none).
+  KeysFunction movable_keys = nullptr;
 
   bool ArityMatches(size_t argc) const {
     return arity >= 0 ? argc == static_cast<size_t>(arity) : argc >= static_cast<size_t>(-arity);
   }
-  // The key arguments of `args` (a call that matched the arity), by first_key/last_key/step.
+  // The key arguments of `args` (a call that matched the arity): by first_key/last_key/step,
+  // then movable_keys'.
   std::vector<std::string_view> KeysOf(const std::vector<std::string_view>& args) const;
+  bool HasKeys() const { return first_key > 0 || movable_keys != nullptr; }
 };
 
 class CommandTable {

@@ -174,7 +174,7 @@ void Transaction::Queue(const CommandSpec& spec, const std::vector<std::string_v
   if (spec.flags & kCmdDenyOom) has_denyoom_ = true;
   if (spec.flags & kCmdWrite) {
     has_writes_ = true;
-    if (spec.first_key <= 0) write_without_keys_ = true;
+    if (!spec.HasKeys()) write_without_keys_ = true;
   }
 }
 

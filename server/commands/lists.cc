@@ -465,11 +465,11 @@ const CommandSpec kListCommands[] = {
     {"blmpop", -5, kCmdWrite, 0, 0, 0, BLMPopCommand, "list", "7.0.0",
      "Pops the first element from one of multiple lists. Blocks until an element is available "
      "otherwise. Deletes the list if the last element was popped.",
-     "timeout numkeys key [key ...] LEFT | RIGHT [COUNT count]"},
+     "timeout numkeys key [key ...] LEFT | RIGHT [COUNT count]", KeysAfterNumKeys<2>},
     {"lmpop", -4, kCmdWrite, 0, 0, 0, LMPopCommand, "list", "7.0.0",
      "Returns multiple elements from a list after removing them. Deletes the list if the last "
      "element was popped.",
-     "numkeys key [key ...] LEFT | RIGHT [COUNT count]"},
+     "numkeys key [key ...] LEFT | RIGHT [COUNT count]", KeysAfterNumKeys<1>},
 };
 
 }  // namespace

@@ -618,8 +618,54 @@ void ReplyFlags(CommandContext& ctx, const CommandSpec& spec) {
   if (spec.flags & kCmdStale) flags.push_back("stale");
   if (spec.flags & kCmdFast) flags.push_back("fast");
   if (spec.flags & kCmdNoMulti) flags.push_back("no_multi");
+  if (spec.movable_keys != nullptr) flags.push_back("movablekeys");
   ctx.reply.SetHeader(flags.size());
   for (std::string_view f : flags) ctx.reply.SimpleString(f);
+}
+
+// The command's ACL categories: its group's, and those its flags imply, in the order of
+// Redis's category table (which is the order COMMAND INFO lists them in).
+std::vector<std::string_view> AclCategories(const CommandSpec& spec) {
+  static constexpr std::string_view kOrder[] = {
+      "@keyspace",   "@read",        "@write",    "@set",         "@sortedset", "@list",
+      "@hash",       "@string",      "@bitmap",   "@hyperloglog", "@geo",       "@stream",
+      "@pubsub",     "@admin",       "@fast",     "@slow",        "@blocking",  "@dangerous",
+      "@connection", "@transaction", "@scripting"};
+  static constexpr std::pair<std::string_view, std::string_view> kGroupCategories[] = {
+      {"string", "@string"},
+      {"list", "@list"},
+      {"hash", "@hash"},
+      {"set", "@set"},
+      {"sorted-set", "@sortedset"},
+      {"sorted_set", "@sortedset"},
+      {"bitmap", "@bitmap"},
+      {"generic", "@keyspace"},
+      {"connection", "@connection"},
+      {"transactions", "@transaction"},
+      {"pubsub", "@pubsub"},
+      {"scripting", "@scripting"},
+      {"geo", "@geo"},
+      {"stream", "@stream"},
+      {"hyperloglog", "@hyperloglog"},
+  };
+  std::vector<std::string_view> implied;
+  for (const auto& [group, category] : kGroupCategories) {
+    if (spec.group == group) implied.push_back(category);
+  }
+  if (spec.flags & kCmdWrite) implied.push_back("@write");
+  if (spec.flags & kCmdReadOnly) implied.push_back("@read");
+  if (spec.flags & kCmdAdmin) {
+    implied.push_back("@admin");
+    implied.push_back("@dangerous");
+  }
+  implied.push_back((spec.flags & kCmdFast) ? "@fast" : "@slow");
+  std::vector<std::string_view> categories;
+  for (std::string_view category : kOrder) {
+    if (std::find(implied.begin(), implied.end(), category) != implied.end()) {
+      categories.push_back(category);
+    }
+  }
+  return categories;
 }
 
 // COMMAND INFO's ten-element entry (Redis 7).
@@ -631,10 +677,9 @@ void ReplyCommandInfo(CommandContext& ctx, const CommandSpec& spec) {
   ctx.reply.Integer(spec.first_key);
   ctx.reply.Integer(spec.last_key);
   ctx.reply.Integer(spec.key_step);
-  ctx.reply.SetHeader(1);
-  std::string category = "@";
-  category += spec.group;
-  ctx.reply.SimpleString(category);
+  const std::vector<std::string_view> categories = AclCategories(spec);
+  ctx.reply.SetHeader(categories.size());
+  for (std::string_view category : categories) ctx.reply.SimpleString(category);
   ctx.reply.ArrayHeader(0);  // tips
   ctx.reply.ArrayHeader(0);  // key specs
   ctx.reply.ArrayHeader(0);  // subcommands
@@ -654,6 +699,67 @@ void ReplyCommandDocs(CommandContext& ctx, const CommandSpec& spec) {
   ctx.reply.Bulk(spec.syntax);
 }
 
+// COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern]: every command and
+// subcommand ("client|list") name, as Redis 7. There are no modules, so MODULE lists nothing.
+void CommandList(CommandContext& ctx) {
+  const size_t argc = ctx.args.size();
+  if (argc != 2 && (argc != 5 || !EqualsIgnoreCase(ctx.args[2], "filterby"))) {
+    return ctx.reply.Error(kSyntaxError);
+  }
+  enum class Filter { kNone, kModule, kCategory, kPattern } filter = Filter::kNone;
+  std::string_view value;
+  if (argc == 5) {
+    value = ctx.args[4];
+    if (EqualsIgnoreCase(ctx.args[3], "module")) {
+      filter = Filter::kModule;
+    } else if (EqualsIgnoreCase(ctx.args[3], "aclcat")) {
+      filter = Filter::kCategory;
+    } else if (EqualsIgnoreCase(ctx.args[3], "pattern")) {
+      filter = Filter::kPattern;
+    } else {
+      return ctx.reply.Error(kSyntaxError);
+    }
+  }
+  std::vector<std::string_view> names;
+  if (filter != Filter::kModule) {
+    for (const std::string& name : ctx.server.command_stats().names()) {
+      const CommandSpec* spec = ctx.server.commands().Find(name.substr(0, name.find('|')));
+      if (spec == nullptr) continue;
+      bool wanted = true;
+      if (filter == Filter::kPattern) {
+        wanted = GlobMatch(value, name, /*nocase=*/true);
+      } else if (filter == Filter::kCategory) {
+        const std::vector<std::string_view> categories = AclCategories(*spec);
+        wanted = std::any_of(categories.begin(), categories.end(), [&](std::string_view c) {
+          return EqualsIgnoreCase(c.substr(1), value);
+        });
+      }
+      if (wanted) names.push_back(name);
+    }
+  }
+  ctx.reply.ArrayHeader(names.size());
+  for (std::string_view name : names) ctx.reply.Bulk(name);
+}
+
+// COMMAND GETKEYS command [arg ...]: the key arguments of that call, by Redis's rules and
+// errors.
+void CommandGetKeys(CommandContext& ctx) {
+  if (ctx.args.size() < 4) {
+    return ctx.reply.Error("ERR wrong number of arguments for 'command|getkeys' command");
+  }
+  const CommandSpec* spec = ctx.server.commands().Find(ctx.args[2]);
+  if (spec == nullptr) return ctx.reply.Error("ERR Invalid command specified");
+  if (!spec->HasKeys()) return ctx.reply.Error("ERR The command has no key arguments");
+  const std::vector<std::string_view> call(ctx.args.begin() + 2, ctx.args.end());
+  if (!spec->ArityMatches(call.size())) {
+    return ctx.reply.Error("ERR Invalid number of arguments specified for command");
+  }
+  const std::vector<std::string_view> keys = spec->KeysOf(call);
+  if (keys.empty()) return ctx.reply.Error("ERR Invalid arguments specified for command");
+  ctx.reply.ArrayHeader(keys.size());
+  for (std::string_view key : keys) ctx.reply.Bulk(key);
+}
+
 void CommandCommand(CommandContext& ctx) {
   const auto& all = ctx.server.commands().commands();
   if (ctx.args.size() == 1) {
@@ -665,8 +771,9 @@ void CommandCommand(CommandContext& ctx) {
   if (EqualsIgnoreCase(sub, "count")) {
     ctx.reply.Integer(static_cast<int64_t>(all.size()));
   } else if (EqualsIgnoreCase(sub, "list")) {
-    ctx.reply.ArrayHeader(all.size());
-    for (const CommandSpec& spec : all) ctx.reply.Bulk(spec.name);
+    CommandList(ctx);
+  } else if (EqualsIgnoreCase(sub, "getkeys")) {
+    CommandGetKeys(ctx);
   } else if (EqualsIgnoreCase(sub, "info")) {
     if (ctx.args.size() == 2) {
       ctx.reply.ArrayHeader(all.size());

@@ -352,6 +352,44 @@ TEST_F(ServerTest, Command) {
   ExpectCommandInfo(info->element[3], "del", -2, "write", 1, -1, 1);
   ExpectCommandInfo(info->element[4], "ping", -1, "fast", 0, 0, 0);
   EXPECT_EQ(Describe(info->element[5]), "(nil)");
+  // COMMAND GETKEYS, by Redis's rules and errors.
+  EXPECT_EQ(Run({"COMMAND", "GETKEYS", "mset", "a", "1", "b", "2"}), "[\"a\", \"b\"]");
+  EXPECT_EQ(Run({"COMMAND", "GETKEYS", "lmpop", "2", "x", "y", "LEFT"}), "[\"x\", \"y\"]");
+  EXPECT_EQ(Run({"COMMAND", "GETKEYS", "lmpop", "0", "x", "LEFT"}),
+            "-ERR Invalid arguments specified for command");
+  EXPECT_EQ(Run({"COMMAND", "GETKEYS", "nosuch", "a"}), "-ERR Invalid command specified");
+  EXPECT_EQ(Run({"COMMAND", "GETKEYS", "ping", "x"}), "-ERR The command has no key arguments");
+  EXPECT_EQ(Run({"COMMAND", "GETKEYS", "get", "a", "b"}),
+            "-ERR Invalid number of arguments specified for command");
+  EXPECT_EQ(Run({"COMMAND", "GETKEYS", "get"}),
+            "-ERR wrong number of arguments for 'command|getkeys' command");
+  // COMMAND LIST, with subcommands and filters.
+  const std::vector<std::string> listed = ArrayStrings(client_->Command({"COMMAND", "LIST"}).get());
+  for (const char* name : {"set", "client|list", "config|get"}) {
+    EXPECT_NE(std::find(listed.begin(), listed.end(), name), listed.end()) << name;
+  }
+  EXPECT_EQ(Run({"COMMAND", "LIST", "FILTERBY", "PATTERN", "set"}), "[\"set\"]");
+  std::vector<std::string> config_re = ArrayStrings(
+      client_->Command({"COMMAND", "LIST", "FILTERBY", "PATTERN", "config|*re*"}).get());
+  std::sort(config_re.begin(), config_re.end());
+  EXPECT_EQ(config_re, (std::vector<std::string>{"config|resetstat", "config|rewrite"}));
+  EXPECT_EQ(Run({"COMMAND", "LIST", "FILTERBY", "ACLCAT", "nosuch"}), "[]");
+  EXPECT_EQ(Run({"COMMAND", "LIST", "FILTERBY", "MODULE", "nosuch"}), "[]");
+  const std::vector<std::string> lists =
+      ArrayStrings(client_->Command({"COMMAND", "LIST", "FILTERBY", "ACLCAT", "list"}).get());
+  EXPECT_NE(std::find(lists.begin(), lists.end(), "lpush"), lists.end());
+  EXPECT_EQ(std::find(lists.begin(), lists.end(), "set"), lists.end());
+  EXPECT_EQ(Run({"COMMAND", "LIST", "bad"}), "-ERR syntax error");
+  EXPECT_EQ(Run({"COMMAND", "LIST", "FILTERBY", "bad", "x"}), "-ERR syntax error");
+  // movablekeys on the commands whose keys move with their arguments.
+  const ReplyPtr lmpop_info = client_->Command({"COMMAND", "INFO", "lmpop"});
+  ASSERT_EQ(lmpop_info->type, REDIS_REPLY_ARRAY);
+  const std::vector<std::string> lmpop_flags = ArrayStrings(lmpop_info->element[0]->element[2]);
+  EXPECT_NE(std::find(lmpop_flags.begin(), lmpop_flags.end(), "movablekeys"), lmpop_flags.end());
+  const std::vector<std::string> get_categories =
+      ArrayStrings(client_->Command({"COMMAND", "INFO", "get"})->element[0]->element[6]);
+  EXPECT_EQ(get_categories, (std::vector<std::string>{"@read", "@string", "@fast"}));
+
   // denyoom (refused above maxmemory) on what may use memory, not on DEL.
   const ReplyPtr set_del = client_->Command({"COMMAND", "INFO", "set", "del"});
   ASSERT_EQ(set_del->type, REDIS_REPLY_ARRAY) << Describe(set_del);

@@ -33,6 +33,26 @@ TEST(CommandTableTest, EveryRowIsWellFormed) {
   }
 }
 
+// Keys by position, and the movable keys a numkeys argument counts (LMPOP, BLMPOP); a count that
+// does not parse or exceeds the arguments names no keys.
+TEST(CommandTableTest, KeysOfPositionalAndMovableKeys) {
+  CommandTable table;
+  using Args = std::vector<std::string_view>;
+  EXPECT_EQ(table.Find("mset")->KeysOf({"mset", "a", "1", "b", "2"}), (Args{"a", "b"}));
+  EXPECT_EQ(table.Find("get")->KeysOf({"get", "k"}), (Args{"k"}));
+  EXPECT_TRUE(table.Find("ping")->KeysOf({"ping"}).empty());
+  EXPECT_FALSE(table.Find("ping")->HasKeys());
+  const CommandSpec* lmpop = table.Find("lmpop");
+  ASSERT_NE(lmpop, nullptr);
+  EXPECT_TRUE(lmpop->HasKeys());
+  EXPECT_EQ(lmpop->KeysOf({"lmpop", "2", "a", "b", "left"}), (Args{"a", "b"}));
+  EXPECT_TRUE(lmpop->KeysOf({"lmpop", "0", "a", "left"}).empty());
+  EXPECT_TRUE(lmpop->KeysOf({"lmpop", "x", "a", "left"}).empty());
+  EXPECT_TRUE(lmpop->KeysOf({"lmpop", "4", "a", "left"}).empty());
+  EXPECT_TRUE(lmpop->KeysOf({"lmpop", "-1", "a", "left"}).empty());
+  EXPECT_EQ(table.Find("blmpop")->KeysOf({"blmpop", "0", "1", "a", "left"}), (Args{"a"}));
+}
+
 TEST(CommandTableTest, ArityFollowsRedisConvention) {
   CommandSpec exact{};
   exact.arity = 2;
