@@ -115,7 +115,7 @@ struct GetExOptions {
 // until it outgrows them, and stays large (hashtable, skiplist) from then on, as Redis never
 // converts back.
 struct EncodingLimits {
-  int64_t hash_entries = 128;
+  int64_t hash_entries = 512;
   int64_t hash_value = 64;  // bytes of a field or value
   int64_t set_intset_entries = 512;
   int64_t zset_entries = 128;
