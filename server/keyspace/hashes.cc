@@ -230,23 +230,25 @@ Status Keyspace::HashRandomFields(int db, std::string_view key, uint64_t count, 
   const uint64_t size = hash.meta.size;
   if (count == 0 || size == 0) return Status::Ok();
   // The positions wanted, ascending (with repeats: a position drawn twice appears twice), so one
-  // iteration collects them. Distinct: all of them, or Knuth's selection sampling of `count`.
+  // iteration collects them (and stops after the last).
   std::vector<uint64_t> positions;
   const bool all = !repeats && count >= size;
   if (repeats) {
-    positions.reserve(count);
+    // Reserved up to a bound: a count of billions grows as it is drawn, as Redis's reply does.
+    positions.reserve(std::min<uint64_t>(count, uint64_t{1} << 20));
     std::uniform_int_distribution<uint64_t> pick(0, size - 1);
     for (uint64_t i = 0; i < count; ++i) positions.push_back(pick(random_));
     std::sort(positions.begin(), positions.end());
   } else if (!all) {
-    positions.reserve(count);
-    uint64_t needed = count;
-    for (uint64_t i = 0; i < size && needed > 0; ++i) {
-      if (std::uniform_int_distribution<uint64_t>(0, size - i - 1)(random_) < needed) {
-        positions.push_back(i);
-        --needed;
-      }
+    // Floyd's sampling: `count` distinct positions in O(count) draws.
+    std::unordered_set<uint64_t> chosen;
+    chosen.reserve(count);
+    for (uint64_t j = size - count; j < size; ++j) {
+      const uint64_t t = std::uniform_int_distribution<uint64_t>(0, j)(random_);
+      if (!chosen.insert(t).second) chosen.insert(j);
     }
+    positions.assign(chosen.begin(), chosen.end());
+    std::sort(positions.begin(), positions.end());
   }
   const uint64_t wanted = all ? size : positions.size();
   std::vector<std::pair<std::string, std::string>> picked;
