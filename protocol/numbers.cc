@@ -1,5 +1,9 @@
 #include "protocol/numbers.h"
 
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 
 namespace shale::protocol {
@@ -36,6 +40,36 @@ bool ParseInt64(std::string_view s, int64_t* value) {
     *value = static_cast<int64_t>(v);
   }
   return true;
+}
+
+bool ParseLongDouble(std::string_view text, long double* value) {
+  if (text.empty() || text.size() >= kMaxLongDoubleChars) return false;
+  const std::string buf(text);  // NUL-terminated for strtold; a NUL inside ends the number early
+  char* end = nullptr;
+  errno = 0;
+  const long double parsed = std::strtold(buf.c_str(), &end);
+  if (std::isspace(static_cast<unsigned char>(buf[0])) != 0 || *end != '\0' ||
+      static_cast<size_t>(end - buf.c_str()) != buf.size() ||
+      (errno == ERANGE &&
+       (parsed == HUGE_VALL || parsed == -HUGE_VALL || std::fpclassify(parsed) == FP_ZERO)) ||
+      errno == EINVAL || std::isnan(parsed)) {
+    return false;
+  }
+  *value = parsed;
+  return true;
+}
+
+std::string FormatLongDouble(long double value) {
+  char buf[kMaxLongDoubleChars];
+  int n = std::snprintf(buf, sizeof(buf), "%.17Lf", value);
+  if (n < 0 || static_cast<size_t>(n) + 1 > sizeof(buf)) return {};
+  auto len = static_cast<size_t>(n);
+  if (std::string_view(buf, len).find('.') != std::string_view::npos) {
+    while (len > 0 && buf[len - 1] == '0') --len;
+    if (len > 0 && buf[len - 1] == '.') --len;
+  }
+  if (len == 2 && buf[0] == '-' && buf[1] == '0') return "0";
+  return std::string(buf, len);
 }
 
 }  // namespace shale::protocol

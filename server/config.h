@@ -85,7 +85,7 @@ struct Config {
   int64_t latency_monitor_threshold = 0;  // milliseconds; 0 = off
   // The thresholds of Redis's compact encodings, which decide what OBJECT ENCODING reports
   // (keyspace::EncodingLimits). Redis's names and defaults.
-  int64_t hash_max_listpack_entries = 128;
+  int64_t hash_max_listpack_entries = 512;
   int64_t hash_max_listpack_value = 64;
   int64_t set_max_intset_entries = 512;
   int64_t zset_max_listpack_entries = 128;

@@ -276,42 +276,8 @@ constexpr std::string_view kNotFloatError = "ERR value is not a valid float";
 constexpr std::string_view kNanOrInfinityError = "ERR increment would produce NaN or Infinity";
 constexpr std::string_view kMaxSizeError =
     "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
-// Redis's MAX_LONG_DOUBLE_CHARS: the longest text of a long double it reads or prints.
-constexpr size_t kMaxLongDoubleChars = 5 * 1024;
-
-// Redis's string2ld: the whole text is a long double as strtold reads it, with no leading space,
-// no overflow, no underflow to zero, and not NaN.
-bool ParseLongDouble(std::string_view text, long double* value) {
-  if (text.empty() || text.size() >= kMaxLongDoubleChars) return false;
-  const std::string buf(text);  // NUL-terminated for strtold; a NUL inside ends the number early
-  char* end = nullptr;
-  errno = 0;
-  const long double parsed = std::strtold(buf.c_str(), &end);
-  if (std::isspace(static_cast<unsigned char>(buf[0])) != 0 || *end != '\0' ||
-      static_cast<size_t>(end - buf.c_str()) != buf.size() ||
-      (errno == ERANGE &&
-       (parsed == HUGE_VALL || parsed == -HUGE_VALL || std::fpclassify(parsed) == FP_ZERO)) ||
-      errno == EINVAL || std::isnan(parsed)) {
-    return false;
-  }
-  *value = parsed;
-  return true;
-}
-
-// Redis's ld2string in its human mode (INCRBYFLOAT's reply and stored value): fixed point with
-// 17 digits after the point, trailing zeros (and a bare point) removed, "-0" written "0".
-std::string FormatLongDouble(long double value) {
-  char buf[kMaxLongDoubleChars];
-  int n = std::snprintf(buf, sizeof(buf), "%.17Lf", value);
-  if (n < 0 || static_cast<size_t>(n) + 1 > sizeof(buf)) return {};
-  auto len = static_cast<size_t>(n);
-  if (std::string_view(buf, len).find('.') != std::string_view::npos) {
-    while (len > 0 && buf[len - 1] == '0') --len;
-    if (len > 0 && buf[len - 1] == '.') --len;
-  }
-  if (len == 2 && buf[0] == '-' && buf[1] == '0') return "0";
-  return std::string(buf, len);
-}
+using protocol::FormatLongDouble;
+using protocol::ParseLongDouble;
 
 // INCR/DECR/INCRBY/DECRBY: one read-modify-write; the reply is the new value.
 void IncrementBy(CommandContext& ctx, int64_t increment) {

@@ -115,7 +115,7 @@ struct GetExOptions {
 // until it outgrows them, and stays large (hashtable, skiplist) from then on, as Redis never
 // converts back.
 struct EncodingLimits {
-  int64_t hash_entries = 128;
+  int64_t hash_entries = 512;
   int64_t hash_value = 64;  // bytes of a field or value
   int64_t set_intset_entries = 512;
   int64_t zset_entries = 128;
@@ -265,6 +265,46 @@ class Keyspace {
   Status ListMove(int db, std::string_view source, std::string_view destination, ListEnd from,
                   ListEnd to, std::string* value, bool* found);
 
+  // --- hashes ---
+  // Every hash operation: WrongType when the key holds another type; an emptied hash is deleted.
+  // A field is one sub-key, so a point operation is one Get per field; the whole hash is one
+  // iteration in field (byte) order.
+  // HSET/HMSET (HSETNX with `only_new`: a field already there keeps its value): *added counts the
+  // fields that were not there (a field named twice counts once; the last value wins).
+  Status HashSet(int db, std::string_view key,
+                 const std::vector<std::pair<std::string_view, std::string_view>>& pairs,
+                 bool only_new, int64_t* added);
+  // HGET, HEXISTS, HSTRLEN: NotFound when the key or the field is absent.
+  Status HashGet(int db, std::string_view key, std::string_view field, std::string* value);
+  // HMGET: (*values)[i] is fields[i]'s value, *found[i] whether it is there.
+  Status HashMultiGet(int db, std::string_view key, const std::vector<std::string_view>& fields,
+                      std::vector<std::string>* values, std::vector<bool>* found);
+  // HDEL: *removed counts the fields that were there (a field named twice, once).
+  Status HashDelete(int db, std::string_view key, const std::vector<std::string_view>& fields,
+                    int64_t* removed);
+  // HLEN: 0 when absent.
+  Status HashLength(int db, std::string_view key, int64_t* length);
+  // HGETALL, HKEYS, HVALS: appends each field (with `fields`) and then its value (with `values`)
+  // to *out, in field order.
+  Status HashEntries(int db, std::string_view key, bool fields, bool values,
+                     std::vector<std::string>* out);
+  // HINCRBY, HINCRBYFLOAT: one read of the field, then one write of what `update` makes (it gets
+  // the old value, nullptr when the field or the key is absent; returning false writes nothing).
+  Status HashUpdate(int db, std::string_view key, std::string_view field,
+                    const StringUpdate& update);
+  // HRANDFIELD with a count: `count` fields drawn independently (`repeats`) or up to `count`
+  // distinct ones (the whole hash when it has no more), in random order, appended to *out as
+  // field (and, `with_values`, value). *found false when the key is absent. O(size) engine work:
+  // one iteration of the hash (sub-keys have no positional index).
+  Status HashRandomFields(int db, std::string_view key, uint64_t count, bool repeats,
+                          bool with_values, std::vector<std::string>* out, bool* found);
+  // HSCAN: the fields after *after (nullptr: from the first), with their values, appended to
+  // *out as field, value; at most `limit` fields, or all of them while the hash is in Redis's
+  // compact encoding (Redis answers a listpack hash in one call). *done when no field is left
+  // after the last one returned.
+  Status HashScan(int db, std::string_view key, const std::string* after, size_t limit,
+                  std::vector<std::string>* out, bool* done);
+
   // --- time to live ---
   // *ms: remaining ms, -1 without deadline, -2 when absent.
   Status Ttl(int db, std::string_view key, int64_t* ms);
@@ -375,6 +415,17 @@ class Keyspace {
                   uint64_t n, std::vector<std::string>* values);
 
   // --- hashes (hashes.cc) ---
+  Status LoadHash(int db, std::string_view key, CompositeRef* hash) {
+    return LoadComposite(db, key, ValueType::kHash, hash);
+  }
+  // The sub-key of `field` of version `version` of `key`, into *dst.
+  void MakeHashFieldKey(int db, std::string_view key, uint64_t version, std::string_view field,
+                        std::string* dst) const {
+    MakeSubKeyPrefix(db, key, version, dst);
+    dst->append(field.data(), field.size());
+  }
+  // Marks the hash large when a field or value written outgrows Redis's listpack value limit.
+  void NoteHashWrite(CompositeRef* hash, std::string_view field, std::string_view value) const;
 
   // --- sets (sets.cc) ---
 
