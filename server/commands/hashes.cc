@@ -361,11 +361,11 @@ void HScanCommand(CommandContext& ctx) {
 }
 
 const CommandSpec kHashCommands[] = {
-    {"hset", -4, kCmdWrite | kCmdFast, 1, 1, 1, HSetCommand, "hash", "2.0.0",
+    {"hset", -4, kCmdWrite | kCmdDenyOom | kCmdFast, 1, 1, 1, HSetCommand, "hash", "2.0.0",
      "Creates or modifies the value of a field in a hash.", "key field value [field value ...]"},
-    {"hmset", -4, kCmdWrite | kCmdFast, 1, 1, 1, HMSetCommand, "hash", "2.0.0",
+    {"hmset", -4, kCmdWrite | kCmdDenyOom | kCmdFast, 1, 1, 1, HMSetCommand, "hash", "2.0.0",
      "Sets the values of multiple fields.", "key field value [field value ...]"},
-    {"hsetnx", 4, kCmdWrite | kCmdFast, 1, 1, 1, HSetNxCommand, "hash", "2.0.0",
+    {"hsetnx", 4, kCmdWrite | kCmdDenyOom | kCmdFast, 1, 1, 1, HSetNxCommand, "hash", "2.0.0",
      "Sets the value of a field in a hash only when the field doesn't exist.", "key field value"},
     {"hget", 3, kCmdReadOnly | kCmdFast, 1, 1, 1, HGetCommand, "hash", "2.0.0",
      "Returns the value of a field in a hash.", "key field"},
@@ -387,11 +387,11 @@ const CommandSpec kHashCommands[] = {
      "Returns all values in a hash.", "key"},
     {"hgetall", 2, kCmdReadOnly, 1, 1, 1, HGetAllCommand, "hash", "2.0.0",
      "Returns all fields and values in a hash.", "key"},
-    {"hincrby", 4, kCmdWrite | kCmdFast, 1, 1, 1, HIncrByCommand, "hash", "2.0.0",
+    {"hincrby", 4, kCmdWrite | kCmdDenyOom | kCmdFast, 1, 1, 1, HIncrByCommand, "hash", "2.0.0",
      "Increments the integer value of a field in a hash by a number. Uses 0 as initial value if "
      "the field doesn't exist.",
      "key field increment"},
-    {"hincrbyfloat", 4, kCmdWrite | kCmdFast, 1, 1, 1, HIncrByFloatCommand, "hash", "2.6.0",
+    {"hincrbyfloat", 4, kCmdWrite | kCmdDenyOom | kCmdFast, 1, 1, 1, HIncrByFloatCommand, "hash", "2.6.0",
      "Increments the floating point value of a field by a number. Uses 0 as initial value if the "
      "field doesn't exist.",
      "key field increment"},
