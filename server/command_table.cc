@@ -18,6 +18,7 @@ CommandTable::CommandTable() {
   RegisterBitCommands(*this);
   RegisterObjectCommands(*this);
   RegisterListCommands(*this);
+  RegisterSetCommands(*this);
   RegisterMonitoringCommands(*this);
 }
 

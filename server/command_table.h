@@ -97,6 +97,7 @@ void RegisterTransactionCommands(CommandTable& table);
 void RegisterBitCommands(CommandTable& table);
 void RegisterObjectCommands(CommandTable& table);
 void RegisterListCommands(CommandTable& table);
+void RegisterSetCommands(CommandTable& table);
 void RegisterMonitoringCommands(CommandTable& table);  // SLOWLOG, LATENCY
 
 // Redis's texts for the common errors.
