@@ -1,11 +1,14 @@
 // Set commands: SADD, SREM, SCARD, SISMEMBER, SMISMEMBER, SMEMBERS, SRANDMEMBER, SPOP, SMOVE,
 // SINTER, SINTERCARD, SINTERSTORE, SUNION, SUNIONSTORE, SDIFF, SDIFFSTORE, SSCAN (Redis 7.0's
-// t_set.c: argument order, error texts, RESP3 set replies).
+// t_set.c: argument order, error texts, RESP3 set replies), and SORT / SORT_RO over lists and sets
+// (Redis's sort.c).
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -293,6 +296,218 @@ void SScanCommand(CommandContext& ctx) {
   }
 }
 
+// --- SORT ---
+
+// The value a SORT BY / GET pattern names for `element` (Redis's lookupKeyByPattern): "#" is the
+// element itself; otherwise the first '*' is replaced by it and the key's string value is read, or
+// with "key->field" a hash's field. Nothing (nullopt) when the pattern has no '*', the key is
+// absent or of another type, or the field is absent.
+storage::Status LookupByPattern(CommandContext& ctx, std::string_view pattern,
+                                std::string_view element, std::optional<std::string>* value) {
+  value->reset();
+  if (pattern == "#") {
+    value->emplace(element);
+    return storage::Status::Ok();
+  }
+  const size_t star = pattern.find('*');
+  if (star == std::string_view::npos) return storage::Status::Ok();
+  std::string_view field;
+  std::string_view rest = pattern.substr(star + 1);
+  const size_t arrow = rest.find("->");
+  if (arrow != std::string_view::npos && arrow + 2 < rest.size()) {
+    field = rest.substr(arrow + 2);
+    rest = rest.substr(0, arrow);
+  }
+  std::string key;
+  key.reserve(pattern.size() + element.size());
+  key.append(pattern.substr(0, star));
+  key.append(element);
+  key.append(rest);
+  const int db = ctx.connection.db();
+  if (field.empty()) {
+    std::string found;
+    storage::Status status = ctx.ks.Get(db, key, &found);
+    if (status.IsNotFound() || keyspace::IsWrongType(status)) return storage::Status::Ok();
+    if (!status.ok()) return status;
+    value->emplace(std::move(found));
+    return storage::Status::Ok();
+  }
+  // A hash's field: its sub-key element is the field's bytes (format.h), found in field order.
+  std::string_view type;
+  storage::Status status = ctx.ks.Type(db, key, &type);
+  if (!status.ok() || type != "hash") return status;
+  status = ctx.ks.ForEachSubKey(db, key, [&](std::string_view element_field, std::string_view v) {
+    if (element_field < field) return true;
+    if (element_field == field) value->emplace(v);
+    return false;
+  });
+  return status.IsNotFound() ? storage::Status::Ok() : status;
+}
+
+// Redis's numeric reading of a sort weight (strtod: blanks before, hex and "inf" accepted; NaN,
+// overflow, underflow and trailing bytes are not).
+bool SortScore(const std::string& text, double* score) {
+  char* end = nullptr;
+  errno = 0;
+  *score = std::strtod(text.c_str(), &end);
+  return *end == '\0' && errno != ERANGE && !std::isnan(*score);
+}
+
+// SORT key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] [ALPHA]
+// [STORE destination], and SORT_RO (no STORE).
+void SortGeneric(CommandContext& ctx, bool read_only) {
+  bool desc = false, alpha = false, dontsort = false;
+  std::optional<std::string_view> by, store;
+  std::vector<std::string_view> gets;
+  int64_t limit_offset = 0, limit_count = -1;
+  const size_t argc = ctx.args.size();
+  for (size_t j = 2; j < argc; ++j) {
+    const std::string_view opt = ctx.args[j];
+    const size_t left = argc - j - 1;
+    if (EqualsIgnoreCase(opt, "asc")) {
+      desc = false;
+    } else if (EqualsIgnoreCase(opt, "desc")) {
+      desc = true;
+    } else if (EqualsIgnoreCase(opt, "alpha")) {
+      alpha = true;
+    } else if (EqualsIgnoreCase(opt, "limit") && left >= 2) {
+      if (!ParseInt64(ctx.args[j + 1], &limit_offset) ||
+          !ParseInt64(ctx.args[j + 2], &limit_count)) {
+        ctx.reply.Error(kNotIntegerError);
+        return;
+      }
+      j += 2;
+    } else if (EqualsIgnoreCase(opt, "store") && left >= 1 && !read_only) {
+      store = ctx.args[++j];
+    } else if (EqualsIgnoreCase(opt, "by") && left >= 1) {
+      by = ctx.args[++j];
+      // A pattern without '*' names one key for every element: no sorting at all.
+      if (by->find('*') == std::string_view::npos) dontsort = true;
+    } else if (EqualsIgnoreCase(opt, "get") && left >= 1) {
+      gets.push_back(ctx.args[++j]);
+    } else {
+      ctx.reply.Error(kSyntaxError);
+      return;
+    }
+  }
+  const int db = ctx.connection.db();
+  std::vector<std::string> elements;
+  bool is_set = true;
+  storage::Status status = ctx.ks.SetMembers(db, ctx.args[1], &elements);
+  if (keyspace::IsWrongType(status)) {
+    is_set = false;
+    status = ctx.ks.ListRange(db, ctx.args[1], 0, -1, &elements);
+  }
+  if (!status.ok()) return ReplyStorageError(ctx, status);
+  // A set stored unsorted would depend on member order: Redis sorts it (ALPHA, no BY) then.
+  if (dontsort && is_set && store) {
+    dontsort = false;
+    alpha = true;
+    by.reset();
+  }
+  struct Item {
+    std::string element;
+    double score = 0;
+    std::optional<std::string> weight;  // ALPHA with BY: the compared value
+  };
+  std::vector<Item> items(elements.size());
+  for (size_t i = 0; i < elements.size(); ++i) items[i].element = std::move(elements[i]);
+  // An unsorted list with DESC is read from its tail (LIMIT counts from there), as in Redis.
+  if (dontsort && !is_set && desc) std::reverse(items.begin(), items.end());
+  if (!dontsort) {
+    bool bad_score = false;
+    for (Item& item : items) {
+      std::optional<std::string> weight;
+      if (by) {
+        status = LookupByPattern(ctx, *by, item.element, &weight);
+        if (!status.ok()) return ReplyStorageError(ctx, status);
+        if (!weight) continue;  // a missing weight sorts as 0 (numeric) or first (ALPHA)
+      }
+      if (alpha) {
+        if (by) item.weight = std::move(weight);
+      } else if (!SortScore(by ? *weight : item.element, &item.score)) {
+        bad_score = true;
+      }
+    }
+    if (bad_score) {
+      ctx.reply.Error("ERR One or more scores can't be converted into double");
+      return;
+    }
+    const bool by_pattern = by.has_value();
+    std::stable_sort(items.begin(), items.end(), [&](const Item& a, const Item& b) {
+      int cmp = 0;
+      if (!alpha) {
+        cmp = a.score < b.score ? -1 : (a.score > b.score ? 1 : a.element.compare(b.element));
+      } else if (by_pattern) {
+        if (!a.weight || !b.weight) {
+          cmp = a.weight.has_value() == b.weight.has_value() ? 0 : (a.weight ? 1 : -1);
+        } else {
+          cmp = a.weight->compare(*b.weight);
+        }
+      } else {
+        cmp = a.element.compare(b.element);
+      }
+      return desc ? cmp > 0 : cmp < 0;
+    });
+  }
+  // Redis's LIMIT: a negative offset is 0, a negative count is "to the end".
+  const auto size = static_cast<int64_t>(items.size());
+  int64_t start = limit_offset < 0 ? 0 : limit_offset;
+  int64_t end = limit_count < 0 || limit_count > size ? size - 1 : start + limit_count - 1;
+  if (start >= size) {
+    start = size - 1;
+    end = size - 2;
+  }
+  if (end >= size) end = size - 1;
+  const auto n = static_cast<size_t>(end - start + 1);
+  // Every GET is read before anything is written, so a storage error is the whole reply.
+  std::vector<std::optional<std::string>> values;
+  if (!gets.empty()) {
+    values.reserve(n * gets.size());
+    for (size_t i = 0; i < n; ++i) {
+      const std::string& element = items[static_cast<size_t>(start) + i].element;
+      for (std::string_view get : gets) {
+        values.emplace_back();
+        status = LookupByPattern(ctx, get, element, &values.back());
+        if (!status.ok()) return ReplyStorageError(ctx, status);
+      }
+    }
+  }
+  if (store) {
+    std::vector<std::string> stored;
+    stored.reserve(gets.empty() ? n : values.size());
+    if (gets.empty()) {
+      for (size_t i = 0; i < n; ++i) {
+        stored.push_back(std::move(items[static_cast<size_t>(start) + i].element));
+      }
+    } else {
+      for (std::optional<std::string>& value : values) {
+        stored.push_back(value ? std::move(*value) : std::string());  // nil is stored as ""
+      }
+    }
+    status = ctx.ks.StoreList(db, *store, stored);
+    if (!status.ok()) return ReplyStorageError(ctx, status);
+    ctx.reply.Integer(static_cast<int64_t>(stored.size()));
+    return;
+  }
+  if (gets.empty()) {
+    ctx.reply.ArrayHeader(n);
+    for (size_t i = 0; i < n; ++i) ctx.reply.Bulk(items[static_cast<size_t>(start) + i].element);
+    return;
+  }
+  ctx.reply.ArrayHeader(values.size());
+  for (const std::optional<std::string>& value : values) {
+    if (value) {
+      ctx.reply.Bulk(*value);
+    } else {
+      ctx.reply.NullBulk();
+    }
+  }
+}
+
+void SortCommand(CommandContext& ctx) { SortGeneric(ctx, false); }
+void SortRoCommand(CommandContext& ctx) { SortGeneric(ctx, true); }
+
 const CommandSpec kSetCommands[] = {
     {"sadd", -3, kCmdWrite | kCmdFast, 1, 1, 1, SAddCommand, "set", "1.0.0",
      "Adds one or more members to a set. Creates the key if it doesn't exist.",
@@ -333,6 +548,14 @@ const CommandSpec kSetCommands[] = {
      "Stores the difference of multiple sets in a key.", "destination key [key ...]"},
     {"sscan", -3, kCmdReadOnly, 1, 1, 1, SScanCommand, "set", "2.8.0",
      "Iterates over members of a set.", "key cursor [MATCH pattern] [COUNT count]"},
+    {"sort", -2, kCmdWrite, 1, 1, 1, SortCommand, "generic", "1.0.0",
+     "Sorts the elements in a list, a set, or a sorted set, optionally storing the result.",
+     "key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] [ALPHA] "
+     "[STORE destination]"},
+    {"sort_ro", -2, kCmdReadOnly, 1, 1, 1, SortRoCommand, "generic", "7.0.0",
+     "Returns the sorted elements of a list, a set, or a sorted set.",
+     "key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] "
+     "[ALPHA]"},
 };
 
 }  // namespace

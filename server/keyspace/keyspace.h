@@ -315,6 +315,9 @@ class Keyspace {
   // with `prefix`, *complete when no more follow. Empty, compact and complete when absent.
   Status SetScan(int db, std::string_view key, std::string_view after, std::string_view prefix,
                  size_t count, std::vector<std::string>* members, bool* complete, bool* compact);
+  // SORT ... STORE's write: `values` as a new list under `destination`, replacing whatever it
+  // holds (its deadline dropped), or deleting it when `values` is empty; one batch.
+  Status StoreList(int db, std::string_view destination, const std::vector<std::string>& values);
 
   // --- time to live ---
   // *ms: remaining ms, -1 without deadline, -2 when absent.

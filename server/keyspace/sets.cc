@@ -569,4 +569,28 @@ Status Keyspace::SetScan(int db, std::string_view key, std::string_view after,
       from);
 }
 
+Status Keyspace::StoreList(int db, std::string_view destination,
+                           const std::vector<std::string>& values) {
+  CompositeRef list;  // a new key, replacing whatever is there
+  Status s = Lookup(db, destination, &list.entry);
+  if (!s.ok()) return s;
+  if (values.empty() && !list.entry.stored) return Status::Ok();
+  const uint64_t version_before = last_version_;
+  storage::WriteBatch batch;
+  if (!values.empty()) {
+    TakeVersion(&list);
+    std::string sub;
+    for (const std::string& value : values) {
+      MakeListKey(db, destination, list.meta.version, list.meta.tail++, &sub);
+      batch.Put(sub, value);
+    }
+    list.meta.size = values.size();
+  }
+  AddCompositeMeta(db, destination, ValueType::kList, &list, &batch);
+  s = ApplyComposite(batch, version_before);
+  if (!s.ok()) return s;
+  Modified(db, destination);
+  return Status::Ok();
+}
+
 }  // namespace shale::keyspace

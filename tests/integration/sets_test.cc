@@ -249,6 +249,7 @@ TEST_F(SetsTest, ScanReturnsAnIntsetWholeAndWalksAHashtable) {
   EXPECT_EQ(Run({"SSCAN", "str", "abc"}), "-ERR invalid cursor");
   // A hashtable is walked: every member exactly once, then cursor 0.
   std::vector<std::string> add = {"SADD", "big"};
+  add.reserve(102);
   for (int i = 0; i < 100; ++i) add.push_back("m" + std::to_string(i));
   EXPECT_EQ(Run(add), ":100");
   std::multiset<std::string> seen;
@@ -371,8 +372,72 @@ TEST_F(SetsTest, RenameCopyMoveAndTransactions) {
   EXPECT_EQ(Run({"EXEC"}), "[:2, :1, :1, :0]");
 }
 
+// SORT and SORT_RO over lists and sets (Redis's sort.c): numeric and ALPHA order, BY and GET
+// patterns, LIMIT, STORE.
+TEST_F(SetsTest, Sort) {
+  EXPECT_EQ(Run({"RPUSH", "l", "3", "1", "2", "10"}), ":4");
+  EXPECT_EQ(Run({"SORT", "l"}), "[\"1\", \"2\", \"3\", \"10\"]");
+  EXPECT_EQ(Run({"SORT", "l", "DESC"}), "[\"10\", \"3\", \"2\", \"1\"]");
+  EXPECT_EQ(Run({"SORT", "l", "ALPHA"}), "[\"1\", \"10\", \"2\", \"3\"]");
+  EXPECT_EQ(Run({"SORT", "l", "LIMIT", "1", "2"}), "[\"2\", \"3\"]");
+  EXPECT_EQ(Run({"SORT", "l", "LIMIT", "-1", "2"}), "[\"1\", \"2\"]");
+  EXPECT_EQ(Run({"SORT", "l", "LIMIT", "2", "-1"}), "[\"3\", \"10\"]");
+  EXPECT_EQ(Run({"SORT", "l", "LIMIT", "10", "2"}), "[]");
+  EXPECT_EQ(Run({"SORT", "l", "LIMIT", "1", "9223372036854775807"}), "[\"2\", \"3\", \"10\"]");
+  EXPECT_EQ(Run({"SORT_RO", "l", "ASC", "DESC"}), "[\"10\", \"3\", \"2\", \"1\"]");
+  EXPECT_EQ(Run({"SORT", "l", "BY", "nosort"}), "[\"3\", \"1\", \"2\", \"10\"]");
+  EXPECT_EQ(Run({"SORT", "l", "BY", "nosort", "DESC", "LIMIT", "1", "2"}), "[\"2\", \"1\"]");
+  EXPECT_EQ(Run({"SET", "w_3", "30"}), "+OK");
+  EXPECT_EQ(Run({"SET", "w_1", "100"}), "+OK");
+  EXPECT_EQ(Run({"SET", "w_2", "x"}), "+OK");
+  EXPECT_EQ(Run({"SORT", "l", "BY", "w_*", "ALPHA"}), "[\"10\", \"1\", \"3\", \"2\"]")
+      << "a missing weight sorts first";
+  EXPECT_EQ(Run({"SORT", "l", "BY", "w_*"}),
+            "-ERR One or more scores can't be converted into double");
+  EXPECT_EQ(Run({"SORT", "l", "GET", "#", "GET", "w_*"}),
+            "[\"1\", \"100\", \"2\", \"x\", \"3\", \"30\", \"10\", (nil)]");
+  EXPECT_EQ(Run({"SORT", "l", "GET", "w_"}), "[(nil), (nil), (nil), (nil)]");
+  EXPECT_EQ(Run({"SET", "x_1", "5"}), "+OK");
+  EXPECT_EQ(Run({"SET", "x_2", "5"}), "+OK");
+  EXPECT_EQ(Run({"RPUSH", "t", "2", "1", "3"}), ":3");
+  EXPECT_EQ(Run({"SORT", "t", "BY", "x_*"}), "[\"3\", \"1\", \"2\"]") << "ties by element";
+  EXPECT_EQ(Run({"SORT", "t", "BY", "x_*", "DESC"}), "[\"2\", \"1\", \"3\"]");
+  // Scores are read as strtod reads them.
+  EXPECT_EQ(Run({"RPUSH", "f", "1.5", "-2", "1e3", "0x10", "-inf", ""}), ":6");
+  EXPECT_EQ(Run({"SORT", "f"}), "[\"-inf\", \"-2\", \"\", \"1.5\", \"0x10\", \"1e3\"]");
+  EXPECT_EQ(Run({"RPUSH", "g", "2", "nan"}), ":2");
+  EXPECT_EQ(Run({"SORT", "g"}), "-ERR One or more scores can't be converted into double");
+  EXPECT_EQ(Run({"SORT", "g", "ALPHA"}), "[\"2\", \"nan\"]");
+  // Sets; an unsorted set is sorted when stored.
+  EXPECT_EQ(Run({"SADD", "s", "c", "a", "b"}), ":3");
+  EXPECT_EQ(Run({"SORT", "s", "ALPHA", "DESC"}), "[\"c\", \"b\", \"a\"]");
+  EXPECT_EQ(Run({"SORT", "s"}), "-ERR One or more scores can't be converted into double");
+  EXPECT_EQ(Run({"SORT", "s", "BY", "nosort", "STORE", "d"}), ":3");
+  EXPECT_EQ(Run({"LRANGE", "d", "0", "-1"}), "[\"a\", \"b\", \"c\"]");
+  // STORE: a list replacing the destination (deadline dropped); nil GETs stored as "".
+  EXPECT_EQ(Run({"SET", "dst", "v", "EX", "100"}), "+OK");
+  EXPECT_EQ(Run({"SORT", "l", "GET", "w_*", "STORE", "dst"}), ":4");
+  EXPECT_EQ(Run({"TYPE", "dst"}), "+list");
+  EXPECT_EQ(Run({"TTL", "dst"}), ":-1");
+  EXPECT_EQ(Run({"LRANGE", "dst", "0", "-1"}), "[\"100\", \"x\", \"30\", \"\"]");
+  EXPECT_EQ(Run({"SORT", "missing", "STORE", "dst"}), ":0");
+  EXPECT_EQ(Run({"EXISTS", "dst"}), ":0");
+  EXPECT_EQ(Run({"SORT", "missing"}), "[]");
+  // Errors: options first, then the key's type.
+  EXPECT_EQ(Run({"SET", "str", "v"}), "+OK");
+  EXPECT_EQ(Run({"SORT", "str"}), kWrongType);
+  EXPECT_EQ(Run({"SORT", "str", "foo"}), kSyntax);
+  EXPECT_EQ(Run({"SORT_RO", "l", "STORE", "x"}), kSyntax);
+  EXPECT_EQ(Run({"SORT", "l", "LIMIT", "1"}), kSyntax);
+  EXPECT_EQ(Run({"SORT", "l", "LIMIT", "a", "b"}), kNotInteger);
+  EXPECT_EQ(Run({"SORT", "l", "GET"}), kSyntax);
+  EXPECT_EQ(Run({"SORT", "l", "BY"}), kSyntax);
+  EXPECT_EQ(Run({"SORT", "l", "STORE"}), kSyntax);
+}
+
 TEST_F(SetsTest, SurvivesRestart) {
   std::vector<std::vector<std::string>> commands;
+  commands.reserve(1000);
   for (int i = 0; i < 1000; ++i) commands.push_back({"SADD", "big", "v" + std::to_string(i)});
   for (const ReplyPtr& reply : client_->Pipeline(commands)) {
     ASSERT_EQ(reply->type, REDIS_REPLY_INTEGER);

@@ -113,7 +113,7 @@ class KeyspaceSetsTest : public ::testing::Test {
     ASSERT_TRUE(db().WaitForFlushes().ok());
   }
   // A key that routes to another shard than `key`.
-  std::string OnAnotherShard(std::string_view key, std::string base) {
+  std::string OnAnotherShard(std::string_view key, const std::string& base) {
     std::string other = base;
     for (int i = 0; db().ShardOfRoutingKey(other) == db().ShardOfRoutingKey(key); ++i) {
       other = base + std::to_string(i);
@@ -219,6 +219,7 @@ TEST_F(KeyspaceSetsTest, Algebra) {
   EXPECT_EQ(Combine(SetOperation::kDifference, {"a", "missing"}), All("a"));
   // A big set subtracted from a small one (point reads) and the reverse (a merge).
   std::vector<std::string> many;
+  many.reserve(300);
   for (int i = 0; i < 300; ++i) many.push_back("m" + std::to_string(i));
   Add("big", std::vector<std::string_view>(many.begin(), many.end()));
   Add("small", {"m7", "m250", "zz"});
@@ -324,6 +325,7 @@ TEST_F(KeyspaceSetsTest, PopRebuildsTheEncodingLikeRedis) {
 
 TEST_F(KeyspaceSetsTest, RandomMembersAndPop) {
   std::vector<std::string> ten;
+  ten.reserve(10);
   for (int i = 0; i < 10; ++i) ten.push_back("m" + std::to_string(i));
   Add("s", std::vector<std::string_view>(ten.begin(), ten.end()));
   const std::set<std::string> all(ten.begin(), ten.end());
@@ -523,6 +525,7 @@ TEST_F(KeyspaceSetsTest, ScanWalksALargeSetAndReturnsACompactOneWhole) {
   EXPECT_TRUE(compact);
   EXPECT_EQ(got, (Members{"1", "2", "3"})) << "whole, whatever the position and count";
   std::vector<std::string> many;
+  many.reserve(26);
   for (int i = 0; i < 25; ++i) many.push_back("m" + std::to_string(100 + i));
   many.push_back("other");
   Add("big", std::vector<std::string_view>(many.begin(), many.end()));
@@ -550,6 +553,29 @@ TEST_F(KeyspaceSetsTest, ScanWalksALargeSetAndReturnsACompactOneWhole) {
   ASSERT_TRUE(ks().SetScan(0, "missing", "", "", 10, &got, &complete, &compact).ok());
   EXPECT_TRUE(complete);
   EXPECT_TRUE(got.empty());
+}
+
+// SORT ... STORE's write: a new list replacing the destination of any type (deadline dropped),
+// across shards, or the destination's deletion when empty.
+TEST_F(KeyspaceSetsTest, StoreListReplacesTheDestination) {
+  k_.Set(0, "dst", "string", 60'000);
+  ASSERT_TRUE(ks().StoreList(0, "dst", {"b", "a", ""}).ok());
+  EXPECT_EQ(TypeOf("dst"), "list");
+  EXPECT_EQ(k_.Pttl(0, "dst"), -1);
+  std::vector<std::string> values;
+  ASSERT_TRUE(ks().ListRange(0, "dst", 0, -1, &values).ok());
+  EXPECT_EQ(values, (Members{"b", "a", ""}));
+  int64_t length = 0;
+  ASSERT_TRUE(ks().ListPush(0, "dst", ListEnd::kLeft, {"z"}, false, &length).ok());
+  EXPECT_EQ(length, 4) << "an ordinary list";
+  Add("set", {"x"});
+  ASSERT_TRUE(ks().StoreList(0, "set", {"1"}).ok());
+  EXPECT_EQ(TypeOf("set"), "list");
+  ASSERT_TRUE(ks().StoreList(0, "set", {}).ok());
+  EXPECT_EQ(TypeOf("set"), "none");
+  ASSERT_TRUE(ks().StoreList(0, "never", {}).ok());
+  EXPECT_EQ(ks().KeyCount(0), 1u);
+  EXPECT_EQ(ks().ExpiresCount(0), 0u);
 }
 
 // Writes refused by a failed WAL are errors and change nothing; reads go on.
