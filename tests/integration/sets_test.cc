@@ -435,6 +435,33 @@ TEST_F(SetsTest, Sort) {
   EXPECT_EQ(Run({"SORT", "l", "STORE"}), kSyntax);
 }
 
+// Every set write (and SORT ... STORE, also of an empty result) touches the keys a WATCH sees.
+TEST_F(SetsTest, WritesTouchWatchedKeys) {
+  auto other = Connect();
+  ASSERT_NE(other, nullptr);
+  const std::vector<std::vector<std::string>> writes = {
+      {"SADD", "k", "new"},       {"SREM", "k", "a"},          {"SPOP", "k"},
+      {"SMOVE", "k", "o", "a"},   {"SMOVE", "o2", "k", "x"},   {"SUNIONSTORE", "k", "o2"},
+      {"SINTERSTORE", "k", "nx"}, {"SORT", "nx", "STORE", "k"}};
+  for (const std::vector<std::string>& write : writes) {
+    SCOPED_TRACE(write[0]);
+    Run({"DEL", "k", "o", "o2"});
+    EXPECT_EQ(Run({"SADD", "k", "a"}), ":1");
+    EXPECT_EQ(Run({"SADD", "o2", "x"}), ":1");
+    EXPECT_EQ(Run({"WATCH", "k"}), "+OK");
+    other->Run(write);
+    EXPECT_EQ(Run({"MULTI"}), "+OK");
+    EXPECT_EQ(Run({"PING"}), "+QUEUED");
+    EXPECT_EQ(Run({"EXEC"}), "(nil)");
+  }
+  // A write that changes nothing leaves the watch alone.
+  EXPECT_EQ(Run({"WATCH", "k"}), "+OK");
+  EXPECT_EQ(other->Run({"SREM", "k", "nope"}), ":0");
+  EXPECT_EQ(Run({"MULTI"}), "+OK");
+  EXPECT_EQ(Run({"PING"}), "+QUEUED");
+  EXPECT_EQ(Run({"EXEC"}), "[+PONG]");
+}
+
 TEST_F(SetsTest, SurvivesRestart) {
   std::vector<std::vector<std::string>> commands;
   commands.reserve(1000);
