@@ -19,6 +19,7 @@ CommandTable::CommandTable() {
   RegisterObjectCommands(*this);
   RegisterListCommands(*this);
   RegisterHashCommands(*this);
+  RegisterSetCommands(*this);
   RegisterMonitoringCommands(*this);
 }
 

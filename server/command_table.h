@@ -122,6 +122,7 @@ void RegisterBitCommands(CommandTable& table);
 void RegisterObjectCommands(CommandTable& table);
 void RegisterListCommands(CommandTable& table);
 void RegisterHashCommands(CommandTable& table);
+void RegisterSetCommands(CommandTable& table);
 void RegisterMonitoringCommands(CommandTable& table);  // SLOWLOG, LATENCY
 
 // Redis's texts for the common errors.

@@ -100,6 +100,9 @@ struct ListPosOptions {
   uint64_t maxlen = 0;
 };
 
+// What SINTER, SUNION and SDIFF (and their STORE forms) compute.
+enum class SetOperation { kIntersection, kUnion, kDifference };
+
 // What LSET found.
 enum class ListSetResult { kOk, kNoSuchKey, kOutOfRange };
 
@@ -304,6 +307,56 @@ class Keyspace {
   // after the last one returned.
   Status HashScan(int db, std::string_view key, const std::string* after, size_t limit,
                   std::vector<std::string>* out, bool* done);
+  // --- sets ---
+  // Every set operation: WrongType when a key holds another type; an emptied set is deleted;
+  // members are reported in member (byte) order unless said otherwise. OBJECT ENCODING follows
+  // Redis 7.0: intset while every member is a canonical int64 and there are at most
+  // set-max-intset-entries of them, hashtable from then on.
+  // SADD: *added counts the members that were not there (a member named twice, once).
+  Status SetAdd(int db, std::string_view key, const std::vector<std::string_view>& members,
+                int64_t* added);
+  // SREM: *removed counts the members that were there.
+  Status SetRemove(int db, std::string_view key, const std::vector<std::string_view>& members,
+                   int64_t* removed);
+  // SCARD: 0 when absent.
+  Status SetCard(int db, std::string_view key, int64_t* size);
+  // SISMEMBER / SMISMEMBER: (*found)[i] says whether members[i] is there (all false when the key
+  // is absent). One point read per member.
+  Status SetIsMember(int db, std::string_view key, const std::vector<std::string_view>& members,
+                     std::vector<bool>* found);
+  // SMEMBERS: one iteration.
+  Status SetMembers(int db, std::string_view key, std::vector<std::string>* members);
+  // SRANDMEMBER with a count (Redis's rules): count >= 0 gives min(count, size) distinct members,
+  // count < 0 gives -count members that may repeat, both in random order. Uniform: the chosen
+  // positions are read in one iteration up to the last of them. Empty when absent.
+  Status SetRandomMembers(int db, std::string_view key, int64_t count,
+                          std::vector<std::string>* members);
+  // SPOP: up to `count` distinct random members, removed in one batch; *found false when the key
+  // is absent. When the members left are few (Redis's SPOP case 3: at most a fifth of those
+  // popped) the set's encoding is decided again from what is left, as Redis rebuilds it.
+  Status SetPop(int db, std::string_view key, uint64_t count, std::vector<std::string>* members,
+                bool* found);
+  // SMOVE: `member` from `source` to `destination`, one atomic batch (also across shards).
+  // *moved false when the source is absent or lacks the member. WrongType when either key holds
+  // another type (the destination is checked only once the source exists, as Redis does).
+  Status SetMove(int db, std::string_view source, std::string_view destination,
+                 std::string_view member, bool* moved);
+  // SINTER / SUNION / SDIFF over `keys` (absent keys are empty sets; every key is type-checked
+  // first). SINTERCARD: `limit` (0 = none) stops the intersection once it has that many.
+  Status SetCombine(int db, SetOperation operation, const std::vector<std::string_view>& keys,
+                    uint64_t limit, std::vector<std::string>* members);
+  // SINTERSTORE / SUNIONSTORE / SDIFFSTORE: the result replaces `destination` (of any type, its
+  // deadline dropped) in one atomic batch, or deletes it when empty; *size is the result's size.
+  Status SetCombineStore(int db, SetOperation operation, std::string_view destination,
+                         const std::vector<std::string_view>& keys, int64_t* size);
+  // SSCAN: a compact (intset) set gives every member at once (*compact and *complete, as Redis
+  // does); a large one up to `count` members after `after` (empty: from the first) that start
+  // with `prefix`, *complete when no more follow. Empty, compact and complete when absent.
+  Status SetScan(int db, std::string_view key, std::string_view after, std::string_view prefix,
+                 size_t count, std::vector<std::string>* members, bool* complete, bool* compact);
+  // SORT ... STORE's write: `values` as a new list under `destination`, replacing whatever it
+  // holds (its deadline dropped), or deleting it when `values` is empty; one batch.
+  Status StoreList(int db, std::string_view destination, const std::vector<std::string>& values);
 
   // --- time to live ---
   // *ms: remaining ms, -1 without deadline, -2 when absent.
@@ -428,6 +481,21 @@ class Keyspace {
   void NoteHashWrite(CompositeRef* hash, std::string_view field, std::string_view value) const;
 
   // --- sets (sets.cc) ---
+  Status LoadSet(int db, std::string_view key, CompositeRef* set) {
+    return LoadComposite(db, key, ValueType::kSet, set);
+  }
+  // Whether `member` is in a set whose sub-key prefix (MakeSubKeyPrefix of its version) is the
+  // first `prefix_size` bytes of *sub_key: one point read (*sub_key is the member's sub-key
+  // afterwards).
+  Status SetHas(std::string* sub_key, size_t prefix_size, std::string_view member, bool* has);
+  // Members at the sorted, ascending positions `positions` (repeats allowed) of the set, in one
+  // iteration that stops after the last of them; *rest_compact (when not null) says whether every
+  // member not at a position is an intset member (the iteration then goes to the end).
+  Status SetMembersAt(int db, std::string_view key, const CompositeRef& set,
+                      const std::vector<uint64_t>& positions, std::vector<std::string>* members,
+                      bool* rest_compact);
+  // `n` distinct positions in [0, size), ascending, uniformly chosen. REQUIRES: n <= size.
+  std::vector<uint64_t> DistinctPositions(uint64_t size, uint64_t n);
 
   // --- sorted sets (zsets.cc) ---
 

@@ -51,6 +51,13 @@ TEST(CommandTableTest, KeysOfPositionalAndMovableKeys) {
   EXPECT_TRUE(lmpop->KeysOf({"lmpop", "4", "a", "left"}).empty());
   EXPECT_TRUE(lmpop->KeysOf({"lmpop", "-1", "a", "left"}).empty());
   EXPECT_EQ(table.Find("blmpop")->KeysOf({"blmpop", "0", "1", "a", "left"}), (Args{"a"}));
+  const CommandSpec* sort = table.Find("sort");
+  EXPECT_EQ(sort->KeysOf({"sort", "k"}), (Args{"k"}));
+  EXPECT_EQ(sort->KeysOf({"sort", "k", "BY", "store", "GET", "store", "STORE", "d"}),
+            (Args{"k", "d"}));
+  EXPECT_EQ(sort->KeysOf({"sort", "k", "LIMIT", "0", "store", "STORE", ""}), (Args{"k", ""}));
+  EXPECT_EQ(table.Find("sintercard")->KeysOf({"sintercard", "2", "a", "b", "LIMIT", "1"}),
+            (Args{"a", "b"}));
 }
 
 TEST(CommandTableTest, ArityFollowsRedisConvention) {
