@@ -112,6 +112,18 @@ std::vector<std::string_view> CommandSpec::KeysOf(const std::vector<std::string_
   return keys;
 }
 
+void ReplyBulksOrNulls(protocol::ReplyWriter& reply, const std::vector<std::string>& values,
+                       const std::vector<bool>& found) {
+  reply.ArrayHeader(values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (found[i]) {
+      reply.Bulk(values[i]);
+    } else {
+      reply.NullBulk();
+    }
+  }
+}
+
 bool ConstantTimeEquals(std::string_view secret, std::string_view given) {
   if (secret.empty()) return given.empty();
   // volatile keeps the compiler from turning the loop into an early-exit comparison.

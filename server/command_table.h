@@ -136,6 +136,9 @@ inline constexpr std::string_view kRedisCompatibleVersion = "7.2.0";
 // Replies to a failed storage call: -MISCONF when the WAL cannot be written (as Redis answers
 // when it cannot persist), -ERR with the reason otherwise (e.g. a corrupt or unreadable table).
 void ReplyStorageError(CommandContext& ctx, const storage::Status& status);
+// MGET's and HMGET's reply: an array of values[i] where found[i], nil elsewhere.
+void ReplyBulksOrNulls(protocol::ReplyWriter& reply, const std::vector<std::string>& values,
+                       const std::vector<bool>& found);
 
 inline constexpr std::string_view kSyntaxError = "ERR syntax error";
 inline constexpr std::string_view kNotIntegerError = "ERR value is not an integer or out of range";

@@ -1,6 +1,11 @@
 #include "server/scan_cursors.h"
 
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
 #include <random>
+
+#include "server/command_table.h"
 
 namespace shale::server {
 
@@ -26,6 +31,31 @@ std::optional<ScanCursors::Position> ScanCursors::Find(uint64_t cursor) const {
   auto it = positions_.find(cursor);
   if (it == positions_.end()) return std::nullopt;
   return it->second;
+}
+
+bool ParseElementScanCursor(std::string_view text, uint64_t* cursor) {
+  const std::string buf(text);
+  if (!buf.empty() && std::isspace(static_cast<unsigned char>(buf[0])) != 0) return false;
+  char* end = nullptr;
+  errno = 0;
+  *cursor = std::strtoull(buf.c_str(), &end, 10);
+  return *end == '\0' && errno != ERANGE;
+}
+
+std::string_view ParseElementScanOptions(const std::vector<std::string_view>& args, size_t first,
+                                         std::string_view* pattern, int64_t* count) {
+  for (size_t i = first; i < args.size(); i += 2) {
+    if (i + 1 >= args.size()) return kSyntaxError;
+    if (EqualsIgnoreCase(args[i], "count")) {
+      if (!ParseInt64(args[i + 1], count)) return kNotIntegerError;
+      if (*count < 1) return kSyntaxError;
+    } else if (EqualsIgnoreCase(args[i], "match")) {
+      *pattern = args[i + 1];
+    } else {
+      return kSyntaxError;
+    }
+  }
+  return {};
 }
 
 }  // namespace shale::server

@@ -9,7 +9,9 @@
 #include <deque>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace shale::server {
 
@@ -34,5 +36,14 @@ class ScanCursors {
   std::unordered_map<uint64_t, Position> positions_;
   std::deque<uint64_t> order_;  // oldest first, for eviction
 };
+
+// HSCAN's and SSCAN's arguments, read in Redis's order: the cursor first (Redis's
+// parseScanCursorOrReply: strtoul's reading of the whole text, so "-1" and "+1" are cursors too,
+// no leading blank, no overflow), then, once the key is found, MATCH and COUNT.
+bool ParseElementScanCursor(std::string_view text, uint64_t* cursor);
+// MATCH pattern / COUNT count pairs from args[first] on into *pattern and *count (left as they
+// are when not given): the error reply's text (syntax, not an integer, COUNT < 1), or empty.
+std::string_view ParseElementScanOptions(const std::vector<std::string_view>& args, size_t first,
+                                         std::string_view* pattern, int64_t* count);
 
 }  // namespace shale::server

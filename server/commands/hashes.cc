@@ -1,11 +1,8 @@
 // Hash commands: HSET, HMSET, HSETNX, HGET, HMGET, HDEL, HLEN, HSTRLEN, HEXISTS, HKEYS, HVALS,
 // HGETALL, HINCRBY, HINCRBYFLOAT, HRANDFIELD, HSCAN (Redis 7.0's t_hash.c: its replies, error
 // texts and the order it checks arguments, types and values in).
-#include <cctype>
-#include <cerrno>
 #include <cmath>
 #include <cstdint>
-#include <cstdlib>
 #include <string>
 #include <utility>
 #include <vector>
@@ -107,14 +104,7 @@ void HMGetCommand(CommandContext& ctx) {
   storage::Status status =
       ctx.ks.HashMultiGet(ctx.connection.db(), ctx.args[1], fields, &values, &found);
   if (!status.ok()) return ReplyStorageError(ctx, status);
-  ctx.reply.ArrayHeader(values.size());
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (found[i]) {
-      ctx.reply.Bulk(values[i]);
-    } else {
-      ctx.reply.NullBulk();
-    }
-  }
+  ReplyBulksOrNulls(ctx.reply, values, found);
 }
 
 void HDelCommand(CommandContext& ctx) {
@@ -266,17 +256,6 @@ void HRandFieldCommand(CommandContext& ctx) {
   }
 }
 
-// Redis's parseScanCursorOrReply: strtoul's reading of the whole text (so "-1" and "+1" are
-// cursors too), no leading blank, no overflow.
-bool ParseScanCursor(std::string_view text, uint64_t* cursor) {
-  const std::string buf(text);
-  if (!buf.empty() && std::isspace(static_cast<unsigned char>(buf[0])) != 0) return false;
-  char* end = nullptr;
-  errno = 0;
-  *cursor = std::strtoull(buf.c_str(), &end, 10);
-  return *end == '\0' && errno != ERANGE;
-}
-
 // An HSCAN position in the server's cursor table: the hash's name (so a cursor of another key or
 // of SCAN is refused) and the last field returned.
 std::string EncodeHashPosition(std::string_view key, std::string_view field) {
@@ -300,7 +279,7 @@ bool DecodeHashPosition(std::string_view position, std::string_view key, std::st
 // a larger one returns about COUNT fields a call, resuming after the last field returned.
 void HScanCommand(CommandContext& ctx) {
   uint64_t cursor = 0;
-  if (!ParseScanCursor(ctx.args[2], &cursor)) return ctx.reply.Error(kInvalidCursor);
+  if (!ParseElementScanCursor(ctx.args[2], &cursor)) return ctx.reply.Error(kInvalidCursor);
   const int db = ctx.connection.db();
   int64_t length = 0;
   storage::Status status = ctx.ks.HashLength(db, ctx.args[1], &length);
@@ -313,17 +292,8 @@ void HScanCommand(CommandContext& ctx) {
   }
   std::string_view pattern = "*";
   int64_t count = 10;
-  for (size_t i = 3; i < ctx.args.size(); i += 2) {
-    if (i + 1 >= ctx.args.size()) return ctx.reply.Error(kSyntaxError);
-    if (EqualsIgnoreCase(ctx.args[i], "count")) {
-      if (!ParseInt64(ctx.args[i + 1], &count)) return ctx.reply.Error(kNotIntegerError);
-      if (count < 1) return ctx.reply.Error(kSyntaxError);
-    } else if (EqualsIgnoreCase(ctx.args[i], "match")) {
-      pattern = ctx.args[i + 1];
-    } else {
-      return ctx.reply.Error(kSyntaxError);
-    }
-  }
+  const std::string_view error = ParseElementScanOptions(ctx.args, 3, &pattern, &count);
+  if (!error.empty()) return ctx.reply.Error(error);
   std::string after;
   bool resume = false;
   if (cursor != 0) {
@@ -391,7 +361,8 @@ const CommandSpec kHashCommands[] = {
      "Increments the integer value of a field in a hash by a number. Uses 0 as initial value if "
      "the field doesn't exist.",
      "key field increment"},
-    {"hincrbyfloat", 4, kCmdWrite | kCmdDenyOom | kCmdFast, 1, 1, 1, HIncrByFloatCommand, "hash", "2.6.0",
+    {"hincrbyfloat", 4, kCmdWrite | kCmdDenyOom | kCmdFast, 1, 1, 1, HIncrByFloatCommand, "hash",
+     "2.6.0",
      "Increments the floating point value of a field by a number. Uses 0 as initial value if the "
      "field doesn't exist.",
      "key field increment"},

@@ -3,7 +3,6 @@
 // t_set.c: argument order, error texts, RESP3 set replies), and SORT / SORT_RO over lists and sets
 // (Redis's sort.c).
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdint>
@@ -16,6 +15,7 @@
 #include "server/connection.h"
 #include "server/glob.h"
 #include "server/keyspace/keyspace.h"
+#include "server/scan_cursors.h"
 #include "server/server.h"
 
 namespace shale::server {
@@ -207,26 +207,13 @@ void SInterCardCommand(CommandContext& ctx) {
   ctx.reply.Integer(static_cast<int64_t>(members.size()));
 }
 
-// A SCAN-family cursor as Redis parses it (strtoul: a sign is accepted, a leading blank is not).
-bool ParseScanCursor(std::string_view text, uint64_t* cursor) {
-  const std::string s(text);
-  if (!s.empty() && std::isspace(static_cast<unsigned char>(s[0]))) return false;
-  char* end = nullptr;
-  errno = 0;
-  *cursor = std::strtoull(s.c_str(), &end, 10);
-  return *end == '\0' && errno != ERANGE;
-}
-
 // SSCAN key cursor [MATCH pattern] [COUNT count]. As in Redis the cursor is parsed first, then
 // the key is looked up (absent: an empty answer, whatever the options), then the options. A set
 // still in its compact (intset) encoding is returned whole with cursor 0, whatever the cursor; a
 // large one is walked in member order from the position the cursor names (SCAN's cursor table).
 void SScanCommand(CommandContext& ctx) {
   uint64_t cursor = 0;
-  if (!ParseScanCursor(ctx.args[2], &cursor)) {
-    ctx.reply.Error("ERR invalid cursor");
-    return;
-  }
+  if (!ParseElementScanCursor(ctx.args[2], &cursor)) return ctx.reply.Error("ERR invalid cursor");
   const int db = ctx.connection.db();
   int64_t size = 0;
   storage::Status status = ctx.ks.SetCard(db, ctx.args[1], &size);
@@ -239,27 +226,8 @@ void SScanCommand(CommandContext& ctx) {
   }
   std::string_view pattern = "*";
   int64_t count = 10;
-  for (size_t i = 3; i < ctx.args.size(); i += 2) {
-    if (i + 1 >= ctx.args.size()) {
-      ctx.reply.Error(kSyntaxError);
-      return;
-    }
-    if (EqualsIgnoreCase(ctx.args[i], "count")) {
-      if (!ParseInt64(ctx.args[i + 1], &count)) {
-        ctx.reply.Error(kNotIntegerError);
-        return;
-      }
-      if (count < 1) {
-        ctx.reply.Error(kSyntaxError);
-        return;
-      }
-    } else if (EqualsIgnoreCase(ctx.args[i], "match")) {
-      pattern = ctx.args[i + 1];
-    } else {
-      ctx.reply.Error(kSyntaxError);
-      return;
-    }
-  }
+  const std::string_view error = ParseElementScanOptions(ctx.args, 3, &pattern, &count);
+  if (!error.empty()) return ctx.reply.Error(error);
   std::string after;
   bool known = cursor == 0;
   if (cursor != 0) {

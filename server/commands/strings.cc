@@ -228,14 +228,7 @@ void MGetCommand(CommandContext& ctx) {
   }
   ctx.server.stats().keyspace_hits += hits;
   ctx.server.stats().keyspace_misses += values.size() - hits;
-  ctx.reply.ArrayHeader(values.size());
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (found[i]) {
-      ctx.reply.Bulk(values[i]);
-    } else {
-      ctx.reply.NullBulk();
-    }
-  }
+  ReplyBulksOrNulls(ctx.reply, values, found);
 }
 
 void MSetCommand(CommandContext& ctx) {

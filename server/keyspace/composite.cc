@@ -46,6 +46,14 @@ Status Keyspace::LoadComposite(int db, std::string_view key, ValueType type, Com
   return Status::Ok();
 }
 
+Status Keyspace::CompositeSize(int db, std::string_view key, ValueType type, int64_t* size) {
+  *size = 0;
+  CompositeRef ref;
+  Status s = LoadComposite(db, key, type, &ref);
+  if (s.ok()) *size = static_cast<int64_t>(ref.meta.size);
+  return s;
+}
+
 void Keyspace::TakeVersion(CompositeRef* ref) {
   if (!ref->exists) ref->meta.version = ++last_version_;
 }

@@ -163,11 +163,7 @@ Status Keyspace::HashDelete(int db, std::string_view key,
 }
 
 Status Keyspace::HashLength(int db, std::string_view key, int64_t* length) {
-  *length = 0;
-  CompositeRef hash;
-  Status s = LoadHash(db, key, &hash);
-  if (s.ok()) *length = static_cast<int64_t>(hash.meta.size);
-  return s;
+  return CompositeSize(db, key, ValueType::kHash, length);
 }
 
 Status Keyspace::HashEntries(int db, std::string_view key, bool fields, bool values,

@@ -434,6 +434,8 @@ class Keyspace {
   // Reads `key` as a composite key of `type`: WrongType for another type, Corruption for
   // undecodable metadata; absent (not ref->exists) when missing or expired.
   Status LoadComposite(int db, std::string_view key, ValueType type, CompositeRef* ref);
+  // LLEN, HLEN, SCARD: the element count of `key` as a composite of `type` (0 when absent).
+  Status CompositeSize(int db, std::string_view key, ValueType type, int64_t* size);
   // Gives a new key (not ref->exists) a fresh version; apply its batch with ApplyComposite.
   void TakeVersion(CompositeRef* ref);
   // Adds to `batch` the key's new metadata: a put, or the key's deletion when it is empty. A new

@@ -131,11 +131,7 @@ Status Keyspace::ListPop(int db, std::string_view key, ListEnd end, uint64_t cou
 }
 
 Status Keyspace::ListLength(int db, std::string_view key, int64_t* length) {
-  *length = 0;
-  CompositeRef list;
-  Status s = LoadList(db, key, &list);
-  if (s.ok()) *length = static_cast<int64_t>(list.meta.size);
-  return s;
+  return CompositeSize(db, key, ValueType::kList, length);
 }
 
 Status Keyspace::ListRange(int db, std::string_view key, int64_t start, int64_t stop,

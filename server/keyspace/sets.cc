@@ -201,11 +201,7 @@ Status Keyspace::SetRemove(int db, std::string_view key,
 }
 
 Status Keyspace::SetCard(int db, std::string_view key, int64_t* size) {
-  *size = 0;
-  CompositeRef set;
-  Status s = LoadSet(db, key, &set);
-  if (s.ok()) *size = static_cast<int64_t>(set.meta.size);
-  return s;
+  return CompositeSize(db, key, ValueType::kSet, size);
 }
 
 Status Keyspace::SetIsMember(int db, std::string_view key,
