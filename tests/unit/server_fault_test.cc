@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -59,7 +60,11 @@ class RespClient {
       if (std::chrono::steady_clock::now() > deadline) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    timeval timeout{10, 0};
+    // A bound on a reply that never comes, not a latency expectation: a write parked behind a
+    // paced compaction waits for merges that grow with the data written, which under a
+    // sanitizer's slowdown on a loaded machine can take tens of seconds. ctest's per-test
+    // timeout (300 s) stays the outer bound.
+    timeval timeout{120, 0};
     setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
   }
   ~RespClient() {
@@ -68,7 +73,8 @@ class RespClient {
   bool connected() const { return fd_ >= 0; }
 
   // Sends a command and returns its reply as text: "+OK", "-ERR ...", "$value", "$nil", or
-  // "closed" when the server closed the connection. Of an array only the header ("*2") is
+  // "closed" when the server closed the connection ("timed out" when no reply came within the
+  // receive timeout). Of an array only the header ("*2") is
   // read; Read() returns its elements one by one.
   std::string Run(const std::vector<std::string>& args) {
     std::string out = "*" + std::to_string(args.size()) + "\r\n";
@@ -82,13 +88,13 @@ class RespClient {
   // Reads the next reply (or array header), as Run() shows it.
   std::string Read() {
     std::string line;
-    if (!ReadLine(&line)) return "closed";
+    if (!ReadLine(&line)) return timed_out_ ? "timed out" : "closed";
     if (line[0] != '$') return line;
     long len = std::strtol(line.c_str() + 1, nullptr, 10);
     if (len < 0) return "$nil";
     const size_t wanted = static_cast<size_t>(len) + 2;
     while (buffer_.size() < wanted) {
-      if (!Fill()) return "closed";
+      if (!Fill()) return timed_out_ ? "timed out" : "closed";
     }
     std::string data = buffer_.substr(0, wanted);
     buffer_.erase(0, wanted);
@@ -99,6 +105,7 @@ class RespClient {
   bool Fill() {
     char chunk[4096];
     ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) timed_out_ = true;
     if (n <= 0) return false;
     buffer_.append(chunk, static_cast<size_t>(n));
     return true;
@@ -114,6 +121,7 @@ class RespClient {
   }
 
   int fd_ = -1;
+  bool timed_out_ = false;
   std::string buffer_;
 };
 
