@@ -19,6 +19,8 @@ class ReplyWriter {
   int protocol() const { return protocol_; }
   void set_protocol(int version) { protocol_ = version; }
   std::string* buffer() { return out_; }
+  // Writes go to `out` from now on (a connection discarding replies under CLIENT REPLY OFF).
+  void set_buffer(std::string* out) { out_ = out; }
   // Called with the message of every error reply written (the server counts them: INFO
   // total_error_replies and errorstats).
   using ErrorHook = void (*)(void* context, std::string_view message);

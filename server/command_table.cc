@@ -21,6 +21,7 @@ CommandTable::CommandTable() {
   RegisterHashCommands(*this);
   RegisterSetCommands(*this);
   RegisterMonitoringCommands(*this);
+  RegisterPubSubCommands(*this);
 }
 
 void CommandTable::Register(const CommandSpec* specs, size_t count) {

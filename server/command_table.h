@@ -124,6 +124,7 @@ void RegisterListCommands(CommandTable& table);
 void RegisterHashCommands(CommandTable& table);
 void RegisterSetCommands(CommandTable& table);
 void RegisterMonitoringCommands(CommandTable& table);  // SLOWLOG, LATENCY
+void RegisterPubSubCommands(CommandTable& table);
 
 // Redis's texts for the common errors.
 std::string WrongArityError(std::string_view command);  // "ERR wrong number of ... 'get' command"

@@ -15,17 +15,13 @@
 
 #include "server/glob.h"
 #include "server/keyspace/format.h"
+#include "server/notifications.h"
 #include "storage/log_format.h"
 
 namespace shale::server {
 namespace {
 
 using Args = std::vector<std::string>;
-
-// Redis's defaults for the client classes Shale accepts but does not store; CONFIG GET shows
-// them after the `normal` class so that the reply has Redis's full form.
-constexpr std::string_view kObufOtherClasses =
-    "slave 268435456 67108864 60 pubsub 33554432 8388608 60";
 
 // At most this many `bind` addresses (Redis's CONFIG_BINDADDR_MAX).
 constexpr size_t kMaxBindAddresses = 16;
@@ -277,8 +273,8 @@ ConfigSetting BindSetting() {
 }
 
 // `client-output-buffer-limit <class> <hard> <soft> <soft-seconds> [<class> ...]`, Redis's
-// syntax and checks: the whole value is validated before anything is stored. Classes are
-// normal, replica (or slave) and pubsub; only normal is kept.
+// syntax and checks: the whole value is validated before anything is stored, and the classes
+// not named keep their limits. Classes are normal, replica (or slave) and pubsub.
 ConfigSetting OutputBufferLimitSetting() {
   ConfigSetting setting;
   setting.name = "client-output-buffer-limit";
@@ -289,12 +285,17 @@ ConfigSetting OutputBufferLimitSetting() {
       *error = "Wrong number of arguments in buffer limit configuration.";
       return false;
     }
-    std::optional<OutputBufferLimit> normal;
+    std::vector<std::pair<OutputBufferLimit Config::*, OutputBufferLimit>> limits;
     for (size_t i = 0; i < args.size(); i += 4) {
       const std::string& name = args[i];
-      const bool is_normal = EqualsIgnoreCase(name, "normal");
-      if (!is_normal && !EqualsIgnoreCase(name, "replica") && !EqualsIgnoreCase(name, "slave") &&
-          !EqualsIgnoreCase(name, "pubsub")) {
+      OutputBufferLimit Config::*field;
+      if (EqualsIgnoreCase(name, "normal")) {
+        field = &Config::client_output_buffer_limit_normal;
+      } else if (EqualsIgnoreCase(name, "replica") || EqualsIgnoreCase(name, "slave")) {
+        field = &Config::client_output_buffer_limit_replica;
+      } else if (EqualsIgnoreCase(name, "pubsub")) {
+        field = &Config::client_output_buffer_limit_pubsub;
+      } else {
         *error = "Invalid client class specified in buffer limit configuration.";
         return false;
       }
@@ -310,15 +311,41 @@ ConfigSetting OutputBufferLimitSetting() {
         return false;
       }
       limit.soft_seconds = static_cast<uint64_t>(seconds);
-      if (is_normal) normal = limit;
+      limits.emplace_back(field, limit);
     }
-    if (normal) config.client_output_buffer_limit_normal = *normal;
+    for (const auto& [field, limit] : limits) config.*field = limit;
     return true;
   };
   setting.print = [](const Config& config) {
-    const OutputBufferLimit& normal = config.client_output_buffer_limit_normal;
-    return "normal " + std::to_string(normal.hard_bytes) + " " + std::to_string(normal.soft_bytes) +
-           " " + std::to_string(normal.soft_seconds) + " " + std::string(kObufOtherClasses);
+    auto print = [](std::string_view name, const OutputBufferLimit& limit) {
+      return std::string(name) + " " + std::to_string(limit.hard_bytes) + " " +
+             std::to_string(limit.soft_bytes) + " " + std::to_string(limit.soft_seconds);
+    };
+    return print("normal", config.client_output_buffer_limit_normal) + " " +
+           print("slave", config.client_output_buffer_limit_replica) + " " +
+           print("pubsub", config.client_output_buffer_limit_pubsub);
+  };
+  return setting;
+}
+
+// notify-keyspace-events: Redis's class letters (server/notifications.h), shown in Redis's
+// canonical order.
+ConfigSetting NotifyKeyspaceEventsSetting() {
+  ConfigSetting setting;
+  setting.name = "notify-keyspace-events";
+  setting.mutable_at_runtime = true;
+  setting.parse = [](Config& config, const Args& args, std::string* error) {
+    if (!SingleArgument(args, error)) return false;
+    uint32_t flags = 0;
+    if (!ParseNotifyKeyspaceEvents(args[0], &flags)) {
+      *error = std::string(kInvalidNotifyClassError);
+      return false;
+    }
+    config.notify_keyspace_events = flags;
+    return true;
+  };
+  setting.print = [](const Config& config) {
+    return NotifyKeyspaceEventsString(config.notify_keyspace_events);
   };
   return setting;
 }
@@ -466,6 +493,8 @@ std::vector<ConfigSetting> BuildConfigTable() {
       IntegerSetting("slowlog-max-len", kMutable, &Config::slowlog_max_len, 0, kLongMax));
   table.push_back(IntegerSetting("latency-monitor-threshold", kMutable,
                                  &Config::latency_monitor_threshold, 0, kLongMax));
+  // Pub/sub
+  table.push_back(NotifyKeyspaceEventsSetting());
   // Redis's encoding thresholds (what OBJECT ENCODING reports), under their 7.0 names and the
   // older ziplist names.
   table.push_back(with_alias(IntegerSetting("hash-max-listpack-entries", kMutable,

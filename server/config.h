@@ -49,8 +49,12 @@ struct Config {
   int64_t min_replicas_to_write = 0;
   int64_t min_replicas_max_lag = 10;
   int64_t client_query_buffer_limit = 1024LL * 1024 * 1024;
-  OutputBufferLimit client_output_buffer_limit_normal;  // "normal 0 0 0" by default
-  std::string requirepass;                              // empty = no password
+  // Redis's client classes and defaults: "normal 0 0 0 slave 256mb 64mb 60 pubsub 32mb 8mb 60".
+  // The replica class is kept for CONFIG GET/SET/REWRITE; Shale has no replicas to apply it to.
+  OutputBufferLimit client_output_buffer_limit_normal;
+  OutputBufferLimit client_output_buffer_limit_replica{256ULL << 20, 64ULL << 20, 60};
+  OutputBufferLimit client_output_buffer_limit_pubsub{32ULL << 20, 8ULL << 20, 60};
+  std::string requirepass;  // empty = no password
   // Keyspace and storage
   std::string dir = "./data";
   int64_t databases = 16;
@@ -83,6 +87,9 @@ struct Config {
   int64_t slowlog_log_slower_than = 10000;  // microseconds; -1 = off, 0 = every command
   int64_t slowlog_max_len = 128;
   int64_t latency_monitor_threshold = 0;  // milliseconds; 0 = off
+  // Keyspace notifications (server/notifications.h): the classes of events published, as
+  // NotifyFlag bits; 0 = off, Redis's default.
+  uint32_t notify_keyspace_events = 0;
   // The thresholds of Redis's compact encodings, which decide what OBJECT ENCODING reports
   // (keyspace::EncodingLimits). Redis's names and defaults.
   int64_t hash_max_listpack_entries = 512;

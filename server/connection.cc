@@ -230,7 +230,63 @@ void Connection::ProcessInput() {
 }
 
 bool Connection::Execute(const std::vector<std::string_view>& args) {
-  return server_->Dispatch(*this, args);
+  if (!server_->Dispatch(*this, args)) return false;
+  CommandDone();
+  return true;
+}
+
+void Connection::set_reply_mode(ReplyMode mode) {
+  switch (mode) {
+    case ReplyMode::kOn:
+      reply_off_ = false;
+      reply_skipping_ = false;
+      break;
+    case ReplyMode::kOff:
+      reply_off_ = true;
+      break;
+    case ReplyMode::kSkip:
+      if (!reply_off_) reply_skip_next_ = true;
+      break;
+  }
+  writer_.set_buffer(reply_off_ || reply_skipping_ ? &discarded_ : &output_);
+}
+
+void Connection::ResetReplyMode() {
+  // As Redis's RESET, a SKIP covering the RESET itself still holds for it.
+  reply_off_ = reply_skip_next_ = false;
+  writer_.set_buffer(reply_skipping_ ? &discarded_ : &output_);
+}
+
+void Connection::CommandDone() {
+  reply_skipping_ = reply_skip_next_;
+  reply_skip_next_ = false;
+  discarded_.clear();
+  writer_.set_buffer(reply_off_ || reply_skipping_ ? &discarded_ : &output_);
+}
+
+void Connection::Receive(MessageKind kind, std::string_view pattern, std::string_view channel,
+                         std::string_view message) {
+  if (closing_) return;
+  switch (kind) {
+    case MessageKind::kChannel:
+      push_writer_.PushHeader(3);
+      push_writer_.Bulk("message");
+      break;
+    case MessageKind::kPattern:
+      push_writer_.PushHeader(4);
+      push_writer_.Bulk("pmessage");
+      push_writer_.Bulk(pattern);
+      break;
+    case MessageKind::kShard:
+      push_writer_.PushHeader(3);
+      push_writer_.Bulk("smessage");
+      break;
+  }
+  push_writer_.Bulk(channel);
+  push_writer_.Bulk(message);
+  // Sent with the next flush, which also applies the output buffer limits (a subscriber that
+  // does not read is closed there, never from inside a publish).
+  server_->ScheduleFlush(this);
 }
 
 void Connection::NoteWrite() {
@@ -249,7 +305,10 @@ void Connection::FailUncommittedReplies(std::string_view error) {
 }
 
 bool Connection::CheckOutputLimits() {
-  const OutputBufferLimit& limit = server_->config().client_output_buffer_limit_normal;
+  // Redis's client classes: a client subscribed to anything is of the pubsub class.
+  const Config& config = server_->config();
+  const OutputBufferLimit& limit = subscribed() ? config.client_output_buffer_limit_pubsub
+                                                : config.client_output_buffer_limit_normal;
   size_t pending = output_bytes();
   bool hard = limit.hard_bytes > 0 && pending >= limit.hard_bytes;
   if (pending > kUnauthenticatedOutputLimit && !ever_authenticated_ && auth_required()) {

@@ -18,6 +18,7 @@
 
 #include "protocol/reply_writer.h"
 #include "protocol/resp_parser.h"
+#include "server/pubsub.h"
 #include "server/transactions.h"
 #include "storage/db.h"
 
@@ -46,10 +47,12 @@ class InputBuffer {
   size_t capacity_ = 0;
 };
 
-class Connection {
+// A connection is a pub/sub subscriber: a message it receives goes into its output buffer as a
+// push (RESP3) or an array (RESP2), whatever CLIENT REPLY says.
+class Connection final : public Subscriber {
  public:
   Connection(Server* server, uint64_t id);
-  ~Connection();
+  ~Connection() override;
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -108,7 +111,26 @@ class Connection {
   // Clearing requirepass at run time lets already-open clients in, as in Redis.
   bool auth_required() const;
   int protocol() const { return writer_.protocol(); }
-  void set_protocol(int v) { writer_.set_protocol(v); }
+  void set_protocol(int v) {
+    writer_.set_protocol(v);
+    push_writer_.set_protocol(v);
+  }
+  // What pub/sub writes: (un)subscribe confirmations and messages, which reach the client even
+  // under CLIENT REPLY OFF or SKIP (Redis's CLIENT_PUSHING).
+  protocol::ReplyWriter& push() { return push_writer_; }
+  void Receive(MessageKind kind, std::string_view pattern, std::string_view channel,
+               std::string_view message) override;
+
+  // CLIENT REPLY: ON answers every command; OFF answers none; SKIP does not answer the next
+  // command (the CLIENT REPLY SKIP itself gets no reply either).
+  enum class ReplyMode { kOn, kOff, kSkip };
+  void set_reply_mode(ReplyMode mode);
+  // RESET: replies on, no SKIP pending for the next command.
+  void ResetReplyMode();
+  bool replies_off() const { return reply_off_; }
+  // Called once a command has been dealt with (run, queued or refused): ends a SKIP that
+  // covered it and starts one requested by it.
+  void CommandDone();
   const std::string& name() const { return name_; }
   void set_name(std::string name) { name_ = std::move(name); }
   const std::string& lib_name() const { return lib_name_; }
@@ -155,6 +177,12 @@ class Connection {
   InputBuffer input_;
   std::string output_;
   protocol::ReplyWriter writer_{&output_};
+  protocol::ReplyWriter push_writer_{&output_};
+  // Where writer_ writes while replies are off or skipped; emptied after every command.
+  std::string discarded_;
+  bool reply_off_ = false;
+  bool reply_skip_next_ = false;  // CLIENT REPLY SKIP ran: the next command is not answered
+  bool reply_skipping_ = false;   // the command now running is not answered
   struct WriteRequest;
   size_t in_flight_bytes_ = 0;  // bytes handed to uv_write and not yet confirmed
   size_t commit_mark_ = kNoMark;

@@ -8,6 +8,7 @@
 
 #include "server/connection.h"
 #include "server/logging.h"
+#include "server/notifications.h"
 
 namespace shale::server {
 
@@ -28,6 +29,14 @@ std::string RandomRunId() {
   std::string id(40, '0');
   for (char& c : id) c = kHex[rng() % 16];
   return id;
+}
+
+// The commands a RESP2 client may send while subscribed (Redis's processCommand list).
+bool AllowedWhileSubscribed(const CommandSpec& spec) {
+  static constexpr std::string_view kAllowed[] = {"ping",         "subscribe",    "ssubscribe",
+                                                  "unsubscribe",  "sunsubscribe", "psubscribe",
+                                                  "punsubscribe", "quit",         "reset"};
+  return std::find(std::begin(kAllowed), std::end(kAllowed), spec.name) != std::end(kAllowed);
 }
 
 uint64_t SteadyMicros() {
@@ -62,6 +71,9 @@ Server::Server(Config config, std::string config_file, std::unique_ptr<storage::
   keyspace_->set_observer(&keyspace_observer_);
   ApplyEncodingLimits();
   keyspace_observer_.set_on_modified([this](int db, std::string_view key) { KeyWritten(db, key); });
+  keyspace_observer_.set_on_expired([this](int db, std::string_view key) {
+    NotifyKeyspaceEvent(*this, kNotifyExpired, "expired", db, key);
+  });
   uv_loop_init(&loop_);
   start_time_ms_ = NowMs();
   last_save_s_ = start_time_ms_ / 1000;
@@ -211,6 +223,7 @@ void Server::Accept(uv_stream_t* listener) {
 
 void Server::OnConnectionClosed(Connection* connection) {
   watches_.UnwatchAll(connection->transaction().watcher());
+  pubsub_.UnsubscribeAll(connection);
   clients_.erase(connection->id());
   std::erase(pending_flush_, connection);
   std::erase(uncommitted_, connection);
@@ -574,6 +587,14 @@ bool Server::Dispatch(Connection& connection, const std::vector<std::string_view
       return reject("NOREPLICAS Not enough good replicas to write.");
     }
   }
+  // RESP2 has no push type: a subscribed client reads only pub/sub messages, so it may send
+  // only the commands whose replies a pub/sub reader understands (RESP3 has no such limit).
+  if (connection.subscribed() && connection.protocol() == 2 && !AllowedWhileSubscribed(*spec)) {
+    return reject("ERR Can't execute '" +
+                  command_stats_.names()[command_stats_.SlotOf(*spec, args.size(), args.data())] +
+                  "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in "
+                  "this context");
+  }
   if (transaction.in_multi() && (spec->flags & kCmdNotQueued) == 0) {
     transaction.Queue(*spec, args);
     connection.last_command_ = spec->name;
@@ -611,11 +632,36 @@ void Server::Call(Connection& connection, const CommandSpec& spec,
                   const std::vector<std::string_view>& args) {
   CommandContext ctx{*this, connection, *db_, *keyspace_, args, connection.reply()};
   const size_t slot = command_stats_.SlotOf(spec, args.size(), args.data());
+  // "new" events: the keys of a write that were not live before it are checked after it (or
+  // at the key's first event, which the "new" event then precedes, as in Redis).
+  std::vector<std::pair<int, std::string>> outer_new_keys;
+  outer_new_keys.swap(maybe_new_keys_);
+  if ((spec.flags & kCmdWrite) != 0 && spec.HasKeys() && NotifyEnabled(*this, kNotifyNew)) {
+    for (std::string_view key : spec.KeysOf(args)) {
+      std::pair<int, std::string> id{connection.db(), std::string(key)};
+      keyspace::KeyState state = keyspace::KeyState::kAbsent;
+      if (!keyspace_->Peek(id.first, key, &state).ok() || state == keyspace::KeyState::kLive ||
+          std::find(maybe_new_keys_.begin(), maybe_new_keys_.end(), id) != maybe_new_keys_.end()) {
+        continue;
+      }
+      maybe_new_keys_.push_back(std::move(id));
+    }
+  }
   const auto start = std::chrono::steady_clock::now();
   spec.handler(ctx);
   const auto nanos =
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
           .count();
+  // The keys created without an event of their own get their "new" event now.
+  std::vector<std::pair<int, std::string>> unreported;
+  unreported.swap(maybe_new_keys_);
+  for (const auto& [db, key] : unreported) {
+    keyspace::KeyState state = keyspace::KeyState::kAbsent;
+    if (keyspace_->Peek(db, key, &state).ok() && state == keyspace::KeyState::kLive) {
+      NotifyKeyspaceEvent(*this, kNotifyNew, "new", db, key);
+    }
+  }
+  maybe_new_keys_.swap(outer_new_keys);
   const bool failed = stats_.total_error_replies > errors_counted_;
   errors_counted_ = stats_.total_error_replies;
   command_stats_.RecordCall(slot, static_cast<uint64_t>(nanos), failed);
@@ -669,6 +715,23 @@ void Server::NoteLatency(std::string_view event, uint64_t micros) {
   const uint64_t threshold = static_cast<uint64_t>(config_.latency_monitor_threshold);
   if (threshold == 0 || micros / 1000 < threshold) return;
   latency_monitor_.Add(event, static_cast<int64_t>(NowMs() / 1000), micros / 1000);
+}
+
+void Server::BeforeKeyspaceEvent(int db, std::string_view key) {
+  auto it = std::find_if(maybe_new_keys_.begin(), maybe_new_keys_.end(),
+                         [&](const auto& id) { return id.first == db && id.second == key; });
+  if (it == maybe_new_keys_.end()) return;
+  // Not live yet (an event before the key is written, such as the "expired" of the old key a
+  // write replaces): it may still be created by this command.
+  keyspace::KeyState state = keyspace::KeyState::kAbsent;
+  if (!keyspace_->Peek(db, key, &state).ok() || state != keyspace::KeyState::kLive) return;
+  maybe_new_keys_.erase(it);
+  NotifyKeyspaceEvent(*this, kNotifyNew, "new", db, key);
+}
+
+void Server::KeyMiss(int db, std::string_view key) {
+  stats_.keyspace_misses++;
+  NotifyKeyspaceEvent(*this, kNotifyKeyMiss, "keymiss", db, key);
 }
 
 void Server::OnErrorReply(std::string_view message) {

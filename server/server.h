@@ -20,6 +20,7 @@
 #include "server/command_table.h"
 #include "server/config.h"
 #include "server/keyspace/keyspace.h"
+#include "server/pubsub.h"
 #include "server/scan_cursors.h"
 #include "server/slowlog.h"
 #include "server/transactions.h"
@@ -79,6 +80,7 @@ class Server {
   bool Shutdown(std::string_view reason);
 
   Config& config() { return config_; }
+  const Config& config() const { return config_; }
   const std::string& config_file() const { return config_file_; }
   storage::Db& db() { return *db_; }
   keyspace::Keyspace& keyspace() { return *keyspace_; }
@@ -98,6 +100,13 @@ class Server {
   // Who watches which keys (WATCH). The data model reports its changes here.
   WatchRegistry& watches() { return watches_; }
   const std::unordered_map<uint64_t, Connection*>& clients() const { return clients_; }
+  // Channels, patterns and their subscribers (SUBSCRIBE, PUBLISH, keyspace notifications).
+  PubSub& pubsub() { return pubsub_; }
+  // Called by NotifyKeyspaceEvent before it publishes an event on `key` of `db`: a key the
+  // running command has just created gets its "new" event first (notify-keyspace-events n).
+  void BeforeKeyspaceEvent(int db, std::string_view key);
+  // A read found no `key` in `db` (INFO keyspace_misses, the "keymiss" event).
+  void KeyMiss(int db, std::string_view key);
 
   // What Shale itself holds in memory (INFO memory's used_memory and its parts).
   struct MemoryUsage {
@@ -196,6 +205,10 @@ class Server {
   CommandTable commands_;
   ScanCursors scan_cursors_;
   WatchRegistry watches_;
+  PubSub pubsub_;
+  // While a write command runs with "new" events enabled: the keys it names that were not
+  // live before it ran (Call), each taken off when its "new" event is published.
+  std::vector<std::pair<int, std::string>> maybe_new_keys_;
   ServerStats stats_;                   // before keyspace_observer_, which counts into it
   WatchingObserver keyspace_observer_;  // tells watches_ what the keyspace changes
   CommandStats command_stats_{commands_};

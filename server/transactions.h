@@ -152,7 +152,14 @@ class WatchingObserver final : public keyspace::KeyspaceObserver {
     registry_->Touch(db, key);
     if (on_modified_) on_modified_(db, key);
   }
-  void KeyExpired(int db, std::string_view key) override { registry_->Touch(db, key); }
+  // Also told of every key that expired (the "expired" keyspace event).
+  void set_on_expired(std::function<void(int, std::string_view)> on_expired) {
+    on_expired_ = std::move(on_expired);
+  }
+  void KeyExpired(int db, std::string_view key) override {
+    registry_->Touch(db, key);
+    if (on_expired_) on_expired_(db, key);
+  }
   void DatabaseFlushed(int db) override {
     ++*dirty_;
     if (db < 0) {
@@ -166,6 +173,7 @@ class WatchingObserver final : public keyspace::KeyspaceObserver {
  private:
   WatchRegistry* const registry_;
   std::function<void(int, std::string_view)> on_modified_;
+  std::function<void(int, std::string_view)> on_expired_;
   uint64_t* const dirty_;
 };
 

@@ -13,6 +13,7 @@
 #include "server/command_table.h"
 #include "server/connection.h"
 #include "server/keyspace/keyspace.h"
+#include "server/notifications.h"
 #include "server/server.h"
 
 namespace shale::server {
@@ -39,7 +40,7 @@ storage::Status ReadString(CommandContext& ctx, std::string_view key, std::strin
   storage::Status status = ctx.ks.Get(ctx.connection.db(), key, value);
   *found = status.ok();
   if (status.IsNotFound()) {
-    ctx.server.stats().keyspace_misses++;
+    ctx.server.KeyMiss(ctx.connection.db(), key);
     value->clear();
     return storage::Status::Ok();
   }
@@ -91,6 +92,7 @@ void SetBitCommand(CommandContext& ctx) {
         return true;
       });
   if (!status.ok()) return ReplyStorageError(ctx, status);
+  Notify(ctx, kNotifyString, "setbit", ctx.args[1]);
   ctx.reply.Integer(old_bit ? 1 : 0);
 }
 
@@ -193,14 +195,19 @@ void BitOpCommand(CommandContext& ctx) {
   const std::string result = bits::BitOp(op, sources);
   const int db = ctx.connection.db();
   storage::Status status;
+  int64_t removed = 0;
   if (result.empty()) {
-    int64_t removed = 0;
     status = ctx.ks.Delete(db, {ctx.args[2]}, &removed);
   } else {
     keyspace::SetResult set_result;
     status = ctx.ks.Set(db, ctx.args[2], result, keyspace::SetOptions{}, &set_result);
   }
   if (!status.ok()) return ReplyStorageError(ctx, status);
+  if (!result.empty()) {
+    Notify(ctx, kNotifyString, "set", ctx.args[2]);
+  } else if (removed > 0) {
+    Notify(ctx, kNotifyGeneric, "del", ctx.args[2]);
+  }
   ctx.reply.Integer(static_cast<int64_t>(result.size()));
 }
 
@@ -337,6 +344,7 @@ void BitFieldGeneric(CommandContext& ctx, bool read_only_command) {
   }
   if (read_only_command) return ctx.reply.Error(kReadOnlyFieldError);
   const size_t needed = static_cast<size_t>(highest_bit / 8) + 1;
+  bool wrote = false;
   storage::Status status = ctx.ks.UpdateString(
       ctx.connection.db(), ctx.args[1], [&](const std::string_view* old, std::string* value) {
         results.clear();
@@ -352,9 +360,11 @@ void BitFieldGeneric(CommandContext& ctx, bool read_only_command) {
           results.push_back(ApplyFieldWrite(op, value, &field_changed));
           changed = changed || field_changed;
         }
+        wrote = changed;
         return changed;
       });
   if (!status.ok()) return ReplyStorageError(ctx, status);
+  if (wrote) Notify(ctx, kNotifyString, "setbit", ctx.args[1]);
   ReplyFieldResults(ctx, results);
 }
 

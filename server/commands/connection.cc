@@ -1,5 +1,5 @@
-// Connection commands: PING, ECHO, QUIT, AUTH, HELLO, SELECT, CLIENT (Redis's networking.c
-// and acl.c, for the default user only).
+// Connection commands: PING, ECHO, QUIT, RESET, AUTH, HELLO, SELECT, CLIENT (Redis's
+// networking.c and acl.c, for the default user only).
 #include "server/connection.h"
 
 #include <algorithm>
@@ -17,6 +17,11 @@ namespace {
 void PingCommand(CommandContext& ctx) {
   if (ctx.args.size() > 2) {
     ctx.reply.Error(WrongArityError("ping"));
+  } else if (ctx.connection.subscribed() && ctx.connection.protocol() == 2) {
+    // A RESP2 subscriber reads arrays only: ["pong", message or ""].
+    ctx.reply.ArrayHeader(2);
+    ctx.reply.Bulk("pong");
+    ctx.reply.Bulk(ctx.args.size() == 2 ? ctx.args[1] : std::string_view());
   } else if (ctx.args.size() == 2) {
     ctx.reply.Bulk(ctx.args[1]);
   } else {
@@ -29,6 +34,21 @@ void EchoCommand(CommandContext& ctx) { ctx.reply.Bulk(ctx.args[1]); }
 void QuitCommand(CommandContext& ctx) {
   ctx.reply.SimpleString("OK");
   ctx.connection.CloseAfterReply();
+}
+
+// RESET (Redis's clearClientConnectionState): the connection as it was when it connected,
+// except for its library name and version: no transaction or watched keys, no subscriptions,
+// database 0, RESP2, replies on, no name, and authenticated only if no password is required.
+void ResetCommand(CommandContext& ctx) {
+  Connection& connection = ctx.connection;
+  connection.transaction().Discard(ctx.server.watches());
+  ctx.server.pubsub().UnsubscribeAll(&connection);
+  connection.set_db(0);
+  connection.set_protocol(2);
+  connection.ResetReplyMode();
+  connection.set_name({});
+  connection.set_authenticated(ctx.server.config().requirepass.empty());
+  ctx.reply.SimpleString("RESET");
 }
 
 // Checks a username/password pair against the default user (requirepass). Returns an error
@@ -172,11 +192,18 @@ std::string DescribeClient(Server& server, const Connection& c) {
   line += " name=" + c.name();
   line += " age=" + std::to_string((now - c.created_ms()) / 1000);
   line += " idle=" + std::to_string((now - c.last_interaction_ms()) / 1000);
-  // x: in MULTI, with `multi` commands queued (-1 outside MULTI).
+  // P: subscribed; x: in MULTI, with `multi` commands queued (-1 outside MULTI); N: neither.
   const bool in_multi = c.transaction().in_multi();
-  line += in_multi ? " flags=x db=" : " flags=N db=";
-  line += std::to_string(c.db());
-  line += " sub=0 psub=0 ssub=0 multi=";
+  std::string flags;
+  if (c.subscribed()) flags += 'P';
+  if (in_multi) flags += 'x';
+  if (flags.empty()) flags = "N";
+  line += " flags=" + flags;
+  line += " db=" + std::to_string(c.db());
+  line += " sub=" + std::to_string(c.channels().size());
+  line += " psub=" + std::to_string(c.patterns().size());
+  line += " ssub=" + std::to_string(c.shard_channels().size());
+  line += " multi=";
   line += in_multi ? std::to_string(c.transaction().commands().size()) : "-1";
   line += " qbuf=" + std::to_string(c.query_buffer_bytes());
   line += " qbuf-free=" + std::to_string(c.query_buffer_free());
@@ -200,8 +227,10 @@ constexpr std::string_view kClientHelp[] = {
     "    Return the ID of the current connection.",
     "INFO",
     "    Return information about the current client connection.",
-    "LIST [TYPE normal] [ID <id> [<id> ...]]",
+    "LIST [TYPE (NORMAL|MASTER|REPLICA|PUBSUB)] [ID <id> [<id> ...]]",
     "    Return information about client connections.",
+    "REPLY (ON|OFF|SKIP)",
+    "    Control the replies sent to the current connection.",
     "SETINFO <option> <value>",
     "    Set client meta attr. Options are: LIB-NAME, LIB-VER.",
     "SETNAME <name>",
@@ -255,24 +284,37 @@ void ClientCommand(CommandContext& ctx) {
       return;
     }
     ctx.reply.SimpleString("OK");
+  } else if (EqualsIgnoreCase(sub, "reply")) {
+    if (argc != 3) return arity_error();
+    if (EqualsIgnoreCase(ctx.args[2], "on")) {
+      ctx.connection.set_reply_mode(Connection::ReplyMode::kOn);
+      ctx.reply.SimpleString("OK");
+    } else if (EqualsIgnoreCase(ctx.args[2], "off")) {
+      ctx.connection.set_reply_mode(Connection::ReplyMode::kOff);
+    } else if (EqualsIgnoreCase(ctx.args[2], "skip")) {
+      ctx.connection.set_reply_mode(Connection::ReplyMode::kSkip);
+    } else {
+      ctx.reply.Error(kSyntaxError);
+    }
   } else if (EqualsIgnoreCase(sub, "info")) {
     if (argc != 2) return arity_error();
     ctx.reply.Verbatim("txt", DescribeClient(ctx.server, ctx.connection));
   } else if (EqualsIgnoreCase(sub, "list")) {
     std::vector<uint64_t> ids;
+    // TYPE: Redis's client classes; Shale has no masters or replicas.
+    enum class Type { kAny, kNormal, kPubSub, kNone } type = Type::kAny;
     for (size_t i = 2; i < argc; ++i) {
       if (EqualsIgnoreCase(ctx.args[i], "type") && i + 1 < argc) {
-        std::string_view type = ctx.args[++i];
-        if (!EqualsIgnoreCase(type, "normal") && !EqualsIgnoreCase(type, "master") &&
-            !EqualsIgnoreCase(type, "replica") && !EqualsIgnoreCase(type, "slave") &&
-            !EqualsIgnoreCase(type, "pubsub")) {
-          ctx.reply.Error("ERR Unknown client type '" + std::string(type) + "'");
+        std::string_view name = ctx.args[++i];
+        if (!EqualsIgnoreCase(name, "normal") && !EqualsIgnoreCase(name, "master") &&
+            !EqualsIgnoreCase(name, "replica") && !EqualsIgnoreCase(name, "slave") &&
+            !EqualsIgnoreCase(name, "pubsub")) {
+          ctx.reply.Error("ERR Unknown client type '" + std::string(name) + "'");
           return;
         }
-        if (!EqualsIgnoreCase(type, "normal")) {
-          ctx.reply.Verbatim("txt", "");
-          return;
-        }
+        type = EqualsIgnoreCase(name, "normal")   ? Type::kNormal
+               : EqualsIgnoreCase(name, "pubsub") ? Type::kPubSub
+                                                  : Type::kNone;
       } else if (EqualsIgnoreCase(ctx.args[i], "id") && i + 1 < argc) {
         while (i + 1 < argc) {
           int64_t id = 0;
@@ -296,6 +338,10 @@ void ClientCommand(CommandContext& ctx) {
       if (!ids.empty() && std::find(ids.begin(), ids.end(), connection->id()) == ids.end()) {
         continue;
       }
+      if (type == Type::kNone || (type == Type::kNormal && connection->subscribed()) ||
+          (type == Type::kPubSub && !connection->subscribed())) {
+        continue;
+      }
       text += DescribeClient(ctx.server, *connection);
     }
     ctx.reply.Verbatim("txt", text);
@@ -313,6 +359,8 @@ const CommandSpec kConnectionCommands[] = {
      "message"},
     {"quit", -1, kCmdNoAuth | kCmdFast | kCmdLoading | kCmdStale | kCmdNotQueued, 0, 0, 0,
      QuitCommand, "connection", "1.0.0", "Closes the connection.", ""},
+    {"reset", 1, kCmdNoAuth | kCmdFast | kCmdLoading | kCmdStale | kCmdNotQueued, 0, 0, 0,
+     ResetCommand, "connection", "6.2.0", "Resets the connection.", ""},
     {"auth", -2, kCmdNoAuth | kCmdFast | kCmdLoading | kCmdStale, 0, 0, 0, AuthCommand,
      "connection", "1.0.0", "Authenticates the connection.", "[username] password"},
     {"hello", -1, kCmdNoAuth | kCmdFast | kCmdLoading | kCmdStale, 0, 0, 0, HelloCommand,

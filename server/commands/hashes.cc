@@ -11,6 +11,7 @@
 #include "server/connection.h"
 #include "server/glob.h"
 #include "server/keyspace/keyspace.h"
+#include "server/notifications.h"
 #include "server/scan_cursors.h"
 #include "server/server.h"
 #include "storage/coding.h"
@@ -45,6 +46,7 @@ void HSetCommand(CommandContext& ctx) {
   int64_t added = 0;
   storage::Status status = ctx.ks.HashSet(ctx.connection.db(), ctx.args[1], pairs, false, &added);
   if (!status.ok()) return ReplyStorageError(ctx, status);
+  Notify(ctx, kNotifyHash, "hset", ctx.args[1]);
   ctx.reply.Integer(added);
 }
 
@@ -54,6 +56,7 @@ void HMSetCommand(CommandContext& ctx) {
   int64_t added = 0;
   storage::Status status = ctx.ks.HashSet(ctx.connection.db(), ctx.args[1], pairs, false, &added);
   if (!status.ok()) return ReplyStorageError(ctx, status);
+  Notify(ctx, kNotifyHash, "hset", ctx.args[1]);
   ctx.reply.SimpleString("OK");
 }
 
@@ -62,6 +65,7 @@ void HSetNxCommand(CommandContext& ctx) {
   storage::Status status =
       ctx.ks.HashSet(ctx.connection.db(), ctx.args[1], {{ctx.args[2], ctx.args[3]}}, true, &added);
   if (!status.ok()) return ReplyStorageError(ctx, status);
+  if (added > 0) Notify(ctx, kNotifyHash, "hset", ctx.args[1]);
   ctx.reply.Integer(added);
 }
 
@@ -112,6 +116,7 @@ void HDelCommand(CommandContext& ctx) {
   int64_t removed = 0;
   storage::Status status = ctx.ks.HashDelete(ctx.connection.db(), ctx.args[1], fields, &removed);
   if (!status.ok()) return ReplyStorageError(ctx, status);
+  if (removed > 0) NotifyRemoval(ctx, kNotifyHash, "hdel", ctx.args[1]);
   ctx.reply.Integer(removed);
 }
 
@@ -172,6 +177,7 @@ void HIncrByCommand(CommandContext& ctx) {
                         });
   if (!status.ok()) return ReplyStorageError(ctx, status);
   if (!error.empty()) return ctx.reply.Error(error);
+  Notify(ctx, kNotifyHash, "hincrby", ctx.args[1]);
   ctx.reply.Integer(result);
 }
 
@@ -206,6 +212,7 @@ void HIncrByFloatCommand(CommandContext& ctx) {
                         });
   if (!status.ok()) return ReplyStorageError(ctx, status);
   if (!error.empty()) return ctx.reply.Error(error);
+  Notify(ctx, kNotifyHash, "hincrbyfloat", ctx.args[1]);
   ctx.reply.Bulk(result);
 }
 

@@ -16,6 +16,7 @@
 #include "server/connection.h"
 #include "server/glob.h"
 #include "server/keyspace/rdb_string.h"
+#include "server/notifications.h"
 #include "server/server.h"
 
 namespace shale::server {
@@ -27,10 +28,32 @@ std::vector<std::string_view> KeysFrom(const CommandContext& ctx, size_t first) 
                                        ctx.args.end());
 }
 
+// The distinct keys of `keys` that are live now: the ones a DEL will report as deleted.
+storage::Status LiveKeys(CommandContext& ctx, const std::vector<std::string_view>& keys,
+                         std::vector<std::string_view>* live) {
+  for (std::string_view key : keys) {
+    if (std::find(live->begin(), live->end(), key) != live->end()) continue;
+    keyspace::KeyState state = keyspace::KeyState::kAbsent;
+    storage::Status status = ctx.ks.Peek(ctx.connection.db(), key, &state);
+    if (!status.ok()) return status;
+    if (state == keyspace::KeyState::kLive) live->push_back(key);
+  }
+  return storage::Status::Ok();
+}
+
+// DEL / UNLINK: one "del" event per key deleted, which only a look before the (atomic)
+// deletion can tell apart; it is taken only when the event is published.
 void DelCommand(CommandContext& ctx) {
+  const std::vector<std::string_view> keys = KeysFrom(ctx, 1);
+  std::vector<std::string_view> live;
+  if (NotifyEnabled(ctx.server, kNotifyGeneric)) {
+    storage::Status status = LiveKeys(ctx, keys, &live);
+    if (!status.ok()) return ReplyStorageError(ctx, status);
+  }
   int64_t removed = 0;
-  storage::Status status = ctx.ks.Delete(ctx.connection.db(), KeysFrom(ctx, 1), &removed);
+  storage::Status status = ctx.ks.Delete(ctx.connection.db(), keys, &removed);
   if (!status.ok()) return ReplyStorageError(ctx, status);
+  for (std::string_view key : live) Notify(ctx, kNotifyGeneric, "del", key);
   ctx.reply.Integer(removed);
 }
 
@@ -245,6 +268,11 @@ void ExpireGeneric(CommandContext& ctx, bool seconds, bool absolute) {
   storage::Status status =
       ctx.ks.SetExpire(ctx.connection.db(), ctx.args[1], when, condition, &applied);
   if (!status.ok()) return ReplyStorageError(ctx, status);
+  if (applied) {
+    // A deadline not in the future deleted the key.
+    const bool deleted = when <= static_cast<int64_t>(ctx.ks.NowMs());
+    Notify(ctx, kNotifyGeneric, deleted ? "del" : "expire", ctx.args[1]);
+  }
   ctx.reply.Integer(applied ? 1 : 0);
 }
 void ExpireCommand(CommandContext& ctx) { ExpireGeneric(ctx, true, false); }
@@ -306,6 +334,10 @@ void RenameGeneric(CommandContext& ctx, bool if_absent) {
       ctx.ks.Rename(ctx.connection.db(), ctx.args[1], ctx.args[2], if_absent, &applied);
   if (status.IsNotFound()) return ctx.reply.Error(kNoSuchKeyError);
   if (!status.ok()) return ReplyStorageError(ctx, status);
+  if (applied && ctx.args[1] != ctx.args[2]) {
+    Notify(ctx, kNotifyGeneric, "rename_from", ctx.args[1]);
+    Notify(ctx, kNotifyGeneric, "rename_to", ctx.args[2]);
+  }
   if (if_absent) {
     ctx.reply.Integer(applied ? 1 : 0);
   } else {
@@ -333,6 +365,7 @@ void CopyCommand(CommandContext& ctx) {
   bool copied = false;
   storage::Status status = ctx.ks.Copy(db, ctx.args[1], to_db, ctx.args[2], replace, &copied);
   if (!status.ok()) return ReplyStorageError(ctx, status);
+  if (copied) NotifyKeyspaceEvent(ctx.server, kNotifyGeneric, "copy_to", to_db, ctx.args[2]);
   ctx.reply.Integer(copied ? 1 : 0);
 }
 
@@ -344,6 +377,10 @@ void MoveCommand(CommandContext& ctx) {
   bool moved = false;
   storage::Status status = ctx.ks.Move(ctx.connection.db(), ctx.args[1], to_db, &moved);
   if (!status.ok()) return ReplyStorageError(ctx, status);
+  if (moved) {
+    Notify(ctx, kNotifyGeneric, "move_from", ctx.args[1]);
+    NotifyKeyspaceEvent(ctx.server, kNotifyGeneric, "move_to", to_db, ctx.args[1]);
+  }
   ctx.reply.Integer(moved ? 1 : 0);
 }
 
@@ -449,10 +486,22 @@ void RestoreCommand(CommandContext& ctx) {
       options.expire_ms = static_cast<uint64_t>(ttl > INT64_MAX - now ? INT64_MAX : ttl + now);
     }
   }
-  // A deadline already past: the key is not created (with REPLACE, the old one goes).
+  // A deadline already past: the key is not created (with REPLACE, the old one goes, which is
+  // its "del" event).
+  const bool past = options.expire_ms != 0 && options.expire_ms <= ctx.ks.NowMs();
+  std::vector<std::string_view> replaced;
+  if (past && replace && NotifyEnabled(ctx.server, kNotifyGeneric)) {
+    storage::Status status = LiveKeys(ctx, {ctx.args[1]}, &replaced);
+    if (!status.ok()) return ReplyStorageError(ctx, status);
+  }
   keyspace::SetResult result;
   storage::Status status = ctx.ks.Set(db, ctx.args[1], value, options, &result);
   if (!status.ok()) return ReplyStorageError(ctx, status);
+  if (!past) {
+    Notify(ctx, kNotifyGeneric, "restore", ctx.args[1]);
+  } else if (!replaced.empty()) {
+    Notify(ctx, kNotifyGeneric, "del", ctx.args[1]);
+  }
   ctx.reply.SimpleString("OK");
 }
 
@@ -460,6 +509,7 @@ void PersistCommand(CommandContext& ctx) {
   bool applied = false;
   storage::Status status = ctx.ks.Persist(ctx.connection.db(), ctx.args[1], &applied);
   if (!status.ok()) return ReplyStorageError(ctx, status);
+  if (applied) Notify(ctx, kNotifyGeneric, "persist", ctx.args[1]);
   ctx.reply.Integer(applied ? 1 : 0);
 }
 

@@ -10,6 +10,7 @@
 #include "server/command_table.h"
 #include "server/connection.h"
 #include "server/keyspace/keyspace.h"
+#include "server/notifications.h"
 #include "server/server.h"
 
 namespace shale::server {
@@ -38,12 +39,17 @@ bool IntegerArg(CommandContext& ctx, size_t i, int64_t* value) {
   return false;
 }
 
+// The events of a push to and a pop from `end`.
+std::string_view PushEvent(ListEnd end) { return end == ListEnd::kLeft ? "lpush" : "rpush"; }
+std::string_view PopEvent(ListEnd end) { return end == ListEnd::kLeft ? "lpop" : "rpop"; }
+
 void PushGeneric(CommandContext& ctx, ListEnd end, bool only_existing) {
   std::vector<std::string_view> values(ctx.args.begin() + 2, ctx.args.end());
   int64_t length = 0;
   storage::Status status =
       ctx.ks.ListPush(ctx.connection.db(), ctx.args[1], end, values, only_existing, &length);
   if (!status.ok()) return ReplyStorageError(ctx, status);
+  if (length > 0) Notify(ctx, kNotifyList, PushEvent(end), ctx.args[1]);
   ctx.reply.Integer(length);
 }
 void LPushCommand(CommandContext& ctx) { PushGeneric(ctx, ListEnd::kLeft, false); }
@@ -69,6 +75,7 @@ void PopGeneric(CommandContext& ctx, ListEnd end) {
   storage::Status status = ctx.ks.ListPop(ctx.connection.db(), ctx.args[1], end,
                                           static_cast<uint64_t>(count), &values, &found);
   if (!status.ok()) return ReplyStorageError(ctx, status);
+  if (found && !values.empty()) NotifyRemoval(ctx, kNotifyList, PopEvent(end), ctx.args[1]);
   if (!found) {
     if (has_count) {
       ctx.reply.NullArray();
@@ -123,6 +130,7 @@ void LSetCommand(CommandContext& ctx) {
   if (!status.ok()) return ReplyStorageError(ctx, status);
   switch (result) {
     case keyspace::ListSetResult::kOk:
+      Notify(ctx, kNotifyList, "lset", ctx.args[1]);
       return ctx.reply.SimpleString("OK");
     case keyspace::ListSetResult::kNoSuchKey:
       return ctx.reply.Error("ERR no such key");
@@ -144,6 +152,7 @@ void LInsertCommand(CommandContext& ctx) {
   storage::Status status = ctx.ks.ListInsert(ctx.connection.db(), ctx.args[1], before, ctx.args[3],
                                              ctx.args[4], &length);
   if (!status.ok()) return ReplyStorageError(ctx, status);
+  if (length > 0) Notify(ctx, kNotifyList, "linsert", ctx.args[1]);
   ctx.reply.Integer(length);
 }
 
@@ -154,14 +163,22 @@ void LRemCommand(CommandContext& ctx) {
   storage::Status status =
       ctx.ks.ListRemove(ctx.connection.db(), ctx.args[1], count, ctx.args[3], &removed);
   if (!status.ok()) return ReplyStorageError(ctx, status);
+  if (removed > 0) NotifyRemoval(ctx, kNotifyList, "lrem", ctx.args[1]);
   ctx.reply.Integer(removed);
 }
 
 void LTrimCommand(CommandContext& ctx) {
   int64_t start = 0, stop = 0;
   if (!IntegerArg(ctx, 2, &start) || !IntegerArg(ctx, 3, &stop)) return;
+  // "ltrim" is reported for a list that exists, trimmed or not.
+  keyspace::KeyState state = keyspace::KeyState::kAbsent;
+  if (NotifyEnabled(ctx.server, kNotifyList)) {
+    storage::Status status = ctx.ks.Peek(ctx.connection.db(), ctx.args[1], &state);
+    if (!status.ok()) return ReplyStorageError(ctx, status);
+  }
   storage::Status status = ctx.ks.ListTrim(ctx.connection.db(), ctx.args[1], start, stop);
   if (!status.ok()) return ReplyStorageError(ctx, status);
+  if (state == keyspace::KeyState::kLive) NotifyRemoval(ctx, kNotifyList, "ltrim", ctx.args[1]);
   ctx.reply.SimpleString("OK");
 }
 
@@ -221,6 +238,13 @@ void LPosCommand(CommandContext& ctx) {
   }
 }
 
+// LMOVE's events, as Redis orders them: the push to the destination, then the pop from the
+// source (and its "del" if that emptied it).
+void NotifyMove(CommandContext& ctx, ListEnd from, ListEnd to) {
+  Notify(ctx, kNotifyList, PushEvent(to), ctx.args[2]);
+  NotifyRemoval(ctx, kNotifyList, PopEvent(from), ctx.args[1]);
+}
+
 void MoveGeneric(CommandContext& ctx, ListEnd from, ListEnd to) {
   std::string value;
   bool found = false;
@@ -228,6 +252,7 @@ void MoveGeneric(CommandContext& ctx, ListEnd from, ListEnd to) {
       ctx.ks.ListMove(ctx.connection.db(), ctx.args[1], ctx.args[2], from, to, &value, &found);
   if (!status.ok()) return ReplyStorageError(ctx, status);
   if (!found) return ctx.reply.NullBulk();
+  NotifyMove(ctx, from, to);
   ctx.reply.Bulk(value);
 }
 
@@ -288,6 +313,7 @@ void MPopGeneric(CommandContext& ctx, size_t first, bool blocking) {
                                             static_cast<uint64_t>(count), &values, &found);
     if (!status.ok()) return ReplyStorageError(ctx, status);
     if (!found) continue;
+    NotifyRemoval(ctx, kNotifyList, PopEvent(end), ctx.args[i]);
     if (blocking) ctx.connection.block().timed_out = false;
     ctx.reply.ArrayHeader(2);
     ctx.reply.Bulk(ctx.args[i]);
@@ -351,6 +377,7 @@ void BlockingPopGeneric(CommandContext& ctx, ListEnd end) {
     storage::Status status = ctx.ks.ListPop(ctx.connection.db(), key, end, 1, &values, &found);
     if (!status.ok()) return ReplyStorageError(ctx, status);
     if (!found) continue;
+    NotifyRemoval(ctx, kNotifyList, PopEvent(end), key);
     ctx.connection.block().timed_out = false;
     ctx.reply.ArrayHeader(2);
     ctx.reply.Bulk(key);
@@ -372,6 +399,7 @@ void BlockingMoveGeneric(CommandContext& ctx, ListEnd from, ListEnd to, std::str
       ctx.ks.ListMove(ctx.connection.db(), ctx.args[1], ctx.args[2], from, to, &value, &found);
   if (!status.ok()) return ReplyStorageError(ctx, status);
   if (found) {
+    NotifyMove(ctx, from, to);
     ctx.connection.block().timed_out = false;
     return ctx.reply.Bulk(value);
   }

@@ -345,9 +345,9 @@ void InfoStats(Server& server, InfoBuilder& info) {
   info.Field("evicted_clients", 0);
   info.Field("keyspace_hits", s.keyspace_hits);
   info.Field("keyspace_misses", s.keyspace_misses);
-  info.Field("pubsub_channels", 0);
-  info.Field("pubsub_patterns", 0);
-  info.Field("pubsubshard_channels", 0);
+  info.Field("pubsub_channels", server.pubsub().channel_count());
+  info.Field("pubsub_patterns", server.pubsub().pattern_count());
+  info.Field("pubsubshard_channels", server.pubsub().shard_channel_count());
   info.Field("latest_fork_usec", 0);
   info.Field("total_forks", 0);
   info.Field("migrate_cached_sockets", 0);

@@ -15,6 +15,7 @@
 #include "server/connection.h"
 #include "server/glob.h"
 #include "server/keyspace/keyspace.h"
+#include "server/notifications.h"
 #include "server/scan_cursors.h"
 #include "server/server.h"
 
@@ -42,6 +43,7 @@ void SAddCommand(CommandContext& ctx) {
   storage::Status status =
       ctx.ks.SetAdd(ctx.connection.db(), ctx.args[1], ArgsFrom(ctx, 2), &added);
   if (!status.ok()) return ReplyStorageError(ctx, status);
+  if (added > 0) Notify(ctx, kNotifySet, "sadd", ctx.args[1]);
   ctx.reply.Integer(added);
 }
 
@@ -50,6 +52,7 @@ void SRemCommand(CommandContext& ctx) {
   storage::Status status =
       ctx.ks.SetRemove(ctx.connection.db(), ctx.args[1], ArgsFrom(ctx, 2), &removed);
   if (!status.ok()) return ReplyStorageError(ctx, status);
+  if (removed > 0) NotifyRemoval(ctx, kNotifySet, "srem", ctx.args[1]);
   ctx.reply.Integer(removed);
 }
 
@@ -137,17 +140,51 @@ void SPopCommand(CommandContext& ctx) {
   storage::Status status = ctx.ks.SetPop(ctx.connection.db(), ctx.args[1],
                                          static_cast<uint64_t>(count), &members, &found);
   if (!status.ok()) return ReplyStorageError(ctx, status);
+  if (!members.empty()) NotifyRemoval(ctx, kNotifySet, "spop", ctx.args[1]);
   if (has_count) return ReplySet(ctx, members);
   if (members.empty()) return ctx.reply.NullBulk();
   ctx.reply.Bulk(members[0]);
 }
 
+// SMOVE's events: "srem" on the source (and "del" if it emptied), then "sadd" on the destination
+// if the member was not there yet; none when source and destination are one key.
 void SMoveCommand(CommandContext& ctx) {
+  const int db = ctx.connection.db();
+  std::vector<bool> in_destination{false};
+  if (NotifyEnabled(ctx.server, kNotifySet)) {
+    storage::Status status = ctx.ks.SetIsMember(db, ctx.args[2], {ctx.args[3]}, &in_destination);
+    // A destination of another type fails the move itself (below).
+    if (!status.ok() && !keyspace::IsWrongType(status)) return ReplyStorageError(ctx, status);
+  }
   bool moved = false;
-  storage::Status status =
-      ctx.ks.SetMove(ctx.connection.db(), ctx.args[1], ctx.args[2], ctx.args[3], &moved);
+  storage::Status status = ctx.ks.SetMove(db, ctx.args[1], ctx.args[2], ctx.args[3], &moved);
   if (!status.ok()) return ReplyStorageError(ctx, status);
+  if (moved && ctx.args[1] != ctx.args[2]) {
+    NotifyRemoval(ctx, kNotifySet, "srem", ctx.args[1]);
+    if (!in_destination[0]) Notify(ctx, kNotifySet, "sadd", ctx.args[2]);
+  }
   ctx.reply.Integer(moved ? 1 : 0);
+}
+
+// The events of a write that replaces `destination` with a result (SINTERSTORE, SORT ... STORE):
+// `event` when the result was stored, "del" when an empty one deleted a key that was there.
+void NotifyStore(CommandContext& ctx, uint32_t type, std::string_view event,
+                 std::string_view destination, bool stored, bool existed) {
+  if (stored) {
+    Notify(ctx, type, event, destination);
+  } else if (existed) {
+    Notify(ctx, kNotifyGeneric, "del", destination);
+  }
+}
+
+// Whether `key` is live, asked only when a "del" event may have to be published.
+storage::Status LiveBeforeStore(CommandContext& ctx, std::string_view key, bool* live) {
+  *live = false;
+  if (!NotifyEnabled(ctx.server, kNotifyGeneric)) return storage::Status::Ok();
+  keyspace::KeyState state = keyspace::KeyState::kAbsent;
+  storage::Status status = ctx.ks.Peek(ctx.connection.db(), key, &state);
+  *live = state == keyspace::KeyState::kLive;
+  return status;
 }
 
 void CombineGeneric(CommandContext& ctx, SetOperation operation) {
@@ -162,10 +199,17 @@ void SUnionCommand(CommandContext& ctx) { CombineGeneric(ctx, SetOperation::kUni
 void SDiffCommand(CommandContext& ctx) { CombineGeneric(ctx, SetOperation::kDifference); }
 
 void CombineStoreGeneric(CommandContext& ctx, SetOperation operation) {
+  bool existed = false;
+  storage::Status status = LiveBeforeStore(ctx, ctx.args[1], &existed);
+  if (!status.ok()) return ReplyStorageError(ctx, status);
   int64_t size = 0;
-  storage::Status status =
+  status =
       ctx.ks.SetCombineStore(ctx.connection.db(), operation, ctx.args[1], ArgsFrom(ctx, 2), &size);
   if (!status.ok()) return ReplyStorageError(ctx, status);
+  const std::string_view event = operation == SetOperation::kIntersection ? "sinterstore"
+                                 : operation == SetOperation::kUnion      ? "sunionstore"
+                                                                          : "sdiffstore";
+  NotifyStore(ctx, kNotifySet, event, ctx.args[1], size > 0, existed);
   ctx.reply.Integer(size);
 }
 void SInterStoreCommand(CommandContext& ctx) {
@@ -453,8 +497,12 @@ void SortGeneric(CommandContext& ctx, bool read_only) {
         stored.push_back(value ? std::move(*value) : std::string());  // nil is stored as ""
       }
     }
+    bool existed = false;
+    status = LiveBeforeStore(ctx, *store, &existed);
+    if (!status.ok()) return ReplyStorageError(ctx, status);
     status = ctx.ks.StoreList(db, *store, stored);
     if (!status.ok()) return ReplyStorageError(ctx, status);
+    NotifyStore(ctx, kNotifyList, "sortstore", *store, !stored.empty(), existed);
     ctx.reply.Integer(static_cast<int64_t>(stored.size()));
     return;
   }

@@ -17,6 +17,7 @@
 #include "server/command_table.h"
 #include "server/connection.h"
 #include "server/keyspace/keyspace.h"
+#include "server/notifications.h"
 #include "server/server.h"
 
 namespace shale::server {
@@ -27,7 +28,7 @@ void GetCommand(CommandContext& ctx) {
   std::string value;
   storage::Status status = ctx.ks.Get(ctx.connection.db(), ctx.args[1], &value);
   if (status.IsNotFound()) {
-    ctx.server.stats().keyspace_misses++;
+    ctx.server.KeyMiss(ctx.connection.db(), ctx.args[1]);
     ctx.reply.NullBulk();
   } else if (!status.ok()) {
     ReplyStorageError(ctx, status);
@@ -80,6 +81,14 @@ bool ExpiryOption(std::string_view opt, bool* seconds, bool* absolute) {
   return true;
 }
 
+// SET's events: "set", and "expire" when it gave the key a deadline.
+void NotifySet(CommandContext& ctx, const keyspace::SetOptions& options,
+               const keyspace::SetResult& result) {
+  if (!result.applied) return;
+  Notify(ctx, kNotifyString, "set", ctx.args[1]);
+  if (options.expire_ms != 0) Notify(ctx, kNotifyGeneric, "expire", ctx.args[1]);
+}
+
 void ReplySetResult(CommandContext& ctx, const keyspace::SetOptions& options,
                     const keyspace::SetResult& result) {
   if (options.get) {
@@ -127,6 +136,7 @@ void SetCommand(CommandContext& ctx) {
   storage::Status status =
       ctx.ks.Set(ctx.connection.db(), ctx.args[1], ctx.args[2], options, &result);
   if (!status.ok()) return ReplyStorageError(ctx, status);
+  NotifySet(ctx, options, result);
   ReplySetResult(ctx, options, result);
 }
 
@@ -138,6 +148,7 @@ void SetExGeneric(CommandContext& ctx, bool seconds, std::string_view command) {
   storage::Status status =
       ctx.ks.Set(ctx.connection.db(), ctx.args[1], ctx.args[3], options, &result);
   if (!status.ok()) return ReplyStorageError(ctx, status);
+  NotifySet(ctx, options, result);
   ctx.reply.SimpleString("OK");
 }
 void SetExCommand(CommandContext& ctx) { SetExGeneric(ctx, true, "setex"); }
@@ -150,6 +161,7 @@ void SetNxCommand(CommandContext& ctx) {
   storage::Status status =
       ctx.ks.Set(ctx.connection.db(), ctx.args[1], ctx.args[2], options, &result);
   if (!status.ok()) return ReplyStorageError(ctx, status);
+  NotifySet(ctx, options, result);
   ctx.reply.Integer(result.applied ? 1 : 0);
 }
 
@@ -160,12 +172,14 @@ void GetSetCommand(CommandContext& ctx) {
   storage::Status status =
       ctx.ks.Set(ctx.connection.db(), ctx.args[1], ctx.args[2], options, &result);
   if (!status.ok()) return ReplyStorageError(ctx, status);
+  NotifySet(ctx, options, result);
   ReplySetResult(ctx, options, result);
 }
 
+// The reply of a read of the string at args[1].
 void ReplyValueOrNil(CommandContext& ctx, const storage::Status& status, const std::string& value) {
   if (status.IsNotFound()) {
-    ctx.server.stats().keyspace_misses++;
+    ctx.server.KeyMiss(ctx.connection.db(), ctx.args[1]);
     ctx.reply.NullBulk();
   } else if (!status.ok()) {
     ReplyStorageError(ctx, status);
@@ -177,7 +191,9 @@ void ReplyValueOrNil(CommandContext& ctx, const storage::Status& status, const s
 
 void GetDelCommand(CommandContext& ctx) {
   std::string value;
-  ReplyValueOrNil(ctx, ctx.ks.GetDel(ctx.connection.db(), ctx.args[1], &value), value);
+  storage::Status status = ctx.ks.GetDel(ctx.connection.db(), ctx.args[1], &value);
+  if (status.ok()) Notify(ctx, kNotifyGeneric, "del", ctx.args[1]);
+  ReplyValueOrNil(ctx, status, value);
 }
 
 // GETEX key [EX seconds | PX ms | EXAT ts | PXAT ts-ms | PERSIST]
@@ -208,7 +224,23 @@ void GetExCommand(CommandContext& ctx) {
     if (exists == 0) return ReplyValueOrNil(ctx, storage::Status::NotFound(), value);
     if (!ParseSetExpiry(ctx, expiry, seconds, absolute, "getex", &options.expire_ms)) return;
   }
-  ReplyValueOrNil(ctx, ctx.ks.GetEx(ctx.connection.db(), ctx.args[1], options, &value), value);
+  // PERSIST reports "persist" only when the key had a deadline to drop.
+  int64_t ttl = -1;
+  if (options.action == Action::kPersist && NotifyEnabled(ctx.server, kNotifyGeneric)) {
+    storage::Status status = ctx.ks.Ttl(ctx.connection.db(), ctx.args[1], &ttl);
+    if (!status.ok()) return ReplyStorageError(ctx, status);
+  }
+  storage::Status status = ctx.ks.GetEx(ctx.connection.db(), ctx.args[1], options, &value);
+  if (status.ok()) {
+    if (options.action == Action::kSet) {
+      // A deadline already passed deletes the key.
+      Notify(ctx, kNotifyGeneric, options.expire_ms <= ctx.ks.NowMs() ? "del" : "expire",
+             ctx.args[1]);
+    } else if (options.action == Action::kPersist && ttl >= 0) {
+      Notify(ctx, kNotifyGeneric, "persist", ctx.args[1]);
+    }
+  }
+  ReplyValueOrNil(ctx, status, value);
 }
 
 // A key that cannot be read (a damaged table) fails the whole command with GET's error: a nil
@@ -227,7 +259,9 @@ void MGetCommand(CommandContext& ctx) {
     }
   }
   ctx.server.stats().keyspace_hits += hits;
-  ctx.server.stats().keyspace_misses += values.size() - hits;
+  for (size_t i = 1; i < ctx.args.size(); ++i) {
+    if (!found[i - 1]) ctx.server.KeyMiss(ctx.connection.db(), ctx.args[i]);
+  }
   ReplyBulksOrNulls(ctx.reply, values, found);
 }
 
@@ -243,6 +277,7 @@ void MSetCommand(CommandContext& ctx) {
   }
   storage::Status status = ctx.ks.MultiSet(ctx.connection.db(), pairs);
   if (!status.ok()) return ReplyStorageError(ctx, status);
+  for (const auto& [key, value] : pairs) Notify(ctx, kNotifyString, "set", key);
   ctx.reply.SimpleString("OK");
 }
 
@@ -259,6 +294,9 @@ void MSetNxCommand(CommandContext& ctx) {
   bool applied = false;
   storage::Status status = ctx.ks.MultiSetIfNoneExist(ctx.connection.db(), pairs, &applied);
   if (!status.ok()) return ReplyStorageError(ctx, status);
+  if (applied) {
+    for (const auto& [key, value] : pairs) Notify(ctx, kNotifyString, "set", key);
+  }
   ctx.reply.Integer(applied ? 1 : 0);
 }
 
@@ -296,6 +334,7 @@ void IncrementBy(CommandContext& ctx, int64_t increment) {
       });
   if (!status.ok()) return ReplyStorageError(ctx, status);
   if (!error.empty()) return ctx.reply.Error(error);
+  Notify(ctx, kNotifyString, "incrby", ctx.args[1]);
   ctx.reply.Integer(result);
 }
 
@@ -341,6 +380,7 @@ void IncrByFloatCommand(CommandContext& ctx) {
       });
   if (!status.ok()) return ReplyStorageError(ctx, status);
   if (!error.empty()) return ctx.reply.Error(error);
+  Notify(ctx, kNotifyString, "incrbyfloat", ctx.args[1]);
   ctx.reply.Bulk(result);
 }
 
@@ -383,6 +423,7 @@ void AppendCommand(CommandContext& ctx) {
       });
   if (!status.ok()) return ReplyStorageError(ctx, status);
   if (too_long) return;  // replied
+  Notify(ctx, kNotifyString, "append", ctx.args[1]);
   ctx.reply.Integer(static_cast<int64_t>(length));
 }
 
@@ -390,7 +431,7 @@ void StrlenCommand(CommandContext& ctx) {
   std::string value;
   storage::Status status = ctx.ks.Get(ctx.connection.db(), ctx.args[1], &value);
   if (status.IsNotFound()) {
-    ctx.server.stats().keyspace_misses++;
+    ctx.server.KeyMiss(ctx.connection.db(), ctx.args[1]);
     return ctx.reply.Integer(0);
   }
   if (!status.ok()) return ReplyStorageError(ctx, status);
@@ -409,7 +450,7 @@ void GetRangeCommand(CommandContext& ctx) {
   std::string value;
   storage::Status status = ctx.ks.Get(ctx.connection.db(), ctx.args[1], &value);
   if (status.IsNotFound()) {
-    ctx.server.stats().keyspace_misses++;
+    ctx.server.KeyMiss(ctx.connection.db(), ctx.args[1]);
     return ctx.reply.Bulk("");
   }
   if (!status.ok()) return ReplyStorageError(ctx, status);
@@ -456,6 +497,7 @@ void SetRangeCommand(CommandContext& ctx) {
       });
   if (!status.ok()) return ReplyStorageError(ctx, status);
   if (replied) return;
+  if (!patch.empty()) Notify(ctx, kNotifyString, "setrange", ctx.args[1]);
   ctx.reply.Integer(static_cast<int64_t>(length));
 }
 
@@ -468,7 +510,7 @@ void LcsCommand(CommandContext& ctx) {
   for (size_t k = 1; k <= 2; ++k) {
     storage::Status status = ctx.ks.Get(ctx.connection.db(), ctx.args[k], k == 1 ? &a : &b);
     if (status.IsNotFound()) {
-      ctx.server.stats().keyspace_misses++;
+      ctx.server.KeyMiss(ctx.connection.db(), ctx.args[k]);
     } else if (!status.ok()) {
       return ReplyStorageError(ctx, status);
     } else {

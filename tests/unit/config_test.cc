@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "server/keyspace/format.h"
+#include "server/notifications.h"
 #include "tests/unit/test_util.h"
 
 namespace shale::server {
@@ -124,6 +125,7 @@ TEST(ConfigTest, Defaults) {
       {"slowlog-log-slower-than", "10000"},
       {"slowlog-max-len", "128"},
       {"latency-monitor-threshold", "0"},
+      {"notify-keyspace-events", ""},
       {"hash-max-listpack-entries", "512"},
       {"hash-max-ziplist-entries", "512"},
       {"hash-max-listpack-value", "64"},
@@ -141,7 +143,7 @@ TEST(ConfigTest, Defaults) {
 
 TEST(ConfigTest, TableHasOneRowPerSetting) {
   const std::vector<ConfigSetting>& table = ConfigTable();
-  EXPECT_EQ(table.size(), 48u);
+  EXPECT_EQ(table.size(), 49u);
   for (const ConfigSetting& setting : table) {
     EXPECT_EQ(FindConfigSetting(setting.name), &setting);
     EXPECT_TRUE(setting.parse);
@@ -342,12 +344,20 @@ TEST(ConfigTest, ClientOutputBufferLimit) {
   EXPECT_EQ(Get(config, "client-output-buffer-limit"),
             "normal 1048576 524288 30 slave 268435456 67108864 60 pubsub 33554432 8388608 60");
 
-  // Several classes on one line; the other classes are accepted and not stored.
+  // Several classes on one line, a class named twice taking its last value; replica and slave
+  // are one class.
   config = Parse(
       "client-output-buffer-limit replica 1gb 1gb 0 NORMAL 100 200 3 pubsub 1 2 3 slave 4 5 6");
   EXPECT_EQ(config.client_output_buffer_limit_normal, (OutputBufferLimit{100, 200, 3}));
-  config = Parse("client-output-buffer-limit pubsub 32mb 8mb 60");
+  EXPECT_EQ(config.client_output_buffer_limit_pubsub, (OutputBufferLimit{1, 2, 3}));
+  EXPECT_EQ(config.client_output_buffer_limit_replica, (OutputBufferLimit{4, 5, 6}));
+  EXPECT_EQ(Get(config, "client-output-buffer-limit"), "normal 100 200 3 slave 4 5 6 pubsub 1 2 3");
+  // A class not named keeps its limits.
+  config = Parse("client-output-buffer-limit pubsub 1mb 1kb 5");
   EXPECT_EQ(config.client_output_buffer_limit_normal, OutputBufferLimit{});
+  EXPECT_EQ(config.client_output_buffer_limit_pubsub, (OutputBufferLimit{1048576, 1024, 5}));
+  EXPECT_EQ(config.client_output_buffer_limit_replica,
+            (OutputBufferLimit{256ULL << 20, 64ULL << 20, 60}));
   // Lines add up class by class.
   config = Parse(
       "client-output-buffer-limit normal 1 2 3\nclient-output-buffer-limit pubsub 32mb 8mb 60");
@@ -369,6 +379,7 @@ TEST(ConfigTest, ClientOutputBufferLimit) {
   Config unchanged;
   EXPECT_NE(ParseError("client-output-buffer-limit normal 1 1 1 pubsub 1 1 x", &unchanged), "");
   EXPECT_EQ(unchanged.client_output_buffer_limit_normal, OutputBufferLimit{});
+  EXPECT_EQ(unchanged, Config{});
 }
 
 TEST(ConfigTest, ClientOutputBufferLimitRoundTrip) {
@@ -382,6 +393,27 @@ TEST(ConfigTest, ClientOutputBufferLimitRoundTrip) {
   ASSERT_TRUE(ConfigSet(&set, {"client-output-buffer-limit", printed}, &error, nullptr)) << error;
   EXPECT_EQ(set, original);
   EXPECT_EQ(Get(set, "client-output-buffer-limit"), printed);
+}
+
+TEST(ConfigTest, NotifyKeyspaceEvents) {
+  EXPECT_EQ(Parse("notify-keyspace-events KEA").notify_keyspace_events,
+            static_cast<uint32_t>(kNotifyKeyspace | kNotifyKeyevent | kNotifyAll));
+  EXPECT_EQ(Parse("notify-keyspace-events \"\"").notify_keyspace_events, 0u);
+  // CONFIG GET prints Redis's canonical order.
+  EXPECT_EQ(Get(Parse("notify-keyspace-events Elg"), "notify-keyspace-events"), "glE");
+  EXPECT_EQ(Get(Parse("notify-keyspace-events KA"), "notify-keyspace-events"), "AK");
+  EXPECT_EQ(Reason("notify-keyspace-events KQ"),
+            "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
+  EXPECT_EQ(Reason("notify-keyspace-events K E"), "wrong number of arguments");
+  Config config;
+  std::string error;
+  ASSERT_TRUE(ConfigSet(&config, {"notify-keyspace-events", "$Kx"}, &error, nullptr)) << error;
+  EXPECT_EQ(Get(config, "notify-keyspace-events"), "$xK");
+  EXPECT_FALSE(ConfigSet(&config, {"notify-keyspace-events", "y"}, &error, nullptr));
+  EXPECT_EQ(error,
+            "ERR CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - "
+            "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
+  EXPECT_EQ(Get(config, "notify-keyspace-events"), "$xK");
 }
 
 TEST(ConfigTest, DirectiveErrors) {
