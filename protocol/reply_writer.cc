@@ -16,9 +16,8 @@ void AppendInt(std::string* out, int64_t value) {
   out->append(digits, result.ptr);
 }
 
-// The text Redis prints for a double (its d2string): "nan", "inf", "-inf", "0" and "-0",
-// integral values within +-2^62 as integers, anything else as the shortest text that reads
-// back as the same double.
+}  // namespace
+
 void AppendDouble(std::string* out, double value) {
   if (std::isnan(value)) {
     out->append("nan");
@@ -45,8 +44,6 @@ void AppendDouble(std::string* out, double value) {
   auto result = std::to_chars(text, text + sizeof(text), value);
   out->append(text, result.ptr);
 }
-
-}  // namespace
 
 void ReplyWriter::Header(char type, int64_t n) {
   out_->push_back(type);

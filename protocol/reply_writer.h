@@ -11,6 +11,11 @@
 
 namespace shale::protocol {
 
+// The text Redis prints for a double (its d2string): "nan", "inf", "-inf", "0" and "-0",
+// integral values within +-2^62 as integers, anything else as the shortest text that reads
+// back as the same double.
+void AppendDouble(std::string* out, double value);
+
 class ReplyWriter {
  public:
   explicit ReplyWriter(std::string* out, int protocol_version = 2)

@@ -22,6 +22,7 @@ CommandTable::CommandTable() {
   RegisterSetCommands(*this);
   RegisterMonitoringCommands(*this);
   RegisterPubSubCommands(*this);
+  RegisterZSetCommands(*this);
 }
 
 void CommandTable::Register(const CommandSpec* specs, size_t count) {

@@ -125,6 +125,7 @@ void RegisterHashCommands(CommandTable& table);
 void RegisterSetCommands(CommandTable& table);
 void RegisterMonitoringCommands(CommandTable& table);  // SLOWLOG, LATENCY
 void RegisterPubSubCommands(CommandTable& table);
+void RegisterZSetCommands(CommandTable& table);
 
 // Redis's texts for the common errors.
 std::string WrongArityError(std::string_view command);  // "ERR wrong number of ... 'get' command"
@@ -140,6 +141,13 @@ void ReplyStorageError(CommandContext& ctx, const storage::Status& status);
 // MGET's and HMGET's reply: an array of values[i] where found[i], nil elsewhere.
 void ReplyBulksOrNulls(protocol::ReplyWriter& reply, const std::vector<std::string>& values,
                        const std::vector<bool>& found);
+
+// Blocking commands (BLPOP, BZPOPMIN...): the timeout argument (seconds, a float; 0 = none) as
+// an absolute deadline in ms (0 = none), with Redis's errors; false after replying one.
+bool ParseTimeout(CommandContext& ctx, std::string_view text, uint64_t* deadline_ms);
+// Whether a blocking command that found nothing answers its timeout reply now: inside EXEC (it
+// never blocks there, as in Redis) or once its deadline has passed. Clears the timeout mark.
+bool AnswerNothingNow(CommandContext& ctx);
 
 inline constexpr std::string_view kSyntaxError = "ERR syntax error";
 inline constexpr std::string_view kNotIntegerError = "ERR value is not an integer or out of range";

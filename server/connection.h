@@ -18,6 +18,7 @@
 
 #include "protocol/reply_writer.h"
 #include "protocol/resp_parser.h"
+#include "server/keyspace/format.h"
 #include "server/pubsub.h"
 #include "server/transactions.h"
 #include "storage/db.h"
@@ -78,7 +79,8 @@ class Connection final : public Subscriber {
     bool timed_out = false;  // the run after the timeout: answer the timeout reply
     int db = 0;
     std::vector<std::string> keys;
-    uint64_t deadline_ms = 0;  // 0 = no timeout
+    uint64_t deadline_ms = 0;                               // 0 = no timeout
+    keyspace::ValueType type = keyspace::ValueType::kList;  // what the command pops from
   };
   BlockState& block() { return block_; }
   bool parked() const { return parked_; }

@@ -123,4 +123,22 @@ void NotifyRemoval(CommandContext& ctx, uint32_t type, std::string_view event,
   }
 }
 
+void NotifyStore(CommandContext& ctx, uint32_t type, std::string_view event,
+                 std::string_view destination, bool stored, bool existed) {
+  if (stored) {
+    Notify(ctx, type, event, destination);
+  } else if (existed) {
+    Notify(ctx, kNotifyGeneric, "del", destination);
+  }
+}
+
+storage::Status LiveBeforeStore(CommandContext& ctx, std::string_view key, bool* live) {
+  *live = false;
+  if (!NotifyEnabled(ctx.server, kNotifyGeneric)) return storage::Status::Ok();
+  keyspace::KeyState state = keyspace::KeyState::kAbsent;
+  storage::Status status = ctx.ks.Peek(ctx.connection.db(), key, &state);
+  *live = state == keyspace::KeyState::kLive;
+  return status;
+}
+
 }  // namespace shale::server

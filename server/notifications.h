@@ -14,6 +14,8 @@
 #include <string>
 #include <string_view>
 
+#include "storage/status.h"
+
 namespace shale::server {
 
 class Server;
@@ -62,5 +64,13 @@ void NotifyRemoval(CommandContext& ctx, uint32_t type, std::string_view event,
 // Whether events of class `type` are published at all: for a command that must do extra work
 // (look up which keys existed) only to report them.
 bool NotifyEnabled(const Server& server, uint32_t type);
+
+// The events of a write that replaces `destination` with a result (SINTERSTORE, ZUNIONSTORE,
+// SORT ... STORE): `event` when the result was stored, "del" when an empty one deleted a key that
+// was there (`existed`, from LiveBeforeStore).
+void NotifyStore(CommandContext& ctx, uint32_t type, std::string_view event,
+                 std::string_view destination, bool stored, bool existed);
+// Whether `key` is live, asked only when a "del" event may have to be published (else false).
+storage::Status LiveBeforeStore(CommandContext& ctx, std::string_view key, bool* live);
 
 }  // namespace shale::server

@@ -284,8 +284,9 @@ void Server::OnParkTimer(uv_timer_t* handle) { static_cast<Server*>(handle->data
 // --- blocking list commands ---
 
 void Server::BlockForKeys(Connection& connection, const std::vector<std::string_view>& keys,
-                          uint64_t deadline_ms) {
+                          uint64_t deadline_ms, keyspace::ValueType type) {
   Connection::BlockState& block = connection.block();
+  block.type = type;
   block.requested = true;
   block.active = true;
   block.db = connection.db();
@@ -337,9 +338,12 @@ void Server::ServeReadyKeys() {
     size_t turns = it == blocked_keys_.end() ? 0 : it->second.size();
     for (; turns > 0 && it != blocked_keys_.end() && !it->second.empty();
          --turns, it = blocked_keys_.find(key)) {
-      int64_t length = 0;
-      if (!keyspace_->ListLength(key.first, key.second, &length).ok() || length == 0) break;
       Connection* connection = it->second.front();
+      int64_t length = 0;
+      const storage::Status status = connection->block().type == keyspace::ValueType::kZSet
+                                         ? keyspace_->ZSetCard(key.first, key.second, &length)
+                                         : keyspace_->ListLength(key.first, key.second, &length);
+      if (!status.ok() || length == 0) break;
       Unblock(connection);
       // Runs its command again, which pops now (or blocks again, at the back).
       if (!connection->closing()) connection->Unpark();

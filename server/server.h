@@ -163,8 +163,10 @@ class Server {
   // to one of the keys (any client's command, or an EXEC) wakes the connections blocked on it
   // in the order they blocked, once that command is done, by running their command again; the
   // deadline (ms, 0 = none) runs it again with block().timed_out set. Not inside MULTI.
+  // `type` is what the command pops from (a list or a sorted set): a key is ready when it holds
+  // a non-empty value of that type.
   void BlockForKeys(Connection& connection, const std::vector<std::string_view>& keys,
-                    uint64_t deadline_ms);
+                    uint64_t deadline_ms, keyspace::ValueType type = keyspace::ValueType::kList);
   size_t blocked_count() const { return blocked_.size(); }
 
  private:

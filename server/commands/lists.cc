@@ -268,9 +268,6 @@ void LMoveCommand(CommandContext& ctx) {
 
 void RPopLPushCommand(CommandContext& ctx) { MoveGeneric(ctx, ListEnd::kRight, ListEnd::kLeft); }
 
-bool ParseTimeout(CommandContext& ctx, std::string_view text, uint64_t* deadline_ms);
-bool AnswerNothingNow(CommandContext& ctx);
-
 // [BLMPOP timeout] LMPOP numkeys key [key ...] LEFT | RIGHT [COUNT count]: the first non-empty
 // list of the keys; `first` is the index of numkeys.
 void MPopGeneric(CommandContext& ctx, size_t first, bool blocking) {
@@ -331,8 +328,8 @@ void LMPopCommand(CommandContext& ctx) { MPopGeneric(ctx, 1, false); }
 
 // --- blocking commands ---
 
-// A blocking command's timeout (seconds, a float; 0 = none) as an absolute deadline in ms (0 =
-// none), with Redis's errors; false after replying one.
+}  // namespace
+
 bool ParseTimeout(CommandContext& ctx, std::string_view text, uint64_t* deadline_ms) {
   const std::string s(text);
   char* end = nullptr;
@@ -365,6 +362,8 @@ bool AnswerNothingNow(CommandContext& ctx) {
   ctx.connection.block().timed_out = false;
   return timed_out || ctx.connection.transaction().in_multi();
 }
+
+namespace {
 
 // BLPOP/BRPOP key [key ...] timeout
 void BlockingPopGeneric(CommandContext& ctx, ListEnd end) {

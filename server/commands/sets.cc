@@ -166,27 +166,6 @@ void SMoveCommand(CommandContext& ctx) {
   ctx.reply.Integer(moved ? 1 : 0);
 }
 
-// The events of a write that replaces `destination` with a result (SINTERSTORE, SORT ... STORE):
-// `event` when the result was stored, "del" when an empty one deleted a key that was there.
-void NotifyStore(CommandContext& ctx, uint32_t type, std::string_view event,
-                 std::string_view destination, bool stored, bool existed) {
-  if (stored) {
-    Notify(ctx, type, event, destination);
-  } else if (existed) {
-    Notify(ctx, kNotifyGeneric, "del", destination);
-  }
-}
-
-// Whether `key` is live, asked only when a "del" event may have to be published.
-storage::Status LiveBeforeStore(CommandContext& ctx, std::string_view key, bool* live) {
-  *live = false;
-  if (!NotifyEnabled(ctx.server, kNotifyGeneric)) return storage::Status::Ok();
-  keyspace::KeyState state = keyspace::KeyState::kAbsent;
-  storage::Status status = ctx.ks.Peek(ctx.connection.db(), key, &state);
-  *live = state == keyspace::KeyState::kLive;
-  return status;
-}
-
 void CombineGeneric(CommandContext& ctx, SetOperation operation) {
   std::vector<std::string> members;
   storage::Status status =
@@ -409,6 +388,12 @@ void SortGeneric(CommandContext& ctx, bool read_only) {
   if (keyspace::IsWrongType(status)) {
     is_set = false;
     status = ctx.ks.ListRange(db, ctx.args[1], 0, -1, &elements);
+  }
+  if (keyspace::IsWrongType(status)) {
+    // A sorted set's members in score order, handled as a list's elements.
+    std::vector<keyspace::ScoredMember> members;
+    status = ctx.ks.ZSetRange(db, ctx.args[1], keyspace::ZRangeSpec(), &members);
+    for (keyspace::ScoredMember& m : members) elements.push_back(std::move(m.member));
   }
   if (!status.ok()) return ReplyStorageError(ctx, status);
   // A set stored unsorted would depend on member order: Redis sorts it (ALPHA, no BY) then.

@@ -106,6 +106,57 @@ enum class SetOperation { kIntersection, kUnion, kDifference };
 // What LSET found.
 enum class ListSetResult { kOk, kNoSuchKey, kOutOfRange };
 
+// A sorted set's member with its score.
+struct ScoredMember {
+  std::string member;
+  double score = 0;
+};
+
+// ZADD's options (Redis's names). gt/lt only restrict updates of members already there.
+struct ZAddOptions {
+  SetCondition condition = SetCondition::kAlways;  // NX / XX
+  bool gt = false;
+  bool lt = false;
+  bool incr = false;  // INCR: the one pair's score is added to the member's
+};
+
+struct ZAddResult {
+  int64_t added = 0;          // members that were not there
+  int64_t updated = 0;        // members there whose score changed
+  bool incr_applied = false;  // INCR: whether the member was written (NX/XX/GT/LT may refuse)
+  double incr_score = 0;      // INCR: the member's score afterwards
+  bool nan = false;           // INCR made a NaN: nothing was written
+};
+
+// One end of a score interval: `value`, included unless `exclusive` (Redis's "(" prefix).
+struct ScoreBound {
+  double value = 0;
+  bool exclusive = false;
+};
+
+// One end of a member (lex) interval: Redis's "-", "+", "[member", "(member".
+struct LexBound {
+  enum class Kind {
+    kMinusInfinity,
+    kPlusInfinity,
+    kInclusive,
+    kExclusive
+  } kind = Kind::kMinusInfinity;
+  std::string value;
+};
+
+// What ZRANGE and its relatives select. kRank: ranks start .. stop (Redis's index rules,
+// negative from the end). kScore / kLex: the members in [min, max], then LIMIT offset count
+// (count < 0: all). `reverse` counts ranks from the highest score and lists from there.
+struct ZRangeSpec {
+  enum class By { kRank, kScore, kLex } by = By::kRank;
+  bool reverse = false;
+  int64_t start = 0, stop = -1;
+  ScoreBound score_min, score_max;
+  LexBound lex_min, lex_max;
+  int64_t offset = 0, count = -1;
+};
+
 // GETEX's change to the deadline.
 struct GetExOptions {
   enum class Action { kKeep, kSet, kPersist } action = Action::kKeep;
@@ -358,6 +409,53 @@ class Keyspace {
   // holds (its deadline dropped), or deleting it when `values` is empty; one batch.
   Status StoreList(int db, std::string_view destination, const std::vector<std::string>& values);
 
+  // --- sorted sets (zsets.cc) ---
+  // Every sorted-set operation: WrongType when the key holds another type; an emptied sorted set
+  // is deleted. A member's score is one point read; score order is one iteration (see zsets.cc
+  // for what each operation costs).
+  // ZADD / ZINCRBY (options.incr): the pairs in order (a member named twice: the later pair
+  // applies to the state the earlier one left), one batch.
+  Status ZSetAdd(int db, std::string_view key,
+                 const std::vector<std::pair<double, std::string_view>>& pairs,
+                 const ZAddOptions& options, ZAddResult* result);
+  // ZREM: *removed counts the members that were there (a member named twice, once).
+  Status ZSetRemove(int db, std::string_view key, const std::vector<std::string_view>& members,
+                    int64_t* removed);
+  // ZCARD: 0 when absent.
+  Status ZSetCard(int db, std::string_view key, int64_t* size);
+  // ZSCORE / ZMSCORE: (*scores)[i] is members[i]'s score, (*found)[i] whether it is there.
+  Status ZSetScores(int db, std::string_view key, const std::vector<std::string_view>& members,
+                    std::vector<double>* scores, std::vector<bool>* found);
+  // ZRANK / ZREVRANK: *rank is -1 when the key or the member is absent; *score its score.
+  // O(rank) sub-keys read (the ranks before it are counted in score order).
+  Status ZSetRank(int db, std::string_view key, std::string_view member, bool reverse,
+                  int64_t* rank, double* score);
+  // ZRANGE and its relatives: the selected members in the order asked, appended to *out.
+  Status ZSetRange(int db, std::string_view key, const ZRangeSpec& spec,
+                   std::vector<ScoredMember>* out);
+  // ZCOUNT (kScore) and ZLEXCOUNT (kLex): how many members are in the interval (LIMIT ignored).
+  Status ZSetCount(int db, std::string_view key, const ZRangeSpec& spec, int64_t* count);
+  // ZREMRANGEBYRANK / BYSCORE / BYLEX: removes what `spec` selects (LIMIT ignored), one batch.
+  Status ZSetRemoveRange(int db, std::string_view key, const ZRangeSpec& spec, int64_t* removed);
+  // ZPOPMIN / ZPOPMAX (`max`), ZMPOP, BZPOP*: up to `count` members from the low (high) end,
+  // lowest (highest) first, removed in one batch; *found false when the key is absent.
+  Status ZSetPop(int db, std::string_view key, bool max, uint64_t count,
+                 std::vector<ScoredMember>* out, bool* found);
+  // ZRANDMEMBER with a count (SRANDMEMBER's rules): count >= 0 gives min(count, size) distinct
+  // members, count < 0 gives -count that may repeat, in random order. Empty when absent.
+  Status ZSetRandomMembers(int db, std::string_view key, int64_t count,
+                           std::vector<ScoredMember>* out);
+  // ZUNION/ZINTER/ZDIFF's input: every member with its score, in member order; a set's members
+  // have score 1 (Redis accepts sets there). *exists false when the key is absent.
+  Status ZSetReadInput(int db, std::string_view key, std::vector<ScoredMember>* out, bool* exists);
+  // ZSCAN: as SetScan, members (in member order) with their scores.
+  Status ZSetScan(int db, std::string_view key, std::string_view after, std::string_view prefix,
+                  size_t count, std::vector<ScoredMember>* out, bool* complete, bool* compact);
+  // The STORE forms (ZUNIONSTORE, ZRANGESTORE...): `members` (distinct) as a new sorted set under
+  // `destination`, replacing whatever it holds (its deadline dropped), or deleting it when
+  // `members` is empty; one batch.
+  Status ZSetStore(int db, std::string_view destination, const std::vector<ScoredMember>& members);
+
   // --- time to live ---
   // *ms: remaining ms, -1 without deadline, -2 when absent.
   Status Ttl(int db, std::string_view key, int64_t* ms);
@@ -500,6 +598,29 @@ class Keyspace {
   std::vector<uint64_t> DistinctPositions(uint64_t size, uint64_t n);
 
   // --- sorted sets (zsets.cc) ---
+  Status LoadZSet(int db, std::string_view key, CompositeRef* zset) {
+    return LoadComposite(db, key, ValueType::kZSet, zset);
+  }
+  // Calls `fn(member, score)` for the members of `zset` in score order (ties by member), from the
+  // first at or after the score-ordered position `from` (empty: the lowest), until it returns
+  // false.
+  Status ForEachByScore(int db, std::string_view key, const CompositeRef& zset,
+                        std::string_view from,
+                        const std::function<bool(std::string_view, double)>& fn);
+  // The same in member order, from the first member at or after `from`.
+  Status ForEachByMember(int db, std::string_view key, const CompositeRef& zset,
+                         std::string_view from,
+                         const std::function<bool(std::string_view, double)>& fn);
+  // Calls `fn(member, score)` for each member `spec` selects, lowest first, ignoring its LIMIT
+  // and its direction (a reversed rank range is mapped to the same members counted from the low
+  // end), until it returns false.
+  Status ZSetWalk(int db, std::string_view key, const CompositeRef& zset, const ZRangeSpec& spec,
+                  const std::function<bool(std::string_view, double)>& fn);
+  // The members `spec` selects in the order it asks, LIMIT applied when `limit`.
+  Status ZSetSelect(int db, std::string_view key, const CompositeRef& zset, const ZRangeSpec& spec,
+                    bool limit, std::vector<ScoredMember>* out);
+  // Marks the sorted set large when it outgrows Redis's listpack limits.
+  void NoteZSetWrite(CompositeRef* zset, std::string_view member) const;
 
   Status Apply(const storage::WriteBatch& batch);
   // Adds to `batch` the emptying of database `db`: its keys, its index entries, its counts.

@@ -1,0 +1,730 @@
+// Sorted sets on the keyspace (Redis 7.0's t_zset.c semantics). A sorted set is a metadata record
+// (version and size: format.h) and two sub-keys per member under the key's version:
+//
+//   | prefix | 'm' | member bytes |                           value: score (u64 LE, IEEE 754 bits)
+//   | prefix | 's' | ordered score: u64 BE | member bytes |    value: score (u64 LE, IEEE 754 bits)
+//
+// where prefix is MakeSubKeyPrefix(db, key, version). The 'm' sub-keys answer ZSCORE, ZADD's and
+// ZREM's lookups with one point read and list the members in member (byte) order (ZSCAN,
+// ZRANDMEMBER, ZUNION's inputs). The 's' sub-keys list them in score order, ties by member bytes,
+// as Redis's skiplist does: the ordered score is the double's bits with the sign bit flipped for
+// positive numbers and every bit flipped for negative ones, so unsigned big-endian comparison is
+// numeric comparison (-inf < ... < -0 = 0 < ... < +inf; -0 is written as 0, so it ties with 0;
+// NaN is never stored, as Redis refuses it). The value repeats the exact score so that -0 reads
+// back as -0. A member removed has both sub-keys deleted in the command's batch; deleting the key
+// is one metadata write, and the compaction filter drops the old version's sub-keys.
+//
+// Costs (n = members, k = members returned or removed, r = a rank): ZSCORE, ZMSCORE, ZADD and ZREM
+// per member are point reads; ZRANGE by score or by lex seeks to the interval's start and reads
+// O(k) sub-keys (ZCOUNT and ZLEXCOUNT read the interval); ZRANGE by rank start..stop, ZRANK and
+// ZREMRANGEBYRANK read O(stop) (O(r)) sub-keys from the low end, as the engine's iterators move
+// forward only and there is no rank index; so the reverse forms (ZREVRANGE 0 9, ZPOPMAX, ZREVRANK
+// of the highest) read O(n), and a reversed score or lex interval reads the whole interval even
+// with a LIMIT.
+//
+// OBJECT ENCODING (CompositeRef::large): Redis keeps a sorted set as a listpack while it has at
+// most zset-max-listpack-entries members, none longer than zset-max-listpack-value bytes, and
+// converts it to a skiplist for good once a write breaks either; the STORE commands decide it
+// afresh for their new key.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <random>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "server/keyspace/keyspace.h"
+#include "storage/coding.h"
+
+namespace shale::keyspace {
+
+namespace {
+
+constexpr char kMemberTag = 'm';
+constexpr char kScoreTag = 's';
+constexpr size_t kScoreSize = 8;
+
+// The order-preserving form of `score` (see the header comment).
+void AppendOrderedScore(double score, std::string* dst) {
+  uint64_t bits = std::bit_cast<uint64_t>(score == 0 ? 0.0 : score);
+  constexpr uint64_t kSign = uint64_t{1} << 63;
+  bits = (bits & kSign) != 0 ? ~bits : bits | kSign;
+  PutBigEndian64(bits, dst);
+}
+
+void AppendScoreValue(double score, std::string* dst) {
+  storage::PutFixed64(dst, std::bit_cast<uint64_t>(score));
+}
+
+bool DecodeScoreValue(std::string_view value, double* score) {
+  if (value.size() != kScoreSize) return false;
+  *score = std::bit_cast<double>(storage::DecodeFixed64(value.data()));
+  return !std::isnan(*score);
+}
+
+// A member's two sub-keys, built after `prefix` (the version's sub-key prefix).
+void MakeMemberKey(const std::string& prefix, std::string_view member, std::string* dst) {
+  *dst = prefix;
+  dst->push_back(kMemberTag);
+  dst->append(member.data(), member.size());
+}
+void MakeScoreKey(const std::string& prefix, double score, std::string_view member,
+                  std::string* dst) {
+  *dst = prefix;
+  dst->push_back(kScoreTag);
+  AppendOrderedScore(score, dst);
+  dst->append(member.data(), member.size());
+}
+
+void AddMemberPut(const std::string& prefix, std::string_view member, double score,
+                  storage::WriteBatch* batch) {
+  std::string sub, value;
+  AppendScoreValue(score, &value);
+  MakeMemberKey(prefix, member, &sub);
+  batch->Put(sub, value);
+  MakeScoreKey(prefix, score, member, &sub);
+  batch->Put(sub, value);
+}
+
+void AddMemberDelete(const std::string& prefix, std::string_view member, double score,
+                     storage::WriteBatch* batch) {
+  std::string sub;
+  MakeMemberKey(prefix, member, &sub);
+  batch->Delete(sub);
+  MakeScoreKey(prefix, score, member, &sub);
+  batch->Delete(sub);
+}
+
+Status Malformed() {
+  spdlog::error("keyspace: a sorted-set sub-key is malformed or missing");
+  return Status::Corruption("malformed sorted-set element");
+}
+
+bool AboveMin(double score, const ScoreBound& min) {
+  return min.exclusive ? score > min.value : score >= min.value;
+}
+bool BelowMax(double score, const ScoreBound& max) {
+  return max.exclusive ? score < max.value : score <= max.value;
+}
+bool LexAboveMin(std::string_view member, const LexBound& min) {
+  switch (min.kind) {
+    case LexBound::Kind::kMinusInfinity:
+      return true;
+    case LexBound::Kind::kPlusInfinity:
+      return false;
+    case LexBound::Kind::kInclusive:
+      return member >= min.value;
+    case LexBound::Kind::kExclusive:
+      return member > min.value;
+  }
+  return false;
+}
+bool LexBelowMax(std::string_view member, const LexBound& max) {
+  switch (max.kind) {
+    case LexBound::Kind::kMinusInfinity:
+      return false;
+    case LexBound::Kind::kPlusInfinity:
+      return true;
+    case LexBound::Kind::kInclusive:
+      return member <= max.value;
+    case LexBound::Kind::kExclusive:
+      return member < max.value;
+  }
+  return false;
+}
+
+// Redis's rank rules: negative from the end, clamped; false when nothing is selected.
+bool NormalizeRanks(int64_t size, int64_t* start, int64_t* stop) {
+  if (*start < 0) *start += size;
+  if (*stop < 0) *stop += size;
+  if (*start < 0) *start = 0;
+  if (*start > *stop || *start >= size) return false;
+  if (*stop >= size) *stop = size - 1;
+  return true;
+}
+
+}  // namespace
+
+// --- sorted-set helpers ---
+
+void Keyspace::NoteZSetWrite(CompositeRef* zset, std::string_view member) const {
+  if (member.size() > static_cast<uint64_t>(std::max<int64_t>(limits_.zset_value, 0))) {
+    zset->large = true;
+  }
+  if (zset->meta.size > static_cast<uint64_t>(std::max<int64_t>(limits_.zset_entries, 0))) {
+    zset->large = true;
+  }
+}
+
+Status Keyspace::ForEachByScore(int db, std::string_view key, const CompositeRef& zset,
+                                std::string_view from,
+                                const std::function<bool(std::string_view, double)>& fn) {
+  std::string seek(1, kScoreTag);
+  seek.append(from.data(), from.size());
+  bool malformed = false;
+  Status s = ForEachElement(
+      db, key, ValueType::kZSet, zset.meta,
+      [&](std::string_view element, std::string_view value) {
+        if (element.empty() || element[0] != kScoreTag) return false;
+        double score = 0;
+        if (element.size() < 1 + kScoreSize || !DecodeScoreValue(value, &score)) {
+          malformed = true;
+          return false;
+        }
+        return fn(element.substr(1 + kScoreSize), score);
+      },
+      seek);
+  if (!s.ok()) return s;
+  return malformed ? Malformed() : Status::Ok();
+}
+
+Status Keyspace::ForEachByMember(int db, std::string_view key, const CompositeRef& zset,
+                                 std::string_view from,
+                                 const std::function<bool(std::string_view, double)>& fn) {
+  std::string seek(1, kMemberTag);
+  seek.append(from.data(), from.size());
+  bool malformed = false;
+  Status s = ForEachElement(
+      db, key, ValueType::kZSet, zset.meta,
+      [&](std::string_view element, std::string_view value) {
+        if (element.empty() || element[0] != kMemberTag) return false;
+        double score = 0;
+        if (!DecodeScoreValue(value, &score)) {
+          malformed = true;
+          return false;
+        }
+        return fn(element.substr(1), score);
+      },
+      seek);
+  if (!s.ok()) return s;
+  return malformed ? Malformed() : Status::Ok();
+}
+
+Status Keyspace::ZSetWalk(int db, std::string_view key, const CompositeRef& zset,
+                          const ZRangeSpec& spec,
+                          const std::function<bool(std::string_view, double)>& fn) {
+  const auto size = static_cast<int64_t>(zset.meta.size);
+  switch (spec.by) {
+    case ZRangeSpec::By::kRank: {
+      int64_t start = spec.start, stop = spec.stop;
+      if (!NormalizeRanks(size, &start, &stop)) return Status::Ok();
+      if (spec.reverse) {
+        const int64_t first = size - 1 - stop;
+        stop = size - 1 - start;
+        start = first;
+      }
+      int64_t rank = 0;
+      bool stopped = false;
+      Status s = ForEachByScore(db, key, zset, {}, [&](std::string_view member, double score) {
+        if (rank < start) {
+          ++rank;
+          return true;
+        }
+        if (!fn(member, score)) {
+          stopped = true;
+          return false;
+        }
+        return ++rank <= stop;
+      });
+      if (!s.ok()) return s;
+      // The metadata promised members up to `stop`.
+      return !stopped && rank <= stop ? Malformed() : Status::Ok();
+    }
+    case ZRangeSpec::By::kScore: {
+      const ScoreBound& min = spec.score_min;
+      const ScoreBound& max = spec.score_max;
+      if (min.value > max.value || (min.value == max.value && (min.exclusive || max.exclusive))) {
+        return Status::Ok();
+      }
+      std::string from;
+      AppendOrderedScore(min.value, &from);
+      return ForEachByScore(db, key, zset, from, [&](std::string_view member, double score) {
+        if (!AboveMin(score, min)) return true;
+        if (!BelowMax(score, max)) return false;
+        return fn(member, score);
+      });
+    }
+    case ZRangeSpec::By::kLex: {
+      const LexBound& min = spec.lex_min;
+      const LexBound& max = spec.lex_max;
+      if (min.kind == LexBound::Kind::kPlusInfinity || max.kind == LexBound::Kind::kMinusInfinity) {
+        return Status::Ok();
+      }
+      // Redis's lex ranges assume every score is equal: the interval starts at the first score's
+      // entry for `min`.
+      std::string from;
+      if (min.kind != LexBound::Kind::kMinusInfinity) {
+        bool any = false;
+        double first = 0;
+        Status s = ForEachByScore(db, key, zset, {}, [&](std::string_view, double score) {
+          any = true;
+          first = score;
+          return false;
+        });
+        if (!s.ok() || !any) return s;
+        AppendOrderedScore(first, &from);
+        from.append(min.value);
+      }
+      return ForEachByScore(db, key, zset, from, [&](std::string_view member, double score) {
+        if (!LexAboveMin(member, min)) return true;
+        if (!LexBelowMax(member, max)) return false;
+        return fn(member, score);
+      });
+    }
+  }
+  return Status::Ok();
+}
+
+Status Keyspace::ZSetSelect(int db, std::string_view key, const CompositeRef& zset,
+                            const ZRangeSpec& spec, bool limit, std::vector<ScoredMember>* out) {
+  const size_t first = out->size();
+  const bool limited = limit && spec.by != ZRangeSpec::By::kRank;
+  if (limited && spec.offset < 0) return Status::Ok();  // Redis skips everything
+  if (limited && spec.count == 0) return Status::Ok();
+  if (limited && !spec.reverse) {
+    // Forward with a LIMIT: stops once `count` members are taken.
+    int64_t skip = spec.offset;
+    int64_t left = spec.count;
+    return ZSetWalk(db, key, zset, spec, [&](std::string_view member, double score) {
+      if (skip > 0) {
+        --skip;
+        return true;
+      }
+      out->push_back({std::string(member), score});
+      return left < 0 || --left > 0;
+    });
+  }
+  Status s = ZSetWalk(db, key, zset, spec, [&](std::string_view member, double score) {
+    out->push_back({std::string(member), score});
+    return true;
+  });
+  if (!s.ok()) {
+    out->resize(first);
+    return s;
+  }
+  if (spec.reverse) std::reverse(out->begin() + static_cast<ptrdiff_t>(first), out->end());
+  if (limited) {
+    const auto have = static_cast<int64_t>(out->size() - first);
+    const int64_t begin = std::min(spec.offset, have);
+    const int64_t end = spec.count < 0 ? have : std::min(have, begin + spec.count);
+    out->erase(out->begin() + static_cast<ptrdiff_t>(first + static_cast<size_t>(end)), out->end());
+    out->erase(out->begin() + static_cast<ptrdiff_t>(first),
+               out->begin() + static_cast<ptrdiff_t>(first + static_cast<size_t>(begin)));
+  }
+  return Status::Ok();
+}
+
+// --- sorted-set operations ---
+
+Status Keyspace::ZSetAdd(int db, std::string_view key,
+                         const std::vector<std::pair<double, std::string_view>>& pairs,
+                         const ZAddOptions& options, ZAddResult* result) {
+  *result = ZAddResult();
+  CompositeRef zset;
+  Status s = LoadZSet(db, key, &zset);
+  if (!s.ok()) return s;
+  const bool existed = zset.exists;
+  const uint64_t version_before = last_version_;
+  TakeVersion(&zset);
+  std::string prefix;
+  MakeSubKeyPrefix(db, key, zset.meta.version, &prefix);
+  // Each member's state as the pairs are applied in order; written once at the end.
+  struct State {
+    bool was_there = false;
+    double old_score = 0;
+    bool there = false;
+    double score = 0;
+  };
+  std::unordered_map<std::string_view, State> states;
+  std::vector<std::string_view> order;  // members in the order first named
+  states.reserve(pairs.size());
+  std::string sub, value;
+  for (const auto& [given, member] : pairs) {
+    auto it = states.find(member);
+    if (it == states.end()) {
+      State state;
+      if (existed) {
+        MakeMemberKey(prefix, member, &sub);
+        s = db_->Get(sub, &value);
+        if (!s.ok() && !s.IsNotFound()) {
+          last_version_ = version_before;
+          return s;
+        }
+        if (s.ok()) {
+          if (!DecodeScoreValue(value, &state.old_score)) {
+            last_version_ = version_before;
+            return Malformed();
+          }
+          state.was_there = state.there = true;
+          state.score = state.old_score;
+        }
+      }
+      it = states.emplace(member, state).first;
+      order.push_back(member);
+    }
+    State& state = it->second;
+    double score = given;
+    if (options.incr) {
+      if (state.there) score += state.score;
+      if (std::isnan(score)) {
+        last_version_ = version_before;
+        *result = ZAddResult();
+        result->nan = true;
+        return Status::Ok();
+      }
+    }
+    if (state.there) {
+      if (options.condition == SetCondition::kIfAbsent) continue;
+      if ((options.gt && score <= state.score) || (options.lt && score >= state.score)) continue;
+      if (score != state.score) {
+        state.score = score;
+        ++result->updated;
+      }
+    } else {
+      if (options.condition == SetCondition::kIfPresent) continue;
+      state.there = true;
+      state.score = score;
+      ++result->added;
+    }
+    result->incr_applied = true;
+    result->incr_score = state.score;
+  }
+  storage::WriteBatch batch;
+  uint64_t added = 0;
+  for (std::string_view member : order) {
+    const State& state = states[member];
+    if (!state.there) continue;
+    if (state.was_there) {
+      if (state.score == state.old_score) continue;  // also -0 for 0: Redis keeps the old
+      AddMemberDelete(prefix, member, state.old_score, &batch);
+    } else {
+      ++added;
+    }
+    AddMemberPut(prefix, member, state.score, &batch);
+    NoteZSetWrite(&zset, member);
+  }
+  if (batch.empty()) {
+    last_version_ = version_before;
+    return Status::Ok();
+  }
+  zset.meta.size += added;
+  NoteZSetWrite(&zset, {});
+  AddCompositeMeta(db, key, ValueType::kZSet, &zset, &batch);
+  s = ApplyComposite(batch, version_before);
+  if (!s.ok()) {
+    *result = ZAddResult();
+    return s;
+  }
+  Modified(db, key);
+  return Status::Ok();
+}
+
+Status Keyspace::ZSetRemove(int db, std::string_view key,
+                            const std::vector<std::string_view>& members, int64_t* removed) {
+  *removed = 0;
+  CompositeRef zset;
+  Status s = LoadZSet(db, key, &zset);
+  if (!s.ok() || !zset.exists) return s;
+  std::string prefix;
+  MakeSubKeyPrefix(db, key, zset.meta.version, &prefix);
+  std::unordered_set<std::string_view> seen;
+  storage::WriteBatch batch;
+  uint64_t n = 0;
+  std::string sub, value;
+  for (std::string_view member : members) {
+    if (!seen.insert(member).second) continue;
+    MakeMemberKey(prefix, member, &sub);
+    s = db_->Get(sub, &value);
+    if (s.IsNotFound()) continue;
+    if (!s.ok()) return s;
+    double score = 0;
+    if (!DecodeScoreValue(value, &score)) return Malformed();
+    AddMemberDelete(prefix, member, score, &batch);
+    ++n;
+  }
+  if (n == 0) return Status::Ok();
+  if (n > zset.meta.size) return Malformed();
+  zset.meta.size -= n;
+  AddCompositeMeta(db, key, ValueType::kZSet, &zset, &batch);
+  s = Apply(batch);
+  if (!s.ok()) return s;
+  *removed = static_cast<int64_t>(n);
+  Modified(db, key);
+  return Status::Ok();
+}
+
+Status Keyspace::ZSetCard(int db, std::string_view key, int64_t* size) {
+  return CompositeSize(db, key, ValueType::kZSet, size);
+}
+
+Status Keyspace::ZSetScores(int db, std::string_view key,
+                            const std::vector<std::string_view>& members,
+                            std::vector<double>* scores, std::vector<bool>* found) {
+  scores->assign(members.size(), 0);
+  found->assign(members.size(), false);
+  CompositeRef zset;
+  Status s = LoadZSet(db, key, &zset);
+  if (!s.ok() || !zset.exists) return s;
+  std::string prefix;
+  MakeSubKeyPrefix(db, key, zset.meta.version, &prefix);
+  std::string sub, value;
+  for (size_t i = 0; i < members.size(); ++i) {
+    MakeMemberKey(prefix, members[i], &sub);
+    s = db_->Get(sub, &value);
+    if (s.IsNotFound()) continue;
+    if (!s.ok()) return s;
+    if (!DecodeScoreValue(value, &(*scores)[i])) return Malformed();
+    (*found)[i] = true;
+  }
+  return Status::Ok();
+}
+
+Status Keyspace::ZSetRank(int db, std::string_view key, std::string_view member, bool reverse,
+                          int64_t* rank, double* score) {
+  *rank = -1;
+  std::vector<double> scores;
+  std::vector<bool> found;
+  Status s = ZSetScores(db, key, {member}, &scores, &found);
+  if (!s.ok() || !found[0]) return s;
+  CompositeRef zset;
+  s = LoadZSet(db, key, &zset);
+  if (!s.ok()) return s;
+  *score = scores[0];
+  int64_t before = 0;
+  bool reached = false;
+  s = ForEachByScore(db, key, zset, {}, [&](std::string_view m, double sc) {
+    if (m == member && sc == scores[0]) {
+      reached = true;
+      return false;
+    }
+    ++before;
+    return true;
+  });
+  if (!s.ok()) return s;
+  if (!reached) return Malformed();
+  *rank = reverse ? static_cast<int64_t>(zset.meta.size) - 1 - before : before;
+  return Status::Ok();
+}
+
+Status Keyspace::ZSetRange(int db, std::string_view key, const ZRangeSpec& spec,
+                           std::vector<ScoredMember>* out) {
+  CompositeRef zset;
+  Status s = LoadZSet(db, key, &zset);
+  if (!s.ok() || !zset.exists) return s;
+  return ZSetSelect(db, key, zset, spec, true, out);
+}
+
+Status Keyspace::ZSetCount(int db, std::string_view key, const ZRangeSpec& spec, int64_t* count) {
+  *count = 0;
+  CompositeRef zset;
+  Status s = LoadZSet(db, key, &zset);
+  if (!s.ok() || !zset.exists) return s;
+  return ZSetWalk(db, key, zset, spec, [&](std::string_view, double) {
+    ++*count;
+    return true;
+  });
+}
+
+Status Keyspace::ZSetRemoveRange(int db, std::string_view key, const ZRangeSpec& spec,
+                                 int64_t* removed) {
+  *removed = 0;
+  CompositeRef zset;
+  Status s = LoadZSet(db, key, &zset);
+  if (!s.ok() || !zset.exists) return s;
+  std::string prefix;
+  MakeSubKeyPrefix(db, key, zset.meta.version, &prefix);
+  storage::WriteBatch batch;
+  uint64_t n = 0;
+  s = ZSetWalk(db, key, zset, spec, [&](std::string_view member, double score) {
+    AddMemberDelete(prefix, member, score, &batch);
+    ++n;
+    return true;
+  });
+  if (!s.ok() || n == 0) return s;
+  if (n > zset.meta.size) return Malformed();
+  zset.meta.size -= n;
+  AddCompositeMeta(db, key, ValueType::kZSet, &zset, &batch);
+  s = Apply(batch);
+  if (!s.ok()) return s;
+  *removed = static_cast<int64_t>(n);
+  Modified(db, key);
+  return Status::Ok();
+}
+
+Status Keyspace::ZSetPop(int db, std::string_view key, bool max, uint64_t count,
+                         std::vector<ScoredMember>* out, bool* found) {
+  *found = false;
+  CompositeRef zset;
+  Status s = LoadZSet(db, key, &zset);
+  if (!s.ok() || !zset.exists) return s;
+  *found = true;
+  if (count == 0) return Status::Ok();
+  const uint64_t n = std::min(count, zset.meta.size);
+  ZRangeSpec spec;
+  spec.reverse = max;
+  spec.start = 0;
+  spec.stop = static_cast<int64_t>(n) - 1;
+  const size_t first = out->size();
+  s = ZSetSelect(db, key, zset, spec, false, out);
+  if (!s.ok()) return s;
+  if (out->size() - first != n) {
+    out->resize(first);
+    return Malformed();
+  }
+  storage::WriteBatch batch;
+  std::string prefix;
+  MakeSubKeyPrefix(db, key, zset.meta.version, &prefix);
+  for (size_t i = first; i < out->size(); ++i) {
+    AddMemberDelete(prefix, (*out)[i].member, (*out)[i].score, &batch);
+  }
+  zset.meta.size -= n;
+  AddCompositeMeta(db, key, ValueType::kZSet, &zset, &batch);
+  s = Apply(batch);
+  if (!s.ok()) {
+    out->resize(first);
+    return s;
+  }
+  Modified(db, key);
+  return Status::Ok();
+}
+
+Status Keyspace::ZSetRandomMembers(int db, std::string_view key, int64_t count,
+                                   std::vector<ScoredMember>* out) {
+  CompositeRef zset;
+  Status s = LoadZSet(db, key, &zset);
+  if (!s.ok() || !zset.exists || count == 0) return s;
+  const uint64_t size = zset.meta.size;
+  // The members at the sorted positions `positions` (repeats allowed), in one walk in member
+  // order that stops after the last of them.
+  auto members_at = [&](const std::vector<uint64_t>& positions, std::vector<ScoredMember>* at) {
+    size_t next = 0;
+    uint64_t index = 0;
+    Status st = ForEachByMember(db, key, zset, {}, [&](std::string_view member, double score) {
+      while (next < positions.size() && positions[next] == index) {
+        at->push_back({std::string(member), score});
+        ++next;
+      }
+      ++index;
+      return next < positions.size();
+    });
+    if (st.ok() && next < positions.size()) return Malformed();
+    return st;
+  };
+  if (count > 0) {
+    const uint64_t n = std::min(static_cast<uint64_t>(count), size);
+    std::vector<uint64_t> positions;
+    if (n == size) {
+      positions.resize(size);
+      for (uint64_t i = 0; i < size; ++i) positions[i] = i;
+    } else {
+      positions = DistinctPositions(size, n);
+    }
+    const size_t first = out->size();
+    s = members_at(positions, out);
+    if (!s.ok()) return s;
+    std::shuffle(out->begin() + static_cast<ptrdiff_t>(first), out->end(), random_);
+    return Status::Ok();
+  }
+  // Repeats allowed: -count draws, each uniform over the whole set, in the order drawn.
+  const uint64_t n = 0 - static_cast<uint64_t>(count);
+  std::uniform_int_distribution<uint64_t> pick(0, size - 1);
+  std::vector<uint64_t> drawn(n);
+  for (uint64_t& d : drawn) d = pick(random_);
+  std::vector<uint64_t> sorted = drawn;
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  std::vector<ScoredMember> at;
+  s = members_at(sorted, &at);
+  if (!s.ok()) return s;
+  out->reserve(out->size() + n);
+  for (uint64_t d : drawn) {
+    out->push_back(at[static_cast<size_t>(std::lower_bound(sorted.begin(), sorted.end(), d) -
+                                          sorted.begin())]);
+  }
+  return Status::Ok();
+}
+
+Status Keyspace::ZSetReadInput(int db, std::string_view key, std::vector<ScoredMember>* out,
+                               bool* exists) {
+  *exists = false;
+  CompositeRef zset;
+  Status s = LoadZSet(db, key, &zset);
+  if (IsWrongType(s)) {
+    // A set is an input too, every member scoring 1.
+    CompositeRef set;
+    Status st = LoadSet(db, key, &set);
+    if (!st.ok()) return st;
+    *exists = set.exists;
+    return ForEachElement(db, key, ValueType::kSet, set.meta,
+                          [&](std::string_view member, std::string_view) {
+                            out->push_back({std::string(member), 1.0});
+                            return true;
+                          });
+  }
+  if (!s.ok() || !zset.exists) return s;
+  *exists = true;
+  out->reserve(out->size() + std::min<uint64_t>(zset.meta.size, 1 << 20));
+  return ForEachByMember(db, key, zset, {}, [&](std::string_view member, double score) {
+    out->push_back({std::string(member), score});
+    return true;
+  });
+}
+
+Status Keyspace::ZSetScan(int db, std::string_view key, std::string_view after,
+                          std::string_view prefix, size_t count, std::vector<ScoredMember>* out,
+                          bool* complete, bool* compact) {
+  *complete = *compact = true;
+  CompositeRef zset;
+  Status s = LoadZSet(db, key, &zset);
+  if (!s.ok() || !zset.exists) return s;
+  if (!zset.large) {
+    return ForEachByMember(db, key, zset, {}, [&](std::string_view member, double score) {
+      out->push_back({std::string(member), score});
+      return true;
+    });
+  }
+  *compact = false;
+  const std::string_view from = after.empty() || after < prefix ? prefix : after;
+  return ForEachByMember(db, key, zset, from, [&](std::string_view member, double score) {
+    if (!after.empty() && member == after) return true;
+    if (!member.starts_with(prefix)) return false;
+    if (out->size() >= count) {
+      *complete = false;
+      return false;
+    }
+    out->push_back({std::string(member), score});
+    return true;
+  });
+}
+
+Status Keyspace::ZSetStore(int db, std::string_view destination,
+                           const std::vector<ScoredMember>& members) {
+  CompositeRef zset;  // a new key, replacing whatever is there
+  Status s = Lookup(db, destination, &zset.entry);
+  if (!s.ok()) return s;
+  if (members.empty() && !zset.entry.stored) return Status::Ok();
+  const uint64_t version_before = last_version_;
+  storage::WriteBatch batch;
+  if (!members.empty()) {
+    TakeVersion(&zset);
+    std::string prefix;
+    MakeSubKeyPrefix(db, destination, zset.meta.version, &prefix);
+    zset.meta.size = members.size();
+    for (const ScoredMember& m : members) {
+      AddMemberPut(prefix, m.member, m.score, &batch);
+      NoteZSetWrite(&zset, m.member);
+    }
+  }
+  AddCompositeMeta(db, destination, ValueType::kZSet, &zset, &batch);
+  s = ApplyComposite(batch, version_before);
+  if (!s.ok()) return s;
+  Modified(db, destination);
+  return Status::Ok();
+}
+
+}  // namespace shale::keyspace
