@@ -616,6 +616,9 @@ class Keyspace {
   // end), until it returns false.
   Status ZSetWalk(int db, std::string_view key, const CompositeRef& zset, const ZRangeSpec& spec,
                   const std::function<bool(std::string_view, double)>& fn);
+  // The last `k` members in score order (lowest first), found from the high end: see zsets.cc.
+  Status ZSetTail(int db, std::string_view key, const CompositeRef& zset, uint64_t k,
+                  std::vector<ScoredMember>* out);
   // The members `spec` selects in the order it asks, LIMIT applied when `limit`.
   Status ZSetSelect(int db, std::string_view key, const CompositeRef& zset, const ZRangeSpec& spec,
                     bool limit, std::vector<ScoredMember>* out);

@@ -16,11 +16,15 @@
 //
 // Costs (n = members, k = members returned or removed, r = a rank): ZSCORE, ZMSCORE, ZADD and ZREM
 // per member are point reads; ZRANGE by score or by lex seeks to the interval's start and reads
-// O(k) sub-keys (ZCOUNT and ZLEXCOUNT read the interval); ZRANGE by rank start..stop, ZRANK and
-// ZREMRANGEBYRANK read O(stop) (O(r)) sub-keys from the low end, as the engine's iterators move
-// forward only and there is no rank index; so the reverse forms (ZREVRANGE 0 9, ZPOPMAX, ZREVRANK
-// of the highest) read O(n), and a reversed score or lex interval reads the whole interval even
-// with a LIMIT.
+// O(k) sub-keys (ZCOUNT and ZLEXCOUNT read the interval); a reversed score or lex interval reads
+// the whole interval even with a LIMIT. There is no rank index and the engine's iterators move
+// forward only, so a rank is counted: ZRANK and ZREVRANK walk from both ends of the score order
+// at once, O(min(r, n - r)); a rank range near the low end (ZRANGE 0 9, ZPOPMIN) reads up to its
+// last rank. A range near the high end (ZREVRANGE 0 9, ZPOPMAX, ZRANGE -10 -1) is found by
+// ZSetTail: a bisection over the 64-bit ordered-score space for the lowest score from which at
+// most k members follow, each step one seek and at most k reads, so O(64 k) sub-keys read; the
+// members that share the boundary score are all read (a sorted set whose members share one
+// score, as lex ranges use, costs O(n) there).
 //
 // OBJECT ENCODING (CompositeRef::large): Redis keeps a sorted set as a listpack while it has at
 // most zset-max-listpack-entries members, none longer than zset-max-listpack-value bytes, and
@@ -31,6 +35,8 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <iterator>
+#include <memory>
 #include <random>
 #include <string>
 #include <string_view>
@@ -139,6 +145,10 @@ bool LexBelowMax(std::string_view member, const LexBound& max) {
 }
 
 // Redis's rank rules: negative from the end, clamped; false when nothing is selected.
+// ZSetTail's bisection costs up to 64 seeks of up to k reads each: it is used when that is less
+// than reading every rank below.
+constexpr int64_t kTailCostFactor = 64;
+
 bool NormalizeRanks(int64_t size, int64_t* start, int64_t* stop) {
   if (*start < 0) *start += size;
   if (*stop < 0) *stop += size;
@@ -218,6 +228,17 @@ Status Keyspace::ZSetWalk(int db, std::string_view key, const CompositeRef& zset
         stop = size - 1 - start;
         start = first;
       }
+      if ((size - start) * kTailCostFactor < start) {
+        // Near the high end: from there rather than through every lower rank.
+        std::vector<ScoredMember> tail;
+        Status s = ZSetTail(db, key, zset, static_cast<uint64_t>(size - start), &tail);
+        if (!s.ok()) return s;
+        if (static_cast<int64_t>(tail.size()) != size - start) return Malformed();
+        for (int64_t i = 0; i <= stop - start; ++i) {
+          if (!fn(tail[static_cast<size_t>(i)].member, tail[static_cast<size_t>(i)].score)) break;
+        }
+        return Status::Ok();
+      }
       int64_t rank = 0;
       bool stopped = false;
       Status s = ForEachByScore(db, key, zset, {}, [&](std::string_view member, double score) {
@@ -277,6 +298,53 @@ Status Keyspace::ZSetWalk(int db, std::string_view key, const CompositeRef& zset
       });
     }
   }
+  return Status::Ok();
+}
+
+Status Keyspace::ZSetTail(int db, std::string_view key, const CompositeRef& zset, uint64_t k,
+                          std::vector<ScoredMember>* out) {
+  if (k == 0) return Status::Ok();
+  std::string prefix;
+  MakeSubKeyPrefix(db, key, zset.meta.version, &prefix);
+  prefix.push_back(kScoreTag);
+  std::unique_ptr<storage::Iterator> it;
+  Status s = db_->NewIterator(&it);
+  if (!s.ok()) return s;
+  std::string seek;
+  // How many members have an ordered score of `from` or more, counting no further than `cap`.
+  auto count_from = [&](uint64_t from, uint64_t cap) {
+    seek = prefix;
+    PutBigEndian64(from, &seek);
+    uint64_t n = 0;
+    for (it->Seek(seek); it->Valid() && n < cap && it->key().starts_with(prefix); it->Next()) ++n;
+    return n;
+  };
+  // Invariant: at least k members from `low` on, fewer than k from `high` on (no stored ordered
+  // score is UINT64_MAX: that would be a NaN).
+  uint64_t low = 0, high = UINT64_MAX;
+  while (high - low > 1) {
+    const uint64_t mid = low + (high - low) / 2;
+    if (count_from(mid, k) >= k) {
+      low = mid;
+    } else {
+      high = mid;
+    }
+    if (!it->status().ok()) return it->status();
+  }
+  // Every member from `low` on: the boundary score's members and fewer than k above them.
+  std::vector<ScoredMember> from_low;
+  seek = prefix;
+  PutBigEndian64(low, &seek);
+  for (it->Seek(seek); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    double score = 0;
+    const std::string_view sub = it->key().substr(prefix.size());
+    if (sub.size() < kScoreSize || !DecodeScoreValue(it->value(), &score)) return Malformed();
+    from_low.push_back({std::string(sub.substr(kScoreSize)), score});
+  }
+  if (!it->status().ok()) return it->status();
+  const size_t skip = from_low.size() > k ? from_low.size() - k : 0;
+  out->insert(out->end(), std::make_move_iterator(from_low.begin() + static_cast<ptrdiff_t>(skip)),
+              std::make_move_iterator(from_low.end()));
   return Status::Ok();
 }
 
@@ -495,19 +563,41 @@ Status Keyspace::ZSetRank(int db, std::string_view key, std::string_view member,
   s = LoadZSet(db, key, &zset);
   if (!s.ok()) return s;
   *score = scores[0];
-  int64_t before = 0;
-  bool reached = false;
-  s = ForEachByScore(db, key, zset, {}, [&](std::string_view m, double sc) {
-    if (m == member && sc == scores[0]) {
-      reached = true;
-      return false;
-    }
-    ++before;
-    return true;
-  });
+  // Two walks at once: from the lowest score up to the member (its rank) and from the member to
+  // the end (the members above it); the first to finish gives the rank.
+  std::string prefix, target;
+  MakeSubKeyPrefix(db, key, zset.meta.version, &prefix);
+  MakeScoreKey(prefix, scores[0], member, &target);
+  prefix.push_back(kScoreTag);
+  std::unique_ptr<storage::Iterator> up, down;
+  s = db_->NewIterator(&up);
+  if (s.ok()) s = db_->NewIterator(&down);
   if (!s.ok()) return s;
-  if (!reached) return Malformed();
-  *rank = reverse ? static_cast<int64_t>(zset.meta.size) - 1 - before : before;
+  up->Seek(prefix);
+  down->Seek(target);
+  if (!down->Valid() || down->key() != target) {
+    return down->status().ok() ? Malformed() : down->status();
+  }
+  down->Next();
+  const auto size = static_cast<int64_t>(zset.meta.size);
+  int64_t below = 0, above = 0;
+  for (;;) {
+    if (!up->Valid() || !up->key().starts_with(prefix)) {
+      return up->status().ok() ? Malformed() : up->status();
+    }
+    if (up->key() == target) break;
+    ++below;
+    up->Next();
+    if (!down->Valid() || !down->key().starts_with(prefix)) {
+      if (!down->status().ok()) return down->status();
+      below = size - 1 - above;
+      break;
+    }
+    ++above;
+    down->Next();
+  }
+  if (below < 0 || below >= size) return Malformed();
+  *rank = reverse ? size - 1 - below : below;
   return Status::Ok();
 }
 

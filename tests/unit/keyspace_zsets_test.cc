@@ -394,6 +394,52 @@ TEST_F(KeyspaceZSetsTest, MatchesAModelUnderRandomOperations) {
   for (const std::string& key : keys) EXPECT_EQ(All(key), sorted(key));
 }
 
+// The high end of a large sorted set is found from there (ZSetTail's bisection), also when
+// members share the boundary score; ranks are counted from the nearer end.
+TEST_F(KeyspaceZSetsTest, HighEndRangesAndRanksOfALargeSortedSet) {
+  Scored model;
+  std::vector<std::pair<double, std::string>> owned;
+  for (int i = 0; i < 3000; ++i) {
+    // Groups of 7 members share a score; negative and positive scores, and the top is +inf.
+    const double score = i == 2999 ? kInf : static_cast<double>(i / 7) - 200.5;
+    owned.emplace_back(score, "m" + std::to_string(i));
+    model.emplace_back(owned.back().second, score);
+  }
+  std::vector<std::pair<double, std::string_view>> pairs(owned.begin(), owned.end());
+  EXPECT_EQ(Add("z", pairs).added, 3000);
+  std::sort(model.begin(), model.end(), [](const auto& a, const auto& b) {
+    return a.second < b.second || (a.second == b.second && a.first < b.first);
+  });
+  ASSERT_EQ(All("z"), model);
+  for (int64_t k : {1, 3, 7, 8, 10, 20}) {
+    SCOPED_TRACE(k);
+    Scored top(model.rbegin(), model.rbegin() + k);
+    EXPECT_EQ(Range("z", Ranks(0, k - 1, true)), top);
+    Scored last(model.end() - k, model.end());
+    EXPECT_EQ(Range("z", Ranks(-k, -1)), last);
+    Scored inner(model.rbegin() + 1, model.rbegin() + k);
+    EXPECT_EQ(Range("z", Ranks(1, k - 1, true)), inner);
+  }
+  for (size_t i : {size_t{0}, size_t{5}, size_t{1500}, size_t{2990}, size_t{2999}}) {
+    EXPECT_EQ(Rank("z", model[i].first), static_cast<int64_t>(i)) << i;
+    EXPECT_EQ(Rank("z", model[i].first, true), static_cast<int64_t>(2999 - i)) << i;
+  }
+  std::vector<ScoredMember> popped;
+  bool found = false;
+  ASSERT_TRUE(ks().ZSetPop(0, "z", true, 9, &popped, &found).ok());
+  EXPECT_EQ(ToScored(popped), Scored(model.rbegin(), model.rbegin() + 9));
+  model.resize(model.size() - 9);
+  EXPECT_EQ(All("z"), model);
+  // Every member at one score: the boundary bucket is the whole set, still right.
+  std::vector<std::string> names;
+  for (int i = 0; i < 500; ++i) names.push_back("e" + std::to_string(1000 + i));
+  std::vector<std::pair<double, std::string_view>> equal;
+  for (const std::string& n : names) equal.emplace_back(1, n);
+  Add("eq", equal);
+  EXPECT_EQ(Range("eq", Ranks(0, 1, true)), (Scored{{"e1499", 1}, {"e1498", 1}}));
+  EXPECT_EQ(Rank("eq", "e1497", true), 2);
+}
+
 TEST_F(KeyspaceZSetsTest, EncodingFollowsRedisListpackRules) {
   EncodingLimits limits;
   limits.zset_entries = 3;
