@@ -111,6 +111,13 @@ void ReplyWriter::Double(double value) {
   Bulk(text);
 }
 
+void ReplyWriter::DoubleText(std::string_view text) {
+  if (protocol_ < 3) return Bulk(text);
+  out_->push_back(',');
+  out_->append(text.data(), text.size());
+  out_->append(kCrlf);
+}
+
 void ReplyWriter::Boolean(bool value) {
   if (protocol_ >= 3) {
     out_->append(value ? "#t\r\n" : "#f\r\n");

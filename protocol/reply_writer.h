@@ -49,6 +49,9 @@ class ReplyWriter {
   // RESP3 ,1.5 (inf/-inf/nan), RESP2 bulk. Text as Redis prints it: integral values as
   // integers (",3"), others as the shortest text that reads back as the same double.
   void Double(double value);
+  // A double already written as text (Redis's "human" long double form, GEOPOS's coordinates):
+  // RESP3 ,text, RESP2 bulk.
+  void DoubleText(std::string_view text);
   void Boolean(bool value);  // RESP3 #t/#f, RESP2 :1/:0
   // RESP3 =len\r\ntxt:..., RESP2 bulk of `s`. `format` is three bytes ("txt", "mkd"); a longer
   // one is cut, a shorter one padded with blanks. len counts the 4-byte "fmt:" prefix.

@@ -1,8 +1,13 @@
 #include "server/command_table.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <climits>
+#include <cmath>
+#include <cstdlib>
+#include <string>
 
 #include "server/keyspace/keyspace.h"
 #include "storage/db.h"
@@ -23,6 +28,7 @@ CommandTable::CommandTable() {
   RegisterMonitoringCommands(*this);
   RegisterPubSubCommands(*this);
   RegisterZSetCommands(*this);
+  RegisterGeoCommands(*this);
 }
 
 void CommandTable::Register(const CommandSpec* specs, size_t count) {
@@ -89,6 +95,19 @@ std::string ToLower(std::string_view s) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   return out;
+}
+
+bool ParseDouble(std::string_view text, double* value) {
+  if (text.empty() || text.size() > protocol::kMaxLongDoubleChars ||
+      std::isspace(static_cast<unsigned char>(text[0]))) {
+    return false;
+  }
+  const std::string s(text);
+  char* end = nullptr;
+  errno = 0;
+  *value = std::strtod(s.c_str(), &end);
+  if (end != s.c_str() + s.size() || std::isnan(*value)) return false;
+  return !(errno == ERANGE && (std::isinf(*value) || *value == 0));
 }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {

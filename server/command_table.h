@@ -19,7 +19,8 @@ class Db;
 }
 namespace shale::keyspace {
 class Keyspace;
-}
+struct ScoredMember;
+}  // namespace shale::keyspace
 
 namespace shale::server {
 
@@ -126,6 +127,7 @@ void RegisterSetCommands(CommandTable& table);
 void RegisterMonitoringCommands(CommandTable& table);  // SLOWLOG, LATENCY
 void RegisterPubSubCommands(CommandTable& table);
 void RegisterZSetCommands(CommandTable& table);
+void RegisterGeoCommands(CommandTable& table);
 
 // Redis's texts for the common errors.
 std::string WrongArityError(std::string_view command);  // "ERR wrong number of ... 'get' command"
@@ -149,12 +151,21 @@ bool ParseTimeout(CommandContext& ctx, std::string_view text, uint64_t* deadline
 // never blocks there, as in Redis) or once its deadline has passed. Clears the timeout mark.
 bool AnswerNothingNow(CommandContext& ctx);
 
+// The STORE forms of sorted-set results (ZUNIONSTORE, ZRANGESTORE, GEOSEARCHSTORE...): `members`
+// (distinct) replace `destination` (deleted when empty), with event `event` (or "del"); replies
+// the size.
+void StoreZSetAndReply(CommandContext& ctx, std::string_view destination,
+                       const std::vector<keyspace::ScoredMember>& members, std::string_view event);
+
 inline constexpr std::string_view kSyntaxError = "ERR syntax error";
 inline constexpr std::string_view kNotIntegerError = "ERR value is not an integer or out of range";
 
 // Redis's string2ll (protocol/numbers.h): strict decimal int64, no spaces, no leading '+' or
 // zeros.
 using protocol::ParseInt64;
+// Redis's getDoubleFromObject: the whole text is a double as strtod reads it, no leading blank,
+// no overflow, no underflow to zero, not NaN ("inf" and "-inf" are accepted).
+bool ParseDouble(std::string_view text, double* value);
 std::string ToLower(std::string_view s);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 // Whether `given` equals the non-empty `secret`, in a time that depends only on given.size():

@@ -6,7 +6,6 @@
 // ZSCAN. Storage: server/keyspace/zsets.cc.
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -31,21 +30,6 @@ using keyspace::ScoredMember;
 using keyspace::ZRangeSpec;
 
 constexpr std::string_view kNotFloat = "ERR value is not a valid float";
-
-// Redis's getDoubleFromObject: the whole text is a double as strtod reads it, no leading blank,
-// no overflow, no underflow to zero, not NaN.
-bool ParseScore(std::string_view text, double* value) {
-  if (text.empty() || text.size() > protocol::kMaxLongDoubleChars ||
-      std::isspace(static_cast<unsigned char>(text[0]))) {
-    return false;
-  }
-  const std::string s(text);
-  char* end = nullptr;
-  errno = 0;
-  *value = std::strtod(s.c_str(), &end);
-  if (end != s.c_str() + s.size() || std::isnan(*value)) return false;
-  return !(errno == ERANGE && (std::isinf(*value) || *value == 0));
-}
 
 // Redis's zslParseRange item: "(" makes it exclusive; the rest is read by strtod, which must
 // take all of it and give a number.
@@ -112,19 +96,6 @@ void ReplyScored(CommandContext& ctx, const std::vector<ScoredMember>& members, 
   }
 }
 
-// Stores `members` under `destination` with the events of a STORE command: `event` when stored,
-// "del" when an empty result deleted a key that was there. Replies the size.
-void StoreAndReply(CommandContext& ctx, std::string_view destination,
-                   const std::vector<ScoredMember>& members, std::string_view event) {
-  bool existed = false;
-  storage::Status status = LiveBeforeStore(ctx, destination, &existed);
-  if (!status.ok()) return ReplyStorageError(ctx, status);
-  status = ctx.ks.ZSetStore(ctx.connection.db(), destination, members);
-  if (!status.ok()) return ReplyStorageError(ctx, status);
-  NotifyStore(ctx, kNotifyZset, event, destination, !members.empty(), existed);
-  ctx.reply.Integer(static_cast<int64_t>(members.size()));
-}
-
 // --- ZADD, ZINCRBY, ZREM ---
 
 // ZADD key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...]
@@ -169,7 +140,7 @@ void ZAddGeneric(CommandContext& ctx, bool incr_command) {
   pairs.reserve(elements / 2);
   for (; i < ctx.args.size(); i += 2) {
     double score = 0;
-    if (!ParseScore(ctx.args[i], &score)) return ctx.reply.Error(kNotFloat);
+    if (!ParseDouble(ctx.args[i], &score)) return ctx.reply.Error(kNotFloat);
     pairs.emplace_back(score, ctx.args[i + 1]);
   }
   keyspace::ZAddResult result;
@@ -319,7 +290,7 @@ void ZRangeGeneric(CommandContext& ctx, size_t first, const std::string_view* st
   std::vector<ScoredMember> members;
   storage::Status status = ctx.ks.ZSetRange(ctx.connection.db(), key, spec, &members);
   if (!status.ok()) return ReplyStorageError(ctx, status);
-  if (store != nullptr) return StoreAndReply(ctx, *store, members, "zrangestore");
+  if (store != nullptr) return StoreZSetAndReply(ctx, *store, members, "zrangestore");
   ReplyScored(ctx, members, with_scores);
 }
 
@@ -654,7 +625,7 @@ void CombineGeneric(CommandContext& ctx, Combine op, bool store) {
     const size_t left = ctx.args.size() - j - 1;
     if (op != Combine::kDiff && left >= n && EqualsIgnoreCase(opt, "weights")) {
       for (size_t i = 0; i < n; ++i) {
-        if (!ParseScore(ctx.args[j + 1 + i], &weights[i])) {
+        if (!ParseDouble(ctx.args[j + 1 + i], &weights[i])) {
           return ctx.reply.Error("ERR weight value is not a float");
         }
       }
@@ -683,7 +654,7 @@ void CombineGeneric(CommandContext& ctx, Combine op, bool store) {
       (op == Combine::kInter && std::find(exists.begin(), exists.end(), false) != exists.end()) ||
       (op == Combine::kDiff && !exists[0]);
   if (!empty) result = CombineInputs(op, aggregate, inputs, weights);
-  if (store) return StoreAndReply(ctx, ctx.args[1], result, CommandName(op, true));
+  if (store) return StoreZSetAndReply(ctx, ctx.args[1], result, CommandName(op, true));
   ReplyScored(ctx, result, with_scores);
 }
 void ZUnionCommand(CommandContext& ctx) { CombineGeneric(ctx, Combine::kUnion, false); }
@@ -916,6 +887,17 @@ const CommandSpec kZSetCommands[] = {
 };
 
 }  // namespace
+
+void StoreZSetAndReply(CommandContext& ctx, std::string_view destination,
+                       const std::vector<ScoredMember>& members, std::string_view event) {
+  bool existed = false;
+  storage::Status status = LiveBeforeStore(ctx, destination, &existed);
+  if (!status.ok()) return ReplyStorageError(ctx, status);
+  status = ctx.ks.ZSetStore(ctx.connection.db(), destination, members);
+  if (!status.ok()) return ReplyStorageError(ctx, status);
+  NotifyStore(ctx, kNotifyZset, event, destination, !members.empty(), existed);
+  ctx.reply.Integer(static_cast<int64_t>(members.size()));
+}
 
 void RegisterZSetCommands(CommandTable& table) {
   table.Register(kZSetCommands, std::size(kZSetCommands));
