@@ -15,7 +15,7 @@
 #include "server/command_table.h"
 #include "server/connection.h"
 #include "server/glob.h"
-#include "server/keyspace/rdb_string.h"
+#include "server/keyspace/rdb.h"
 #include "server/notifications.h"
 #include "server/server.h"
 
@@ -423,13 +423,15 @@ void WaitCommand(CommandContext& ctx) {
   ctx.reply.Integer(0);
 }
 
-// DUMP key: the value in Redis's serialization format (rdb_string.h), nil when absent.
+// DUMP key: the value, of any type, in Redis's serialization format (server/keyspace/rdb.h),
+// nil when absent.
 void DumpCommand(CommandContext& ctx) {
-  std::string value;
-  storage::Status status = ctx.ks.Get(ctx.connection.db(), ctx.args[1], &value);
-  if (status.IsNotFound()) return ctx.reply.NullBulk();
+  keyspace::DumpedValue value;
+  bool found = false;
+  storage::Status status = ctx.ks.ReadValue(ctx.connection.db(), ctx.args[1], &value, &found);
   if (!status.ok()) return ReplyStorageError(ctx, status);
-  ctx.reply.Bulk(keyspace::DumpString(value));
+  if (!found) return ctx.reply.NullBulk();
+  ctx.reply.Bulk(keyspace::DumpValue(value));
 }
 
 // RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]
@@ -468,7 +470,7 @@ void RestoreCommand(CommandContext& ctx) {
   int64_t ttl = 0;
   if (!ParseInt64(ctx.args[2], &ttl)) return ctx.reply.Error(kNotIntegerError);
   if (ttl < 0) return ctx.reply.Error("ERR Invalid TTL value, must be >= 0");
-  std::string value;
+  keyspace::DumpedValue value;
   switch (keyspace::DecodeDumpPayload(ctx.args[3], &value)) {
     case keyspace::DumpPayloadStatus::kOk:
       break;
@@ -477,25 +479,24 @@ void RestoreCommand(CommandContext& ctx) {
     case keyspace::DumpPayloadStatus::kBadFormat:
       return ctx.reply.Error("ERR Bad data format");
   }
-  keyspace::SetOptions options;
+  uint64_t expire_ms = 0;
   if (ttl != 0) {
     const auto now = static_cast<int64_t>(ctx.ks.NowMs());
     if (absolute) {
-      options.expire_ms = static_cast<uint64_t>(ttl);
+      expire_ms = static_cast<uint64_t>(ttl);
     } else {
-      options.expire_ms = static_cast<uint64_t>(ttl > INT64_MAX - now ? INT64_MAX : ttl + now);
+      expire_ms = static_cast<uint64_t>(ttl > INT64_MAX - now ? INT64_MAX : ttl + now);
     }
   }
   // A deadline already past: the key is not created (with REPLACE, the old one goes, which is
   // its "del" event).
-  const bool past = options.expire_ms != 0 && options.expire_ms <= ctx.ks.NowMs();
+  const bool past = expire_ms != 0 && expire_ms <= ctx.ks.NowMs();
   std::vector<std::string_view> replaced;
   if (past && replace && NotifyEnabled(ctx.server, kNotifyGeneric)) {
     storage::Status status = LiveKeys(ctx, {ctx.args[1]}, &replaced);
     if (!status.ok()) return ReplyStorageError(ctx, status);
   }
-  keyspace::SetResult result;
-  storage::Status status = ctx.ks.Set(db, ctx.args[1], value, options, &result);
+  storage::Status status = ctx.ks.WriteValue(db, ctx.args[1], value, expire_ms);
   if (!status.ok()) return ReplyStorageError(ctx, status);
   if (!past) {
     Notify(ctx, kNotifyGeneric, "restore", ctx.args[1]);

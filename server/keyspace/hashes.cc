@@ -299,4 +299,33 @@ Status Keyspace::HashScan(int db, std::string_view key, const std::string* after
       after != nullptr ? std::string_view(*after) : std::string_view());
 }
 
+Status Keyspace::HashStore(int db, std::string_view destination,
+                           const std::vector<std::pair<std::string, std::string>>& pairs,
+                           uint64_t expire_ms) {
+  CompositeRef hash;  // a new key, replacing whatever is there
+  Status s = Lookup(db, destination, &hash.entry);
+  if (!s.ok()) return s;
+  if (pairs.empty() && !hash.entry.stored) return Status::Ok();
+  const uint64_t version_before = last_version_;
+  storage::WriteBatch batch;
+  if (!pairs.empty()) {
+    TakeVersion(&hash);
+    std::string sub;
+    for (const auto& [field, value] : pairs) {
+      MakeHashFieldKey(db, destination, hash.meta.version, field, &sub);
+      batch.Put(sub, value);
+      NoteHashWrite(&hash, field, value);
+    }
+    hash.meta.size = pairs.size();
+    if (hash.meta.size > static_cast<uint64_t>(std::max<int64_t>(limits_.hash_entries, 0))) {
+      hash.large = true;
+    }
+  }
+  AddCompositeMeta(db, destination, ValueType::kHash, &hash, &batch, expire_ms);
+  s = ApplyComposite(batch, version_before);
+  if (!s.ok()) return s;
+  Modified(db, destination);
+  return Status::Ok();
+}
+
 }  // namespace shale::keyspace

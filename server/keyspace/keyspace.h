@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "server/keyspace/format.h"
+#include "server/keyspace/rdb.h"
 #include "storage/db.h"
 #include "storage/status.h"
 
@@ -342,6 +343,11 @@ class Keyspace {
   // to *out, in field order.
   Status HashEntries(int db, std::string_view key, bool fields, bool values,
                      std::vector<std::string>* out);
+  // `pairs` (distinct fields) as a new hash under `destination`, replacing whatever it holds,
+  // with deadline `expire_ms` (0: none), or deleting it when `pairs` is empty; one batch.
+  Status HashStore(int db, std::string_view destination,
+                   const std::vector<std::pair<std::string, std::string>>& pairs,
+                   uint64_t expire_ms = 0);
   // HINCRBY, HINCRBYFLOAT: one read of the field, then one write of what `update` makes (it gets
   // the old value, nullptr when the field or the key is absent; returning false writes nothing).
   Status HashUpdate(int db, std::string_view key, std::string_view field,
@@ -400,14 +406,26 @@ class Keyspace {
   // deadline dropped) in one atomic batch, or deletes it when empty; *size is the result's size.
   Status SetCombineStore(int db, SetOperation operation, std::string_view destination,
                          const std::vector<std::string_view>& keys, int64_t* size);
+  // `members` (distinct) as a new set under `destination`, replacing whatever it holds, with
+  // deadline `expire_ms` (0: none), or deleting it when `members` is empty; one batch.
+  Status SetStore(int db, std::string_view destination, const std::vector<std::string>& members,
+                  uint64_t expire_ms = 0);
   // SSCAN: a compact (intset) set gives every member at once (*compact and *complete, as Redis
   // does); a large one up to `count` members after `after` (empty: from the first) that start
   // with `prefix`, *complete when no more follow. Empty, compact and complete when absent.
   Status SetScan(int db, std::string_view key, std::string_view after, std::string_view prefix,
                  size_t count, std::vector<std::string>* members, bool* complete, bool* compact);
   // SORT ... STORE's write: `values` as a new list under `destination`, replacing whatever it
-  // holds (its deadline dropped), or deleting it when `values` is empty; one batch.
-  Status StoreList(int db, std::string_view destination, const std::vector<std::string>& values);
+  // holds, with deadline `expire_ms` (0: none), or deleting it when `values` is empty; one batch.
+  Status StoreList(int db, std::string_view destination, const std::vector<std::string>& values,
+                   uint64_t expire_ms = 0);
+
+  // --- DUMP and RESTORE (dump.cc; the payload format: rdb.h) ---
+  // DUMP: the value of `key` whatever its type; *found false when absent. Reads every element.
+  Status ReadValue(int db, std::string_view key, DumpedValue* value, bool* found);
+  // RESTORE: `value` (a well-formed payload's: distinct members, not empty) replaces whatever
+  // `key` holds, with deadline `expire_ms` (0: none); one batch.
+  Status WriteValue(int db, std::string_view key, const DumpedValue& value, uint64_t expire_ms);
 
   // --- sorted sets (zsets.cc) ---
   // Every sorted-set operation: WrongType when the key holds another type; an emptied sorted set
@@ -452,9 +470,10 @@ class Keyspace {
   Status ZSetScan(int db, std::string_view key, std::string_view after, std::string_view prefix,
                   size_t count, std::vector<ScoredMember>* out, bool* complete, bool* compact);
   // The STORE forms (ZUNIONSTORE, ZRANGESTORE...): `members` (distinct) as a new sorted set under
-  // `destination`, replacing whatever it holds (its deadline dropped), or deleting it when
-  // `members` is empty; one batch.
-  Status ZSetStore(int db, std::string_view destination, const std::vector<ScoredMember>& members);
+  // `destination`, replacing whatever it holds, with deadline `expire_ms` (0: none), or deleting
+  // it when `members` is empty; one batch.
+  Status ZSetStore(int db, std::string_view destination, const std::vector<ScoredMember>& members,
+                   uint64_t expire_ms = 0);
 
   // --- time to live ---
   // *ms: remaining ms, -1 without deadline, -2 when absent.

@@ -509,33 +509,39 @@ Status Keyspace::SetCombineStore(int db, SetOperation operation, std::string_vie
   std::vector<std::string> result;
   Status s = SetCombine(db, operation, keys, 0, &result);
   if (!s.ok()) return s;
-  // A new key replaces whatever the destination holds (any type, its deadline dropped).
-  CompositeRef dst;
-  s = Lookup(db, destination, &dst.entry);
+  s = SetStore(db, destination, result);
   if (!s.ok()) return s;
-  if (result.empty() && !dst.entry.stored) return Status::Ok();
+  *size = static_cast<int64_t>(result.size());
+  return Status::Ok();
+}
+
+Status Keyspace::SetStore(int db, std::string_view destination,
+                          const std::vector<std::string>& members, uint64_t expire_ms) {
+  CompositeRef dst;  // a new key, replacing whatever is there
+  Status s = Lookup(db, destination, &dst.entry);
+  if (!s.ok()) return s;
+  if (members.empty() && !dst.entry.stored) return Status::Ok();
   const uint64_t version_before = last_version_;
   storage::WriteBatch batch;
-  if (!result.empty()) {
+  if (!members.empty()) {
     TakeVersion(&dst);
     std::string sub;
     MakeSubKeyPrefix(db, destination, dst.meta.version, &sub);
     const size_t prefix = sub.size();
-    for (const std::string& member : result) {
+    for (const std::string& member : members) {
       sub.resize(prefix);
       sub.append(member);
       batch.Put(sub, std::string_view());
       if (!dst.large && !IsIntsetMember(member)) dst.large = true;
     }
-    dst.meta.size = result.size();
+    dst.meta.size = members.size();
     if (dst.meta.size > static_cast<uint64_t>(std::max<int64_t>(limits_.set_intset_entries, 0))) {
       dst.large = true;
     }
   }
-  AddCompositeMeta(db, destination, ValueType::kSet, &dst, &batch);
+  AddCompositeMeta(db, destination, ValueType::kSet, &dst, &batch, expire_ms);
   s = ApplyComposite(batch, version_before);
   if (!s.ok()) return s;
-  *size = static_cast<int64_t>(result.size());
   Modified(db, destination);
   return Status::Ok();
 }
@@ -566,7 +572,7 @@ Status Keyspace::SetScan(int db, std::string_view key, std::string_view after,
 }
 
 Status Keyspace::StoreList(int db, std::string_view destination,
-                           const std::vector<std::string>& values) {
+                           const std::vector<std::string>& values, uint64_t expire_ms) {
   CompositeRef list;  // a new key, replacing whatever is there
   Status s = Lookup(db, destination, &list.entry);
   if (!s.ok()) return s;
@@ -582,7 +588,7 @@ Status Keyspace::StoreList(int db, std::string_view destination,
     }
     list.meta.size = values.size();
   }
-  AddCompositeMeta(db, destination, ValueType::kList, &list, &batch);
+  AddCompositeMeta(db, destination, ValueType::kList, &list, &batch, expire_ms);
   s = ApplyComposite(batch, version_before);
   if (!s.ok()) return s;
   Modified(db, destination);

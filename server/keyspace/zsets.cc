@@ -793,7 +793,7 @@ Status Keyspace::ZSetScan(int db, std::string_view key, std::string_view after,
 }
 
 Status Keyspace::ZSetStore(int db, std::string_view destination,
-                           const std::vector<ScoredMember>& members) {
+                           const std::vector<ScoredMember>& members, uint64_t expire_ms) {
   CompositeRef zset;  // a new key, replacing whatever is there
   Status s = Lookup(db, destination, &zset.entry);
   if (!s.ok()) return s;
@@ -810,7 +810,7 @@ Status Keyspace::ZSetStore(int db, std::string_view destination,
       NoteZSetWrite(&zset, m.member);
     }
   }
-  AddCompositeMeta(db, destination, ValueType::kZSet, &zset, &batch);
+  AddCompositeMeta(db, destination, ValueType::kZSet, &zset, &batch, expire_ms);
   s = ApplyComposite(batch, version_before);
   if (!s.ok()) return s;
   Modified(db, destination);

@@ -1,12 +1,15 @@
 // Keyspace commands against a real server: RENAME, RENAMENX, COPY, MOVE, SWAPDB (with WATCH and
-// across a restart), RANDOMKEY, TOUCH, WAIT, DUMP and RESTORE (also moving values to and from
-// Debian's redis-server), SCAN ... TYPE, KEYS patterns, FLUSHDB/FLUSHALL modes and UNLINK. Every
-// expectation is Redis 7.0's behaviour (the file passes with SHALE_TEST_SERVER=redis-server).
+// across a restart), RANDOMKEY, TOUCH, WAIT, DUMP and RESTORE of every type (also moving values
+// to and from Debian's redis-server), SCAN ... TYPE, KEYS patterns, FLUSHDB/FLUSHALL modes and
+// UNLINK. Every expectation is Redis 7.0's behaviour (the file passes with
+// SHALE_TEST_SERVER=redis-server).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tests/integration/server_fixture.h"
@@ -312,6 +315,103 @@ TEST_F(KeyspaceCommandsTest, DumpPayloadsMoveToAndFromRedis) {
   }
   // Redis compressed the long value (it would be longer otherwise).
   EXPECT_LT(Bytes(&other, {"DUMP", "v6"}).size(), compressible.size() / 2);
+}
+
+// Lists, sets, hashes and sorted sets: DUMP and RESTORE within the server (deadline, REPLACE of
+// another type, a past deadline, refused payloads), and both ways with Redis in each encoding it
+// writes (listpack, intset, quicklist with compressed nodes, hashtable, skiplist).
+TEST_F(KeyspaceCommandsTest, DumpAndRestoreEveryType) {
+  EXPECT_EQ(Run({"RPUSH", "l", "a", "12", "", "a"}), ":4");
+  EXPECT_EQ(Run({"SADD", "s", "x", "5", "-3"}), ":3");
+  EXPECT_EQ(Run({"HSET", "h", "f", "v", "n", "1"}), ":2");
+  EXPECT_EQ(Run({"ZADD", "z", "1.5", "a", "-inf", "b", "3", "c"}), ":3");
+  const std::vector<std::pair<std::string, std::string>> reads = {
+      {"l", "LRANGE"}, {"s", "SMEMBERS"}, {"h", "HGETALL"}, {"z", "ZRANGE"}};
+  // A value's contents, in an order that does not depend on how it is stored.
+  const auto read = [](Client* client, const std::string& command, const std::string& key) {
+    if (command == "LRANGE") return client->Run({"LRANGE", key, "0", "-1"});
+    if (command == "ZRANGE") return client->Run({"ZRANGE", key, "0", "-1", "WITHSCORES"});
+    if (command == "SMEMBERS") return client->Run({"SORT", key, "ALPHA"});
+    ReplyPtr all = client->Command({"HGETALL", key});
+    const std::vector<std::string> flat = ArrayStrings(all.get());
+    std::set<std::pair<std::string, std::string>> pairs;
+    for (size_t i = 0; i + 1 < flat.size(); i += 2) pairs.emplace(flat[i], flat[i + 1]);
+    std::string out;
+    for (const auto& [field, value] : pairs) out += field + "=" + value + ";";
+    return out;
+  };
+  for (const auto& [key, command] : reads) {
+    SCOPED_TRACE(key);
+    const std::string payload = Bytes(client_.get(), {"DUMP", key});
+    EXPECT_EQ(Run({"RESTORE", key + "2", "100000", payload}), "+OK");
+    EXPECT_EQ(read(client_.get(), command, key + "2"), read(client_.get(), command, key));
+    EXPECT_EQ(Run({"TTL", key + "2"}), ":100");
+    EXPECT_EQ(Run({"TYPE", key + "2"}), Run({"TYPE", key}));
+    // Over a string, with REPLACE; then a past deadline deletes what was there.
+    EXPECT_EQ(Run({"SET", "t", "v"}), "+OK");
+    EXPECT_EQ(Run({"RESTORE", "t", "0", payload}), "-BUSYKEY Target key name already exists.");
+    EXPECT_EQ(Run({"RESTORE", "t", "0", payload, "REPLACE"}), "+OK");
+    EXPECT_EQ(read(client_.get(), command, "t"), read(client_.get(), command, key));
+    EXPECT_EQ(Run({"TTL", "t"}), ":-1");
+    EXPECT_EQ(Run({"RESTORE", "t", "1", payload, "ABSTTL", "REPLACE"}), "+OK");
+    EXPECT_EQ(Run({"EXISTS", "t"}), ":0");
+  }
+  // A restored list wakes a client blocked on it.
+  auto blocked = ConnectRaw();
+  ASSERT_NE(blocked, nullptr);
+  ASSERT_TRUE(blocked->Send("BLPOP fresh 10\r\n"));
+  ASSERT_TRUE(
+      WaitUntil([&] { return InfoField(client_.get(), "clients", "blocked_clients") == "1"; },
+                std::chrono::seconds(10)));
+  EXPECT_EQ(Run({"RESTORE", "fresh", "0", Bytes(client_.get(), {"DUMP", "l"})}), "+OK");
+  EXPECT_EQ(blocked->Read(std::string("*2\r\n$5\r\nfresh\r\n$1\r\na\r\n").size()),
+            "*2\r\n$5\r\nfresh\r\n$1\r\na\r\n");
+  // Both ways with Redis.
+  const std::string redis_binary = "/usr/bin/redis-server";
+  if (access(redis_binary.c_str(), X_OK) != 0) {
+    GTEST_SKIP() << redis_binary << " is not installed (Debian's redis-server package)";
+  }
+  ServerProcess redis(redis_binary);
+  std::string error;
+  ASSERT_TRUE(redis.Start({}, &error)) << error;
+  Client other;
+  ASSERT_TRUE(other.Connect(redis.port(), &error)) << error;
+  EXPECT_EQ(other.Run({"CONFIG", "SET", "list-max-listpack-size", "4", "list-compress-depth", "1"}),
+            "+OK");
+  std::vector<std::string> push = {"RPUSH", "ql"};
+  for (int i = 0; i < 30; ++i) push.push_back(std::string(40, 'q') + std::to_string(i));
+  EXPECT_EQ(other.Run(push), ":30");
+  EXPECT_EQ(other.Run({"RPUSH", "sl", "a", "1", "-5", "70000", "", "9223372036854775807"}), ":6");
+  EXPECT_EQ(other.Run({"SADD", "is", "1", "-2", "300", "4294967296"}), ":4");
+  std::vector<std::string> sadd = {"SADD", "hs"};
+  for (int i = 0; i < 600; ++i) sadd.push_back("m" + std::to_string(i));
+  EXPECT_EQ(other.Run(sadd), ":600");
+  EXPECT_EQ(other.Run({"HSET", "lh", "f", "v", "n", "12345", "e", ""}), ":3");
+  std::vector<std::string> hset = {"HSET", "bh"};
+  for (int i = 0; i < 600; ++i) {
+    hset.push_back("f" + std::to_string(i));
+    hset.push_back(std::to_string(i * 7));
+  }
+  EXPECT_EQ(other.Run(hset), ":600");
+  EXPECT_EQ(other.Run({"ZADD", "lz", "1", "a", "2.5", "b", "-3", "c", "-inf", "d"}), ":4");
+  std::vector<std::string> zadd = {"ZADD", "bz"};
+  for (int i = 0; i < 200; ++i) {
+    zadd.push_back(std::to_string(i) + ".25");
+    zadd.push_back("m" + std::to_string(i));
+  }
+  EXPECT_EQ(other.Run(zadd), ":200");
+  const std::vector<std::pair<std::string, std::string>> keys = {
+      {"ql", "LRANGE"},  {"sl", "LRANGE"},  {"is", "SMEMBERS"}, {"hs", "SMEMBERS"},
+      {"lh", "HGETALL"}, {"bh", "HGETALL"}, {"lz", "ZRANGE"},   {"bz", "ZRANGE"}};
+  for (const auto& [key, command] : keys) {
+    SCOPED_TRACE(key + " (" + other.Run({"OBJECT", "ENCODING", key}) + ")");
+    EXPECT_EQ(Run({"RESTORE", key, "0", Bytes(&other, {"DUMP", key})}), "+OK");
+    const std::string expected = read(&other, command, key);
+    EXPECT_EQ(read(client_.get(), command, key), expected);
+    EXPECT_EQ(other.Run({"RESTORE", key + "back", "0", Bytes(client_.get(), {"DUMP", key})}),
+              "+OK");
+    EXPECT_EQ(read(&other, command, key + "back"), expected);
+  }
 }
 
 TEST_F(KeyspaceCommandsTest, ScanTypeKeysFlushAndUnlink) {

@@ -1,10 +1,13 @@
-// DUMP/RESTORE payloads of strings (server/keyspace/rdb_string.h), checked against payloads that
-// Redis 7.0's DUMP produced.
-#include "server/keyspace/rdb_string.h"
+// DUMP/RESTORE payloads (server/keyspace/rdb.h) of strings and of the other types, checked
+// against payloads that Redis 7.0's DUMP produced in each of its encodings.
+#include "server/keyspace/rdb.h"
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace shale::keyspace {
 namespace {
@@ -152,6 +155,133 @@ TEST(RdbStringTest, LzfBackReferencesMayOverlap) {
                                          "ab",
                                          3),
                              4, &out));
+}
+
+// Payloads of redis-server 7.0.15 in the encodings it writes for small and large values.
+using Strings = std::vector<std::string>;
+
+DumpedValue Decoded(std::string_view hex) {
+  DumpedValue value;
+  EXPECT_EQ(DecodeDumpPayload(FromHex(hex), &value), DumpPayloadStatus::kOk) << hex;
+  return value;
+}
+
+TEST(RdbTest, DecodesRedisListEncodings) {
+  // A quicklist of two listpack nodes, with 7-bit, 13-bit, 24-bit, 64-bit and string entries.
+  DumpedValue list = Decoded(
+      "120202141400000004008161020101dffb02f270110104ff02161600000003008001d00002f4ffffffffffffff"
+      "7f09ff0a00749f437a0631c476");
+  EXPECT_EQ(list.type, ValueType::kList);
+  EXPECT_EQ(list.elements, (Strings{"a", "1", "-5", "70000", "", "-4096", "9223372036854775807"}));
+  // Three nodes, the middle one LZF-compressed (list-compress-depth 1).
+  list = Decoded(
+      "120302c320408b078b00000004009f61e01400013020e016200031e017200032e01720023320ff02c320408b07"
+      "8b00000004009f61e01400013420e016200035e017200036e01720023720ff02c325408d078d00000004009f61"
+      "e01400013820e01620023920a0e014400361313021e01721023121ff0a00f7fcb0c8796f0aa8");
+  ASSERT_EQ(list.elements.size(), 12u);
+  for (int i = 0; i < 12; ++i)
+    EXPECT_EQ(list.elements[i], std::string(30, 'a') + std::to_string(i));
+}
+
+TEST(RdbTest, DecodesRedisSetHashAndSortedSetEncodings) {
+  DumpedValue set = Decoded("0b0e0200000003000000feff01002c010a005b0aa862f794600a");  // intset
+  EXPECT_EQ(set.type, ValueType::kSet);
+  EXPECT_EQ(set.elements, (Strings{"-2", "1", "300"}));
+  DumpedValue hash = Decoded(  // listpack
+      "1014140000000400816602817602816e02f1393003ff0a00295e989381be5650");
+  EXPECT_EQ(hash.type, ValueType::kHash);
+  EXPECT_EQ(hash.fields,
+            (std::vector<std::pair<std::string, std::string>>{{"f", "v"}, {"n", "12345"}}));
+  DumpedValue zset = Decoded(  // listpack
+      "111a1a0000000600816302dffd02816102010181620283322e3504ff0a00a68a1ab1a9f2dcc2");
+  EXPECT_EQ(zset.type, ValueType::kZSet);
+  EXPECT_EQ(zset.scored,
+            (std::vector<std::pair<std::string, double>>{{"c", -3}, {"a", 1}, {"b", 2.5}}));
+  zset = Decoded("0502016200000000000004400161000000000000f03f0a00f46eb73919767291");  // skiplist
+  EXPECT_EQ(zset.scored, (std::vector<std::pair<std::string, double>>{{"b", 2.5}, {"a", 1}}));
+}
+
+TEST(RdbTest, EveryTypeRoundTrips) {
+  DumpedValue list;
+  list.type = ValueType::kList;
+  list.elements = {"x", "", "12", "-70000", std::string(20000, 'y'), "x"};
+  DumpedValue set;
+  set.type = ValueType::kSet;
+  set.elements = {"a", "7", std::string("\0b", 2)};
+  DumpedValue hash;
+  hash.type = ValueType::kHash;
+  hash.fields = {{"f", "1"}, {"g", ""}, {std::string(300, 'k'), "v"}};
+  DumpedValue zset;
+  zset.type = ValueType::kZSet;
+  zset.scored = {{"a", -1.5}, {"b", HUGE_VAL}, {"c", -HUGE_VAL}, {"d", 1e-300}};
+  for (const DumpedValue& value : {list, set, hash, zset}) {
+    const std::string payload = DumpValue(value);
+    DumpedValue back;
+    ASSERT_EQ(DecodeDumpPayload(payload, &back), DumpPayloadStatus::kOk);
+    EXPECT_EQ(back.type, value.type);
+    EXPECT_EQ(back.elements, value.elements);
+    EXPECT_EQ(back.fields, value.fields);
+    EXPECT_EQ(back.scored, value.scored);
+  }
+  // The plain forms Redis reads: list 1, set 2, hash 4, sorted set 5 (binary scores).
+  EXPECT_EQ(DumpValue(list)[0], 1);
+  EXPECT_EQ(DumpValue(set)[0], 2);
+  EXPECT_EQ(DumpValue(hash)[0], 4);
+  EXPECT_EQ(DumpValue(zset)[0], 5);
+}
+
+TEST(RdbTest, RefusesEmptyRepeatedAndMalformedValues) {
+  DumpedValue value;
+  const auto decode = [&value](std::string_view body) {
+    return DecodeDumpPayload(WithFooter(std::string(body)), &value);
+  };
+  using std::string_literals::operator""s;
+  EXPECT_EQ(decode("\x01\x00"s), DumpPayloadStatus::kBadFormat);  // empty list
+  EXPECT_EQ(decode("\x02\x02\x01"
+                   "a\x01"
+                   "a"s),
+            DumpPayloadStatus::kBadFormat);  // repeated member
+  EXPECT_EQ(decode("\x02\x02\x01"
+                   "a\x01"
+                   "b"s),
+            DumpPayloadStatus::kOk);
+  EXPECT_EQ(decode("\x04\x02\x01"
+                   "f\x01v\x01"
+                   "f\x01w"s),
+            DumpPayloadStatus::kBadFormat);
+  EXPECT_EQ(decode("\x02\x05\x01"
+                   "a"s),
+            DumpPayloadStatus::kBadFormat);  // count too large
+  EXPECT_EQ(decode("\x02\x81\xff\xff\xff\xff\xff\xff\xff\xff"s), DumpPayloadStatus::kBadFormat);
+  // A sorted set with a NaN score, in binary and as text (253).
+  EXPECT_EQ(decode("\x05\x01\x01"
+                   "a\x00\x00\x00\x00\x00\x00\xf8\x7f"s),
+            DumpPayloadStatus::kBadFormat);
+  EXPECT_EQ(decode("\x03\x01\x01"
+                   "a\xfd"s),
+            DumpPayloadStatus::kBadFormat);
+  EXPECT_EQ(decode("\x03\x02\x01"
+                   "a\xfe\x01"
+                   "b\x03"
+                   "2.5"s),
+            DumpPayloadStatus::kOk);
+  EXPECT_EQ(value.scored,
+            (std::vector<std::pair<std::string, double>>{{"a", HUGE_VAL}, {"b", 2.5}}));
+  // A listpack whose byte count is wrong, one cut short, and an intset of width 3.
+  EXPECT_EQ(decode("\x10\x0a\x0b\x00\x00\x00\x02\x00\x81"
+                   "a\x02\xff"s),
+            DumpPayloadStatus::kBadFormat);
+  EXPECT_EQ(decode("\x10\x09\x0a\x00\x00\x00\x02\x00\x81"
+                   "a\x02"s),
+            DumpPayloadStatus::kBadFormat);
+  EXPECT_EQ(decode("\x0b\x0b\x03\x00\x00\x00\x01\x00\x00\x00\x01\x02\x03"s),
+            DumpPayloadStatus::kBadFormat);
+  // A quicklist node of an unknown container kind.
+  EXPECT_EQ(decode("\x12\x01\x03\x01"
+                   "a"s),
+            DumpPayloadStatus::kBadFormat);
+  // An unknown type.
+  EXPECT_EQ(decode("\x06\x00"s), DumpPayloadStatus::kBadFormat);
 }
 
 }  // namespace

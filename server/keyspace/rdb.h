@@ -1,0 +1,98 @@
+// DUMP and RESTORE payloads in Redis's serialization format (the RDB object format that Redis
+// 7.0's DUMP writes), so values move between Shale and Redis both ways.
+//
+//   | type: u8 | object | RDB version: u16 LE | CRC64: u64 LE |
+//
+// The CRC64 (Jones polynomial, reflected, initial value 0, no final xor: Redis's crc64) covers
+// every byte before it, the version included. A string is a length followed by its bytes, or a
+// special encoding. The first byte's top two bits say which:
+//
+//   00LLLLLL                       length < 64 in the low 6 bits
+//   01LLLLLL LLLLLLLL              length < 16384, 14 bits big-endian
+//   10000000 + u32 BE              32-bit length
+//   10000001 + u64 BE              64-bit length
+//   11000000 + i8                  the decimal text of an integer (INT8)
+//   11000001 + i16 LE              INT16
+//   11000010 + i32 LE              INT32
+//   11000011 + clen + len + bytes  LZF-compressed: clen compressed bytes that expand to len
+//
+// DumpString writes what Redis writes for a string except compression: the integer encodings
+// for the canonical decimal text of an integer that fits 32 bits, plain length-prefixed bytes
+// otherwise. DecodeDumpPayload reads every encoding above, LZF included (Redis compresses values
+// longer than 20 bytes when that saves at least 4 bytes).
+//
+// The other types' objects. DUMP writes the plain forms, which every Redis since 2.x reads (a
+// length, then the elements as strings):
+//
+//   1  list       count, then each element in order
+//   2  set        count, then each member
+//   4  hash       count, then field and value of each
+//   5  sorted set count, then each member and its score as a binary double (f64 LE)
+//
+// RESTORE also reads what Redis 7.0's DUMP writes for them:
+//
+//   3  sorted set with text scores: a u8 length and the text; 253 NaN, 254 +inf, 255 -inf
+//   11 intset: one string holding u32 LE width (2, 4 or 8), u32 LE count, then the integers (LE)
+//   16 hash listpack: one string holding a listpack of field, value, field, value...
+//   17 sorted-set listpack: a listpack of member, score, member, score...
+//   18 quicklist: a count of nodes, each a container kind (1 one plain element, 2 a listpack
+//      of elements) and a string with the element or the listpack
+//
+// A listpack: u32 LE total bytes, u16 LE count (65535: unknown), the entries, then 0xFF. An
+// entry is an encoding, its data, and its own size again ("backlen", 1 to 5 bytes):
+//   0xxxxxxx            7-bit unsigned integer        10LLLLLL + bytes     string, 6-bit length
+//   110xxxxx + 1 byte   13-bit signed integer         1110LLLL + 1 byte    string, 12-bit length
+//   11110000 + u32 LE   string, 32-bit length         11110001..11110100   16/24/32/64-bit ints
+// Integers are the decimal text of the element. A payload that is malformed, empty, or repeats a
+// member or field is refused, as Redis refuses it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "server/keyspace/format.h"
+
+namespace shale::keyspace {
+
+// The RDB version DUMP writes, and the highest RESTORE accepts (Redis 7.0's RDB_VERSION).
+inline constexpr uint16_t kRdbVersion = 10;
+// The object type byte of a string.
+inline constexpr uint8_t kRdbTypeString = 0;
+
+// A value of any type as DUMP writes it and RESTORE reads it.
+struct DumpedValue {
+  ValueType type = ValueType::kString;
+  std::string string;                                       // kString
+  std::vector<std::string> elements;                        // kList (in order), kSet
+  std::vector<std::pair<std::string, std::string>> fields;  // kHash
+  std::vector<std::pair<std::string, double>> scored;       // kZSet
+};
+
+// Redis's crc64 of `data`, continuing from `crc` (0 to start).
+uint64_t Crc64(uint64_t crc, std::string_view data);
+
+// DUMP's payload of a string value.
+std::string DumpString(std::string_view value);
+
+enum class DumpPayloadStatus {
+  kOk,
+  kBadVersionOrChecksum,  // RESTORE: "ERR DUMP payload version or checksum are wrong"
+  kBadFormat,             // RESTORE: "ERR Bad data format" (also: a type other than string)
+};
+
+// DUMP's payload of a value of any type.
+std::string DumpValue(const DumpedValue& value);
+
+// Checks the footer of `payload` (length, version, checksum), then decodes the value it holds.
+DumpPayloadStatus DecodeDumpPayload(std::string_view payload, DumpedValue* value);
+// The same for a payload that must hold a string (kBadFormat for another type).
+DumpPayloadStatus DecodeDumpPayload(std::string_view payload, std::string* value);
+
+// LZF decompression (liblzf's format) of `in` into exactly `expected_size` bytes; false when the
+// input is malformed or expands to another size.
+bool LzfDecompress(std::string_view in, size_t expected_size, std::string* out);
+
+}  // namespace shale::keyspace
