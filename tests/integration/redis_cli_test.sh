@@ -163,7 +163,8 @@ check "get key:543210" "value:543210" "$(cli get key:543210)"
 check "get key:999999" "value:999999" "$(cli get key:999999)"
 check "get key:1000000" "" "$(cli get key:1000000)"
 # A bad command inside the stream is counted, and the commands around it still run.
-printf '*3\r\n$3\r\nSET\r\n$4\r\npipe\r\n$1\r\n1\r\n*1\r\n$6\r\nNOSUCH\r\n*2\r\n$4\r\nINCR\r\n$4\r\npipe\r\n' \
+# shellcheck disable=SC2016 # the dollars are RESP's, not the shell's
+printf '%s\r\n' '*3' '$3' SET '$4' pipe '$1' 1 '*1' '$6' NOSUCH '*2' '$4' INCR '$4' pipe \
   >"$work/bad.resp"
 check "--pipe counts an error" "errors: 1, replies: 3" \
   "$(cli --pipe <"$work/bad.resp" 2>&1 | grep -o 'errors: [0-9]*, replies: [0-9]*')"
@@ -199,18 +200,23 @@ check "db0 dbsize" "0" "$(cli dbsize)"
 check "-n 3 --scan" "dbkey" "$(scan_keys 10 -n 3)"
 check "info keyspace lists db3" "db3:keys=1,expires=0,avg_ttl=0" \
   "$(cli info keyspace | tr -d '\r' | grep '^db')"
-check "-u redis://host:port/3" "three" "$(timeout 30 redis-cli -u "redis://127.0.0.1:$port/3" get dbkey)"
-check "-n 16 is refused" "ERR DB index is out of range" "$(cli -n 16 ping 2>&1 | grep -o 'ERR DB index is out of range')"
+check "-u redis://host:port/3" "three" \
+  "$(timeout 30 redis-cli -u "redis://127.0.0.1:$port/3" get dbkey)"
+check "-n 16 is refused" "ERR DB index is out of range" \
+  "$(cli -n 16 ping 2>&1 | grep -o 'ERR DB index is out of range')"
 
 # --latency without a terminal samples for the -i interval, then prints one line and exits:
 # min max avg count, in milliseconds.
 latency=$(cli --latency -i 0.3)
 if [[ "$latency" =~ ^([0-9]+)\ ([0-9]+)\ ([0-9]+(\.[0-9]+)?)\ ([0-9]+)$ ]]; then
   read -r lat_min lat_max lat_avg lat_count <<<"$latency"
-  check "--latency min <= max" "yes" "$( ((lat_min <= lat_max)) && echo yes || echo "no: $latency")"
+  check "--latency min <= max" "yes" \
+    "$( ((lat_min <= lat_max)) && echo yes || echo "no: $latency")"
   check "--latency avg within min..max" "yes" \
-    "$(awk -v a="$lat_avg" -v lo="$lat_min" -v hi="$lat_max" 'BEGIN { print (a >= lo && a <= hi) ? "yes" : "no" }')"
-  check "--latency took samples" "yes" "$( ((lat_count >= 1)) && echo yes || echo "no: $latency")"
+    "$(awk -v a="$lat_avg" -v lo="$lat_min" -v hi="$lat_max" \
+      'BEGIN { print (a >= lo && a <= hi) ? "yes" : "no" }')"
+  check "--latency took samples" "yes" \
+    "$( ((lat_count >= 1)) && echo yes || echo "no: $latency")"
 else
   check "--latency prints 'min max avg count'" "min max avg count" "$latency"
 fi
@@ -221,19 +227,21 @@ password='s3cret pass'
 check "config set requirepass" "OK" "$(cli config set requirepass "$password")"
 check "no password: NOAUTH" "NOAUTH Authentication required." "$(cli ping 2>&1 | head -n 1)"
 check "-a" "PONG" "$(cli -a "$password" --no-auth-warning ping)"
-check "--user default --pass" "PONG" "$(cli --user default --pass "$password" --no-auth-warning ping)"
+check "--user default --pass" "PONG" \
+  "$(cli --user default --pass "$password" --no-auth-warning ping)"
 check "REDISCLI_AUTH" "PONG" "$(REDISCLI_AUTH=$password cli ping)"
-check "-u with a password" "three" \
-  "$(timeout 30 redis-cli -u "redis://default:s3cret%20pass@127.0.0.1:$port/3" --no-auth-warning get dbkey)"
-check "-a with a wrong password" \
-  $'AUTH failed: WRONGPASS invalid username-password pair or user is disabled.\nNOAUTH Authentication required.' \
-  "$(cli -a wrong --no-auth-warning ping 2>&1 | grep .)"
-check "--user with an unknown user" \
-  $'AUTH failed: WRONGPASS invalid username-password pair or user is disabled.\nNOAUTH Authentication required.' \
+check "-u with a password" "three" "$(timeout 30 redis-cli --no-auth-warning \
+  -u "redis://default:s3cret%20pass@127.0.0.1:$port/3" get dbkey)"
+refused=$'AUTH failed: WRONGPASS invalid username-password pair or user is disabled.
+NOAUTH Authentication required.'
+check "-a with a wrong password" "$refused" "$(cli -a wrong --no-auth-warning ping 2>&1 | grep .)"
+check "--user with an unknown user" "$refused" \
   "$(cli --user nobody --pass "$password" --no-auth-warning ping 2>&1 | grep .)"
-check "-a warns about the command line" "Warning: Using a password with '-a' or '-u' option on the command line interface may not be safe." \
+check "-a warns about the command line" \
+  "Warning: Using a password with '-a' or '-u' option on the command line interface may not be safe." \
   "$(cli -a "$password" ping 2>&1 >/dev/null)"
-check "config set requirepass ''" "OK" "$(cli -a "$password" --no-auth-warning config set requirepass '')"
+check "config set requirepass ''" "OK" \
+  "$(cli -a "$password" --no-auth-warning config set requirepass '')"
 check "no password needed again" "PONG" "$(cli ping)"
 
 if ((failures > 0)); then

@@ -471,7 +471,10 @@ def test_pubsub():
         messages = [p.get_message(timeout=10) for _ in range(2)]
         equal(
             [(m["type"], m["pattern"], m["channel"], m["data"]) for m in messages],
-            [("message", None, "news", "first"), ("pmessage", "weather:*", "weather:rome", "sunny")],
+            [
+                ("message", None, "news", "first"),
+                ("pmessage", "weather:*", "weather:rome", "sunny"),
+            ],
             "messages",
         )
         equal(sorted(r.pubsub_channels()), ["news", "sport"], "PUBSUB CHANNELS")

@@ -2,7 +2,8 @@
 # Runs one real client's test script against a server started for it on a free loopback port
 # with a temporary data directory.
 #
-# Usage: run_client_test.sh <redis-py|node-redis|ioredis|redis-exporter> <server-binary> [node-clients-dir]
+# Usage: run_client_test.sh <client> <server-binary> [node-clients-dir]
+#   <client> is redis-py, node-redis, ioredis or redis-exporter.
 #   $SHALE_TEST_SERVER, when set, replaces the binary (e.g. /usr/bin/redis-server).
 #   $SHALE_TEST_PYTHON names the Python interpreter (default /usr/bin/python3, Debian's, which
 #   finds python3-redis); node finds Debian's node-redis through NODE_PATH=/usr/share/nodejs.
@@ -58,13 +59,18 @@ case "$client" in
     ;;
   redis-exporter)
     python=${SHALE_TEST_PYTHON:-/usr/bin/python3}
-    exporter=${SHALE_REDIS_EXPORTER:-$(command -v prometheus-redis-exporter || command -v redis_exporter)}
+    # Debian names the binary prometheus-redis-exporter; upstream's is redis_exporter.
+    exporter=${SHALE_REDIS_EXPORTER:-}
+    if [[ -z "$exporter" ]]; then
+      exporter=$(command -v prometheus-redis-exporter || command -v redis_exporter)
+    fi
     if [[ ! -x "$python" ]]; then
       echo "SKIP: $python not found (apt-get install python3)"
       exit 77
     fi
     if [[ -z "$exporter" || ! -x "$exporter" ]]; then
-      echo "SKIP: prometheus-redis-exporter is not installed (apt-get install prometheus-redis-exporter)"
+      echo "SKIP: prometheus-redis-exporter not found${exporter:+ at $exporter}" \
+        "(apt-get install prometheus-redis-exporter)"
       exit 77
     fi
     run_client() { timeout 120 "$python" "$here/redis_exporter_test.py" "$port" "$exporter"; }
