@@ -1,6 +1,7 @@
 // ioredis (the version pinned in package-lock.json beside this file) against a running
 // server: plain commands, SET with EX, INCR, scanStream over 20,000 keys, pipelines,
-// multi().exec(), Pub/Sub, and the RESP3 connection ioredis negotiates with HELLO 3.
+// multi().exec(), Pub/Sub, the RESP3 connection ioredis negotiates with HELLO 3, and
+// authentication against requirepass inside that HELLO.
 //
 // Usage: node ioredis_test.js PORT   (NODE_PATH must find the ioredis package)
 // Exit status: 0 every check passed, 1 a check failed (each failure is printed).
@@ -231,6 +232,41 @@ async function testResp3() {
   }
 }
 
+// requirepass: ioredis authenticates inside HELLO 3 (HELLO 3 AUTH user pass); a wrong
+// password is refused with Redis's WRONGPASS text.
+async function testAuth(client) {
+  assert.strictEqual(await client.config('SET', 'requirepass', 'pw 1'), 'OK');
+  const clients = [];
+  try {
+    const good = connect({ password: 'pw 1' });
+    clients.push(good);
+    assert.strictEqual(await good.ping(), 'PONG');
+    assert.match(await good.client('INFO'), / resp=3\b/);
+    const named = connect({ username: 'default', password: 'pw 1' });
+    clients.push(named);
+    assert.strictEqual(await named.set('auth:k', 'v'), 'OK');
+
+    const wrong = connect({ password: 'wrong', lazyConnect: true });
+    clients.push(wrong);
+    const refusal = once(wrong, 'error');  // ioredis reports the server's reply here
+    await assert.rejects(wrong.connect());
+    const [error] = await refusal;
+    assert.strictEqual(error.message,
+                       'WRONGPASS invalid username-password pair or user is disabled.');
+    // Without a password, HELLO 3 itself is refused (Redis 7.0 and 7.2 word the rest apart).
+    const none = connect({ lazyConnect: true });
+    clients.push(none);
+    const noauth = once(none, 'error');
+    await assert.rejects(none.connect());
+    const [denied] = await noauth;
+    assert.match(denied.message,
+                 /^NOAUTH HELLO must be called with the client already authenticated, /);
+  } finally {
+    for (const c of clients) c.disconnect();
+    assert.strictEqual(await client.config('SET', 'requirepass', ''), 'OK');
+  }
+}
+
 async function main() {
   const client = connect();
   const other = connect();
@@ -243,6 +279,7 @@ async function main() {
     testMultiExec: () => testMultiExec(client, other),
     testPubSub: () => testPubSub(client),
     testResp3: () => testResp3(),
+    testAuth: () => testAuth(client),
   };
   const { version } = require('ioredis/package.json');
   console.log(`ioredis ${version} against 127.0.0.1:${port}`);
