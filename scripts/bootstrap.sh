@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Shale needs to build, test and benchmark, if any are missing.
+# Installs the Debian packages Shale needs to build, test and benchmark, if any are missing
+# (the npm packages the client tests pin are installed by ctest: tests/integration/clients).
 # A no-op when everything is present. Runs apt-get non-interactively (as root, or via sudo).
 set -euo pipefail
 
@@ -8,8 +9,13 @@ PACKAGES=(
   libuv1-dev libxxhash-dev liblz4-dev libspdlog-dev
   libgtest-dev libgmock-dev libhiredis-dev
   clang libclang-rt-14-dev
-  redis-server redis-tools tcl python3-redis node-redis
+  redis-server redis-tools tcl python3-redis node-redis prometheus-redis-exporter
 )
+# npm installs the Node.js clients the integration tests pin (ioredis). A Node.js that ships
+# its own npm (as NodeSource's does) must not get Debian's npm, which conflicts with it.
+if ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(npm)
+fi
 
 missing=()
 for package in "${PACKAGES[@]}"; do

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# redis-cli against a real server: plain commands, INFO, --scan, and --pipe with 100,000 SETs.
+# redis-cli against a real server: plain commands, INFO, --scan and --pattern, --pipe with
+# 1,000,000 SETs, --raw and --no-raw, RESP3 (-3), -n and -u with a database, -a / --user /
+# --pass / REDISCLI_AUTH against requirepass, and --latency.
 #
 # Usage: redis_cli_test.sh <server-binary>
 #   $SHALE_TEST_SERVER, when set, replaces the binary (e.g. /usr/bin/redis-server).
@@ -143,21 +145,104 @@ check "--scan --pattern user:*" "$(grep '^user:' <<<"$expected_keys")" \
 check "--scan --pattern *:1?" "$(grep -E '^[a-z]+:1[0-9]$' <<<"$expected_keys")" \
   "$(scan_keys 1000 --pattern '*:1?' | sort)"
 
-# --pipe: 100,000 SET commands in RESP.
+# --pipe: 1,000,000 SET commands in RESP.
 cli flushall >/dev/null
 awk 'BEGIN {
-  for (i = 0; i < 100000; i++) {
+  for (i = 0; i < 1000000; i++) {
     k = "key:" i; v = "value:" i
     printf "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n", length(k), k, length(v), v
   }
 }' >"$work/pipe.resp"
 pipe_output=$(cli --pipe <"$work/pipe.resp" 2>&1)
-check "--pipe summary" "errors: 0, replies: 100000" \
+rm -f "$work/pipe.resp"
+check "--pipe summary" "errors: 0, replies: 1000000" \
   "$(grep -o 'errors: [0-9]*, replies: [0-9]*' <<<"$pipe_output")"
-check "dbsize after --pipe" "100000" "$(cli dbsize)"
+check "dbsize after --pipe" "1000000" "$(cli dbsize)"
 check "get key:0" "value:0" "$(cli get key:0)"
-check "get key:99999" "value:99999" "$(cli get key:99999)"
-check "get key:100000" "" "$(cli get key:100000)"
+check "get key:543210" "value:543210" "$(cli get key:543210)"
+check "get key:999999" "value:999999" "$(cli get key:999999)"
+check "get key:1000000" "" "$(cli get key:1000000)"
+# A bad command inside the stream is counted, and the commands around it still run.
+# shellcheck disable=SC2016 # the dollars are RESP's, not the shell's
+printf '%s\r\n' '*3' '$3' SET '$4' pipe '$1' 1 '*1' '$6' NOSUCH '*2' '$4' INCR '$4' pipe \
+  >"$work/bad.resp"
+check "--pipe counts an error" "errors: 1, replies: 3" \
+  "$(cli --pipe <"$work/bad.resp" 2>&1 | grep -o 'errors: [0-9]*, replies: [0-9]*')"
+check "the commands around the error ran" "2" "$(cli get pipe)"
+cli flushall >/dev/null
+
+# --raw prints values as they are; --no-raw (a terminal's default) quotes and types them.
+printf 'line1\nline2' | cli -x set multiline >/dev/null
+check "--raw get" $'line1\nline2' "$(cli --raw get multiline)"
+check "--no-raw get" '"line1\nline2"' "$(cli --no-raw get multiline)"
+cli rpush list a 'b c' 1 >/dev/null
+check "--raw lrange" $'a\nb c\n1' "$(cli --raw lrange list 0 -1)"
+check "--no-raw lrange" $'1) "a"\n2) "b c"\n3) "1"' "$(cli --no-raw lrange list 0 -1)"
+check "--raw integer" "2" "$(cli --raw exists list multiline)"
+check "--no-raw integer" "(integer) 2" "$(cli --no-raw exists list multiline)"
+check "--no-raw nil" "(nil)" "$(cli --no-raw get missing)"
+check "--no-raw error" "(error) ERR unknown command 'nosuch', with args beginning with: " \
+  "$(cli --no-raw nosuch)"
+# -3: redis-cli says HELLO 3 and prints RESP3's maps and doubles as such.
+cli hset hash field value >/dev/null
+check "-3 hgetall is a map" '1# "field" => "value"' "$(cli -3 --no-raw hgetall hash)"
+check "-3 hello proto" "proto 3" "$(cli -3 --raw hello 3 | grep '^proto ')"
+check "-3 zscore is a double" "(double) 1.5" \
+  "$(cli -3 --no-raw zadd z 1.5 m >/dev/null; cli -3 --no-raw zscore z m)"
+
+# -n and -u select a database.
+cli flushall >/dev/null
+check "-n 3 set" "OK" "$(cli -n 3 set dbkey three)"
+check "-n 3 get" "three" "$(cli -n 3 get dbkey)"
+check "db0 does not see db3's key" "" "$(cli get dbkey)"
+check "-n 3 dbsize" "1" "$(cli -n 3 dbsize)"
+check "db0 dbsize" "0" "$(cli dbsize)"
+check "-n 3 --scan" "dbkey" "$(scan_keys 10 -n 3)"
+check "info keyspace lists db3" "db3:keys=1,expires=0,avg_ttl=0" \
+  "$(cli info keyspace | tr -d '\r' | grep '^db')"
+check "-u redis://host:port/3" "three" \
+  "$(timeout 30 redis-cli -u "redis://127.0.0.1:$port/3" get dbkey)"
+check "-n 16 is refused" "ERR DB index is out of range" \
+  "$(cli -n 16 ping 2>&1 | grep -o 'ERR DB index is out of range')"
+
+# --latency without a terminal samples for the -i interval, then prints one line and exits:
+# min max avg count, in milliseconds.
+latency=$(cli --latency -i 0.3)
+if [[ "$latency" =~ ^([0-9]+)\ ([0-9]+)\ ([0-9]+(\.[0-9]+)?)\ ([0-9]+)$ ]]; then
+  read -r lat_min lat_max lat_avg lat_count <<<"$latency"
+  check "--latency min <= max" "yes" \
+    "$( ((lat_min <= lat_max)) && echo yes || echo "no: $latency")"
+  check "--latency avg within min..max" "yes" \
+    "$(awk -v a="$lat_avg" -v lo="$lat_min" -v hi="$lat_max" \
+      'BEGIN { print (a >= lo && a <= hi) ? "yes" : "no" }')"
+  check "--latency took samples" "yes" \
+    "$( ((lat_count >= 1)) && echo yes || echo "no: $latency")"
+else
+  check "--latency prints 'min max avg count'" "min max avg count" "$latency"
+fi
+
+# requirepass: -a, --user/--pass, REDISCLI_AUTH and a URI's password; wrong ones are refused
+# with Redis's texts. Last, so that every check above runs without a password.
+password='s3cret pass'
+check "config set requirepass" "OK" "$(cli config set requirepass "$password")"
+check "no password: NOAUTH" "NOAUTH Authentication required." "$(cli ping 2>&1 | head -n 1)"
+check "-a" "PONG" "$(cli -a "$password" --no-auth-warning ping)"
+check "--user default --pass" "PONG" \
+  "$(cli --user default --pass "$password" --no-auth-warning ping)"
+check "REDISCLI_AUTH" "PONG" "$(REDISCLI_AUTH=$password cli ping)"
+check "-u with a password" "three" "$(timeout 30 redis-cli --no-auth-warning \
+  -u "redis://default:s3cret%20pass@127.0.0.1:$port/3" get dbkey)"
+refused=$'AUTH failed: WRONGPASS invalid username-password pair or user is disabled.
+NOAUTH Authentication required.'
+check "-a with a wrong password" "$refused" "$(cli -a wrong --no-auth-warning ping 2>&1 | grep .)"
+check "--user with an unknown user" "$refused" \
+  "$(cli --user nobody --pass "$password" --no-auth-warning ping 2>&1 | grep .)"
+check "-a warns about the command line" \
+  "Warning: Using a password with '-a' or '-u' option on the command line interface may not be safe." \
+  "$(cli -a "$password" ping 2>&1 >/dev/null)"
+check "config set requirepass ''" "OK" \
+  "$(cli -a "$password" --no-auth-warning config set requirepass '')"
+check "no password needed again" "PONG" "$(cli ping)"
 
 if ((failures > 0)); then
   echo "$failures check(s) failed"

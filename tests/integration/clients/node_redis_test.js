@@ -1,6 +1,7 @@
-// node-redis (v4) against a running server: transactions through multi().exec(), a WATCH
-// that aborts with WatchError, a transaction refused at queueing, and a plain pipeline through
-// multi().execAsPipeline(), each with its results asserted.
+// node-redis (v4) against a running server: plain commands, SET with EX, INCR, scanIterator
+// over 20,000 keys, transactions through multi().exec(), a WATCH that aborts with WatchError,
+// a transaction refused at queueing, a plain pipeline through multi().execAsPipeline(), and
+// Pub/Sub, each with its results asserted.
 //
 // Usage: node node_redis_test.js PORT   (NODE_PATH must find the redis package)
 // Exit status: 0 every check passed, 1 a check failed (each failure is printed).
@@ -11,6 +12,90 @@ const { createClient, WatchError } = require('redis');
 
 const port = Number(process.argv[2]);
 const url = `redis://127.0.0.1:${port}`;
+
+async function testStrings(client) {
+  assert.strictEqual(await client.set('s:a', '1'), 'OK');
+  assert.strictEqual(await client.get('s:a'), '1');
+  assert.strictEqual(await client.get('s:missing'), null);
+  assert.strictEqual(await client.mSet({ 's:b': '2', 's:c': '3' }), 'OK');
+  assert.deepStrictEqual(await client.mGet(['s:a', 's:b', 's:missing', 's:c']),
+                         ['1', '2', null, '3']);
+  assert.strictEqual(await client.del(['s:a', 's:b', 's:missing']), 2);
+  assert.strictEqual(await client.exists(['s:a', 's:c']), 1);
+
+  assert.strictEqual(await client.set('s:ttl', 'v', { EX: 100 }), 'OK');
+  const ttl = await client.ttl('s:ttl');
+  assert.ok(ttl >= 99 && ttl <= 100, `TTL after SET EX 100: ${ttl}`);
+  assert.strictEqual(await client.set('s:ttl', 'w', { NX: true }), null);
+  assert.strictEqual(await client.set('s:ttl', 'w', { KEEPTTL: true, GET: true }), 'v');
+  assert.ok(await client.ttl('s:ttl') > 0);
+  // sendCommand: set() drops an EX of 0 instead of sending it.
+  await assert.rejects(client.sendCommand(['SET', 's:bad', 'v', 'EX', '0']),
+                       { message: "ERR invalid expire time in 'set' command" });
+
+  assert.strictEqual(await client.incr('s:n'), 1);
+  assert.strictEqual(await client.incrBy('s:n', 41), 42);
+  assert.strictEqual(await client.decr('s:n'), 41);
+  await client.set('s:text', 'abc');
+  await assert.rejects(client.incr('s:text'),
+                       { message: 'ERR value is not an integer or out of range' });
+}
+
+// Every key of 20,000 comes out of scanIterator exactly once.
+async function testScanIterator(client) {
+  const total = 20000;
+  const pipeline = client.multi();
+  for (let i = 0; i < total; ++i) pipeline.set(`scan:${i}`, 'v');
+  await pipeline.execAsPipeline();
+  await client.sAdd('a:set', 'member');
+  const seen = new Map();
+  for await (const key of client.scanIterator({ MATCH: 'scan:*', COUNT: 500 })) {
+    seen.set(key, (seen.get(key) || 0) + 1);
+  }
+  assert.strictEqual(seen.size, total, 'distinct keys seen by scanIterator');
+  assert.deepStrictEqual([...seen].filter(([, times]) => times !== 1), [],
+                         'keys seen more than once');
+  for (let i = 0; i < total; ++i) assert.ok(seen.has(`scan:${i}`), `scan:${i} not seen`);
+  const sets = [];
+  for await (const key of client.scanIterator({ TYPE: 'set', COUNT: 1000 })) sets.push(key);
+  assert.deepStrictEqual(sets, ['a:set']);
+}
+
+async function testPubSub(client) {
+  const subscriber = client.duplicate();
+  subscriber.on('error', (error) => console.log(`subscriber error: ${error}`));
+  await subscriber.connect();
+  try {
+    const messages = [];
+    let done;
+    const received = new Promise((resolve) => { done = resolve; });
+    const note = (entry) => {
+      messages.push(entry);
+      if (messages.length === 3) done();
+    };
+    await subscriber.subscribe(['news', 'sport'], (message, channel) => note([channel, message]));
+    await subscriber.pSubscribe('weather:*',
+                                (message, channel) => note(['weather:*', channel, message]));
+    assert.strictEqual(await client.publish('news', 'first'), 1);
+    assert.strictEqual(await client.publish('weather:rome', 'sunny'), 1);
+    assert.strictEqual(await client.publish('nobody', 'lost'), 0);
+    assert.strictEqual(await client.publish('sport', 'second'), 1);
+    await received;
+    assert.deepStrictEqual(messages, [
+      ['news', 'first'], ['weather:*', 'weather:rome', 'sunny'], ['sport', 'second'],
+    ]);
+    assert.deepStrictEqual((await client.pubSubChannels()).sort(), ['news', 'sport']);
+    assert.deepStrictEqual({ ...await client.pubSubNumSub(['news', 'nobody']) },
+                           { news: 1, nobody: 0 });
+    assert.strictEqual(await client.pubSubNumPat(), 1);
+    await subscriber.unsubscribe();
+    await subscriber.pUnsubscribe();
+    assert.strictEqual(await client.publish('news', 'unheard'), 0);
+    assert.strictEqual(await client.pubSubNumPat(), 0);
+  } finally {
+    await subscriber.quit();
+  }
+}
 
 async function testMultiExec(client) {
   const results = await client
@@ -78,6 +163,9 @@ async function main() {
   await client.connect();
   await other.connect();
   const tests = {
+    testStrings: () => testStrings(client),
+    testScanIterator: () => testScanIterator(client),
+    testPubSub: () => testPubSub(client),
     testMultiExec: () => testMultiExec(client),
     testWatchAborts: () => testWatchAborts(client, other),
     testQueueingErrorAbortsEverything: () => testQueueingErrorAbortsEverything(client),

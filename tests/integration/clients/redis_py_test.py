@@ -1,6 +1,7 @@
 """redis-py against a running server: transactions (pipeline, WATCH with a retry, DISCARD),
 plain pipelines, SET's TTL options, the EXPIRE family, GETEX/GETDEL, MSET/MGET over many keys,
-SCAN iteration and DEL, each through the library's own API and with its results asserted.
+SCAN iteration (over 20,000 keys too) and DEL, a connection pool shared by 20 threads, and
+Pub/Sub, each through the library's own API and with its results asserted.
 
 Usage: redis_py_test.py PORT
 Exit status: 0 every check passed, 1 a check failed (each failure is printed).
@@ -8,6 +9,7 @@ Exit status: 0 every check passed, 1 a check failed (each failure is printed).
 
 import datetime
 import sys
+import threading
 import time
 import traceback
 
@@ -396,6 +398,97 @@ def test_scan_iter_and_delete():
     equal(list(r.scan_iter(match="scan:*")), [], "scan_iter after delete")
     equal(len(list(r.scan_iter(match="other:*", count=50))), 500, "the other keys remain")
     equal(r.delete("other:0", "other:1", "missing"), 2, "delete of two keys and a missing one")
+
+
+def test_scan_iter_over_20000_keys():
+    total = 20000
+    with r.pipeline(transaction=False) as pipe:
+        for i in range(total):
+            pipe.set(f"big:{i}", "v")
+        equal(pipe.execute(), [True] * total, "SETs of 20,000 keys")
+    counts = {}
+    for key in r.scan_iter(match="big:*", count=500):
+        counts[key] = counts.get(key, 0) + 1
+    equal(len(counts), total, "distinct keys from scan_iter")
+    equal(sorted(k for k, n in counts.items() if n != 1), [], "keys seen more than once")
+    equal(set(counts), {f"big:{i}" for i in range(total)}, "the keys scan_iter returned")
+
+
+def test_connection_pool_under_20_threads():
+    pool = redis.BlockingConnectionPool(
+        host="127.0.0.1", port=PORT, decode_responses=True, socket_timeout=30, max_connections=8,
+        timeout=30
+    )
+    shared = redis.Redis(connection_pool=pool)
+    rounds = 100
+    errors = []
+
+    def worker(n):
+        try:
+            for i in range(rounds):
+                shared.set(f"pool:{n}:{i}", f"{n}-{i}")
+                shared.incr("pool:counter")
+                if shared.get(f"pool:{n}:{i}") != f"{n}-{i}":
+                    errors.append(f"thread {n} read a wrong value for pool:{n}:{i}")
+                    return
+            with shared.pipeline() as pipe:  # a transaction on a pooled connection
+                pipe.incr("pool:tx")
+                pipe.get(f"pool:{n}:0")
+                result = pipe.execute()
+            if result[1] != f"{n}-0":
+                errors.append(f"thread {n}: transaction results {result!r}")
+        except Exception as error:  # reported below: a thread's exception is otherwise lost
+            errors.append(f"thread {n}: {error!r}")
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    check(not any(thread.is_alive() for thread in threads), "a thread did not finish in 60 s")
+    equal(errors, [], "errors in the threads")
+    equal(r.get("pool:counter"), str(20 * rounds), "INCRs of 20 threads")
+    equal(r.get("pool:tx"), "20", "transactions of 20 threads")
+    equal(len(list(r.scan_iter(match="pool:*:*", count=1000))), 20 * rounds, "keys of 20 threads")
+    check(len(pool._connections) <= 8, f"the pool opened {len(pool._connections)} connections")
+    pool.disconnect()
+
+
+def test_pubsub():
+    p = r.pubsub()
+    try:
+        p.subscribe("news", "sport")
+        p.psubscribe("weather:*")
+        confirmations = [p.get_message(timeout=10) for _ in range(3)]
+        equal(
+            [(m["type"], m["channel"], m["data"]) for m in confirmations],
+            [("subscribe", "news", 1), ("subscribe", "sport", 2), ("psubscribe", "weather:*", 3)],
+            "subscription confirmations",
+        )
+        equal(r.publish("news", "first"), 1, "PUBLISH to news")
+        equal(r.publish("weather:rome", "sunny"), 1, "PUBLISH to weather:rome")
+        equal(r.publish("nobody", "lost"), 0, "PUBLISH without subscribers")
+        messages = [p.get_message(timeout=10) for _ in range(2)]
+        equal(
+            [(m["type"], m["pattern"], m["channel"], m["data"]) for m in messages],
+            [
+                ("message", None, "news", "first"),
+                ("pmessage", "weather:*", "weather:rome", "sunny"),
+            ],
+            "messages",
+        )
+        equal(sorted(r.pubsub_channels()), ["news", "sport"], "PUBSUB CHANNELS")
+        equal(r.pubsub_numsub("news", "nobody"), [("news", 1), ("nobody", 0)], "PUBSUB NUMSUB")
+        equal(r.pubsub_numpat(), 1, "PUBSUB NUMPAT")
+        p.unsubscribe()
+        p.punsubscribe()
+        goodbyes = [p.get_message(timeout=10) for _ in range(3)]
+        equal(sorted((m["type"], m["channel"]) for m in goodbyes),
+              [("punsubscribe", "weather:*"), ("unsubscribe", "news"), ("unsubscribe", "sport")],
+              "unsubscribe confirmations")
+        equal(r.publish("news", "unheard"), 0, "PUBLISH after UNSUBSCRIBE")
+    finally:
+        p.close()
 
 
 def main():

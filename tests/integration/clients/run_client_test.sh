@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Runs one real client library's test script against a server started for it on a free
-# loopback port with a temporary data directory.
+# Runs one real client's test script against a server started for it on a free loopback port
+# with a temporary data directory.
 #
-# Usage: run_client_test.sh <redis-py|node-redis> <server-binary>
+# Usage: run_client_test.sh <client> <server-binary> [node-clients-dir]
+#   <client> is redis-py, node-redis, ioredis or redis-exporter.
 #   $SHALE_TEST_SERVER, when set, replaces the binary (e.g. /usr/bin/redis-server).
 #   $SHALE_TEST_PYTHON names the Python interpreter (default /usr/bin/python3, Debian's, which
 #   finds python3-redis); node finds Debian's node-redis through NODE_PATH=/usr/share/nodejs.
+#   ioredis is looked for in node-clients-dir/node_modules, where install_node_clients.sh puts
+#   the version pinned in package-lock.json. redis-exporter runs Debian's
+#   prometheus-redis-exporter (or $SHALE_REDIS_EXPORTER) against the server.
 # Exit status: 0 all checks passed, 1 a check failed, 77 skipped (the client library or its
 # runtime is not installed).
 set -uo pipefail
@@ -39,8 +43,40 @@ case "$client" in
     fi
     run_client() { timeout 120 node "$here/node_redis_test.js" "$port"; }
     ;;
+  ioredis)
+    node_clients=${3:-}
+    if ! command -v node >/dev/null 2>&1; then
+      echo "SKIP: node is not installed (apt-get install nodejs)"
+      exit 77
+    fi
+    if [[ -z "$node_clients" || ! -d "$node_clients/node_modules/ioredis" ]]; then
+      echo "SKIP: ioredis is not installed in '$node_clients/node_modules'" \
+        "(install_node_clients.sh puts it there with npm ci; npm was not available)"
+      exit 77
+    fi
+    export NODE_PATH=$node_clients/node_modules
+    run_client() { timeout 120 node "$here/ioredis_test.js" "$port"; }
+    ;;
+  redis-exporter)
+    python=${SHALE_TEST_PYTHON:-/usr/bin/python3}
+    # Debian names the binary prometheus-redis-exporter; upstream's is redis_exporter.
+    exporter=${SHALE_REDIS_EXPORTER:-}
+    if [[ -z "$exporter" ]]; then
+      exporter=$(command -v prometheus-redis-exporter || command -v redis_exporter)
+    fi
+    if [[ ! -x "$python" ]]; then
+      echo "SKIP: $python not found (apt-get install python3)"
+      exit 77
+    fi
+    if [[ -z "$exporter" || ! -x "$exporter" ]]; then
+      echo "SKIP: prometheus-redis-exporter not found${exporter:+ at $exporter}" \
+        "(apt-get install prometheus-redis-exporter)"
+      exit 77
+    fi
+    run_client() { timeout 120 "$python" "$here/redis_exporter_test.py" "$port" "$exporter"; }
+    ;;
   *)
-    echo "FAIL: unknown client '$client' (redis-py or node-redis)"
+    echo "FAIL: unknown client '$client' (redis-py, node-redis, ioredis or redis-exporter)"
     exit 1
     ;;
 esac
