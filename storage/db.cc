@@ -513,12 +513,17 @@ void Db::ReleaseSnapshot(const Snapshot* snapshot) {
 }
 
 Status Db::NewIterator(const ReadOptions& options, std::unique_ptr<Iterator>* iterator) {
+  const auto sequence_of = [&options](size_t shard) {
+    return options.snapshot != nullptr ? options.snapshot->sequences()[shard] : kMaxSequence;
+  };
+  if (!options.shard_key.empty()) {
+    const auto shard = static_cast<size_t>(ShardOf(options.shard_key));
+    return impl_->shards[shard]->NewIterator(iterator, sequence_of(shard), options.upper_bound);
+  }
   std::vector<std::unique_ptr<Iterator>> children;
   for (size_t i = 0; i < impl_->shards.size(); ++i) {
     std::unique_ptr<Iterator> child;
-    const uint64_t at =
-        options.snapshot != nullptr ? options.snapshot->sequences()[i] : kMaxSequence;
-    Status s = impl_->shards[i]->NewIterator(&child, at);
+    Status s = impl_->shards[i]->NewIterator(&child, sequence_of(i), options.upper_bound);
     if (!s.ok()) return s;
     children.push_back(std::move(child));
   }

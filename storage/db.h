@@ -120,7 +120,8 @@ class Db {
 
   // An iterator over the live entries of every shard, merged in key order, as of the call (each
   // shard as of the moment its part was made; nothing is written in between on the writer's
-  // thread). Seek takes a key. A damaged table ends it with its status.
+  // thread). Seek takes a key. A damaged table ends it with its status. ReadOptions may bound
+  // it (upper_bound) and limit it to one shard (shard_key).
   Status NewIterator(std::unique_ptr<Iterator>* iterator) {
     return NewIterator(ReadOptions(), iterator);
   }

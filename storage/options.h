@@ -19,6 +19,13 @@ class Snapshot;
 
 struct ReadOptions {
   const Snapshot* snapshot = nullptr;  // null: the current state
+  // Iterators: the iteration ends before the first key at or after this one (RocksDB's
+  // iterate_upper_bound), and nothing past it is read, live or not (a range with many deleted
+  // keys after it costs nothing). Empty: no bound.
+  std::string upper_bound;
+  // Iterators: only the shard this key routes to is read. Every key the iterator is used for
+  // must route there (the sub-keys of one Redis key do). Empty: every shard, merged.
+  std::string shard_key;
 };
 
 enum class FsyncPolicy { kAlways, kEverySec, kNo };

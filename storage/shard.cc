@@ -687,14 +687,15 @@ class LiveIterator final : public Iterator {
   LiveIterator(std::vector<std::shared_ptr<const MemTable>> memtables,
                std::shared_ptr<const Version> version,
                std::vector<std::shared_ptr<const Table>> tables, std::unique_ptr<Iterator> input,
-               GroupCutoffs cutoffs)
+               GroupCutoffs cutoffs, std::string upper_bound)
       : memtables_(std::move(memtables)),
         version_(std::move(version)),
         tables_(std::move(tables)),
         input_(std::move(input)),
-        cutoffs_(std::move(cutoffs)) {}
+        cutoffs_(std::move(cutoffs)),
+        upper_bound_(std::move(upper_bound)) {}
 
-  bool Valid() const override { return input_->Valid(); }
+  bool Valid() const override { return !at_bound_ && input_->Valid(); }
   void SeekToFirst() override {
     input_->SeekToFirst();
     SkipDead();
@@ -714,9 +715,15 @@ class LiveIterator final : public Iterator {
   Status status() const override { return input_->status(); }
 
  private:
+  // Steps over dead entries to the next live one, stopping at the upper bound.
   void SkipDead() {
+    at_bound_ = false;
     while (input_->Valid()) {
       const ParsedInternalKey parsed = ParseInternalKey(input_->key());
+      if (!upper_bound_.empty() && parsed.storage_key >= upper_bound_) {
+        at_bound_ = true;
+        return;
+      }
       if (IsLive(parsed.kind, parsed.sequence, cutoffs_.Of(parsed.storage_key))) return;
       input_->Next();
     }
@@ -727,12 +734,15 @@ class LiveIterator final : public Iterator {
   std::vector<std::shared_ptr<const Table>> tables_;
   std::unique_ptr<Iterator> input_;
   GroupCutoffs cutoffs_;
+  const std::string upper_bound_;
+  bool at_bound_ = false;
   std::string target_;
 };
 
 }  // namespace
 
-Status Shard::NewIterator(std::unique_ptr<Iterator>* iterator, uint64_t snapshot) const {
+Status Shard::NewIterator(std::unique_ptr<Iterator>* iterator, uint64_t snapshot,
+                          std::string upper_bound) const {
   std::vector<std::shared_ptr<const MemTable>> memtables;
   std::shared_ptr<const Version> version;
   GroupCutoffs cutoffs;
@@ -759,7 +769,7 @@ Status Shard::NewIterator(std::unique_ptr<Iterator>* iterator, uint64_t snapshot
       NewVisibleIterator(NewMergingIterator(std::move(children)), snapshot);
   *iterator =
       std::make_unique<LiveIterator>(std::move(memtables), std::move(version), std::move(tables),
-                                     std::move(input), std::move(cutoffs));
+                                     std::move(input), std::move(cutoffs), std::move(upper_bound));
   return Status::Ok();
 }
 

@@ -212,8 +212,9 @@ class Shard {
              uint64_t snapshot = kMaxSequence) const EXCLUDES(mu_);
   // An iterator over the live entries (keys ascending; values as stored) as of the call (or of
   // `snapshot`), holding what it reads; Seek takes a key (not an internal key).
-  Status NewIterator(std::unique_ptr<Iterator>* iterator, uint64_t snapshot = kMaxSequence) const
-      EXCLUDES(mu_);
+  // The live entries as of `snapshot`, ending before `upper_bound` (empty: no bound).
+  Status NewIterator(std::unique_ptr<Iterator>* iterator, uint64_t snapshot = kMaxSequence,
+                     std::string upper_bound = {}) const EXCLUDES(mu_);
   // A snapshot: the current last sequence, which flushes and compactions keep readable (the
   // versions a read at it sees are kept) until ReleaseSnapshot. A group drop after it is seen by
   // reads at it too: a snapshot does not keep a dropped group.

@@ -93,6 +93,14 @@ Status Keyspace::ForEachSubKey(int db, std::string_view key,
   return ForEachElement(db, key, entry.header.type, meta, fn);
 }
 
+Status Keyspace::NewSubKeyIterator(std::string_view prefix,
+                                   std::unique_ptr<storage::Iterator>* it) {
+  storage::ReadOptions options;
+  options.shard_key = std::string(prefix);
+  options.upper_bound = PrefixSuccessor(prefix);
+  return db_->NewIterator(options, it);
+}
+
 Status Keyspace::ForEachElement(int db, std::string_view key, ValueType type,
                                 const CompositeMeta& meta,
                                 const std::function<bool(std::string_view, std::string_view)>& fn,
@@ -107,7 +115,7 @@ Status Keyspace::ForEachElement(int db, std::string_view key, ValueType type,
     seek.append(from.data(), from.size());
   }
   std::unique_ptr<storage::Iterator> it;
-  Status s = db_->NewIterator(&it);
+  Status s = NewSubKeyIterator(prefix, &it);
   if (!s.ok()) return s;
   for (it->Seek(seek); it->Valid(); it->Next()) {
     const std::string_view k = it->key();

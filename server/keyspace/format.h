@@ -139,6 +139,17 @@ inline void MakeDataKey(int db, std::string_view user_key, std::string* dst) {
   storage::MakeGroupedKey(static_cast<uint16_t>(db), user_key, dst);
 }
 
+// The first key after every key that starts with `prefix` (an iterator's upper bound): the
+// prefix with its last byte that is not 0xff incremented, what follows it cut off; empty (no
+// bound) when every byte is 0xff.
+inline std::string PrefixSuccessor(std::string_view prefix) {
+  std::string bound(prefix);
+  while (!bound.empty() && static_cast<unsigned char>(bound.back()) == 0xff) bound.pop_back();
+  if (!bound.empty())
+    bound.back() = static_cast<char>(static_cast<unsigned char>(bound.back()) + 1);
+  return bound;
+}
+
 inline void PutBigEndian64(uint64_t v, std::string* dst) {
   for (int shift = 56; shift >= 0; shift -= 8) dst->push_back(static_cast<char>(v >> shift));
 }

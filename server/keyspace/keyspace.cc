@@ -655,8 +655,12 @@ Status Keyspace::Scan(int db, std::string_view after, std::string_view prefix, s
   if (std::string_view(start) < prefix) start.assign(prefix.data(), prefix.size());
   std::string seek;
   MakeDataKey(db, start, &seek);
+  std::string range;
+  MakeDataKey(db, prefix, &range);
+  storage::ReadOptions options;
+  options.upper_bound = PrefixSuccessor(range);  // deleted keys past the prefix cost nothing
   std::unique_ptr<storage::Iterator> it;
-  Status s = db_->NewIterator(&it);
+  Status s = db_->NewIterator(options, &it);
   if (!s.ok()) return s;
   const uint64_t now = NowMs();
   size_t found = 0;
@@ -912,8 +916,11 @@ Status Keyspace::ExpireCycle(uint64_t budget_us, uint64_t* expired) {
   Status result;
   for (int db = 0; db < databases_ && result.ok() && spent_us() < budget_us; ++db) {
     if (ExpiresCount(db) == 0) continue;
+    // Only the deadlines due are read.
+    storage::ReadOptions options;
+    MakeExpiryKey(db, now + 1, {}, &options.upper_bound);
     std::unique_ptr<storage::Iterator> it;
-    result = db_->NewIterator(&it);
+    result = db_->NewIterator(options, &it);
     if (!result.ok()) break;
     std::string seek;
     MakeExpiryKey(db, expire_cursor_[static_cast<size_t>(db)], {}, &seek);

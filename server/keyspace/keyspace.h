@@ -565,6 +565,10 @@ class Keyspace {
   // Calls `fn(element, value)` for the sub-keys of version meta.version of `key`, in element
   // order, until it returns false: a list's indexes head .. tail - 1; another type's elements
   // from the first at or after `from` (empty: all).
+  // An iterator over the sub-keys that start with `prefix` (a MakeSubKeyPrefix, maybe with more
+  // after it): only the key's shard is read, and nothing past the prefix's range, so deleted
+  // sub-keys of other keys cost nothing.
+  Status NewSubKeyIterator(std::string_view prefix, std::unique_ptr<storage::Iterator>* it);
   Status ForEachElement(int db, std::string_view key, ValueType type, const CompositeMeta& meta,
                         const std::function<bool(std::string_view, std::string_view)>& fn,
                         std::string_view from = {});

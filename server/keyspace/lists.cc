@@ -53,8 +53,10 @@ Status Keyspace::ReadList(int db, std::string_view key, const CompositeMeta& met
     values->push_back(std::move(value));
     return Status::Ok();
   }
+  std::string prefix;
+  MakeSubKeyPrefix(db, key, meta.version, &prefix);
   std::unique_ptr<storage::Iterator> it;
-  Status s = db_->NewIterator(&it);
+  Status s = NewSubKeyIterator(prefix, &it);
   if (!s.ok()) return s;
   MakeListKey(db, key, meta.version, meta.head + from, &want);
   it->Seek(want);

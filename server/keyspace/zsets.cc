@@ -308,7 +308,7 @@ Status Keyspace::ZSetTail(int db, std::string_view key, const CompositeRef& zset
   MakeSubKeyPrefix(db, key, zset.meta.version, &prefix);
   prefix.push_back(kScoreTag);
   std::unique_ptr<storage::Iterator> it;
-  Status s = db_->NewIterator(&it);
+  Status s = NewSubKeyIterator(prefix, &it);
   if (!s.ok()) return s;
   std::string seek;
   // How many members have an ordered score of `from` or more, counting no further than `cap`.
@@ -570,8 +570,8 @@ Status Keyspace::ZSetRank(int db, std::string_view key, std::string_view member,
   MakeScoreKey(prefix, scores[0], member, &target);
   prefix.push_back(kScoreTag);
   std::unique_ptr<storage::Iterator> up, down;
-  s = db_->NewIterator(&up);
-  if (s.ok()) s = db_->NewIterator(&down);
+  s = NewSubKeyIterator(prefix, &up);
+  if (s.ok()) s = NewSubKeyIterator(prefix, &down);
   if (!s.ok()) return s;
   up->Seek(prefix);
   down->Seek(target);

@@ -553,6 +553,57 @@ TEST_F(DbTest, NewIteratorMergesShardsInKeyOrder) {
   EXPECT_EQ(it->key(), "key0000a");  // a new iterator sees it
 }
 
+// ReadOptions bound an iterator: upper_bound ends it before the first key at or after the
+// bound (deleted keys past it included), shard_key reads only that key's shard.
+TEST_F(DbTest, NewIteratorHonoursUpperBoundAndShardKey) {
+  Open();
+  std::map<std::string, std::string> live;
+  for (int i = 0; i < 200; ++i) {
+    char key[16];
+    std::snprintf(key, sizeof(key), "key%04d", i);
+    Put(key, "v");
+    live[key] = "v";
+  }
+  ASSERT_TRUE(db_->FlushMemTables().ok());
+  for (int i = 100; i < 200; ++i) {  // everything after key0100 deleted, in memtables
+    char key[16];
+    std::snprintf(key, sizeof(key), "key%04d", i);
+    Delete(key);
+    live.erase(key);
+  }
+  Put("key0150", "back");
+  live["key0150"] = "back";
+  const auto collect = [this](const ReadOptions& options, std::string_view from) {
+    std::unique_ptr<Iterator> it;
+    EXPECT_TRUE(db_->NewIterator(options, &it).ok());
+    std::vector<std::string> keys;
+    for (it->Seek(from); it->Valid(); it->Next()) keys.emplace_back(it->key());
+    EXPECT_TRUE(it->status().ok());
+    return keys;
+  };
+  ReadOptions bounded;
+  bounded.upper_bound = "key0150";
+  std::vector<std::string> keys = collect(bounded, "key0090");
+  ASSERT_EQ(keys.size(), 10u);
+  EXPECT_EQ(keys.front(), "key0090");
+  EXPECT_EQ(keys.back(), "key0099");
+  EXPECT_TRUE(collect(bounded, "key0100").empty()) << "only deleted keys before the bound";
+  EXPECT_TRUE(collect(bounded, "key0150").empty()) << "the bound itself is excluded";
+  bounded.upper_bound = "key0150a";
+  EXPECT_EQ(collect(bounded, "key0100"), std::vector<std::string>{"key0150"});
+  // One shard: exactly the live keys that route to it, in order.
+  for (const std::string shard_key : {"key0000", "key0001", "key0002", "key0003"}) {
+    ReadOptions one;
+    one.shard_key = shard_key;
+    std::vector<std::string> expected;
+    for (const auto& [key, value] : live) {
+      if (db_->ShardOf(key) == db_->ShardOf(shard_key)) expected.push_back(key);
+    }
+    EXPECT_EQ(collect(one, ""), expected) << shard_key;
+    EXPECT_LT(expected.size(), live.size());
+  }
+}
+
 // Between BeginAtomic and EndAtomic every write is applied at once and each shard logs what it
 // got as one WAL record at the end.
 TEST_F(DbTest, AtomicGroupsAreVisibleAtOnceAndOneRecordPerShard) {
