@@ -145,8 +145,9 @@ inline void MakeDataKey(int db, std::string_view user_key, std::string* dst) {
 inline std::string PrefixSuccessor(std::string_view prefix) {
   std::string bound(prefix);
   while (!bound.empty() && static_cast<unsigned char>(bound.back()) == 0xff) bound.pop_back();
-  if (!bound.empty())
+  if (!bound.empty()) {
     bound.back() = static_cast<char>(static_cast<unsigned char>(bound.back()) + 1);
+  }
   return bound;
 }
 
