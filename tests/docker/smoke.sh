@@ -8,7 +8,7 @@
 # and after an explicit "shale-server" all work, and that protected mode refuses a client
 # outside the container while no password is set.
 #
-# Installs what it needs (podman runc debootstrap redis-tools) with apt-get. No image
+# Installs what it needs (podman runc debootstrap) through scripts/bootstrap.sh. No image
 # registry is reachable from here, so a missing debian:12 base image is made with
 # debootstrap from the Debian mirror apt already uses, and kept for later runs.
 # Everything else it creates (containers, volumes, the test image tag) is removed by name.
@@ -31,21 +31,10 @@ skip() {
 started=$(date +%s)
 
 # --- packages ---------------------------------------------------------------------------
-packages=(podman runc debootstrap redis-tools python3)
-missing=()
-for package in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$package")
-  fi
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  log "installing ${missing[*]}"
-  SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-  export DEBIAN_FRONTEND=noninteractive
-  if ! { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${missing[@]}"; }; then
-    skip "could not install ${missing[*]} with apt-get, so Podman cannot run here"
-  fi
+# scripts/bootstrap.sh installs what is missing, as for every other test. It installs without
+# recommended packages, so netavark (the network stack behind -p) is named here.
+if ! ./scripts/bootstrap.sh podman runc netavark debootstrap redis-tools python3; then
+  skip "could not install podman, runc and debootstrap with apt-get, so Podman cannot run here"
 fi
 
 # --- Podman's configuration: runc, cgroupfs, ulimits the sandbox allows -----------------
