@@ -31,6 +31,7 @@ if [ "$1" = "shale-server" ]; then
   count=$#
   set -- "$@" "$config"
   for name in $(env | sed -n 's/^SHALE_\([A-Z0-9_]*\)=.*/\1/p' | sort); do
+    value=""
     eval "value=\${SHALE_$name}"
     setting=$(echo "$name" | tr 'A-Z_' 'a-z-')
     case "$setting" in
