@@ -156,7 +156,7 @@ for target in build runtime; do
   fi
 done
 [ "$(podman inspect -f '{{.Config.User}}' "$image")" = shale ] || fail "the image's user is not shale"
-podman inspect -f '{{.Config.Healthcheck}}' "$image" | grep -q healthcheck.sh ||
+podman image inspect "$image" | grep -q '"healthcheck.sh"' ||
   fail "the image has no HEALTHCHECK"
 log "image built in $(($(date +%s) - build_started)) s"
 
