@@ -34,7 +34,10 @@ started=$(date +%s)
 # scripts/bootstrap.sh installs what is missing, as for every other test. It installs without
 # recommended packages, so netavark (the network stack behind -p) is named here.
 if ! ./scripts/bootstrap.sh podman runc netavark debootstrap redis-tools python3; then
-  skip "could not install podman, runc and debootstrap with apt-get, so Podman cannot run here"
+  if ! command -v podman >/dev/null; then
+    skip "podman is not installed and apt-get could not install it, so Podman cannot run here"
+  fi
+  log "apt-get could not install every package; going on with the podman that is here"
 fi
 
 # --- Podman's configuration: runc, cgroupfs, ulimits the sandbox allows -----------------
