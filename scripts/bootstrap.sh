@@ -2,6 +2,9 @@
 # Installs the Debian packages Shale needs to build, test and benchmark, if any are missing
 # (the npm packages the client tests pin are installed by ctest: tests/integration/clients).
 # A no-op when everything is present. Runs apt-get non-interactively (as root, or via sudo).
+# Extra package names given as arguments are installed too (tests/docker/smoke.sh asks for
+# podman, runc and debootstrap this way).
+# Usage: scripts/bootstrap.sh [package...]
 set -euo pipefail
 
 PACKAGES=(
@@ -10,6 +13,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libhiredis-dev
   clang libclang-rt-14-dev
   redis-server redis-tools tcl python3-redis node-redis prometheus-redis-exporter
+  "$@"
 )
 # npm installs the Node.js clients the integration tests pin (ioredis). A Node.js that ships
 # its own npm (as NodeSource's does) must not get Debian's npm, which conflicts with it.

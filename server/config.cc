@@ -196,6 +196,29 @@ ConfigSetting DoubleSetting(std::string_view name, bool mutable_at_runtime, doub
   return setting;
 }
 
+// A yes/no switch, as Redis writes its booleans (case-insensitive); CONFIG GET shows yes or no.
+ConfigSetting BoolSetting(std::string_view name, bool mutable_at_runtime, bool Config::*field) {
+  ConfigSetting setting;
+  setting.name = name;
+  setting.mutable_at_runtime = mutable_at_runtime;
+  setting.parse = [field](Config& config, const Args& args, std::string* error) {
+    if (!SingleArgument(args, error)) return false;
+    if (EqualsIgnoreCase(args[0], "yes")) {
+      config.*field = true;
+    } else if (EqualsIgnoreCase(args[0], "no")) {
+      config.*field = false;
+    } else {
+      *error = "argument must be 'yes' or 'no'";
+      return false;
+    }
+    return true;
+  };
+  setting.print = [field](const Config& config) {
+    return std::string(config.*field ? "yes" : "no");
+  };
+  return setting;
+}
+
 ConfigSetting StringSetting(std::string_view name, bool mutable_at_runtime,
                             std::string Config::*field) {
   ConfigSetting setting;
@@ -382,6 +405,7 @@ std::vector<ConfigSetting> BuildConfigTable() {
   std::vector<ConfigSetting> table;
   // Network
   table.push_back(BindSetting());
+  table.push_back(BoolSetting("protected-mode", kMutable, &Config::protected_mode));
   table.push_back(IntegerSetting("port", kImmutable, &Config::port, 0, 65535));
   table.push_back(IntegerSetting("tcp-backlog", kImmutable, &Config::tcp_backlog, 0, kIntMax));
   table.push_back(IntegerSetting("timeout", kMutable, &Config::timeout, 0, kIntMax));

@@ -33,6 +33,9 @@ struct OutputBufferLimit {
 struct Config {
   // Network
   std::vector<std::string> bind = {"127.0.0.1"};  // "bind 127.0.0.1 ::1"
+  // Redis's protected mode: while no password is set (requirepass empty), connections from
+  // any address but 127.0.0.1 and ::1 are refused with -DENIED.
+  bool protected_mode = true;
   int port = 6379;
   int tcp_backlog = 511;
   int64_t timeout = 0;          // seconds idle before a client is closed; 0 = never

@@ -1,5 +1,6 @@
 #include "server/connection.h"
 
+#include <netinet/in.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -38,6 +39,24 @@ std::string FormatAddress(const sockaddr_storage& addr) {
     return "?:0";
   }
   return std::string(host) + ":" + std::to_string(port);
+}
+
+// 127.0.0.1 or ::1 exactly, as Redis's protected mode counts a local client (other 127/8
+// addresses are not), with 127.0.0.1 written as an IPv4-mapped IPv6 address included.
+bool IsLoopbackPeer(const sockaddr_storage& addr) {
+  if (addr.ss_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&addr);
+    return ntohl(in->sin_addr.s_addr) == INADDR_LOOPBACK;
+  }
+  if (addr.ss_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr);
+    if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr)) return true;
+    if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+      const uint8_t* b = in6->sin6_addr.s6_addr;
+      return b[12] == 127 && b[13] == 0 && b[14] == 0 && b[15] == 1;
+    }
+  }
+  return false;
 }
 
 }  // namespace
@@ -104,6 +123,7 @@ void Connection::Start() {
   int len = sizeof(addr);
   if (uv_tcp_getpeername(&handle_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
     peer_address_ = FormatAddress(addr);
+    peer_is_loopback_ = IsLoopbackPeer(addr);
   }
   len = sizeof(addr);
   if (uv_tcp_getsockname(&handle_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {

@@ -141,6 +141,9 @@ class Connection final : public Subscriber {
   void set_lib_version(std::string v) { lib_version_ = std::move(v); }
   const std::string& peer_address() const { return peer_address_; }
   const std::string& local_address() const { return local_address_; }
+  // True when the client connects from 127.0.0.1 or ::1 (Redis's rule for protected mode;
+  // an IPv4-mapped ::ffff:127.0.0.1 counts as 127.0.0.1). Known once Start() has run.
+  bool peer_is_loopback() const { return peer_is_loopback_; }
   bool closing() const { return closing_; }
   uint64_t created_ms() const { return created_ms_; }
   uint64_t last_interaction_ms() const { return last_interaction_ms_; }
@@ -209,6 +212,7 @@ class Connection final : public Subscriber {
   std::string lib_version_;
   std::string peer_address_;
   std::string local_address_;
+  bool peer_is_loopback_ = false;
   std::string last_command_;
   uint64_t created_ms_ = 0;
   uint64_t last_interaction_ms_ = 0;

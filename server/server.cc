@@ -14,6 +14,23 @@ namespace shale::server {
 
 namespace {
 
+// Redis 7.0's answer to a client refused by protected mode, naming Shale where it names the
+// server (the wording, "Setup a an" included, is Redis's).
+constexpr std::string_view kProtectedModeDenied =
+    "DENIED Shale is running in protected mode because protected mode is enabled and no "
+    "password is set for the default user. In this mode connections are only accepted from the "
+    "loopback interface. If you want to connect from external computers to Shale you may adopt "
+    "one of the following solutions: 1) Just disable protected mode sending the command "
+    "'CONFIG SET protected-mode no' from the loopback interface by connecting to Shale from the "
+    "same host the server is running, however MAKE SURE Shale is not publicly accessible from "
+    "internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively "
+    "you can just disable the protected mode by editing the Shale configuration file, and "
+    "setting the protected mode option to 'no', and then restarting the server. 3) If you "
+    "started the server manually just for testing, restart it with the '--protected-mode no' "
+    "option. 4) Setup a an authentication password for the default user. NOTE: You only need to "
+    "do one of the above things in order for the server to start accepting connections from "
+    "the outside.";
+
 // Redis clamps hz to 1..500.
 uint64_t CronIntervalMs(int64_t hz) {
   return 1000 / static_cast<uint64_t>(std::clamp<int64_t>(hz, 1, 500));
@@ -219,6 +236,15 @@ void Server::Accept(uv_stream_t* listener) {
   }
   clients_.emplace(connection->id(), connection);
   connection->Start();
+  // Redis's protected mode: without a password, only clients on this host's loopback are served.
+  if (config_.protected_mode && config_.requirepass.empty() && !connection->peer_is_loopback()) {
+    stats_.rejected_connections++;
+    spdlog::debug("Protected mode: refused client id={} addr={}", connection->id(),
+                  connection->peer_address());
+    connection->reply().Error(kProtectedModeDenied);
+    connection->CloseAfterReply();
+    ScheduleFlush(connection);
+  }
 }
 
 void Server::OnConnectionClosed(Connection* connection) {

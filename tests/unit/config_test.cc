@@ -82,6 +82,7 @@ TEST(ConfigTest, Defaults) {
   EXPECT_EQ(config.loglevel, LogLevel::kNotice);
   const Pairs expected = {
       {"bind", "127.0.0.1"},
+      {"protected-mode", "yes"},
       {"port", "6379"},
       {"tcp-backlog", "511"},
       {"timeout", "0"},
@@ -143,7 +144,7 @@ TEST(ConfigTest, Defaults) {
 
 TEST(ConfigTest, TableHasOneRowPerSetting) {
   const std::vector<ConfigSetting>& table = ConfigTable();
-  EXPECT_EQ(table.size(), 49u);
+  EXPECT_EQ(table.size(), 50u);
   for (const ConfigSetting& setting : table) {
     EXPECT_EQ(FindConfigSetting(setting.name), &setting);
     EXPECT_TRUE(setting.parse);
@@ -155,6 +156,21 @@ TEST(ConfigTest, TableHasOneRowPerSetting) {
   EXPECT_TRUE(FindConfigSetting("bind")->multi_arg);
   EXPECT_TRUE(FindConfigSetting("client-output-buffer-limit")->multi_arg);
   EXPECT_FALSE(FindConfigSetting("requirepass")->multi_arg);
+}
+
+TEST(ConfigTest, ProtectedModeIsAYesNoSwitch) {
+  EXPECT_TRUE(Config{}.protected_mode);
+  EXPECT_FALSE(Parse("protected-mode no").protected_mode);
+  EXPECT_FALSE(Parse("protected-mode NO").protected_mode);
+  EXPECT_TRUE(Parse("protected-mode no\nprotected-mode Yes").protected_mode);
+  EXPECT_EQ(Reason("protected-mode maybe"), "argument must be 'yes' or 'no'");
+  EXPECT_EQ(Reason("protected-mode yes no"), "wrong number of arguments");
+  EXPECT_TRUE(FindConfigSetting("protected-mode")->mutable_at_runtime);
+  Config config;
+  std::string error;
+  ASSERT_TRUE(ConfigSet(&config, {"protected-mode", "no"}, &error, nullptr)) << error;
+  EXPECT_FALSE(config.protected_mode);
+  EXPECT_EQ(ConfigGet(config, "protected-mode"), (Pairs{{"protected-mode", "no"}}));
 }
 
 TEST(ConfigTest, FullErrorMessage) {
@@ -608,8 +624,8 @@ TEST(ConfigGetTest, Patterns) {
   EXPECT_EQ(names("*max*").size(), 17u);
   EXPECT_EQ(names("*max*len"), (std::vector<std::string>{"proto-max-bulk-len", "slowlog-max-len"}));
   EXPECT_EQ(names("[bp]*"),
-            (std::vector<std::string>{"bind", "port", "proto-max-bulk-len", "bloom-bits-per-key",
-                                      "block-cache-size", "pidfile"}));
+            (std::vector<std::string>{"bind", "protected-mode", "port", "proto-max-bulk-len",
+                                      "bloom-bits-per-key", "block-cache-size", "pidfile"}));
   EXPECT_EQ(names("*file"), (std::vector<std::string>{"logfile", "pidfile"}));
   EXPECT_EQ(names("?ir"), std::vector<std::string>{"dir"});
   EXPECT_EQ(names("*BUFFER*"),
