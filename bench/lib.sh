@@ -1,4 +1,4 @@
-# Shared by bench/types.sh and bench/bigkeys.sh (sourced, not run): finding the binaries,
+# Shared by bench/server.sh, bench/types.sh and bench/bigkeys.sh (sourced, not run): finding the binaries,
 # starting shale-server and redis-server on free loopback ports with fresh data directories,
 # stopping them, and small helpers. The caller sets `repo` and `set -euo pipefail` first.
 
