@@ -113,6 +113,37 @@ storage::Status MemberPositions(CommandContext& ctx, std::string_view key,
   return status;
 }
 
+// The position of `member` of `key` as a search's centre; false after replying Redis's error
+// (the member is absent) or a storage error.
+bool CenterAtMember(CommandContext& ctx, std::string_view key, std::string_view member,
+                    geo::Position* center) {
+  std::vector<geo::Position> positions;
+  std::vector<bool> found;
+  storage::Status status = MemberPositions(ctx, key, {member}, &positions, &found);
+  if (!status.ok()) {
+    ReplyStorageError(ctx, status);
+    return false;
+  }
+  if (!found[0]) {
+    ctx.reply.Error("ERR could not decode requested zset member");
+    return false;
+  }
+  *center = positions[0];
+  return true;
+}
+
+// GEOPOS's and GEOHASH's reply: an array with reply_one(found, position) for each member named.
+template <typename ReplyOne>
+void ReplyPerMember(CommandContext& ctx, ReplyOne reply_one) {
+  const std::vector<std::string_view> members(ctx.args.begin() + 2, ctx.args.end());
+  std::vector<geo::Position> positions;
+  std::vector<bool> found;
+  storage::Status status = MemberPositions(ctx, ctx.args[1], members, &positions, &found);
+  if (!status.ok()) return ReplyStorageError(ctx, status);
+  ctx.reply.ArrayHeader(members.size());
+  for (size_t i = 0; i < members.size(); ++i) reply_one(found[i], positions[i]);
+}
+
 void ReplyCoordinate(CommandContext& ctx, double value) {
   ctx.reply.DoubleText(protocol::FormatLongDouble(value));
 }
@@ -163,21 +194,12 @@ void GeoAddCommand(CommandContext& ctx) {
 
 // GEOPOS key [member ...]: [longitude, latitude] per member, a null array where absent.
 void GeoPosCommand(CommandContext& ctx) {
-  const std::vector<std::string_view> members(ctx.args.begin() + 2, ctx.args.end());
-  std::vector<geo::Position> positions;
-  std::vector<bool> found;
-  storage::Status status = MemberPositions(ctx, ctx.args[1], members, &positions, &found);
-  if (!status.ok()) return ReplyStorageError(ctx, status);
-  ctx.reply.ArrayHeader(members.size());
-  for (size_t i = 0; i < members.size(); ++i) {
-    if (!found[i]) {
-      ctx.reply.NullArray();
-      continue;
-    }
+  ReplyPerMember(ctx, [&ctx](bool found, const geo::Position& position) {
+    if (!found) return ctx.reply.NullArray();
     ctx.reply.ArrayHeader(2);
-    ReplyCoordinate(ctx, positions[i].longitude);
-    ReplyCoordinate(ctx, positions[i].latitude);
-  }
+    ReplyCoordinate(ctx, position.longitude);
+    ReplyCoordinate(ctx, position.latitude);
+  });
 }
 
 // GEODIST key member1 member2 [M | KM | FT | MI]
@@ -196,19 +218,10 @@ void GeoDistCommand(CommandContext& ctx) {
 
 // GEOHASH key [member ...]: the standard 11-character geohash per member, nil where absent.
 void GeoHashCommand(CommandContext& ctx) {
-  const std::vector<std::string_view> members(ctx.args.begin() + 2, ctx.args.end());
-  std::vector<geo::Position> positions;
-  std::vector<bool> found;
-  storage::Status status = MemberPositions(ctx, ctx.args[1], members, &positions, &found);
-  if (!status.ok()) return ReplyStorageError(ctx, status);
-  ctx.reply.ArrayHeader(members.size());
-  for (size_t i = 0; i < members.size(); ++i) {
-    if (found[i]) {
-      ctx.reply.Bulk(geo::StandardGeohash(positions[i]));
-    } else {
-      ctx.reply.NullBulk();
-    }
-  }
+  ReplyPerMember(ctx, [&ctx](bool found, const geo::Position& position) {
+    if (!found) return ctx.reply.NullBulk();
+    ctx.reply.Bulk(geo::StandardGeohash(position));
+  });
 }
 
 // --- searches ---
@@ -279,12 +292,7 @@ void SearchGeneric(CommandContext& ctx, size_t source, uint32_t form) {
   } else if (form & kByMember) {
     base = 5;
     if (exists) {
-      std::vector<geo::Position> positions;
-      std::vector<bool> found;
-      status = MemberPositions(ctx, key, {ctx.args[2]}, &positions, &found);
-      if (!status.ok()) return ReplyStorageError(ctx, status);
-      if (!found[0]) return ctx.reply.Error("ERR could not decode requested zset member");
-      shape.center = positions[0];
+      if (!CenterAtMember(ctx, key, ctx.args[2], &shape.center)) return;
       if (!ParseRadius(ctx, ctx.args[3], ctx.args[4], &shape.radius, &unit)) return;
     }
   } else {
@@ -326,14 +334,7 @@ void SearchGeneric(CommandContext& ctx, size_t source, uint32_t form) {
     } else if (EqualsIgnoreCase(arg, "storedist") && (form & kSearchStore)) {
       store_distance = true;
     } else if (EqualsIgnoreCase(arg, "frommember") && remaining >= 1 && search && !from_position) {
-      if (exists) {
-        std::vector<geo::Position> positions;
-        std::vector<bool> found;
-        status = MemberPositions(ctx, key, {ctx.args[i + 1]}, &positions, &found);
-        if (!status.ok()) return ReplyStorageError(ctx, status);
-        if (!found[0]) return ctx.reply.Error("ERR could not decode requested zset member");
-        shape.center = positions[0];
-      }
+      if (exists && !CenterAtMember(ctx, key, ctx.args[i + 1], &shape.center)) return;
       from_member = true;
       ++i;
     } else if (EqualsIgnoreCase(arg, "fromlonlat") && remaining >= 2 && search && !from_member) {

@@ -48,7 +48,10 @@ Status Keyspace::ReadValue(int db, std::string_view key, DumpedValue* value, boo
 Status Keyspace::WriteValue(int db, std::string_view key, const DumpedValue& value,
                             uint64_t expire_ms) {
   // A deadline already past: nothing is created, and whatever `key` held is deleted.
-  if (expire_ms != 0 && expire_ms <= NowMs()) return StoreList(db, key, {});
+  if (expire_ms != 0 && expire_ms <= NowMs()) {
+    int64_t removed = 0;
+    return Delete(db, {key}, &removed);
+  }
   switch (value.type) {
     case ValueType::kString: {
       SetOptions options;

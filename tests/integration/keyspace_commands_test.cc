@@ -17,8 +17,17 @@
 namespace shale::integration {
 namespace {
 
+constexpr const char* kRedisServer = "/usr/bin/redis-server";
+
 class KeyspaceCommandsTest : public ServerFixture {
  protected:
+  // Starts Debian's redis-server (`redis`, made with kRedisServer) on a free port and connects
+  // `other` to it; the caller skips first when it is not installed.
+  static void StartRedis(ServerProcess* redis, Client* other) {
+    std::string error;
+    ASSERT_TRUE(redis->Start({}, &error)) << error;
+    ASSERT_TRUE(other->Connect(redis->port(), &error)) << error;
+  }
   // The raw bytes of a bulk reply (DUMP's payload).
   std::string Bytes(Client* client, const std::vector<std::string>& args) {
     ReplyPtr reply = client->Command(args);
@@ -283,15 +292,12 @@ TEST_F(KeyspaceCommandsTest, DumpAndRestore) {
 // Values dumped by Debian's redis-server restore in the server under test, and the other way
 // round; a long compressible value is LZF-compressed by Redis.
 TEST_F(KeyspaceCommandsTest, DumpPayloadsMoveToAndFromRedis) {
-  const std::string redis_binary = "/usr/bin/redis-server";
-  if (access(redis_binary.c_str(), X_OK) != 0) {
-    GTEST_SKIP() << redis_binary << " is not installed (Debian's redis-server package)";
+  if (access(kRedisServer, X_OK) != 0) {
+    GTEST_SKIP() << kRedisServer << " is not installed (Debian's redis-server package)";
   }
-  ServerProcess redis(redis_binary);
-  std::string error;
-  ASSERT_TRUE(redis.Start({}, &error)) << error;
+  ServerProcess redis(kRedisServer);
   Client other;
-  ASSERT_TRUE(other.Connect(redis.port(), &error)) << error;
+  ASSERT_NO_FATAL_FAILURE(StartRedis(&redis, &other));
   std::string compressible;
   for (int i = 0; i < 1000; ++i) compressible += "abcdefgh" + std::to_string(i % 10);
   const std::vector<std::string> values = {
@@ -367,15 +373,12 @@ TEST_F(KeyspaceCommandsTest, DumpAndRestoreEveryType) {
   EXPECT_EQ(blocked->Read(std::string("*2\r\n$5\r\nfresh\r\n$1\r\na\r\n").size()),
             "*2\r\n$5\r\nfresh\r\n$1\r\na\r\n");
   // Both ways with Redis.
-  const std::string redis_binary = "/usr/bin/redis-server";
-  if (access(redis_binary.c_str(), X_OK) != 0) {
-    GTEST_SKIP() << redis_binary << " is not installed (Debian's redis-server package)";
+  if (access(kRedisServer, X_OK) != 0) {
+    GTEST_SKIP() << kRedisServer << " is not installed (Debian's redis-server package)";
   }
-  ServerProcess redis(redis_binary);
-  std::string error;
-  ASSERT_TRUE(redis.Start({}, &error)) << error;
+  ServerProcess redis(kRedisServer);
   Client other;
-  ASSERT_TRUE(other.Connect(redis.port(), &error)) << error;
+  ASSERT_NO_FATAL_FAILURE(StartRedis(&redis, &other));
   EXPECT_EQ(other.Run({"CONFIG", "SET", "list-max-listpack-size", "4", "list-compress-depth", "1"}),
             "+OK");
   std::vector<std::string> push = {"RPUSH", "ql"};
