@@ -9,7 +9,9 @@
 #include <cstdlib>
 #include <string>
 
+#include "server/connection.h"
 #include "server/keyspace/keyspace.h"
+#include "server/server.h"
 #include "storage/db.h"
 
 namespace shale::server {
@@ -29,6 +31,7 @@ CommandTable::CommandTable() {
   RegisterPubSubCommands(*this);
   RegisterZSetCommands(*this);
   RegisterGeoCommands(*this);
+  RegisterReplicationCommands(*this);
 }
 
 void CommandTable::Register(const CommandSpec* specs, size_t count) {
@@ -49,6 +52,22 @@ const CommandSpec* CommandTable::Find(std::string_view name) const {
   auto it = by_name_.find(std::string(lower, name.size()));
   return it == by_name_.end() ? nullptr : &commands_[it->second];
 }
+
+void PropagateAs(CommandContext& ctx, std::initializer_list<std::string_view> argv) {
+  Replication& replication = ctx.server.replication();
+  if (!replication.active()) return replication.Suppress();
+  replication.Rewrite(ctx.connection.db(), std::vector<std::string>(argv.begin(), argv.end()));
+}
+
+void PropagateAs(CommandContext& ctx, const std::vector<std::string_view>& argv) {
+  Replication& replication = ctx.server.replication();
+  if (!replication.active()) return replication.Suppress();
+  replication.Rewrite(ctx.connection.db(), std::vector<std::string>(argv.begin(), argv.end()));
+}
+
+void PropagateNothing(CommandContext& ctx) { ctx.server.replication().Suppress(); }
+
+void ForcePropagation(CommandContext& ctx) { ctx.server.replication().Force(); }
 
 void ReplyStorageError(CommandContext& ctx, const storage::Status& status) {
   // An I/O error is a persistence failure (-MISCONF) only when the WAL is what failed; a failed

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -128,6 +129,7 @@ void RegisterMonitoringCommands(CommandTable& table);  // SLOWLOG, LATENCY
 void RegisterPubSubCommands(CommandTable& table);
 void RegisterZSetCommands(CommandTable& table);
 void RegisterGeoCommands(CommandTable& table);
+void RegisterReplicationCommands(CommandTable& table);  // SYNC, PSYNC, REPLCONF, ROLE, WAIT
 
 // Redis's texts for the common errors.
 std::string WrongArityError(std::string_view command);  // "ERR wrong number of ... 'get' command"
@@ -156,6 +158,16 @@ bool AnswerNothingNow(CommandContext& ctx);
 // the size.
 void StoreZSetAndReply(CommandContext& ctx, std::string_view destination,
                        const std::vector<keyspace::ScoredMember>& members, std::string_view event);
+
+// Replication (server/replication.h): the running command is propagated as `argv` (for the
+// connection's database) instead of what the client sent; several calls propagate several
+// commands. Builds nothing while no replica has ever attached.
+void PropagateAs(CommandContext& ctx, std::initializer_list<std::string_view> argv);
+void PropagateAs(CommandContext& ctx, const std::vector<std::string_view>& argv);
+// The running command propagates nothing (it changed nothing a replica must see).
+void PropagateNothing(CommandContext& ctx);
+// The running command propagates even though it changed no key (PUBLISH, SWAPDB).
+void ForcePropagation(CommandContext& ctx);
 
 inline constexpr std::string_view kSyntaxError = "ERR syntax error";
 inline constexpr std::string_view kNotIntegerError = "ERR value is not an integer or out of range";

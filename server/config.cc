@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 
+#include "protocol/numbers.h"
 #include "server/glob.h"
 #include "server/keyspace/format.h"
 #include "server/notifications.h"
@@ -265,6 +266,41 @@ ConfigSetting EnumSetting(std::string_view name, bool mutable_at_runtime,
   return setting;
 }
 
+// `replicaof <host> <port>` (or slaveof), or `replicaof no one` (or no words): the primary to
+// follow.
+ConfigSetting ReplicaOfSetting() {
+  ConfigSetting setting;
+  setting.name = "replicaof";
+  setting.alias = "slaveof";
+  setting.mutable_at_runtime = false;  // REPLICAOF is the command that changes it
+  setting.multi_arg = true;
+  setting.parse = [](Config& config, const Args& args, std::string* error) {
+    if (args.size() != 2 && !args.empty()) {
+      *error = "wrong number of arguments";
+      return false;
+    }
+    // No words (what CONFIG REWRITE writes for "none") or "no one".
+    if (args.empty() || (EqualsIgnoreCase(args[0], "no") && EqualsIgnoreCase(args[1], "one"))) {
+      config.replicaof_host.clear();
+      config.replicaof_port = 0;
+      return true;
+    }
+    int64_t port = 0;
+    if (!protocol::ParseInt64(args[1], &port) || port < 0 || port > 65535) {
+      *error = "Invalid master port";
+      return false;
+    }
+    config.replicaof_host = args[0];
+    config.replicaof_port = port;
+    return true;
+  };
+  setting.print = [](const Config& config) {
+    if (config.replicaof_host.empty()) return std::string();
+    return config.replicaof_host + " " + std::to_string(config.replicaof_port);
+  };
+  return setting;
+}
+
 ConfigSetting BindSetting() {
   ConfigSetting setting;
   setting.name = "bind";
@@ -426,6 +462,22 @@ std::vector<ConfigSetting> BuildConfigTable() {
   table.push_back(with_alias(
       IntegerSetting("min-replicas-max-lag", kMutable, &Config::min_replicas_max_lag, 0, kIntMax),
       "min-slaves-max-lag"));
+  table.push_back(with_alias(IntegerSetting("repl-ping-replica-period", kMutable,
+                                            &Config::repl_ping_replica_period, 1, kIntMax),
+                             "repl-ping-slave-period"));
+  table.push_back(
+      MemorySetting("repl-backlog-size", kMutable, &Config::repl_backlog_size, 1, kLongMax));
+  table.push_back(
+      IntegerSetting("repl-backlog-ttl", kMutable, &Config::repl_backlog_ttl, 0, kIntMax));
+  table.push_back(IntegerSetting("repl-timeout", kMutable, &Config::repl_timeout, 1, kIntMax));
+  table.push_back(ReplicaOfSetting());
+  table.push_back(StringSetting("masterauth", kMutable, &Config::masterauth));
+  table.push_back(StringSetting("masteruser", kMutable, &Config::masteruser));
+  table.push_back(with_alias(BoolSetting("replica-read-only", kMutable, &Config::replica_read_only),
+                             "slave-read-only"));
+  table.push_back(with_alias(
+      BoolSetting("replica-serve-stale-data", kMutable, &Config::replica_serve_stale_data),
+      "slave-serve-stale-data"));
   table.push_back(MemorySetting("client-query-buffer-limit", kMutable,
                                 &Config::client_query_buffer_limit, kMinBufferLimit, kMaxCommand));
   table.push_back(OutputBufferLimitSetting());

@@ -47,13 +47,32 @@ struct Config {
   // counted_for_maxmemory), commands that may use more memory are refused. 0 = no limit.
   int64_t maxmemory = 0;
   // Redis's min-replicas-to-write / min-replicas-max-lag: writes are refused (NOREPLICAS) while
-  // fewer than this many replicas are connected and within the lag. Shale has no replication
-  // yet, so any value above 0 (with a lag above 0) refuses every write. 0 = off.
+  // fewer than this many replicas are connected with their last ACK at most max-lag seconds
+  // old. 0 = off.
   int64_t min_replicas_to_write = 0;
   int64_t min_replicas_max_lag = 10;
+  // Replication (server/replication.h): the PING period of the stream, the backlog's size and
+  // time to live without replicas (0 = kept forever), and how long a replica may go without
+  // acknowledging before it is dropped.
+  int64_t repl_ping_replica_period = 10;
+  int64_t repl_backlog_size = 1024LL * 1024;
+  int64_t repl_backlog_ttl = 3600;
+  int64_t repl_timeout = 60;
+  // `replicaof <host> <port>`: the primary to follow from start-up (REPLICAOF changes it at run
+  // time, and CONFIG REWRITE keeps what it says). Empty host: none.
+  std::string replicaof_host;
+  int64_t replicaof_port = 0;
+  // As a replica (REPLICAOF): the primary's password (and user) for AUTH, and whether other
+  // clients' writes are refused (READONLY).
+  std::string masterauth;
+  std::string masteruser;
+  bool replica_read_only = true;
+  // While the link to the primary is down: serve the data as it is (yes), or answer MASTERDOWN
+  // to every command not flagged stale (no).
+  bool replica_serve_stale_data = true;
   int64_t client_query_buffer_limit = 1024LL * 1024 * 1024;
   // Redis's client classes and defaults: "normal 0 0 0 slave 256mb 64mb 60 pubsub 32mb 8mb 60".
-  // The replica class is kept for CONFIG GET/SET/REWRITE; Shale has no replicas to apply it to.
+  // The replica class applies to the connections of replicas (SYNC/PSYNC).
   OutputBufferLimit client_output_buffer_limit_normal;
   OutputBufferLimit client_output_buffer_limit_replica{256ULL << 20, 64ULL << 20, 60};
   OutputBufferLimit client_output_buffer_limit_pubsub{32ULL << 20, 8ULL << 20, 60};

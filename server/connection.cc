@@ -118,6 +118,11 @@ int Connection::fd() const {
   return fd;
 }
 
+std::string Connection::peer_ip() const {
+  const size_t colon = peer_address_.rfind(':');
+  return colon == std::string::npos ? peer_address_ : peer_address_.substr(0, colon);
+}
+
 void Connection::Start() {
   sockaddr_storage addr{};
   int len = sizeof(addr);
@@ -194,6 +199,7 @@ void Connection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* /*bu
   if (nread == 0) return;
   self->input_.Commit(static_cast<size_t>(nread));
   self->server_->stats().total_net_input_bytes += static_cast<uint64_t>(nread);
+  self->server_->stats().total_reads_processed++;
   self->last_interaction_ms_ = self->server_->NowMs();
   const Config& config = self->server_->config();
   const size_t limit = self->auth_required()
@@ -327,9 +333,11 @@ void Connection::FailUncommittedReplies(std::string_view error) {
 bool Connection::CheckOutputLimits() {
   // Redis's client classes: a client subscribed to anything is of the pubsub class.
   const Config& config = server_->config();
-  const OutputBufferLimit& limit = subscribed() ? config.client_output_buffer_limit_pubsub
-                                                : config.client_output_buffer_limit_normal;
-  size_t pending = output_bytes();
+  const OutputBufferLimit& limit = replica_       ? config.client_output_buffer_limit_replica
+                                   : subscribed() ? config.client_output_buffer_limit_pubsub
+                                                  : config.client_output_buffer_limit_normal;
+  // A replica's snapshot does not count: only the stream that piles up behind it.
+  size_t pending = output_bytes() - std::min(output_bytes(), snapshot_unsent_);
   bool hard = limit.hard_bytes > 0 && pending >= limit.hard_bytes;
   if (pending > kUnauthenticatedOutputLimit && !ever_authenticated_ && auth_required()) {
     hard = true;
@@ -359,12 +367,14 @@ void Connection::Flush() {
   if (!output_.empty() && in_flight_bytes_ == 0) {
     uv_buf_t buf = uv_buf_init(output_.data(), static_cast<unsigned>(output_.size()));
     int written = uv_try_write(reinterpret_cast<uv_stream_t*>(&handle_), &buf, 1);
+    server_->stats().total_writes_processed++;
     if (written == UV_EAGAIN || written == UV_ENOSYS) written = 0;
     if (written < 0) {
       Close();
       return;
     }
     server_->stats().total_net_output_bytes += static_cast<uint64_t>(written);
+    snapshot_unsent_ -= std::min(snapshot_unsent_, static_cast<size_t>(written));
     if (static_cast<size_t>(written) == output_.size()) {
       output_.clear();
       if (output_.capacity() > 1024 * 1024) output_.shrink_to_fit();
@@ -405,6 +415,7 @@ void Connection::OnWriteDone(uv_write_t* req, int status) {
     return;
   }
   self->server_->stats().total_net_output_bytes += request->data.size();
+  self->snapshot_unsent_ -= std::min(self->snapshot_unsent_, request->data.size());
   if (self->closing_) return;
   // More output (or a pending close or resume) is handled in the next flush, after commit.
   self->server_->ScheduleFlush(self);

@@ -101,6 +101,26 @@ class Connection final : public Subscriber {
   void NoteWrite();
 
   protocol::ReplyWriter& reply() { return writer_; }
+  // Bytes for the socket as they are, whatever CLIENT REPLY says (the replication stream).
+  void AppendRaw(std::string_view bytes) { output_.append(bytes); }
+  // After SYNC/PSYNC: the connection is a replica. It gets the stream and no replies (REPLCONF
+  // ACK is answered by nothing, as in Redis), is of the replica output-buffer class and is never
+  // closed for being idle.
+  void MakeReplica() {
+    replica_ = true;
+    set_reply_mode(ReplyMode::kOff);
+  }
+  // The snapshot just appended (`bytes` long): the output-buffer limits leave it out until it
+  // is sent.
+  void AppendSnapshot(std::string_view bytes) {
+    output_.append(bytes);
+    snapshot_unsent_ = output_bytes();
+  }
+  bool is_replica() const { return replica_; }
+  int64_t replica_listening_port() const { return replica_listening_port_; }
+  void set_replica_listening_port(int64_t port) { replica_listening_port_ = port; }
+  // The peer's IP address without the port.
+  std::string peer_ip() const;
   uint64_t id() const { return id_; }
   int db() const { return db_; }
   void set_db(int db) { db_ = db; }
@@ -160,6 +180,8 @@ class Connection final : public Subscriber {
 
   // Output-buffer soft limit bookkeeping (Redis's obuf_soft_limit_reached_time).
   uint64_t soft_limit_since_ms = 0;
+  // WAIT's replication offset while it waits for acknowledgements (0 = not waiting).
+  uint64_t wait_offset = 0;
 
  private:
   static constexpr size_t kNoMark = static_cast<size_t>(-1);
@@ -206,6 +228,9 @@ class Connection final : public Subscriber {
   bool slowdown_served_ = false;
   bool close_after_reply_ = false;
   bool closing_ = false;
+  bool replica_ = false;
+  size_t snapshot_unsent_ = 0;  // output bytes up to the end of a replica's snapshot
+  int64_t replica_listening_port_ = 0;
   bool in_pending_flush_ = false;
   std::string name_;
   std::string lib_name_;

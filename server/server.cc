@@ -12,6 +12,15 @@
 
 namespace shale::server {
 
+std::string RandomHexId() {
+  std::random_device rd;
+  std::mt19937_64 rng((static_cast<uint64_t>(rd()) << 32) | rd());
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(40, '0');
+  for (char& c : id) c = kHex[rng() % 16];
+  return id;
+}
+
 namespace {
 
 // Redis 7.0's answer to a client refused by protected mode, naming Shale where it names the
@@ -38,15 +47,6 @@ uint64_t CronIntervalMs(int64_t hz) {
 
 // Redis's slow expiry cycle may take 25% of the CPU: a quarter of the 100 ms cron period.
 constexpr uint64_t kExpireCycleBudgetMicros = 25000;
-
-std::string RandomRunId() {
-  std::random_device rd;
-  std::mt19937_64 rng((static_cast<uint64_t>(rd()) << 32) | rd());
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id(40, '0');
-  for (char& c : id) c = kHex[rng() % 16];
-  return id;
-}
 
 // The commands a RESP2 client may send while subscribed (Redis's processCommand list).
 bool AllowedWhileSubscribed(const CommandSpec& spec) {
@@ -89,12 +89,13 @@ Server::Server(Config config, std::string config_file, std::unique_ptr<storage::
   ApplyEncodingLimits();
   keyspace_observer_.set_on_modified([this](int db, std::string_view key) { KeyWritten(db, key); });
   keyspace_observer_.set_on_expired([this](int db, std::string_view key) {
+    replication_.KeyExpired(db, key);
     NotifyKeyspaceEvent(*this, kNotifyExpired, "expired", db, key);
   });
   uv_loop_init(&loop_);
   start_time_ms_ = NowMs();
   last_save_s_ = start_time_ms_ / 1000;
-  run_id_ = RandomRunId();
+  run_id_ = RandomHexId();
 }
 
 Server::~Server() {
@@ -178,6 +179,9 @@ int Server::Run() {
   uv_signal_start(&sigint_, OnSignal, SIGINT);
 
   spdlog::info("Ready to accept connections tcp on port {}", config_.port);
+  if (!config_.replicaof_host.empty()) {
+    replica_link_.Follow(config_.replicaof_host, static_cast<int>(config_.replicaof_port));
+  }
   uv_run(&loop_, UV_RUN_DEFAULT);
   return exit_code_;
 }
@@ -194,6 +198,7 @@ void Server::CloseHandles() {
     }
   }
   listeners_.clear();
+  replica_link_.Close();
   if (check_.loop == &loop_) close_if_open(reinterpret_cast<uv_handle_t*>(&check_));
   if (idle_.loop == &loop_) close_if_open(reinterpret_cast<uv_handle_t*>(&idle_));
   if (cron_.loop == &loop_) close_if_open(reinterpret_cast<uv_handle_t*>(&cron_));
@@ -250,6 +255,7 @@ void Server::Accept(uv_stream_t* listener) {
 void Server::OnConnectionClosed(Connection* connection) {
   watches_.UnwatchAll(connection->transaction().watcher());
   pubsub_.UnsubscribeAll(connection);
+  replication_.OnConnectionClosed(connection);
   clients_.erase(connection->id());
   std::erase(pending_flush_, connection);
   std::erase(uncommitted_, connection);
@@ -343,6 +349,68 @@ void Server::Unblock(Connection* connection) {
   block.keys.clear();
   std::erase(blocked_, connection);
   if (blocked_.empty()) uv_timer_stop(&block_timer_);
+}
+
+void Server::ApplyFromPrimary(Connection& client,
+                              const std::vector<std::vector<std::string_view>>& commands,
+                              bool atomic) {
+  if (atomic) keyspace_->BeginAtomic();
+  for (const std::vector<std::string_view>& args : commands) {
+    const CommandSpec* spec = args.empty() ? nullptr : commands_.Find(args[0]);
+    if (spec == nullptr || !spec->ArityMatches(args.size())) {
+      spdlog::warn("replication: the primary sent '{}', which cannot run here",
+                   args.empty() ? std::string() : std::string(args[0]));
+      continue;
+    }
+    stats_.total_commands_processed++;
+    Call(client, *spec, args);
+    // A blocking command from the primary never waits (a primary sends the plain forms).
+    if (client.block().requested) {
+      client.block().requested = false;
+      if (client.block().active) Unblock(&client);
+    }
+    client.output_.clear();
+  }
+  if (atomic) {
+    storage::Status status = keyspace_->EndAtomic();
+    if (!status.ok())
+      spdlog::error("replication: logging a transaction failed: {}", status.ToString());
+  }
+  if (!serving_ready_ && !ready_keys_.empty()) ServeReadyKeys();
+}
+
+namespace {
+std::string TouchedId(int db, std::string_view key) {
+  std::string id = std::to_string(db);
+  id.push_back(':');
+  id.append(key);
+  return id;
+}
+}  // namespace
+
+void Server::NoteTouched(int db, std::string_view key) {
+  if (touched_.size() >= kMaxTouched) {
+    // Drop the older half: an idle time is a hint, and the table must stay bounded.
+    std::vector<uint64_t> times;
+    times.reserve(touched_.size());
+    for (const auto& [id, ms] : touched_) times.push_back(ms);
+    std::nth_element(times.begin(), times.begin() + static_cast<ptrdiff_t>(times.size() / 2),
+                     times.end());
+    const uint64_t cut = times[times.size() / 2];
+    std::erase_if(touched_, [cut](const auto& entry) { return entry.second <= cut; });
+  }
+  touched_[TouchedId(db, key)] = NowMs();
+}
+
+uint64_t Server::TouchedMs(int db, std::string_view key) const {
+  auto it = touched_.find(TouchedId(db, key));
+  return it == touched_.end() ? 0 : it->second;
+}
+
+void Server::WakeBlocked(Connection* connection) {
+  if (!connection->block().active) return;
+  Unblock(connection);
+  if (!connection->closing()) connection->Unpark();
 }
 
 void Server::KeyWritten(int db, std::string_view key) {
@@ -463,8 +531,11 @@ void Server::Cron() {
     if (!expiry.ok()) spdlog::warn("active expiry stopped: {}", expiry.ToString());
   }
   std::vector<Connection*> to_close;
+  replication_.Cron(now);
+  replica_link_.Cron(now);
+  stats_.used_memory_peak = std::max(stats_.used_memory_peak, Memory(db_->Stats()).used());
   for (auto& [id, connection] : clients_) {
-    if (config_.timeout > 0 && connection->output_bytes() == 0 &&
+    if (config_.timeout > 0 && !connection->is_replica() && connection->output_bytes() == 0 &&
         now - connection->last_interaction_ms() > static_cast<uint64_t>(config_.timeout) * 1000) {
       to_close.push_back(connection);
     } else if (connection->soft_limit_since_ms != 0) {
@@ -612,10 +683,22 @@ bool Server::Dispatch(Connection& connection, const std::vector<std::string_view
   if (writes) {
     storage::Status state = db_->WriteState();
     if (!state.ok()) return reject("MISCONF Errors writing to the WAL: " + state.message());
-    // Redis's min-replicas-to-write: no replica is ever connected (there is no replication).
-    if (config_.min_replicas_to_write > 0 && config_.min_replicas_max_lag > 0) {
+    if (replica_link_.following() && config_.replica_read_only) {
+      return reject("READONLY You can't write against a read only replica.");
+    }
+    // Redis's min-replicas-to-write: enough replicas acknowledged within the lag.
+    if (config_.min_replicas_to_write > 0 && config_.min_replicas_max_lag > 0 &&
+        replication_.GoodReplicas(NowMs(), static_cast<uint64_t>(config_.min_replicas_max_lag)) <
+            static_cast<size_t>(config_.min_replicas_to_write)) {
       return reject("NOREPLICAS Not enough good replicas to write.");
     }
+  }
+  // A replica whose link is down, with replica-serve-stale-data no: only the commands flagged
+  // stale run (an EXEC of anything else is refused).
+  if (replica_link_.following() && !replica_link_.link_up() && !config_.replica_serve_stale_data &&
+      (exec ? transaction.has_non_stale() : (spec->flags & kCmdStale) == 0)) {
+    return reject(
+        "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
   }
   // RESP2 has no push type: a subscribed client reads only pub/sub messages, so it may send
   // only the commands whose replies a pub/sub reader understands (RESP3 has no such limit).
@@ -655,6 +738,7 @@ bool Server::Dispatch(Connection& connection, const std::vector<std::string_view
     return false;
   }
   if (!serving_ready_ && !ready_keys_.empty()) ServeReadyKeys();
+  replication_.WakeWaiters();
   return true;
 }
 
@@ -677,6 +761,8 @@ void Server::Call(Connection& connection, const CommandSpec& spec,
       maybe_new_keys_.push_back(std::move(id));
     }
   }
+  const Replication::CallFrame outer_call = replication_.EnterCall();
+  const uint64_t dirty_before = stats_.dirty;
   const auto start = std::chrono::steady_clock::now();
   spec.handler(ctx);
   const auto nanos =
@@ -692,6 +778,8 @@ void Server::Call(Connection& connection, const CommandSpec& spec,
     }
   }
   maybe_new_keys_.swap(outer_new_keys);
+  replication_.LeaveCall(outer_call, (spec.flags & kCmdWrite) != 0, stats_.dirty != dirty_before,
+                         connection.db(), args);
   const bool failed = stats_.total_error_replies > errors_counted_;
   errors_counted_ = stats_.total_error_replies;
   command_stats_.RecordCall(slot, static_cast<uint64_t>(nanos), failed);

@@ -21,6 +21,8 @@
 #include "server/config.h"
 #include "server/keyspace/keyspace.h"
 #include "server/pubsub.h"
+#include "server/replica_link.h"
+#include "server/replication.h"
 #include "server/scan_cursors.h"
 #include "server/slowlog.h"
 #include "server/transactions.h"
@@ -30,12 +32,20 @@ namespace shale::server {
 
 class Connection;
 
+// 40 random hex digits (the run id, a replication id).
+std::string RandomHexId();
+
 struct ServerStats {
   uint64_t total_connections_received = 0;
   uint64_t total_commands_processed = 0;
   uint64_t rejected_connections = 0;
   uint64_t total_net_input_bytes = 0;
   uint64_t total_net_output_bytes = 0;
+  // Socket reads and writes done for clients (Redis's stat_total_reads/writes_processed).
+  uint64_t total_reads_processed = 0;
+  uint64_t total_writes_processed = 0;
+  // The largest used_memory seen (by the cron or INFO) since start or CONFIG RESETSTAT.
+  uint64_t used_memory_peak = 0;
   uint64_t keyspace_hits = 0;
   uint64_t keyspace_misses = 0;
   uint64_t total_error_replies = 0;
@@ -102,9 +112,23 @@ class Server {
   const std::unordered_map<uint64_t, Connection*>& clients() const { return clients_; }
   // Channels, patterns and their subscribers (SUBSCRIBE, PUBLISH, keyspace notifications).
   PubSub& pubsub() { return pubsub_; }
+  // The primary's side of replication: replicas, the stream, the backlog.
+  Replication& replication() { return replication_; }
+  // The replica's side (REPLICAOF): the link to the primary this server follows.
+  ReplicaLink& replica_link() { return replica_link_; }
+  // Runs commands of the primary's stream as `client` (no checks: the primary already made
+  // them), in one atomic batch when `atomic` (MULTI ... EXEC); replies are dropped.
+  void ApplyFromPrimary(Connection& client,
+                        const std::vector<std::vector<std::string_view>>& commands, bool atomic);
   // Called by NotifyKeyspaceEvent before it publishes an event on `key` of `db`: a key the
   // running command has just created gets its "new" event first (notify-keyspace-events n).
   void BeforeKeyspaceEvent(int db, std::string_view key);
+  // TOUCH's access times (OBJECT IDLETIME counts from the later of the last write and the last
+  // TOUCH). In memory only, for at most kMaxTouched keys: when full, the oldest half is dropped.
+  void NoteTouched(int db, std::string_view key);
+  // When `key` was last touched (ms), 0 if not known.
+  uint64_t TouchedMs(int db, std::string_view key) const;
+  static constexpr size_t kMaxTouched = 100000;
   // A read found no `key` in `db` (INFO keyspace_misses, the "keymiss" event).
   void KeyMiss(int db, std::string_view key);
 
@@ -168,6 +192,8 @@ class Server {
   void BlockForKeys(Connection& connection, const std::vector<std::string_view>& keys,
                     uint64_t deadline_ms, keyspace::ValueType type = keyspace::ValueType::kList);
   size_t blocked_count() const { return blocked_.size(); }
+  // Runs a blocked connection's command again now (WAIT, when an acknowledgement arrives).
+  void WakeBlocked(Connection* connection);
 
  private:
   static void OnNewConnection(uv_stream_t* listener, int status);
@@ -208,9 +234,12 @@ class Server {
   ScanCursors scan_cursors_;
   WatchRegistry watches_;
   PubSub pubsub_;
+  Replication replication_{this};
+  ReplicaLink replica_link_{this};
   // While a write command runs with "new" events enabled: the keys it names that were not
   // live before it ran (Call), each taken off when its "new" event is published.
   std::vector<std::pair<int, std::string>> maybe_new_keys_;
+  std::unordered_map<std::string, uint64_t> touched_;  // db byte + key -> ms
   ServerStats stats_;                   // before keyspace_observer_, which counts into it
   WatchingObserver keyspace_observer_;  // tells watches_ what the keyspace changes
   CommandStats command_stats_{commands_};

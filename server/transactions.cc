@@ -172,6 +172,7 @@ void Transaction::Queue(const CommandSpec& spec, const std::vector<std::string_v
   if (doomed()) return;
   commands_.emplace_back(spec, args);
   if (spec.flags & kCmdDenyOom) has_denyoom_ = true;
+  if ((spec.flags & kCmdStale) == 0) has_non_stale_ = true;
   if (spec.flags & kCmdWrite) {
     has_writes_ = true;
     if (!spec.HasKeys()) write_without_keys_ = true;
@@ -196,6 +197,7 @@ void Transaction::Discard(WatchRegistry& watches) {
   flagged_ = false;
   has_writes_ = false;
   has_denyoom_ = false;
+  has_non_stale_ = false;
   write_without_keys_ = false;
   commands_.clear();
   commands_.shrink_to_fit();

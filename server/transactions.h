@@ -218,6 +218,8 @@ class Transaction {
   bool has_writes() const { return has_writes_; }
   // Whether a queued command may use more memory (kCmdDenyOom): EXEC is refused under maxmemory.
   bool has_denyoom() const { return has_denyoom_; }
+  // Whether a queued command may not run on a replica whose link is down (no kCmdStale).
+  bool has_non_stale() const { return has_non_stale_; }
   std::vector<std::string_view> WriteKeys() const;
 
   Watcher& watcher() { return watcher_; }
@@ -232,6 +234,7 @@ class Transaction {
   bool flagged_ = false;
   bool has_writes_ = false;
   bool has_denyoom_ = false;
+  bool has_non_stale_ = false;
   bool write_without_keys_ = false;
   std::vector<QueuedCommand> commands_;
   Watcher watcher_;

@@ -192,9 +192,11 @@ std::string DescribeClient(Server& server, const Connection& c) {
   line += " name=" + c.name();
   line += " age=" + std::to_string((now - c.created_ms()) / 1000);
   line += " idle=" + std::to_string((now - c.last_interaction_ms()) / 1000);
-  // P: subscribed; x: in MULTI, with `multi` commands queued (-1 outside MULTI); N: neither.
+  // S: a replica; P: subscribed; x: in MULTI, with `multi` commands queued (-1 outside MULTI);
+  // N: none of them.
   const bool in_multi = c.transaction().in_multi();
   std::string flags;
+  if (c.is_replica()) flags += 'S';
   if (c.subscribed()) flags += 'P';
   if (in_multi) flags += 'x';
   if (flags.empty()) flags = "N";
@@ -301,8 +303,8 @@ void ClientCommand(CommandContext& ctx) {
     ctx.reply.Verbatim("txt", DescribeClient(ctx.server, ctx.connection));
   } else if (EqualsIgnoreCase(sub, "list")) {
     std::vector<uint64_t> ids;
-    // TYPE: Redis's client classes; Shale has no masters or replicas.
-    enum class Type { kAny, kNormal, kPubSub, kNone } type = Type::kAny;
+    // TYPE: Redis's client classes; Shale has replicas but no master.
+    enum class Type { kAny, kNormal, kReplica, kPubSub, kNone } type = Type::kAny;
     for (size_t i = 2; i < argc; ++i) {
       if (EqualsIgnoreCase(ctx.args[i], "type") && i + 1 < argc) {
         std::string_view name = ctx.args[++i];
@@ -314,7 +316,9 @@ void ClientCommand(CommandContext& ctx) {
         }
         type = EqualsIgnoreCase(name, "normal")   ? Type::kNormal
                : EqualsIgnoreCase(name, "pubsub") ? Type::kPubSub
-                                                  : Type::kNone;
+               : EqualsIgnoreCase(name, "replica") || EqualsIgnoreCase(name, "slave")
+                   ? Type::kReplica
+                   : Type::kNone;
       } else if (EqualsIgnoreCase(ctx.args[i], "id") && i + 1 < argc) {
         while (i + 1 < argc) {
           int64_t id = 0;
@@ -338,8 +342,10 @@ void ClientCommand(CommandContext& ctx) {
       if (!ids.empty() && std::find(ids.begin(), ids.end(), connection->id()) == ids.end()) {
         continue;
       }
-      if (type == Type::kNone || (type == Type::kNormal && connection->subscribed()) ||
-          (type == Type::kPubSub && !connection->subscribed())) {
+      const bool replica = connection->is_replica();
+      if (type == Type::kNone || (type == Type::kNormal && (connection->subscribed() || replica)) ||
+          (type == Type::kReplica && !replica) ||
+          (type == Type::kPubSub && (!connection->subscribed() || replica))) {
         continue;
       }
       text += DescribeClient(ctx.server, *connection);

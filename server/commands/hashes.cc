@@ -213,6 +213,8 @@ void HIncrByFloatCommand(CommandContext& ctx) {
   if (!status.ok()) return ReplyStorageError(ctx, status);
   if (!error.empty()) return ctx.reply.Error(error);
   Notify(ctx, kNotifyHash, "hincrbyfloat", ctx.args[1]);
+  // The result, not the increment, so float rounding cannot make replicas differ.
+  PropagateAs(ctx, {"HSET", ctx.args[1], ctx.args[2], result});
   ctx.reply.Bulk(result);
 }
 

@@ -1,6 +1,6 @@
 // Keyspace commands: DEL, UNLINK, EXISTS, TOUCH, TYPE, KEYS, SCAN, RANDOMKEY, DBSIZE, RENAME,
 // RENAMENX, COPY, MOVE, SWAPDB, FLUSHDB, FLUSHALL (Redis's db.c), DUMP and RESTORE (cluster.c),
-// WAIT (replication.c), and the time to live: EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT, TTL, PTTL,
+// and the time to live: EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT, TTL, PTTL,
 // EXPIRETIME, PEXPIRETIME, PERSIST (Redis's expire.c).
 #include "server/keyspace/keyspace.h"
 
@@ -269,9 +269,18 @@ void ExpireGeneric(CommandContext& ctx, bool seconds, bool absolute) {
       ctx.ks.SetExpire(ctx.connection.db(), ctx.args[1], when, condition, &applied);
   if (!status.ok()) return ReplyStorageError(ctx, status);
   if (applied) {
-    // A deadline not in the future deleted the key.
+    // A deadline not in the future deleted the key. Replicas get DEL or the absolute deadline
+    // (PEXPIREAT, with the condition the client gave).
     const bool deleted = when <= static_cast<int64_t>(ctx.ks.NowMs());
     Notify(ctx, kNotifyGeneric, deleted ? "del" : "expire", ctx.args[1]);
+    if (deleted) {
+      PropagateAs(ctx, {"DEL", ctx.args[1]});
+    } else {
+      const std::string deadline = std::to_string(when);
+      std::vector<std::string_view> argv = {"PEXPIREAT", ctx.args[1], deadline};
+      argv.insert(argv.end(), ctx.args.begin() + 3, ctx.args.end());
+      PropagateAs(ctx, argv);
+    }
   }
   ctx.reply.Integer(applied ? 1 : 0);
 }
@@ -395,6 +404,8 @@ void SwapDbCommand(CommandContext& ctx) {
   }
   storage::Status status = ctx.ks.SwapDb(a, b);
   if (!status.ok()) return ReplyStorageError(ctx, status);
+  // Propagated even when both databases are empty, as Redis does (it always counts a change).
+  ForcePropagation(ctx);
   ctx.reply.SimpleString("OK");
 }
 
@@ -406,21 +417,19 @@ void RandomKeyCommand(CommandContext& ctx) {
   ctx.reply.Bulk(key);
 }
 
-// TOUCH key [key ...]: the keys that exist (a key named twice counts twice). Shale keeps no
-// access times, so there is nothing else to update.
-void TouchCommand(CommandContext& ctx) { ExistsCommand(ctx); }
-
-// WAIT numreplicas timeout: Shale has no replicas, so the answer is 0, at once (Redis would wait
-// up to `timeout` ms, forever for 0, when numreplicas > 0 and no replica acknowledges).
-void WaitCommand(CommandContext& ctx) {
-  int64_t replicas = 0;
-  if (!ParseInt64(ctx.args[1], &replicas)) return ctx.reply.Error(kNotIntegerError);
-  int64_t timeout = 0;
-  if (!ParseInt64(ctx.args[2], &timeout)) {
-    return ctx.reply.Error("ERR timeout is not an integer or out of range");
+// TOUCH key [key ...]: the keys that exist (a key named twice counts twice); each one's access
+// time becomes now (OBJECT IDLETIME starts again from 0).
+void TouchCommand(CommandContext& ctx) {
+  int64_t count = 0;
+  for (size_t i = 1; i < ctx.args.size(); ++i) {
+    int64_t exists = 0;
+    storage::Status status = ctx.ks.Exists(ctx.connection.db(), {ctx.args[i]}, &exists);
+    if (!status.ok()) return ReplyStorageError(ctx, status);
+    if (exists == 0) continue;
+    ++count;
+    ctx.server.NoteTouched(ctx.connection.db(), ctx.args[i]);
   }
-  if (timeout < 0) return ctx.reply.Error("ERR timeout is negative");
-  ctx.reply.Integer(0);
+  ctx.reply.Integer(count);
 }
 
 // DUMP key: the value, of any type, in Redis's serialization format (server/keyspace/rdb.h),
@@ -498,6 +507,16 @@ void RestoreCommand(CommandContext& ctx) {
   }
   storage::Status status = ctx.ks.WriteValue(db, ctx.args[1], value, expire_ms);
   if (!status.ok()) return ReplyStorageError(ctx, status);
+  // A relative TTL goes to replicas as the absolute deadline (ABSTTL); a past one as DEL.
+  if (past) {
+    PropagateAs(ctx, {"DEL", ctx.args[1]});
+  } else if (ttl != 0 && !absolute) {
+    const std::string deadline = std::to_string(expire_ms);
+    std::vector<std::string_view> argv(ctx.args.begin(), ctx.args.end());
+    argv[2] = deadline;
+    argv.emplace_back("ABSTTL");
+    PropagateAs(ctx, argv);
+  }
   if (!past) {
     Notify(ctx, kNotifyGeneric, "restore", ctx.args[1]);
   } else if (!replaced.empty()) {
@@ -570,10 +589,6 @@ const CommandSpec kKeyspaceCommands[] = {
      "Returns the number of existing keys out of those specified after updating the time they were "
      "last accessed.",
      "key [key ...]"},
-    {"wait", 3, 0, 0, 0, 0, WaitCommand, "generic", "3.0.0",
-     "Blocks until the asynchronous replication of all preceding write commands sent by the "
-     "connection is completed.",
-     "numreplicas timeout"},
     {"dump", 2, kCmdReadOnly, 1, 1, 1, DumpCommand, "generic", "2.6.0",
      "Returns a serialized representation of the value stored at a key.", "key"},
     {"restore", -4, kCmdWrite | kCmdDenyOom, 1, 1, 1, RestoreCommand, "generic", "2.6.0",

@@ -311,6 +311,9 @@ void MPopGeneric(CommandContext& ctx, size_t first, bool blocking) {
     if (!status.ok()) return ReplyStorageError(ctx, status);
     if (!found) continue;
     NotifyRemoval(ctx, kNotifyList, PopEvent(end), ctx.args[i]);
+    // Replicas get the plain pop of the key that had elements.
+    const std::string popped = std::to_string(values.size());
+    PropagateAs(ctx, {end == ListEnd::kLeft ? "LPOP" : "RPOP", ctx.args[i], popped});
     if (blocking) ctx.connection.block().timed_out = false;
     ctx.reply.ArrayHeader(2);
     ctx.reply.Bulk(ctx.args[i]);
@@ -377,6 +380,7 @@ void BlockingPopGeneric(CommandContext& ctx, ListEnd end) {
     if (!status.ok()) return ReplyStorageError(ctx, status);
     if (!found) continue;
     NotifyRemoval(ctx, kNotifyList, PopEvent(end), key);
+    PropagateAs(ctx, {end == ListEnd::kLeft ? "LPOP" : "RPOP", key});
     ctx.connection.block().timed_out = false;
     ctx.reply.ArrayHeader(2);
     ctx.reply.Bulk(key);
@@ -399,6 +403,8 @@ void BlockingMoveGeneric(CommandContext& ctx, ListEnd from, ListEnd to, std::str
   if (!status.ok()) return ReplyStorageError(ctx, status);
   if (found) {
     NotifyMove(ctx, from, to);
+    PropagateAs(ctx, {"LMOVE", ctx.args[1], ctx.args[2], from == ListEnd::kLeft ? "LEFT" : "RIGHT",
+                      to == ListEnd::kLeft ? "LEFT" : "RIGHT"});
     ctx.connection.block().timed_out = false;
     return ctx.reply.Bulk(value);
   }

@@ -8,9 +8,11 @@
 //   "embstr" up to 44 bytes, else "raw"; a value modified in place (APPEND to an existing key,
 //   SETRANGE) is "raw" at any length; INCRBYFLOAT's result is never "int".
 // - REFCOUNT: 2147483647 for the integers 0..9999 Redis shares (OBJ_SHARED_INTEGERS), else 1.
-// - IDLETIME: seconds since the key was last written (Redis counts reads too; Shale does not
-//   write on reads). Keys written by a release that did not record it report 0.
+// - IDLETIME: seconds since the key was last written or TOUCHed (Redis counts every read too;
+//   Shale does not write on reads, and keeps TOUCH's times in memory, for a bounded number of
+//   keys). Keys written by a release that did not record it report 0.
 // - FREQ: Redis's error, as with a non-LFU maxmemory-policy (Shale has no maxmemory policy).
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -19,6 +21,7 @@
 #include "server/connection.h"
 #include "server/keyspace/format.h"
 #include "server/keyspace/keyspace.h"
+#include "server/server.h"
 
 namespace shale::server {
 
@@ -108,7 +111,8 @@ void ObjectCommand(CommandContext& ctx) {
     ctx.reply.Integer(shared ? kSharedRefcount : 1);
   } else if (EqualsIgnoreCase(sub, "idletime")) {
     const uint64_t now_s = ctx.ks.NowMs() / 1000;
-    const uint64_t written_s = header.written_s;
+    const uint64_t written_s = std::max<uint64_t>(
+        header.written_s, ctx.server.TouchedMs(ctx.connection.db(), ctx.args[2]) / 1000);
     ctx.reply.Integer(written_s != 0 && now_s > written_s ? static_cast<int64_t>(now_s - written_s)
                                                           : 0);
   } else {  // freq

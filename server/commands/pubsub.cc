@@ -108,11 +108,14 @@ void PUnsubscribeCommand(CommandContext& ctx) { UnsubscribeGeneric(ctx, kPattern
 void SSubscribeCommand(CommandContext& ctx) { SubscribeGeneric(ctx, kShard); }
 void SUnsubscribeCommand(CommandContext& ctx) { UnsubscribeGeneric(ctx, kShard); }
 
+// PUBLISH and SPUBLISH go to replicas too (their subscribers get the message), as in Redis.
 void PublishCommand(CommandContext& ctx) {
+  ForcePropagation(ctx);
   ctx.reply.Integer(static_cast<int64_t>(ctx.server.pubsub().Publish(ctx.args[1], ctx.args[2])));
 }
 
 void SPublishCommand(CommandContext& ctx) {
+  ForcePropagation(ctx);
   ctx.reply.Integer(static_cast<int64_t>(ctx.server.pubsub().SPublish(ctx.args[1], ctx.args[2])));
 }
 

@@ -164,6 +164,15 @@ void InfoMemory(Server& server, InfoBuilder& info, const storage::DbStats& stats
   info.Field("used_memory_human", HumanBytes(used));
   info.Field("used_memory_rss", rss);
   info.Field("used_memory_rss_human", HumanBytes(rss));
+  ServerStats& stats_now = server.stats();
+  stats_now.used_memory_peak = std::max(stats_now.used_memory_peak, used);
+  const uint64_t peak = stats_now.used_memory_peak;
+  info.Field("used_memory_peak", peak);
+  info.Field("used_memory_peak_human", HumanBytes(peak));
+  char peak_perc[32];
+  std::snprintf(peak_perc, sizeof(peak_perc), "%.2f%%",
+                peak == 0 ? 100.0 : 100.0 * static_cast<double>(used) / static_cast<double>(peak));
+  info.Field("used_memory_peak_perc", peak_perc);
   info.Field("used_memory_overhead", overhead);
   info.Field("used_memory_startup", 0);
   info.Field("used_memory_dataset", used - overhead);
@@ -187,7 +196,7 @@ void InfoMemory(Server& server, InfoBuilder& info, const storage::DbStats& stats
              Ratio(used == 0 ? 0 : static_cast<double>(rss) / static_cast<double>(used)));
   info.Field("mem_fragmentation_bytes", static_cast<int64_t>(rss) - static_cast<int64_t>(used));
   info.Field("mem_not_counted_for_evict", usage.block_cache);
-  info.Field("mem_replication_backlog", 0);
+  info.Field("mem_replication_backlog", server.replication().backlog_histlen());
   info.Field("mem_clients_slaves", 0);
   info.Field("mem_clients_normal", buffers);
   info.Field("mem_aof_buffer", wal_buffers);
@@ -329,16 +338,16 @@ void InfoStats(Server& server, InfoBuilder& info) {
   info.Field("instantaneous_ops_per_sec", s.instantaneous_ops_per_sec);
   info.Field("total_net_input_bytes", s.total_net_input_bytes);
   info.Field("total_net_output_bytes", s.total_net_output_bytes);
-  info.Field("total_net_repl_input_bytes", 0);
-  info.Field("total_net_repl_output_bytes", 0);
+  info.Field("total_net_repl_input_bytes", server.replica_link().input_bytes());
+  info.Field("total_net_repl_output_bytes", server.replication().output_bytes());
   info.Field("instantaneous_input_kbps", Kbps(s.input_series.Mean()));
   info.Field("instantaneous_output_kbps", Kbps(s.output_series.Mean()));
   info.Field("instantaneous_input_repl_kbps", "0.00");
   info.Field("instantaneous_output_repl_kbps", "0.00");
   info.Field("rejected_connections", s.rejected_connections);
-  info.Field("sync_full", 0);
-  info.Field("sync_partial_ok", 0);
-  info.Field("sync_partial_err", 0);
+  info.Field("sync_full", server.replication().full_syncs());
+  info.Field("sync_partial_ok", server.replication().partial_syncs_ok());
+  info.Field("sync_partial_err", server.replication().partial_syncs_refused());
   info.Field("expired_keys", server.keyspace().stats().expired_keys - s.expired_keys_base);
   info.Field("expire_cycle_cpu_milliseconds", server.keyspace().stats().expire_cycle_micros / 1000);
   info.Field("evicted_keys", 0);
@@ -363,21 +372,73 @@ void InfoStats(Server& server, InfoBuilder& info) {
   info.Field("client_output_buffer_limit_disconnections",
              s.client_output_buffer_limit_disconnections);
   info.Field("acl_access_denied_auth", s.acl_access_denied_auth);
+  info.Field("total_reads_processed", s.total_reads_processed);
+  info.Field("total_writes_processed", s.total_writes_processed);
+  info.Field("io_threaded_reads_processed", 0);
+  info.Field("io_threaded_writes_processed", 0);
 }
 
 void InfoReplication(Server& server, InfoBuilder& info) {
+  const Replication& replication = server.replication();
+  const ReplicaLink& link = server.replica_link();
+  const uint64_t now = server.NowMs();
   info.Section("Replication");
-  info.Field("role", "master");
-  info.Field("connected_slaves", 0);
+  info.Field("role", link.following() ? "slave" : "master");
+  if (link.following()) {
+    info.Field("master_host", link.host());
+    info.Field("master_port", link.port());
+    info.Field("master_link_status", link.link_up() ? "up" : "down");
+    info.Field("master_last_io_seconds_ago",
+               link.state() == ReplicaLink::State::kConnect ||
+                       link.state() == ReplicaLink::State::kConnecting
+                   ? -1
+                   : static_cast<int64_t>((now - std::min(now, link.last_io_ms())) / 1000));
+    const bool syncing = link.state() == ReplicaLink::State::kTransfer;
+    info.Field("master_sync_in_progress", syncing ? 1 : 0);
+    info.Field("slave_read_repl_offset", link.offset());
+    info.Field("slave_repl_offset", link.offset());
+    if (syncing) {
+      info.Field("master_sync_total_bytes", link.transfer_size());
+      info.Field("master_sync_read_bytes", link.transfer_read());
+      info.Field("master_sync_left_bytes",
+                 link.transfer_size() - std::min(link.transfer_size(), link.transfer_read()));
+    }
+    if (!link.link_up()) {
+      info.Field("master_link_down_since_seconds",
+                 (now - std::min(now, link.link_down_since_ms())) / 1000);
+    }
+    info.Field("slave_priority", 100);
+    info.Field("slave_read_only", server.config().replica_read_only ? 1 : 0);
+    info.Field("replica_announced", 1);
+  }
+  const std::vector<Replication::ReplicaInfo> replicas = replication.Replicas(server.NowMs());
+  info.Field("connected_slaves", replicas.size());
+  if (server.config().min_replicas_to_write > 0 && server.config().min_replicas_max_lag > 0) {
+    info.Field("min_slaves_good_slaves",
+               replication.GoodReplicas(
+                   server.NowMs(), static_cast<uint64_t>(server.config().min_replicas_max_lag)));
+  }
+  for (size_t i = 0; i < replicas.size(); ++i) {
+    const Replication::ReplicaInfo& replica = replicas[i];
+    info.Field("slave" + std::to_string(i),
+               "ip=" + replica.ip + ",port=" + std::to_string(replica.port) +
+                   ",state=online,offset=" + std::to_string(replica.ack_offset) +
+                   ",lag=" + std::to_string(replica.lag_s));
+  }
   info.Field("master_failover_state", "no-failover");
-  info.Field("master_replid", server.run_id());
+  if (link.following() && !link.primary_replid().empty()) {
+    info.Field("master_replid", link.primary_replid());
+  } else {
+    info.Field("master_replid", replication.active() ? replication.replid() : server.run_id());
+  }
   info.Field("master_replid2", std::string(40, '0'));
-  info.Field("master_repl_offset", 0);
+  info.Field("master_repl_offset", link.following() ? link.offset() : replication.offset());
   info.Field("second_repl_offset", -1);
-  info.Field("repl_backlog_active", 0);
-  info.Field("repl_backlog_size", 1048576);
-  info.Field("repl_backlog_first_byte_offset", 0);
-  info.Field("repl_backlog_histlen", 0);
+  info.Field("repl_backlog_active", replication.active() ? 1 : 0);
+  info.Field("repl_backlog_size", replication.backlog_size());
+  info.Field("repl_backlog_first_byte_offset",
+             replication.active() ? replication.backlog_first_byte() : 0);
+  info.Field("repl_backlog_histlen", replication.backlog_histlen());
 }
 
 std::string Seconds(const timeval& tv) {

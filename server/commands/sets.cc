@@ -141,6 +141,17 @@ void SPopCommand(CommandContext& ctx) {
                                          static_cast<uint64_t>(count), &members, &found);
   if (!status.ok()) return ReplyStorageError(ctx, status);
   if (!members.empty()) NotifyRemoval(ctx, kNotifySet, "spop", ctx.args[1]);
+  // Replicas remove the members that were drawn: SREM, 1,024 members at most per command (as
+  // Redis batches them).
+  PropagateNothing(ctx);
+  if (ctx.server.replication().active()) {
+    constexpr size_t kBatch = 1024;
+    for (size_t i = 0; i < members.size(); i += kBatch) {
+      std::vector<std::string_view> argv = {"SREM", ctx.args[1]};
+      for (size_t j = i; j < std::min(members.size(), i + kBatch); ++j) argv.push_back(members[j]);
+      PropagateAs(ctx, argv);
+    }
+  }
   if (has_count) return ReplySet(ctx, members);
   if (members.empty()) return ctx.reply.NullBulk();
   ctx.reply.Bulk(members[0]);

@@ -89,6 +89,15 @@ void NotifySet(CommandContext& ctx, const keyspace::SetOptions& options,
   if (options.expire_ms != 0) Notify(ctx, kNotifyGeneric, "expire", ctx.args[1]);
 }
 
+// A SET that gave the key a deadline goes to replicas as SET key value PXAT ms, so every replica
+// expires it at the same moment (Redis 7's rule, whatever form the deadline took).
+void PropagateSet(CommandContext& ctx, const keyspace::SetOptions& options,
+                  const keyspace::SetResult& result, std::string_view value) {
+  if (!result.applied || options.expire_ms == 0) return;
+  const std::string deadline = std::to_string(options.expire_ms);
+  PropagateAs(ctx, {"SET", ctx.args[1], value, "PXAT", deadline});
+}
+
 void ReplySetResult(CommandContext& ctx, const keyspace::SetOptions& options,
                     const keyspace::SetResult& result) {
   if (options.get) {
@@ -137,6 +146,7 @@ void SetCommand(CommandContext& ctx) {
       ctx.ks.Set(ctx.connection.db(), ctx.args[1], ctx.args[2], options, &result);
   if (!status.ok()) return ReplyStorageError(ctx, status);
   NotifySet(ctx, options, result);
+  PropagateSet(ctx, options, result, ctx.args[2]);
   ReplySetResult(ctx, options, result);
 }
 
@@ -149,6 +159,7 @@ void SetExGeneric(CommandContext& ctx, bool seconds, std::string_view command) {
       ctx.ks.Set(ctx.connection.db(), ctx.args[1], ctx.args[3], options, &result);
   if (!status.ok()) return ReplyStorageError(ctx, status);
   NotifySet(ctx, options, result);
+  PropagateSet(ctx, options, result, ctx.args[3]);
   ctx.reply.SimpleString("OK");
 }
 void SetExCommand(CommandContext& ctx) { SetExGeneric(ctx, true, "setex"); }
@@ -192,7 +203,10 @@ void ReplyValueOrNil(CommandContext& ctx, const storage::Status& status, const s
 void GetDelCommand(CommandContext& ctx) {
   std::string value;
   storage::Status status = ctx.ks.GetDel(ctx.connection.db(), ctx.args[1], &value);
-  if (status.ok()) Notify(ctx, kNotifyGeneric, "del", ctx.args[1]);
+  if (status.ok()) {
+    Notify(ctx, kNotifyGeneric, "del", ctx.args[1]);
+    PropagateAs(ctx, {"DEL", ctx.args[1]});
+  }
   ReplyValueOrNil(ctx, status, value);
 }
 
@@ -224,20 +238,30 @@ void GetExCommand(CommandContext& ctx) {
     if (exists == 0) return ReplyValueOrNil(ctx, storage::Status::NotFound(), value);
     if (!ParseSetExpiry(ctx, expiry, seconds, absolute, "getex", &options.expire_ms)) return;
   }
-  // PERSIST reports "persist" only when the key had a deadline to drop.
+  // PERSIST reports "persist" (and goes to replicas) only when the key had a deadline to drop.
   int64_t ttl = -1;
-  if (options.action == Action::kPersist && NotifyEnabled(ctx.server, kNotifyGeneric)) {
+  if (options.action == Action::kPersist &&
+      (NotifyEnabled(ctx.server, kNotifyGeneric) || ctx.server.replication().active())) {
     storage::Status status = ctx.ks.Ttl(ctx.connection.db(), ctx.args[1], &ttl);
     if (!status.ok()) return ReplyStorageError(ctx, status);
   }
   storage::Status status = ctx.ks.GetEx(ctx.connection.db(), ctx.args[1], options, &value);
+  // Replicas get the change as PEXPIREAT, DEL or PERSIST; a GETEX that changed nothing, nothing.
+  PropagateNothing(ctx);
   if (status.ok()) {
     if (options.action == Action::kSet) {
       // A deadline already passed deletes the key.
-      Notify(ctx, kNotifyGeneric, options.expire_ms <= ctx.ks.NowMs() ? "del" : "expire",
-             ctx.args[1]);
+      const bool deleted = options.expire_ms <= ctx.ks.NowMs();
+      Notify(ctx, kNotifyGeneric, deleted ? "del" : "expire", ctx.args[1]);
+      const std::string deadline = std::to_string(options.expire_ms);
+      if (deleted) {
+        PropagateAs(ctx, {"DEL", ctx.args[1]});
+      } else {
+        PropagateAs(ctx, {"PEXPIREAT", ctx.args[1], deadline});
+      }
     } else if (options.action == Action::kPersist && ttl >= 0) {
       Notify(ctx, kNotifyGeneric, "persist", ctx.args[1]);
+      PropagateAs(ctx, {"PERSIST", ctx.args[1]});
     }
   }
   ReplyValueOrNil(ctx, status, value);
@@ -381,6 +405,8 @@ void IncrByFloatCommand(CommandContext& ctx) {
   if (!status.ok()) return ReplyStorageError(ctx, status);
   if (!error.empty()) return ctx.reply.Error(error);
   Notify(ctx, kNotifyString, "incrbyfloat", ctx.args[1]);
+  // The sum, not the increment, so float rounding cannot make replicas differ.
+  PropagateAs(ctx, {"SET", ctx.args[1], result, "KEEPTTL"});
   ctx.reply.Bulk(result);
 }
 

@@ -394,6 +394,7 @@ void BlockingPopGeneric(CommandContext& ctx, bool max) {
     storage::Status status = Pop(ctx, key, max, 1, &members, &found);
     if (!status.ok()) return ReplyStorageError(ctx, status);
     if (!found || members.empty()) continue;
+    PropagateAs(ctx, {max ? "ZPOPMAX" : "ZPOPMIN", key});
     ctx.connection.block().timed_out = false;
     ctx.reply.ArrayHeader(3);
     ctx.reply.Bulk(key);
@@ -444,6 +445,8 @@ void MPopGeneric(CommandContext& ctx, size_t first, bool blocking) {
         Pop(ctx, ctx.args[i], max, static_cast<uint64_t>(count), &members, &found);
     if (!status.ok()) return ReplyStorageError(ctx, status);
     if (!found || members.empty()) continue;
+    const std::string popped = std::to_string(members.size());
+    PropagateAs(ctx, {max ? "ZPOPMAX" : "ZPOPMIN", ctx.args[i], popped});
     if (blocking) ctx.connection.block().timed_out = false;
     ctx.reply.ArrayHeader(2);
     ctx.reply.Bulk(ctx.args[i]);

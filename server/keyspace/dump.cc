@@ -1,5 +1,6 @@
 // DUMP's read of a whole value and RESTORE's write of one, for every type (the payload format:
 // rdb.h). RESTORE writes a value in one batch, its deadline included, as the STORE commands do.
+// SnapshotRdb writes the whole dataset as an RDB file, for a replica's full resynchronisation.
 #include <utility>
 #include <vector>
 
@@ -73,6 +74,47 @@ Status Keyspace::WriteValue(int db, std::string_view key, const DumpedValue& val
     }
   }
   return Status::InvalidArgument("unknown value type");
+}
+
+}  // namespace shale::keyspace
+
+namespace shale::keyspace {
+
+Status Keyspace::SnapshotRdb(const std::vector<std::pair<std::string, std::string>>& aux,
+                             std::string* rdb) {
+  RdbFileWriter writer(aux);
+  constexpr size_t kScanBatch = 1024;
+  for (int db = 0; db < databases_; ++db) {
+    std::vector<std::string> keys;
+    std::string after;
+    for (bool done = false; !done;) {
+      const size_t before = keys.size();
+      Status s = Scan(db, after, "", kScanBatch, &keys, &done);
+      if (!s.ok()) return s;
+      if (keys.size() > before) after = keys.back();
+    }
+    if (keys.empty()) continue;
+    std::vector<int64_t> deadlines(keys.size(), -1);
+    uint64_t expires = 0;
+    for (size_t i = 0; i < keys.size(); ++i) {
+      Status s = ExpireTime(db, keys[i], &deadlines[i]);
+      if (!s.ok()) return s;
+      if (deadlines[i] > 0) ++expires;
+    }
+    // The counts are the loader's sizing hints: a key that expires while the file is made is
+    // left out of it.
+    writer.SelectDb(db, keys.size(), expires);
+    for (size_t i = 0; i < keys.size(); ++i) {
+      DumpedValue value;
+      bool found = false;
+      Status s = ReadValue(db, keys[i], &value, &found);
+      if (!s.ok()) return s;
+      if (!found) continue;
+      writer.Add(keys[i], value, deadlines[i] > 0 ? static_cast<uint64_t>(deadlines[i]) : 0);
+    }
+  }
+  *rdb = writer.Finish();
+  return Status::Ok();
 }
 
 }  // namespace shale::keyspace

@@ -426,6 +426,9 @@ class Keyspace {
   // RESTORE: `value` (a well-formed payload's: distinct members, not empty) replaces whatever
   // `key` holds, with deadline `expire_ms` (0: none); one batch.
   Status WriteValue(int db, std::string_view key, const DumpedValue& value, uint64_t expire_ms);
+  // Every live key of every database with its deadline, as an RDB file (rdb.h) with the `aux`
+  // fields first: a full resynchronisation's payload. Reads every key and element.
+  Status SnapshotRdb(const std::vector<std::pair<std::string, std::string>>& aux, std::string* rdb);
 
   // --- sorted sets (zsets.cc) ---
   // Every sorted-set operation: WrongType when the key holds another type; an emptied sorted set

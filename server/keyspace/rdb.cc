@@ -53,8 +53,27 @@ constexpr uint8_t kRdbIntset = 11;
 constexpr uint8_t kRdbHashListpack = 16;
 constexpr uint8_t kRdbZSetListpack = 17;
 constexpr uint8_t kRdbQuicklist = 18;
+constexpr uint8_t kRdbSetListpack = 20;  // Redis 7.2's small sets (RDB version 11)
+// The highest RDB file version a full resynchronisation accepts (Redis 7.2's).
+constexpr uint16_t kRdbFileVersionMax = 11;
 constexpr uint64_t kQuicklistPlain = 1;
 constexpr uint64_t kQuicklistPacked = 2;
+// An RDB file's opcodes (the type byte's values above 0xF8).
+constexpr uint8_t kRdbOpFunction = 0xF5;
+constexpr uint8_t kRdbOpFunctionPreGa = 0xF6;
+constexpr uint8_t kRdbOpModuleAux = 0xF7;
+constexpr uint8_t kRdbOpIdle = 0xF8;
+constexpr uint8_t kRdbOpFreq = 0xF9;
+constexpr uint8_t kRdbOpAux = 0xFA;
+constexpr uint8_t kRdbOpResizeDb = 0xFB;
+constexpr uint8_t kRdbOpExpireTimeMs = 0xFC;
+constexpr uint8_t kRdbOpExpireTime = 0xFD;
+constexpr uint8_t kRdbOpSelectDb = 0xFE;
+constexpr uint8_t kRdbOpEof = 0xFF;
+
+void PutLittleEndian(uint64_t value, int bytes, std::string* out) {
+  for (int i = 0; i < bytes; ++i) out->push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+}
 
 void PutLength(uint64_t len, std::string* dst) {
   if (len < (1 << 6)) {
@@ -212,43 +231,81 @@ std::string DumpString(std::string_view value) {
   return DumpValue(dumped);
 }
 
-std::string DumpValue(const DumpedValue& value) {
-  std::string out;
+void AppendRdbObject(const DumpedValue& value, std::string* out) {
   switch (value.type) {
     case ValueType::kString:
-      out.push_back(static_cast<char>(kRdbTypeString));
-      PutString(value.string, &out);
+      out->push_back(static_cast<char>(kRdbTypeString));
+      PutString(value.string, out);
       break;
     case ValueType::kList:
     case ValueType::kSet:
-      out.push_back(static_cast<char>(value.type == ValueType::kList ? kRdbList : kRdbSet));
-      PutLength(value.elements.size(), &out);
-      for (const std::string& element : value.elements) PutString(element, &out);
+      out->push_back(static_cast<char>(value.type == ValueType::kList ? kRdbList : kRdbSet));
+      PutLength(value.elements.size(), out);
+      for (const std::string& element : value.elements) PutString(element, out);
       break;
     case ValueType::kHash:
-      out.push_back(static_cast<char>(kRdbHash));
-      PutLength(value.fields.size(), &out);
+      out->push_back(static_cast<char>(kRdbHash));
+      PutLength(value.fields.size(), out);
       for (const auto& [field, v] : value.fields) {
-        PutString(field, &out);
-        PutString(v, &out);
+        PutString(field, out);
+        PutString(v, out);
       }
       break;
     case ValueType::kZSet:
-      out.push_back(static_cast<char>(kRdbZSet));
-      PutLength(value.scored.size(), &out);
+      out->push_back(static_cast<char>(kRdbZSet));
+      PutLength(value.scored.size(), out);
       for (const auto& [member, score] : value.scored) {
-        PutString(member, &out);
+        PutString(member, out);
         uint64_t bits = 0;
         std::memcpy(&bits, &score, sizeof(bits));
-        for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((bits >> (8 * i)) & 0xff));
+        PutLittleEndian(bits, 8, out);
       }
       break;
   }
-  out.push_back(static_cast<char>(kRdbVersion & 0xff));
-  out.push_back(static_cast<char>(kRdbVersion >> 8));
-  const uint64_t crc = Crc64(0, out);
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((crc >> (8 * i)) & 0xff));
+}
+
+std::string DumpValue(const DumpedValue& value) {
+  std::string out;
+  AppendRdbObject(value, &out);
+  PutLittleEndian(kRdbVersion, 2, &out);
+  PutLittleEndian(Crc64(0, out), 8, &out);
   return out;
+}
+
+RdbFileWriter::RdbFileWriter(const std::vector<std::pair<std::string, std::string>>& aux) {
+  out_ = "REDIS00" + std::to_string(kRdbVersion);
+  for (const auto& [name, value] : aux) {
+    out_.push_back(static_cast<char>(kRdbOpAux));
+    PutString(name, &out_);
+    PutString(value, &out_);
+  }
+}
+
+void RdbFileWriter::SelectDb(int db, uint64_t keys, uint64_t expires) {
+  out_.push_back(static_cast<char>(kRdbOpSelectDb));
+  PutLength(static_cast<uint64_t>(db), &out_);
+  out_.push_back(static_cast<char>(kRdbOpResizeDb));
+  PutLength(keys, &out_);
+  PutLength(expires, &out_);
+}
+
+void RdbFileWriter::Add(std::string_view key, const DumpedValue& value, uint64_t expire_ms) {
+  if (expire_ms != 0) {
+    out_.push_back(static_cast<char>(kRdbOpExpireTimeMs));
+    PutLittleEndian(expire_ms, 8, &out_);
+  }
+  // The type byte comes before the key: encode the object, then splice the key in after it.
+  const size_t at = out_.size();
+  AppendRdbObject(value, &out_);
+  std::string key_bytes;
+  PutString(key, &key_bytes);
+  out_.insert(at + 1, key_bytes);
+}
+
+std::string RdbFileWriter::Finish() {
+  out_.push_back(static_cast<char>(kRdbOpEof));
+  PutLittleEndian(Crc64(0, out_), 8, &out_);
+  return std::move(out_);
 }
 
 namespace {
@@ -386,6 +443,9 @@ bool ReadObject(uint8_t type, Reader* reader, DumpedValue* value) {
     case kRdbIntset:
       value->type = ValueType::kSet;
       return ReadString(reader, &a) && ReadIntset(a, &value->elements);
+    case kRdbSetListpack:
+      value->type = ValueType::kSet;
+      return ReadString(reader, &a) && ReadListpack(a, &value->elements);
     case kRdbHashListpack:
     case kRdbZSetListpack: {
       std::vector<std::string> entries;
@@ -510,6 +570,93 @@ bool LzfDecompress(std::string_view in, size_t expected_size, std::string* out) 
     for (size_t i = 0; i < len; ++i) out->push_back((*out)[ref++]);  // may overlap itself
   }
   return out->size() == expected_size;
+}
+
+bool ReadRdbFile(std::string_view file, const RdbEntryFunction& entry, std::string* error) {
+  const auto fail = [error](std::string why) {
+    *error = std::move(why);
+    return false;
+  };
+  if (file.size() < 9 + 1 + 8 || file.substr(0, 5) != "REDIS") {
+    return fail("not an RDB file (no REDIS signature)");
+  }
+  int version = 0;
+  for (char c : file.substr(5, 4)) {
+    if (c < '0' || c > '9') return fail("not an RDB file (bad version digits)");
+    version = version * 10 + (c - '0');
+  }
+  if (version < 1 || version > kRdbFileVersionMax) {
+    return fail("RDB version " + std::to_string(version) + " is not supported (at most " +
+                std::to_string(kRdbFileVersionMax) + ")");
+  }
+  Reader reader(file.substr(9));
+  int db = 0;
+  uint64_t expire_ms = 0;
+  for (;;) {
+    uint8_t type = 0;
+    if (!reader.Byte(&type)) return fail("RDB file ends before its end marker");
+    uint64_t a = 0, b = 0;
+    std::string text, text2;
+    switch (type) {
+      case kRdbOpEof: {
+        // The checksum covers everything before it; 0 means the writer did not compute one.
+        const size_t body = file.size() - reader.size();
+        uint64_t stored = 0;
+        if (version >= 5) {
+          if (!reader.LittleEndian(8, &stored)) return fail("RDB file ends inside its checksum");
+          if (stored != 0 && stored != Crc64(0, file.substr(0, body))) {
+            return fail("RDB file checksum mismatch");
+          }
+        }
+        return true;
+      }
+      case kRdbOpSelectDb:
+        if (!reader.PlainLength(&a) || a > INT32_MAX) return fail("bad SELECTDB in RDB file");
+        db = static_cast<int>(a);
+        continue;
+      case kRdbOpResizeDb:
+        if (!reader.PlainLength(&a) || !reader.PlainLength(&b)) return fail("bad RESIZEDB");
+        continue;
+      case kRdbOpAux:
+        if (!ReadString(&reader, &text) || !ReadString(&reader, &text2)) {
+          return fail("bad AUX field in RDB file");
+        }
+        continue;
+      case kRdbOpExpireTimeMs:
+        if (!reader.LittleEndian(8, &expire_ms)) return fail("bad EXPIRETIME_MS");
+        continue;
+      case kRdbOpExpireTime:
+        if (!reader.LittleEndian(4, &a)) return fail("bad EXPIRETIME");
+        expire_ms = a * 1000;
+        continue;
+      case kRdbOpIdle:
+        if (!reader.PlainLength(&a)) return fail("bad IDLE in RDB file");
+        continue;
+      case kRdbOpFreq: {
+        uint8_t freq = 0;
+        if (!reader.Byte(&freq)) return fail("bad FREQ in RDB file");
+        continue;
+      }
+      case kRdbOpFunction:
+      case kRdbOpFunctionPreGa:
+        return fail("the RDB file holds functions, which Shale cannot run");
+      case kRdbOpModuleAux:
+        return fail("the RDB file holds module data, which Shale cannot load");
+      default:
+        break;
+    }
+    std::string key;
+    if (!ReadString(&reader, &key)) return fail("bad key in RDB file");
+    DumpedValue value;
+    if (!ReadObject(type, &reader, &value) || !WellFormed(value)) {
+      return fail("cannot load the value of key '" + key + "' (RDB type " + std::to_string(type) +
+                  ")");
+    }
+    if (!entry(db, std::move(key), std::move(value), expire_ms)) {
+      return fail("loading stopped");
+    }
+    expire_ms = 0;
+  }
 }
 
 }  // namespace shale::keyspace

@@ -48,6 +48,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -85,11 +86,46 @@ enum class DumpPayloadStatus {
 
 // DUMP's payload of a value of any type.
 std::string DumpValue(const DumpedValue& value);
+// The value's type byte and object, as in DUMP's payload and in an RDB file.
+void AppendRdbObject(const DumpedValue& value, std::string* out);
+
+// A whole RDB file, as a full resynchronisation sends it to a replica (and redis-check-rdb reads
+// it):
+//
+//   "REDIS0010" | aux* | (select-db resize-db entry*)* | 0xFF | CRC64: u64 LE
+//   aux       = 0xFA name value                  (two strings: redis-ver, ctime, repl-id...)
+//   select-db = 0xFE db-number                   (a length)
+//   resize-db = 0xFB keys expires                (two lengths: how many entries follow)
+//   entry     = [0xFC deadline: u64 LE ms] type key object
+//
+// `type object` is what DUMP writes before its footer (above); the CRC64 covers every byte
+// before it.
+class RdbFileWriter {
+ public:
+  explicit RdbFileWriter(const std::vector<std::pair<std::string, std::string>>& aux);
+  // Starts database `db`, which holds `keys` entries, `expires` of them with a deadline.
+  void SelectDb(int db, uint64_t keys, uint64_t expires);
+  // An entry of the current database; `expire_ms` 0 = no deadline.
+  void Add(std::string_view key, const DumpedValue& value, uint64_t expire_ms);
+  // The file: what was added, the end marker and the checksum.
+  std::string Finish();
+
+ private:
+  std::string out_;
+};
 
 // Checks the footer of `payload` (length, version, checksum), then decodes the value it holds.
 DumpPayloadStatus DecodeDumpPayload(std::string_view payload, DumpedValue* value);
 // The same for a payload that must hold a string (kBadFormat for another type).
 DumpPayloadStatus DecodeDumpPayload(std::string_view payload, std::string* value);
+
+// Reads a whole RDB file (any Redis up to 7.2 writes: RDB version 11 at most) and calls
+// `entry(db, key, value, expire_ms)` for each key (expire_ms 0: no deadline); false (with *error)
+// when the file is malformed or truncated, its checksum is wrong, it holds what Shale cannot
+// store (streams, modules, functions), or `entry` returns false.
+using RdbEntryFunction =
+    std::function<bool(int db, std::string key, DumpedValue value, uint64_t expire_ms)>;
+bool ReadRdbFile(std::string_view file, const RdbEntryFunction& entry, std::string* error);
 
 // LZF decompression (liblzf's format) of `in` into exactly `expected_size` bytes; false when the
 // input is malformed or expands to another size.

@@ -4,7 +4,9 @@
 // except where a test says it checks Shale alone.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/integration/raw_connection.h"
@@ -391,6 +393,17 @@ TEST_F(CountersTest, ObjectRefcountIdletimeFreqAndErrors) {
   // Just written: at most the second boundary the clock may have crossed since.
   const std::string idle = Run({"OBJECT", "IDLETIME", "str"});
   EXPECT_TRUE(idle == ":0" || idle == ":1") << idle;
+  // Idle time is what this checks, so time has to pass: TTL, TYPE and EXISTS leave it, TOUCH
+  // starts it again.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  EXPECT_EQ(Run({"TTL", "str"}), ":-1");
+  EXPECT_EQ(Run({"TYPE", "str"}), "+string");
+  EXPECT_EQ(Run({"EXISTS", "str"}), ":1");
+  const std::string waited = Run({"OBJECT", "IDLETIME", "str"});
+  EXPECT_TRUE(waited == ":2" || waited == ":3") << waited;
+  EXPECT_EQ(Run({"TOUCH", "str", "missing", "str"}), ":2");
+  const std::string touched = Run({"OBJECT", "IDLETIME", "str"});
+  EXPECT_TRUE(touched == ":0" || touched == ":1") << touched;
   EXPECT_EQ(Run({"OBJECT", "FREQ", "str"}),
             "-ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please "
             "note that when switching between policies at runtime LRU and LFU data will take "

@@ -176,6 +176,27 @@ TEST_F(InfoTest, ResetStatClearsCounters) {
   EXPECT_NE(info.Get("cmdstat_config|resetstat"), "(none)");
 }
 
+// used_memory_peak: at least used_memory, with Redis's percentage; the socket read and write
+// counters grow with every command a client sends and every reply it gets.
+TEST_F(InfoTest, PeakMemoryAndSocketCounters) {
+  Info info = FetchInfo({"memory", "stats"});
+  EXPECT_GE(std::stoull(info.Get("used_memory_peak")), std::stoull(info.Get("used_memory")));
+  EXPECT_TRUE(std::regex_match(info.Get("used_memory_peak_perc"), std::regex("[0-9]+\\.[0-9]{2}%")))
+      << info.Get("used_memory_peak_perc");
+  const uint64_t reads = std::stoull(info.Get("total_reads_processed"));
+  const uint64_t writes = std::stoull(info.Get("total_writes_processed"));
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(Run({"PING"}), "+PONG");
+  info = FetchInfo({"stats"});
+  EXPECT_GE(std::stoull(info.Get("total_reads_processed")), reads + 5);
+  EXPECT_GE(std::stoull(info.Get("total_writes_processed")), writes + 5);
+  // A large value raises the peak; it stays after the value is gone.
+  ASSERT_EQ(Run({"SET", "big", std::string(8 * 1024 * 1024, 'x')}), "+OK");
+  const uint64_t peak = std::stoull(FetchInfo({"memory"}).Get("used_memory_peak"));
+  EXPECT_GE(peak, 8u * 1024 * 1024);
+  ASSERT_EQ(Run({"DEL", "big"}), ":1");
+  EXPECT_GE(std::stoull(FetchInfo({"memory"}).Get("used_memory_peak")), peak);
+}
+
 // rdb_changes_since_last_save counts key changes as Redis's dirty counter: a write that
 // changes nothing adds nothing.
 TEST_F(InfoTest, ChangeCounterCountsRealChanges) {

@@ -95,6 +95,19 @@ TEST(ConfigTest, Defaults) {
       {"min-slaves-to-write", "0"},
       {"min-replicas-max-lag", "10"},
       {"min-slaves-max-lag", "10"},
+      {"repl-ping-replica-period", "10"},
+      {"repl-ping-slave-period", "10"},
+      {"repl-backlog-size", "1048576"},
+      {"repl-backlog-ttl", "3600"},
+      {"repl-timeout", "60"},
+      {"replicaof", ""},
+      {"slaveof", ""},
+      {"masterauth", ""},
+      {"masteruser", ""},
+      {"replica-read-only", "yes"},
+      {"slave-read-only", "yes"},
+      {"replica-serve-stale-data", "yes"},
+      {"slave-serve-stale-data", "yes"},
       {"client-query-buffer-limit", "1073741824"},
       {"client-output-buffer-limit",
        "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"},
@@ -142,9 +155,24 @@ TEST(ConfigTest, Defaults) {
   EXPECT_EQ(ConfigGet(config, "*"), expected);
 }
 
+// replicaof <host> <port> / no one (slaveof as its alias): the primary to follow from start-up.
+TEST(ConfigTest, ReplicaOf) {
+  const Config config = Parse("replicaof 10.0.0.1 6380");
+  EXPECT_EQ(config.replicaof_host, "10.0.0.1");
+  EXPECT_EQ(config.replicaof_port, 6380);
+  EXPECT_TRUE(Parse("slaveof 10.0.0.1 6380\nreplicaof no one").replicaof_host.empty());
+  EXPECT_EQ(Reason("replicaof 10.0.0.1 port"), "Invalid master port");
+  EXPECT_EQ(Reason("replicaof 10.0.0.1"), "wrong number of arguments");
+  EXPECT_FALSE(FindConfigSetting("replicaof")->mutable_at_runtime);
+  EXPECT_EQ(FindConfigSetting("replicaof")->print(config), "10.0.0.1 6380");
+  // What CONFIG REWRITE writes for "none" reads back as none.
+  const std::string rewritten = RewriteConfigText("replicaof 1.2.3.4 5\n", Config{});
+  EXPECT_TRUE(Parse(rewritten).replicaof_host.empty()) << rewritten;
+}
+
 TEST(ConfigTest, TableHasOneRowPerSetting) {
   const std::vector<ConfigSetting>& table = ConfigTable();
-  EXPECT_EQ(table.size(), 50u);
+  EXPECT_EQ(table.size(), 59u);
   for (const ConfigSetting& setting : table) {
     EXPECT_EQ(FindConfigSetting(setting.name), &setting);
     EXPECT_TRUE(setting.parse);
@@ -618,7 +646,7 @@ TEST(ConfigGetTest, Patterns) {
     for (const auto& [name, value] : ConfigGet(config, pattern)) result.push_back(name);
     return result;
   };
-  EXPECT_EQ(names("*").size(), ConfigTable().size() + 6) << "and the 6 aliases";
+  EXPECT_EQ(names("*").size(), ConfigTable().size() + 10) << "and the 10 aliases";
   EXPECT_EQ(names("port"), std::vector<std::string>{"port"});
   EXPECT_EQ(names("t*"), (std::vector<std::string>{"tcp-backlog", "timeout", "tcp-keepalive"}));
   EXPECT_EQ(names("*max*").size(), 17u);

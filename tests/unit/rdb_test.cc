@@ -284,5 +284,86 @@ TEST(RdbTest, RefusesEmptyRepeatedAndMalformedValues) {
   EXPECT_EQ(decode("\x06\x00"s), DumpPayloadStatus::kBadFormat);
 }
 
+// A whole RDB file: what RdbFileWriter writes, ReadRdbFile gives back (databases, deadlines,
+// every type), and a damaged or truncated file or a newer version is refused with a reason.
+TEST(RdbFileTest, WrittenFilesReadBack) {
+  using std::string_literals::operator""s;
+  RdbFileWriter writer({{"redis-ver", "7.2.0"}, {"repl-offset", "0"}});
+  DumpedValue text;
+  text.string = "hello";
+  DumpedValue number;
+  number.string = "12345";
+  DumpedValue list;
+  list.type = ValueType::kList;
+  list.elements = {"a", "b", "a"};
+  DumpedValue zset;
+  zset.type = ValueType::kZSet;
+  zset.scored = {{"m", 1.5}, {"n", -2}};
+  DumpedValue hash;
+  hash.type = ValueType::kHash;
+  hash.fields = {{"f", "v"}};
+  writer.SelectDb(0, 3, 1);
+  writer.Add("s", text, 0);
+  writer.Add("n", number, 1893456000123);
+  writer.Add("l", list, 0);
+  writer.SelectDb(7, 2, 0);
+  writer.Add("z", zset, 0);
+  writer.Add(std::string("bin\0key", 7), hash, 0);
+  const std::string file = writer.Finish();
+  EXPECT_EQ(file.substr(0, 9), "REDIS0010");
+
+  struct Entry {
+    int db;
+    std::string key;
+    DumpedValue value;
+    uint64_t expire_ms;
+  };
+  std::vector<Entry> entries;
+  std::string error;
+  ASSERT_TRUE(ReadRdbFile(
+      file,
+      [&](int db, std::string key, DumpedValue value, uint64_t expire_ms) {
+        entries.push_back({db, std::move(key), std::move(value), expire_ms});
+        return true;
+      },
+      &error))
+      << error;
+  ASSERT_EQ(entries.size(), 5u);
+  EXPECT_EQ(entries[0].key, "s");
+  EXPECT_EQ(entries[0].value.string, "hello");
+  EXPECT_EQ(entries[0].expire_ms, 0u);
+  EXPECT_EQ(entries[1].value.string, "12345");
+  EXPECT_EQ(entries[1].expire_ms, 1893456000123u);
+  EXPECT_EQ(entries[2].value.elements, (Strings{"a", "b", "a"}));
+  EXPECT_EQ(entries[3].db, 7);
+  EXPECT_EQ(entries[3].value.scored, zset.scored);
+  EXPECT_EQ(entries[4].key, std::string("bin\0key", 7));
+  EXPECT_EQ(entries[4].value.fields, hash.fields);
+
+  const auto refused = [](const std::string& bytes) {
+    std::string why;
+    const bool ok = ReadRdbFile(
+        bytes, [](int, std::string, DumpedValue, uint64_t) { return true; }, &why);
+    if (!ok) {
+      EXPECT_FALSE(why.empty());
+    }
+    return !ok;
+  };
+  std::string damaged = file;
+  damaged[20] = static_cast<char>(damaged[20] ^ 0x01);
+  EXPECT_TRUE(refused(damaged));
+  EXPECT_TRUE(refused(file.substr(0, file.size() - 12)));
+  std::string newer = file;
+  newer.replace(5, 4, "0012");
+  EXPECT_TRUE(refused(newer));
+  EXPECT_TRUE(refused("not an rdb file at all"));
+  // A stream (type 15, Redis 5-6's) is a type Shale cannot store.
+  std::string stream = "REDIS0010\xfe\x00\x0f\x01k"s;
+  EXPECT_TRUE(refused(stream + "\xff" + std::string(8, '\0')));
+  // A checksum of 0 means the writer computed none (rdbchecksum no): accepted.
+  std::string unchecked = file.substr(0, file.size() - 8) + std::string(8, '\0');
+  EXPECT_FALSE(refused(unchecked));
+}
+
 }  // namespace
 }  // namespace shale::keyspace
