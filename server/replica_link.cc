@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "protocol/reply_writer.h"
 #include "server/command_table.h"
 #include "server/connection.h"
 #include "server/keyspace/rdb.h"
@@ -182,12 +183,9 @@ void ReplicaLink::Send(std::string_view bytes) {
 }
 
 void ReplicaLink::SendCommand(const std::vector<std::string_view>& argv) {
-  std::string bytes = "*" + std::to_string(argv.size()) + "\r\n";
-  for (std::string_view arg : argv) {
-    bytes += "$" + std::to_string(arg.size()) + "\r\n";
-    bytes += arg;
-    bytes += "\r\n";
-  }
+  std::string bytes;
+  protocol::ReplyWriter writer(&bytes);
+  writer.BulkArray(argv.data(), argv.size());
   Send(bytes);
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "protocol/reply_writer.h"
 #include "server/command_table.h"
 #include "server/connection.h"
 #include "server/server.h"
@@ -14,17 +15,10 @@ namespace shale::server {
 
 namespace {
 
+// A command as the stream carries it: a RESP2 array of bulk strings.
 void AppendCommand(const std::vector<std::string_view>& argv, std::string* out) {
-  out->push_back('*');
-  out->append(std::to_string(argv.size()));
-  out->append("\r\n");
-  for (std::string_view arg : argv) {
-    out->push_back('$');
-    out->append(std::to_string(arg.size()));
-    out->append("\r\n");
-    out->append(arg);
-    out->append("\r\n");
-  }
+  protocol::ReplyWriter writer(out);
+  writer.BulkArray(argv.data(), argv.size());
 }
 
 std::vector<std::string_view> Views(const std::vector<std::string>& argv) {
