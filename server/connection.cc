@@ -509,7 +509,7 @@ bool Connection::SendCiphertext(size_t plaintext) {
     Close();
     return false;
   }
-  request.release();  // owned by libuv until OnWriteDone
+  static_cast<void>(request.release());  // owned by libuv until OnWriteDone
   return true;
 }
 
