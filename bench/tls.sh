@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # What TLS costs: redis-benchmark SET and GET with pipelines of 16 against one shale-server,
 # over its plain port and over its TLS port (redis-benchmark --tls, a client certificate from a
-# CA made for the run with the openssl command line), alternating between rounds.
+# CA made for the run with the openssl command line), alternating between rounds; and the same
+# against Debian's redis-server (--appendonly yes --save ''), whose TLS/plain ratio is the
+# yardstick for Shale's.
 #
 #   redis-benchmark -t set,get -n N -r 1000000 -d 100 -c 50 -P 16 [--tls --cacert --cert --key]
 #
-# Prints requests/s of each run, the median per transport and the ratio TLS/plain.
+# Prints requests/s of each run, the median per server and transport, and the ratios TLS/plain.
 #
 # Environment:
 #   BENCH_REQUESTS   requests per redis-benchmark run (default 1000000)
@@ -31,42 +33,65 @@ ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
   done
 } >"$work/openssl.log" 2>&1 || { cat "$work/openssl.log" >&2; exit 1; }
 
-tls_port=$((20000 + RANDOM % 40000))
-start shale "$shale_server" --appendfsync everysec --tls-port "$tls_port" \
+# A loopback port nothing listens on now.
+free_port() {
+  local p
+  while true; do
+    p=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      echo "$p"
+      return
+    fi
+  done
+}
+
+declare -A tls_port
+tls_port[shale]=$(free_port)
+start shale "$shale_server" --appendfsync everysec --tls-port "${tls_port[shale]}" \
   --tls-cert-file "$certs/server.crt" --tls-key-file "$certs/server.key" \
   --tls-ca-cert-file "$certs/ca.crt"
+tls_port[redis]=$(free_port)
+start redis "$redis_server" --appendonly yes --appendfsync everysec --save '' \
+  --tls-port "${tls_port[redis]}" --tls-cert-file "$certs/server.crt" \
+  --tls-key-file "$certs/server.key" --tls-ca-cert-file "$certs/ca.crt"
 tls_args=(--tls --cacert "$certs/ca.crt" --cert "$certs/client.crt" --key "$certs/client.key")
 
 echo "machine: $(machine)"
 echo "benchmark: redis-benchmark -t set,get -n $requests -r 1000000 -d 100 -c 50 -P 16, $rounds rounds"
 
 declare -A results
+# run <server> <transport>
 run() {
-  local transport=$1 output
+  local name=$1 transport=$2 output
   if [[ $transport == tls ]]; then
-    output=$(redis-benchmark -h 127.0.0.1 -p "$tls_port" "${tls_args[@]}" -t set,get \
+    output=$(redis-benchmark -h 127.0.0.1 -p "${tls_port[$name]}" "${tls_args[@]}" -t set,get \
       -n "$requests" -r 1000000 -d 100 -c 50 -P 16 --csv 2>/dev/null)
   else
-    output=$(redis-benchmark -h 127.0.0.1 -p "${port[shale]}" -t set,get \
+    output=$(redis-benchmark -h 127.0.0.1 -p "${port[$name]}" -t set,get \
       -n "$requests" -r 1000000 -d 100 -c 50 -P 16 --csv 2>/dev/null)
   fi
   local test rps
   while IFS=, read -r test rps _; do
     test=${test//\"/}
     [[ $test == SET || $test == GET ]] || continue
-    results["$transport $test"]+="${rps//\"/} "
+    results["$name $transport $test"]+="${rps//\"/} "
   done <<<"$output"
 }
 
 for ((round = 1; round <= rounds; round++)); do
   if ((round % 2)); then order=(plain tls); else order=(tls plain); fi
-  for transport in "${order[@]}"; do run "$transport"; done
+  for name in shale redis; do
+    for transport in "${order[@]}"; do run "$name" "$transport"; done
+  done
 done
 
-printf '%-5s %-34s %-34s %10s %10s %6s\n' test "plain req/s" "tls req/s" plain tls ratio
-for test in SET GET; do
-  plain=$(median <<<"${results[plain $test]}")
-  tls=$(median <<<"${results[tls $test]}")
-  printf '%-5s %-34s %-34s %10.0f %10.0f %6.2f\n' "$test" "${results[plain $test]}" \
-    "${results[tls $test]}" "$plain" "$tls" "$(awk -v a="$tls" -v b="$plain" 'BEGIN { print a / b }')"
+printf '%-6s %-5s %-30s %-30s %9s %9s %6s\n' server test "plain req/s" "tls req/s" plain tls ratio
+for name in shale redis; do
+  for test in SET GET; do
+    plain=$(median <<<"${results[$name plain $test]}")
+    tls=$(median <<<"${results[$name tls $test]}")
+    printf '%-6s %-5s %-30s %-30s %9.0f %9.0f %6.2f\n' "$name" "$test" \
+      "${results[$name plain $test]}" "${results[$name tls $test]}" "$plain" "$tls" \
+      "$(awk -v a="$tls" -v b="$plain" 'BEGIN { print a / b }')"
+  done
 done
