@@ -163,9 +163,10 @@ bool ServerProcess::Restart(std::string* error) {
 bool ServerProcess::Launch(std::string* error) {
   std::vector<std::string> args = {binary_, "--port", std::to_string(port_), "--bind", "127.0.0.1",
                                    "--dir", dir_};
-  if (port_option_ != "--port")
+  if (port_option_ != "--port") {  // no plain port; the picked one under port_option_
     args = {binary_,  "--port",    "0",     port_option_, std::to_string(port_),
             "--bind", "127.0.0.1", "--dir", dir_};
+  }
   if (is_redis_) {
     args.insert(args.end(), {"--save", "", "--appendonly", "yes"});
   }
