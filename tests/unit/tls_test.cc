@@ -308,6 +308,33 @@ TEST_F(TlsSessionTest, ClientWithoutCertificateIsRefusedUnlessOptional) {
   }
 }
 
+// A reconnecting TLS 1.2 client offers its session (id and ticket); the server resumes it only
+// with tls-session-caching yes.
+TEST_F(TlsSessionTest, SessionCachingDecidesResumption) {
+  for (const bool caching : {true, false}) {
+    config_.tls_session_caching = caching;
+    auto context = MakeContext();
+    ASSERT_NE(context, nullptr);
+    SSL_SESSION* saved = nullptr;
+    {
+      TlsSession session(*context, TlsAuthClients::kYes);
+      Client client(&client_identity_, TLS1_2_VERSION);
+      Handshake(session, client);
+      saved = SSL_get1_session(client.ssl());
+      // Ended cleanly: a session torn down without close_notify is not offered again.
+      session.Shutdown();
+      SSL_shutdown(client.ssl());
+    }
+    ASSERT_NE(saved, nullptr);
+    TlsSession session(*context, TlsAuthClients::kYes);
+    Client client(&client_identity_, TLS1_2_VERSION);
+    SSL_set_session(client.ssl(), saved);
+    SSL_SESSION_free(saved);
+    Handshake(session, client);
+    EXPECT_EQ(SSL_session_reused(client.ssl()), caching ? 1 : 0) << "caching " << caching;
+  }
+}
+
 TEST_F(TlsSessionTest, InputThatIsNotTlsIsAnError) {
   auto context = MakeContext();
   ASSERT_NE(context, nullptr);
