@@ -10,7 +10,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libuv1-dev libxxhash-dev liblz4-dev libspdlog-dev
-  libgtest-dev libgmock-dev libhiredis-dev
+  libgtest-dev libgmock-dev libhiredis-dev libssl-dev openssl
   clang libclang-rt-14-dev
   redis-server redis-tools tcl python3-redis node-redis prometheus-redis-exporter
   "$@"

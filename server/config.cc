@@ -446,6 +446,43 @@ std::vector<ConfigSetting> BuildConfigTable() {
   table.push_back(IntegerSetting("tcp-backlog", kImmutable, &Config::tcp_backlog, 0, kIntMax));
   table.push_back(IntegerSetting("timeout", kMutable, &Config::timeout, 0, kIntMax));
   table.push_back(IntegerSetting("tcp-keepalive", kMutable, &Config::tcp_keepalive, 0, kIntMax));
+  // TLS. Changing a file, protocol, cipher or session setting rebuilds the TLS context
+  // (Server::OnConfigChanged); tls-auth-clients applies to connections accepted afterwards.
+  table.push_back(IntegerSetting("tls-port", kImmutable, &Config::tls_port, 0, 65535));
+  table.push_back(StringSetting("tls-cert-file", kMutable, &Config::tls_cert_file));
+  table.push_back(StringSetting("tls-key-file", kMutable, &Config::tls_key_file));
+  table.push_back(StringSetting("tls-key-file-pass", kMutable, &Config::tls_key_file_pass));
+  table.push_back(StringSetting("tls-ca-cert-file", kMutable, &Config::tls_ca_cert_file));
+  table.push_back(StringSetting("tls-ca-cert-dir", kMutable, &Config::tls_ca_cert_dir));
+  table.push_back(StringSetting("tls-dh-params-file", kMutable, &Config::tls_dh_params_file));
+  table.push_back(EnumSetting(
+      "tls-auth-clients", kMutable, {"no", "yes", "optional"},
+      [](Config& config, size_t i) {
+        static constexpr TlsAuthClients kValues[] = {TlsAuthClients::kNo, TlsAuthClients::kYes,
+                                                     TlsAuthClients::kOptional};
+        config.tls_auth_clients = kValues[i];
+      },
+      [](const Config& config) -> size_t {
+        switch (config.tls_auth_clients) {
+          case TlsAuthClients::kNo:
+            return 0;
+          case TlsAuthClients::kYes:
+            return 1;
+          case TlsAuthClients::kOptional:
+            return 2;
+        }
+        return 1;
+      }));
+  table.push_back(StringSetting("tls-protocols", kMutable, &Config::tls_protocols));
+  table.push_back(StringSetting("tls-ciphers", kMutable, &Config::tls_ciphers));
+  table.push_back(StringSetting("tls-ciphersuites", kMutable, &Config::tls_ciphersuites));
+  table.push_back(
+      BoolSetting("tls-prefer-server-ciphers", kMutable, &Config::tls_prefer_server_ciphers));
+  table.push_back(BoolSetting("tls-session-caching", kMutable, &Config::tls_session_caching));
+  table.push_back(IntegerSetting("tls-session-cache-size", kMutable,
+                                 &Config::tls_session_cache_size, 0, kIntMax));
+  table.push_back(IntegerSetting("tls-session-cache-timeout", kMutable,
+                                 &Config::tls_session_cache_timeout, 0, kIntMax));
   // Clients and limits
   table.push_back(IntegerSetting("maxclients", kMutable, &Config::maxclients, 1, kUintMax));
   // A command must fit one WAL record, whose length is a u32: larger limits are refused.

@@ -20,6 +20,9 @@ namespace shale::server {
 
 enum class AppendFsync { kAlways, kEverySec, kNo };
 enum class LogLevel { kDebug, kVerbose, kNotice, kWarning, kNothing };
+// tls-auth-clients: whether a TLS client must present a certificate the CA signed (yes), may
+// present one (optional: a bad one is refused, none is accepted), or is not asked (no).
+enum class TlsAuthClients { kNo, kYes, kOptional };
 
 // One class of Redis's client-output-buffer-limit ("normal 0 0 0"): 0 = no limit.
 struct OutputBufferLimit {
@@ -40,6 +43,23 @@ struct Config {
   int tcp_backlog = 511;
   int64_t timeout = 0;          // seconds idle before a client is closed; 0 = never
   int64_t tcp_keepalive = 300;  // seconds; 0 = off
+  // TLS (server/tls.h), Redis's settings and defaults. tls_port 0 = no TLS listener; `port 0`
+  // with a tls_port serves TLS only. File settings are paths; empty = not set.
+  int tls_port = 0;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_key_file_pass;
+  std::string tls_ca_cert_file;
+  std::string tls_ca_cert_dir;
+  std::string tls_dh_params_file;
+  TlsAuthClients tls_auth_clients = TlsAuthClients::kYes;
+  std::string tls_protocols;     // empty = "TLSv1.2 TLSv1.3"
+  std::string tls_ciphers;       // TLSv1.2 and below; empty = OpenSSL's default
+  std::string tls_ciphersuites;  // TLSv1.3; empty = OpenSSL's default
+  bool tls_prefer_server_ciphers = false;
+  bool tls_session_caching = true;
+  int64_t tls_session_cache_size = 20480;   // sessions
+  int64_t tls_session_cache_timeout = 300;  // seconds
   // Clients and limits
   int64_t maxclients = 10000;
   int64_t proto_max_bulk_len = 512LL * 1024 * 1024;

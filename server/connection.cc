@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "server/server.h"
+#include "server/tls.h"
 
 namespace shale::server {
 
@@ -90,7 +91,9 @@ void InputBuffer::ShrinkIfIdle() {
 
 struct Connection::WriteRequest {
   uv_write_t req;
-  std::string data;
+  std::string data;  // what is written starts at `offset`
+  size_t offset = 0;
+  size_t counted = 0;  // added to total_net_output_bytes once written (TLS counts plaintext)
   Connection* connection;
 };
 
@@ -123,7 +126,8 @@ std::string Connection::peer_ip() const {
   return colon == std::string::npos ? peer_address_ : peer_address_.substr(0, colon);
 }
 
-void Connection::Start() {
+void Connection::Start(std::unique_ptr<TlsSession> tls) {
+  tls_ = std::move(tls);
   sockaddr_storage addr{};
   int len = sizeof(addr);
   if (uv_tcp_getpeername(&handle_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
@@ -172,19 +176,29 @@ void Connection::PauseReading() {
   }
 }
 
-void Connection::OnAlloc(uv_handle_t* handle, size_t /*suggested*/, uv_buf_t* buf) {
-  auto* self = static_cast<Connection*>(handle->data);
-  InputBuffer& input = self->input_;
-  if (input.capacity() - input.size() < kReadChunk) {
+void Connection::ReserveInput() {
+  if (input_.capacity() - input_.size() < kReadChunk) {
     // Grow with what has actually arrived (doubling), never with what a header announces: a
     // `$536870000` header followed by one byte costs a read chunk, not half a gigabyte. While a
     // large bulk arrives the buffer doubles up to exactly the size that holds it, so a value
     // is copied about once more in all and the buffer ends close to the value's size.
-    size_t extra = std::max(kReadChunk, input.size());
-    const size_t hinted = self->parser_.bytes_wanted();
-    if (hinted > input.size()) extra = std::min(extra, std::max(kReadChunk, hinted - input.size()));
-    input.Reserve(extra);
+    size_t extra = std::max(kReadChunk, input_.size());
+    const size_t hinted = parser_.bytes_wanted();
+    if (hinted > input_.size()) {
+      extra = std::min(extra, std::max(kReadChunk, hinted - input_.size()));
+    }
+    input_.Reserve(extra);
   }
+}
+
+void Connection::OnAlloc(uv_handle_t* handle, size_t /*suggested*/, uv_buf_t* buf) {
+  auto* self = static_cast<Connection*>(handle->data);
+  if (self->tls_ != nullptr) {  // ciphertext goes to the session's chunk, then is decrypted
+    buf->base = self->tls_->read_chunk();
+    buf->len = TlsSession::kReadChunk;
+    return;
+  }
+  self->ReserveInput();
   buf->base = self->input_.data() + self->input_.size();
   buf->len = self->input_.capacity() - self->input_.size();
 }
@@ -197,25 +211,72 @@ void Connection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* /*bu
     return;
   }
   if (nread == 0) return;
+  if (self->tls_ != nullptr) {
+    self->OnTlsRead(static_cast<size_t>(nread));
+    return;
+  }
   self->input_.Commit(static_cast<size_t>(nread));
-  self->server_->stats().total_net_input_bytes += static_cast<uint64_t>(nread);
-  self->server_->stats().total_reads_processed++;
-  self->last_interaction_ms_ = self->server_->NowMs();
-  const Config& config = self->server_->config();
-  const size_t limit = self->auth_required()
+  self->OnInput(static_cast<size_t>(nread));
+}
+
+void Connection::OnInput(size_t n) {
+  server_->stats().total_net_input_bytes += static_cast<uint64_t>(n);
+  server_->stats().total_reads_processed++;
+  last_interaction_ms_ = server_->NowMs();
+  const Config& config = server_->config();
+  const size_t limit = auth_required()
                            ? std::min(kUnauthenticatedQueryBufferLimit,
                                       static_cast<size_t>(config.client_query_buffer_limit))
                            : static_cast<size_t>(config.client_query_buffer_limit);
-  if (self->input_.size() > limit) {
+  if (input_.size() > limit) {
     spdlog::warn(
         "Closing client id={} addr={}: query buffer of {} bytes exceeds "
         "client-query-buffer-limit",
-        self->id_, self->peer_address_, self->input_.size());
-    self->server_->stats().client_query_buffer_limit_disconnections++;
-    self->Close();
+        id_, peer_address_, input_.size());
+    server_->stats().client_query_buffer_limit_disconnections++;
+    Close();
     return;
   }
-  self->ProcessInput();
+  ProcessInput();
+}
+
+void Connection::OnTlsRead(size_t n) {
+  const bool was_established = tls_->handshake_done();
+  size_t plaintext = 0;
+  const TlsSession::Result result = tls_->Decrypt(
+      tls_->read_chunk(), n,
+      [this] {
+        ReserveInput();
+        return std::pair<char*, size_t>(input_.data() + input_.size(),
+                                        input_.capacity() - input_.size());
+      },
+      [this, &plaintext](size_t k) {
+        input_.Commit(k);
+        plaintext += k;
+      });
+  // Handshake messages, alerts, session tickets: sent at once, they wait for no commit.
+  if (!SendCiphertext(0)) return;
+  if (result == TlsSession::Result::kError) {
+    if (was_established) {
+      spdlog::warn("TLS error on client id={} addr={}: {}", id_, peer_address_, tls_->error());
+    } else {
+      spdlog::warn("Error accepting a client connection: {} (addr={})", tls_->error(),
+                   peer_address_);
+    }
+    server_->stats().tls_errors++;
+    Close();
+    return;
+  }
+  // Replies written before the handshake finished (a protected-mode refusal) can go now.
+  if (!was_established && tls_->handshake_done() && !output_.empty()) {
+    server_->ScheduleFlush(this);
+  }
+  if (plaintext > 0) {
+    OnInput(plaintext);
+  } else {
+    last_interaction_ms_ = server_->NowMs();
+  }
+  if (result == TlsSession::Result::kClosed) Close();  // the peer's close_notify
 }
 
 void Connection::ProcessInput() {
@@ -364,7 +425,9 @@ void Connection::Flush() {
   in_pending_flush_ = false;
   if (closing_) return;
   if (commit_mark_ != kNoMark) return;  // replies wait for the commit of their writes
-  if (!output_.empty() && in_flight_bytes_ == 0) {
+  if (tls_ != nullptr) {
+    if (!FlushTls()) return;
+  } else if (!output_.empty() && in_flight_bytes_ == 0) {
     uv_buf_t buf = uv_buf_init(output_.data(), static_cast<unsigned>(output_.size()));
     int written = uv_try_write(reinterpret_cast<uv_stream_t*>(&handle_), &buf, 1);
     server_->stats().total_writes_processed++;
@@ -382,6 +445,7 @@ void Connection::Flush() {
       auto* request = new WriteRequest;  // owned by libuv until OnWriteDone
       request->connection = this;
       request->data.assign(output_, static_cast<size_t>(written), std::string::npos);
+      request->counted = request->data.size();
       output_.clear();
       in_flight_bytes_ = request->data.size();
       request->req.data = request;
@@ -406,6 +470,62 @@ void Connection::Flush() {
   if (close_after_reply_ && output_.empty() && in_flight_bytes_ == 0) Close();
 }
 
+bool Connection::FlushTls() {
+  // Replies wait for the handshake; while a write is in flight they stay plaintext, so the
+  // output buffer limits see them as they see a plain connection's.
+  if (!tls_->handshake_done() || in_flight_bytes_ != 0) return true;
+  if (output_.empty()) return SendCiphertext(0);
+  if (!tls_->Encrypt(output_)) {
+    spdlog::warn("TLS error on client id={} addr={}: {}", id_, peer_address_, tls_->error());
+    server_->stats().tls_errors++;
+    Close();
+    return false;
+  }
+  const size_t plaintext = output_.size();
+  output_.clear();
+  if (output_.capacity() > 1024 * 1024) output_.shrink_to_fit();
+  // A TLS replica's snapshot stops counting as exempt once it is encrypted.
+  snapshot_unsent_ -= std::min(snapshot_unsent_, plaintext);
+  return SendCiphertext(plaintext);
+}
+
+bool Connection::SendCiphertext(size_t plaintext) {
+  server_->stats().total_net_output_bytes += static_cast<uint64_t>(plaintext);
+  std::string& out = tls_->ciphertext();
+  if (out.empty() || in_flight_bytes_ != 0) return true;
+  uv_buf_t buf = uv_buf_init(out.data(), static_cast<unsigned>(out.size()));
+  int written = uv_try_write(reinterpret_cast<uv_stream_t*>(&handle_), &buf, 1);
+  server_->stats().total_writes_processed++;
+  if (written == UV_EAGAIN || written == UV_ENOSYS) written = 0;
+  if (written < 0) {
+    Close();
+    return false;
+  }
+  if (static_cast<size_t>(written) == out.size()) {
+    out.clear();
+    if (out.capacity() > 1024 * 1024) out.shrink_to_fit();
+    return true;
+  }
+  // The rest goes with uv_write: the ciphertext is moved, not copied, into the request.
+  auto request = std::make_unique<WriteRequest>();
+  request->connection = this;
+  request->data = std::move(out);
+  out.clear();
+  request->offset = static_cast<size_t>(written);
+  in_flight_bytes_ = request->data.size() - request->offset;
+  request->req.data = request.get();
+  uv_buf_t rest =
+      uv_buf_init(request->data.data() + request->offset, static_cast<unsigned>(in_flight_bytes_));
+  if (uv_write(&request->req, reinterpret_cast<uv_stream_t*>(&handle_), &rest, 1, OnWriteDone) !=
+      0) {
+    in_flight_bytes_ = 0;
+    Close();
+    return false;
+  }
+  static_cast<void>(request.release());  // owned by libuv until OnWriteDone
+  return true;
+}
+
 void Connection::OnWriteDone(uv_write_t* req, int status) {
   std::unique_ptr<WriteRequest> request(static_cast<WriteRequest*>(req->data));
   Connection* self = request->connection;
@@ -414,8 +534,8 @@ void Connection::OnWriteDone(uv_write_t* req, int status) {
     self->Close();
     return;
   }
-  self->server_->stats().total_net_output_bytes += request->data.size();
-  self->snapshot_unsent_ -= std::min(self->snapshot_unsent_, request->data.size());
+  self->server_->stats().total_net_output_bytes += request->counted;
+  self->snapshot_unsent_ -= std::min(self->snapshot_unsent_, request->counted);
   if (self->closing_) return;
   // More output (or a pending close or resume) is handled in the next flush, after commit.
   self->server_->ScheduleFlush(self);
@@ -424,6 +544,15 @@ void Connection::OnWriteDone(uv_write_t* req, int status) {
 void Connection::Close() {
   if (closing_) return;
   closing_ = true;
+  if (tls_ != nullptr && in_flight_bytes_ == 0) {
+    // close_notify, or the alert of a failed handshake: best effort, the socket closes anyway.
+    tls_->Shutdown();
+    std::string& out = tls_->ciphertext();
+    if (!out.empty()) {
+      uv_buf_t buf = uv_buf_init(out.data(), static_cast<unsigned>(out.size()));
+      uv_try_write(reinterpret_cast<uv_stream_t*>(&handle_), &buf, 1);
+    }
+  }
   server_->OnConnectionClosed(this);
   uv_close(reinterpret_cast<uv_handle_t*>(&handle_), OnClosed);
 }

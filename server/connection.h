@@ -26,6 +26,7 @@
 namespace shale::server {
 
 class Server;
+class TlsSession;
 
 // A growable byte buffer without value-initialisation on growth (std::string would memset).
 class InputBuffer {
@@ -58,8 +59,11 @@ class Connection final : public Subscriber {
   Connection& operator=(const Connection&) = delete;
 
   uv_tcp_t* handle() { return &handle_; }
-  // Called once the socket is accepted: records addresses, options, starts reading.
-  void Start();
+  // Called once the socket is accepted: records addresses, options, starts reading. With a
+  // `tls` session the connection speaks TLS: input is decrypted before parsing and replies are
+  // encrypted when flushed (they wait for the handshake).
+  void Start(std::unique_ptr<TlsSession> tls = nullptr);
+  bool is_tls() const { return tls_ != nullptr; }
 
   // Executes complete commands in the input buffer until it runs dry, the connection is
   // paused by back-pressure or parked, or it is closing.
@@ -194,12 +198,25 @@ class Connection final : public Subscriber {
   // False when the command was parked rather than run.
   bool Execute(const std::vector<std::string_view>& args);
   bool CheckOutputLimits();
+  // What OnRead does with `n` new bytes in the input buffer: limits, then parsing.
+  void OnInput(size_t n);
+  // Makes room in the input buffer for the next read (the growth policy of OnAlloc).
+  void ReserveInput();
+  // TLS: decrypts `n` bytes of socket input into the input buffer, sends what the session
+  // produced (handshake, alerts), and closes on a TLS error or the peer's close_notify.
+  void OnTlsRead(size_t n);
+  // TLS: encrypts the output buffer and sends the ciphertext. False when closed.
+  bool FlushTls();
+  // TLS: sends the session's pending ciphertext unless a write is in flight (it follows the
+  // write then). `plaintext` is what it carries, for total_net_output_bytes. False when closed.
+  bool SendCiphertext(size_t plaintext);
   void PauseReading();
   void ResumeReading();
 
   Server* server_;
   uv_tcp_t handle_;
   uint64_t id_;
+  std::unique_ptr<TlsSession> tls_;  // null on a plain connection
   protocol::RespParser parser_;
   InputBuffer input_;
   std::string output_;

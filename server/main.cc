@@ -12,6 +12,7 @@
 #include "server/config.h"
 #include "server/logging.h"
 #include "server/server.h"
+#include "server/tls.h"
 #include "storage/db.h"
 
 namespace {
@@ -92,6 +93,18 @@ int main(int argc, char** argv) {
         "config file use shale-server /path/to/shale.conf");
   }
 
+  // As Redis, a TLS setup that does not work refuses the start, before any data is opened.
+  std::unique_ptr<shale::server::TlsContext> tls;
+  if (config.tls_port != 0) {
+    tls = shale::server::TlsContext::Create(config, &error);
+    if (tls == nullptr) {
+      spdlog::critical("{}", error);
+      spdlog::critical("Failed to configure TLS. Check logs for more info.");
+      spdlog::shutdown();
+      return 1;
+    }
+  }
+
   shale::storage::Options options;
   options.dir = config.dir;
   options.shards = static_cast<int>(config.shards);
@@ -146,6 +159,7 @@ int main(int argc, char** argv) {
   int code;
   {
     shale::server::Server server(config, config_file, std::move(db), std::move(keyspace));
+    server.set_tls_context(std::move(tls));
     code = server.Run();
   }
   if (!config.pidfile.empty()) std::remove(config.pidfile.c_str());

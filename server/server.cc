@@ -9,6 +9,7 @@
 #include "server/connection.h"
 #include "server/logging.h"
 #include "server/notifications.h"
+#include "server/tls.h"
 
 namespace shale::server {
 
@@ -111,6 +112,17 @@ uint64_t Server::NowMs() const {
 }
 
 bool Server::Listen() {
+  if (config_.port == 0 && config_.tls_port == 0) {
+    spdlog::error("Configured to not listen anywhere, exiting.");
+    return false;
+  }
+  if (config_.port != 0 && !ListenOn(config_.port, false)) return false;
+  if (config_.tls_port != 0 && !ListenOn(config_.tls_port, true)) return false;
+  return !listeners_.empty();
+}
+
+bool Server::ListenOn(int port, bool tls) {
+  const size_t before = listeners_.size();
   for (const std::string& address : config_.bind) {
     std::string host = address;
     bool optional = false;
@@ -120,38 +132,43 @@ bool Server::Listen() {
     }
     sockaddr_storage addr{};
     if (host.find(':') != std::string::npos) {
-      if (uv_ip6_addr(host.c_str(), config_.port, reinterpret_cast<sockaddr_in6*>(&addr)) != 0) {
+      if (uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(&addr)) != 0) {
         spdlog::error("Invalid bind address '{}'", host);
         return false;
       }
-    } else if (uv_ip4_addr(host.c_str(), config_.port, reinterpret_cast<sockaddr_in*>(&addr)) !=
-               0) {
+    } else if (uv_ip4_addr(host.c_str(), port, reinterpret_cast<sockaddr_in*>(&addr)) != 0) {
       spdlog::error("Invalid bind address '{}'", host);
       return false;
     }
-    auto listener = std::make_unique<uv_tcp_t>();
-    uv_tcp_init(&loop_, listener.get());
-    listener->data = this;
+    auto listener = std::make_unique<Listener>();
+    uv_tcp_init(&loop_, &listener->handle);
+    listener->handle.data = listener.get();
+    listener->server = this;
+    listener->tls = tls;
     unsigned flags = addr.ss_family == AF_INET6 ? UV_TCP_IPV6ONLY : 0;
-    int rc = uv_tcp_bind(listener.get(), reinterpret_cast<sockaddr*>(&addr), flags);
+    int rc = uv_tcp_bind(&listener->handle, reinterpret_cast<sockaddr*>(&addr), flags);
     if (rc == 0) {
-      rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener.get()), config_.tcp_backlog,
+      rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener->handle), config_.tcp_backlog,
                      OnNewConnection);
     }
     if (rc != 0) {
-      uv_close(reinterpret_cast<uv_handle_t*>(listener.release()),
-               [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
+      uv_close(reinterpret_cast<uv_handle_t*>(&listener.release()->handle),
+               [](uv_handle_t* h) { delete static_cast<Listener*>(h->data); });
       if (optional) {
-        spdlog::warn("Skipping bind address {}:{}: {}", host, config_.port, uv_strerror(rc));
+        spdlog::warn("Skipping bind address {}:{}: {}", host, port, uv_strerror(rc));
         continue;
       }
-      spdlog::error("Could not create server TCP listening socket {}:{}: {}", host, config_.port,
-                    uv_strerror(rc));
+      spdlog::error("Could not create server {}TCP listening socket {}:{}: {}", tls ? "TLS " : "",
+                    host, port, uv_strerror(rc));
       return false;
     }
     listeners_.push_back(std::move(listener));
   }
-  return !listeners_.empty();
+  return listeners_.size() > before;
+}
+
+void Server::set_tls_context(std::unique_ptr<TlsContext> context) {
+  tls_context_ = std::move(context);
 }
 
 int Server::Run() {
@@ -178,7 +195,15 @@ int Server::Run() {
   sigint_.data = this;
   uv_signal_start(&sigint_, OnSignal, SIGINT);
 
-  spdlog::info("Ready to accept connections tcp on port {}", config_.port);
+  if (config_.tls_port != 0 && tls_context_ == nullptr) {
+    spdlog::error("tls-port is set but no TLS context was configured");
+    CloseHandles();
+    return 1;
+  }
+  if (config_.port != 0) spdlog::info("Ready to accept connections tcp on port {}", config_.port);
+  if (config_.tls_port != 0) {
+    spdlog::info("Ready to accept connections tls on port {}", config_.tls_port);
+  }
   if (!config_.replicaof_host.empty()) {
     replica_link_.Follow(config_.replicaof_host, static_cast<int>(config_.replicaof_port));
   }
@@ -191,10 +216,10 @@ void Server::CloseHandles() {
     if (handle->loop != nullptr && !uv_is_closing(handle)) uv_close(handle, nullptr);
   };
   for (auto& listener : listeners_) {
-    uv_tcp_t* raw = listener.release();
-    if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(raw))) {
-      uv_close(reinterpret_cast<uv_handle_t*>(raw),
-               [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
+    Listener* raw = listener.release();
+    if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&raw->handle))) {
+      uv_close(reinterpret_cast<uv_handle_t*>(&raw->handle),
+               [](uv_handle_t* h) { delete static_cast<Listener*>(h->data); });
     }
   }
   listeners_.clear();
@@ -211,36 +236,41 @@ void Server::CloseHandles() {
   for (Connection* connection : open) connection->Close();
 }
 
-void Server::OnNewConnection(uv_stream_t* listener, int status) {
-  auto* self = static_cast<Server*>(listener->data);
+void Server::OnNewConnection(uv_stream_t* stream, int status) {
+  auto* listener = static_cast<Listener*>(stream->data);
   if (status < 0) {
     spdlog::warn("Accept error: {}", uv_strerror(status));
     return;
   }
-  self->Accept(listener);
+  listener->server->Accept(listener);
 }
 
-void Server::Accept(uv_stream_t* listener) {
+void Server::Accept(Listener* listener) {
   auto* connection = new Connection(this, next_client_id_++);  // deleted by its close callback
   uv_tcp_init(&loop_, connection->handle());
-  if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(connection->handle())) != 0) {
+  if (uv_accept(reinterpret_cast<uv_stream_t*>(&listener->handle),
+                reinterpret_cast<uv_stream_t*>(connection->handle())) != 0) {
     uv_close(reinterpret_cast<uv_handle_t*>(connection->handle()),
              [](uv_handle_t* h) { delete static_cast<Connection*>(h->data); });
     return;
   }
   stats_.total_connections_received++;
+  // A TLS client's replies, refusals included, go out once its handshake is done (as in Redis,
+  // which checks maxclients and protected mode after the handshake).
+  std::unique_ptr<TlsSession> tls;
+  if (listener->tls) tls = std::make_unique<TlsSession>(*tls_context_, config_.tls_auth_clients);
   if (shutting_down_ || clients_.size() >= static_cast<size_t>(config_.maxclients)) {
     // Redis answers and closes; the reply goes out with the first flush.
     stats_.rejected_connections++;
     clients_.emplace(connection->id(), connection);
-    connection->Start();
+    connection->Start(std::move(tls));
     connection->reply().Error("ERR max number of clients reached");
     connection->CloseAfterReply();
     ScheduleFlush(connection);
     return;
   }
   clients_.emplace(connection->id(), connection);
-  connection->Start();
+  connection->Start(std::move(tls));
   // Redis's protected mode: without a password, only clients on this host's loopback are served.
   if (config_.protected_mode && config_.requirepass.empty() && !connection->peer_is_loopback()) {
     stats_.rejected_connections++;
@@ -577,7 +607,26 @@ bool Server::Shutdown(std::string_view reason) {
   return true;
 }
 
-void Server::OnConfigChanged(const std::vector<std::string>& names) {
+bool Server::OnConfigChanged(const std::vector<std::string>& names, std::string* error,
+                             std::string* failed) {
+  if (config_.tls_port != 0) {
+    auto tls_setting = std::find_if(names.begin(), names.end(), IsTlsContextSetting);
+    if (tls_setting != names.end()) {
+      std::string reason;
+      std::unique_ptr<TlsContext> context = TlsContext::Create(config_, &reason);
+      if (context == nullptr) {
+        spdlog::warn("{}", reason);
+        spdlog::warn(
+            "Failed applying new configuration. Possibly related to new {} setting. Restoring "
+            "previous settings.",
+            *tls_setting);
+        *error = "Unable to update TLS configuration. Check server logs.";
+        *failed = *tls_setting;
+        return false;
+      }
+      tls_context_ = std::move(context);
+    }
+  }
   for (const std::string& name : names) {
     if (name == "appendfsync") {
       db_->set_fsync_policy(
@@ -604,6 +653,7 @@ void Server::OnConfigChanged(const std::vector<std::string>& names) {
       ApplyEncodingLimits();
     }
   }
+  return true;
 }
 
 Server::MemoryUsage Server::Memory(const storage::DbStats& stats) const {

@@ -31,6 +31,7 @@
 namespace shale::server {
 
 class Connection;
+class TlsContext;
 
 // 40 random hex digits (the run id, a replication id).
 std::string RandomHexId();
@@ -53,6 +54,9 @@ struct ServerStats {
   uint64_t client_output_buffer_limit_disconnections = 0;
   uint64_t acl_access_denied_auth = 0;  // failed AUTH and HELLO AUTH
   uint64_t wal_commit_failures = 0;
+  // TLS connections closed for a TLS error: a failed handshake (no or a bad client
+  // certificate, a client that does not speak TLS) or a bad record later.
+  uint64_t tls_errors = 0;
   // Key changes since start or the last SAVE (Redis's server.dirty, which CONFIG RESETSTAT
   // keeps, shown as rdb_changes_since_last_save): every key a command really changed, as the
   // keyspace reports it; a write that changes nothing adds nothing.
@@ -162,8 +166,16 @@ class Server {
   int port() const { return config_.port; }
   uint64_t NowMs() const;
 
-  // Applies CONFIG SET changes that need more than the field update.
-  void OnConfigChanged(const std::vector<std::string>& names);
+  // Applies CONFIG SET changes that need more than the field update. False when a change
+  // cannot be applied (*error holds Redis's reason, the setting it names is *failed): the caller
+  // restores the previous settings. A TLS setting changed while tls-port is set rebuilds the
+  // TLS context (new connections use it; open ones keep theirs); a context that cannot be built
+  // leaves the running one in place.
+  bool OnConfigChanged(const std::vector<std::string>& names, std::string* error,
+                       std::string* failed);
+  // The TLS context for connections on tls-port, built by the caller from the config before
+  // Run() (a server with tls-port set must have one).
+  void set_tls_context(std::unique_ptr<TlsContext> context);
   // Gives the keyspace the encoding thresholds of the config (OBJECT ENCODING's rules).
   void ApplyEncodingLimits();
 
@@ -196,6 +208,12 @@ class Server {
   void WakeBlocked(Connection* connection);
 
  private:
+  // A listening socket: the plain port's or tls-port's.
+  struct Listener {
+    uv_tcp_t handle;
+    Server* server;
+    bool tls;
+  };
   static void OnNewConnection(uv_stream_t* listener, int status);
   static void OnCheck(uv_check_t* handle);
   static void OnCron(uv_timer_t* handle);
@@ -204,7 +222,9 @@ class Server {
   static void OnBlockTimer(uv_timer_t* handle);
 
   bool Listen();
-  void Accept(uv_stream_t* listener);
+  // Binds every `bind` address on `port`; false (logged) when a required one fails.
+  bool ListenOn(int port, bool tls);
+  void Accept(Listener* listener);
   void OnIterationEnd();
   void Cron();
   void CloseHandles();
@@ -255,7 +275,8 @@ class Server {
   uint64_t errors_counted_ = 0;
 
   uv_loop_t loop_;
-  std::vector<std::unique_ptr<uv_tcp_t>> listeners_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::unique_ptr<TlsContext> tls_context_;
   uv_check_t check_;
   uv_idle_t idle_;  // active while flushes are pending, so the next poll does not block
   uv_timer_t cron_;

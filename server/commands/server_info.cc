@@ -376,6 +376,7 @@ void InfoStats(Server& server, InfoBuilder& info) {
   info.Field("total_writes_processed", s.total_writes_processed);
   info.Field("io_threaded_reads_processed", 0);
   info.Field("io_threaded_writes_processed", 0);
+  info.Field("tls_errors", s.tls_errors);
 }
 
 void InfoReplication(Server& server, InfoBuilder& info) {
@@ -642,11 +643,18 @@ void ConfigCommand(CommandContext& ctx) {
     std::vector<std::string_view> pairs(ctx.args.begin() + 2, ctx.args.end());
     std::string error;
     std::vector<std::string> changed;
+    Config previous = ctx.server.config();
     if (!ConfigSet(&ctx.server.config(), pairs, &error, &changed)) {
       ctx.reply.Error(error);
       return;
     }
-    ctx.server.OnConfigChanged(changed);
+    std::string failed;
+    if (!ctx.server.OnConfigChanged(changed, &error, &failed)) {
+      ctx.server.config() = std::move(previous);
+      ctx.reply.Error("ERR CONFIG SET failed (possibly related to argument '" + failed + "') - " +
+                      error);
+      return;
+    }
     ctx.reply.SimpleString("OK");
   } else if (EqualsIgnoreCase(sub, "rewrite")) {
     if (ctx.args.size() != 2) return arity_error();

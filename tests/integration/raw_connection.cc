@@ -1,7 +1,10 @@
 #include "tests/integration/raw_connection.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -159,7 +162,8 @@ const RespValue* RespValue::Find(std::string_view key) const {
 
 RawConnection::~RawConnection() { Close(); }
 
-bool RawConnection::Connect(int port, std::string* error, int receive_buffer) {
+bool RawConnection::Connect(int port, std::string* error, int receive_buffer,
+                            const std::string& source) {
   Close();
   fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0) {
@@ -171,6 +175,16 @@ bool RawConnection::Connect(int port, std::string* error, int receive_buffer) {
     *error = std::string("setsockopt(SO_RCVBUF): ") + std::strerror(errno);
     Close();
     return false;
+  }
+  if (!source.empty()) {
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    if (inet_pton(AF_INET, source.c_str(), &local.sin_addr) != 1 ||
+        bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof(local)) != 0) {
+      *error = "bind to " + source + ": " + std::strerror(errno);
+      Close();
+      return false;
+    }
   }
   sockaddr_in address{};
   address.sin_family = AF_INET;
@@ -185,12 +199,69 @@ bool RawConnection::Connect(int port, std::string* error, int receive_buffer) {
   return true;
 }
 
+bool RawConnection::ConnectTls(int port, const TlsClientOptions& options, std::string* error) {
+  if (!Connect(port, error, 0, options.source_address)) return false;
+  auto fail = [&](const std::string& what) {
+    char text[256] = "no OpenSSL error";
+    if (unsigned long code = ERR_get_error(); code != 0) {
+      ERR_error_string_n(code, text, sizeof(text));
+    }
+    ERR_clear_error();
+    *error = what + ": " + text;
+    Close();
+    return false;
+  };
+  // A handshake that gets no answer fails the test instead of hanging it.
+  timeval timeout{10, 0};
+  setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  tls_ctx_ = SSL_CTX_new(TLS_client_method());
+  if (tls_ctx_ == nullptr) return fail("SSL_CTX_new");
+  if (!options.ca_file.empty()) {
+    if (SSL_CTX_load_verify_locations(tls_ctx_, options.ca_file.c_str(), nullptr) != 1) {
+      return fail("loading " + options.ca_file);
+    }
+    SSL_CTX_set_verify(tls_ctx_, SSL_VERIFY_PEER, nullptr);
+  }
+  if (!options.cert_file.empty() &&
+      (SSL_CTX_use_certificate_chain_file(tls_ctx_, options.cert_file.c_str()) != 1 ||
+       SSL_CTX_use_PrivateKey_file(tls_ctx_, options.key_file.c_str(), SSL_FILETYPE_PEM) != 1)) {
+    return fail("loading " + options.cert_file);
+  }
+  ssl_ = SSL_new(tls_ctx_);
+  if (ssl_ == nullptr) return fail("SSL_new");
+  SSL_set_fd(ssl_, fd_);
+  if (SSL_connect(ssl_) != 1) return fail("TLS handshake");
+  // From here on reads wait in poll() with the caller's deadline, as plain reads do.
+  fcntl(fd_, F_SETFL, fcntl(fd_, F_GETFL) | O_NONBLOCK);
+  return true;
+}
+
 void RawConnection::Close() {
+  if (ssl_ != nullptr) SSL_free(ssl_);
+  if (tls_ctx_ != nullptr) SSL_CTX_free(tls_ctx_);
+  ssl_ = nullptr;
+  tls_ctx_ = nullptr;
   if (fd_ >= 0) close(fd_);
   fd_ = -1;
 }
 
 bool RawConnection::Send(std::string_view bytes) {
+  if (ssl_ != nullptr) {
+    while (!bytes.empty()) {
+      const int n = static_cast<int>(std::min<size_t>(bytes.size(), 1 << 30));
+      const int written = SSL_write(ssl_, bytes.data(), n);
+      if (written <= 0) {
+        const int reason = SSL_get_error(ssl_, written);
+        ERR_clear_error();
+        if (reason != SSL_ERROR_WANT_WRITE && reason != SSL_ERROR_WANT_READ) return false;
+        pollfd pfd{fd_, static_cast<short>(reason == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN), 0};
+        poll(&pfd, 1, 1000);
+        continue;
+      }
+      bytes.remove_prefix(static_cast<size_t>(written));
+    }
+    return true;
+  }
   while (!bytes.empty()) {
     const ssize_t written = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (written < 0) {
@@ -208,6 +279,7 @@ RawConnection::FillResult RawConnection::Fill(std::chrono::steady_clock::time_po
     if (now >= deadline) return FillResult::kTimeout;
     const auto wait =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1;
+    if (ssl_ != nullptr && SSL_pending(ssl_) > 0) return FillTls();
     pollfd pfd{fd_, POLLIN, 0};
     const int ready = poll(&pfd, 1, static_cast<int>(wait));
     if (ready < 0) {
@@ -215,6 +287,11 @@ RawConnection::FillResult RawConnection::Fill(std::chrono::steady_clock::time_po
       return FillResult::kClosed;
     }
     if (ready == 0) continue;
+    if (ssl_ != nullptr) {
+      const FillResult result = FillTls();
+      if (result == FillResult::kTimeout) continue;  // only a handshake message came
+      return result;
+    }
     char chunk[65536];
     const ssize_t got = recv(fd_, chunk, sizeof(chunk), 0);
     if (got < 0) {
@@ -225,6 +302,20 @@ RawConnection::FillResult RawConnection::Fill(std::chrono::steady_clock::time_po
     buffer_.append(chunk, static_cast<size_t>(got));
     return FillResult::kData;
   }
+}
+
+RawConnection::FillResult RawConnection::FillTls() {
+  char chunk[65536];
+  const int got = SSL_read(ssl_, chunk, sizeof(chunk));
+  if (got > 0) {
+    buffer_.append(chunk, static_cast<size_t>(got));
+    return FillResult::kData;
+  }
+  const int reason = SSL_get_error(ssl_, got);
+  ERR_clear_error();
+  // A session ticket or key update carries no data: the caller polls again.
+  if (reason == SSL_ERROR_WANT_READ) return FillResult::kTimeout;
+  return FillResult::kClosed;  // close_notify, an alert, EOF or a reset
 }
 
 std::string RawConnection::Read(size_t count, std::chrono::milliseconds timeout) {

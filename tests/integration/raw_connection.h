@@ -1,7 +1,8 @@
 // A plain TCP connection for tests that need to see the exact bytes: inline commands,
 // protocol errors, RESP3 replies (which hiredis 0.14 cannot parse), and the server closing
 // the connection. Every read takes a deadline, so a server that never answers fails the test
-// instead of hanging it.
+// instead of hanging it. The connection may speak TLS (ConnectTls): the same reads and writes
+// then go through OpenSSL.
 #pragma once
 
 #include <chrono>
@@ -10,7 +11,18 @@
 #include <string_view>
 #include <vector>
 
+using SSL_CTX = struct ssl_ctx_st;
+using SSL = struct ssl_st;
+
 namespace shale::integration {
+
+// What a TLS test client presents and trusts (PEM files; empty = none).
+struct TlsClientOptions {
+  std::string ca_file;    // the server's certificate must chain to this CA
+  std::string cert_file;  // the client's certificate and key, if it presents one
+  std::string key_file;
+  std::string source_address;  // an IPv4 address to connect from (empty: the kernel's choice)
+};
 
 // One RESP2/RESP3 value. `type` is the RESP type byte: + - : $ * and the RESP3 types
 // _ (null) , (double) # (boolean) ( (big number) = (verbatim) ! (blob error)
@@ -39,7 +51,14 @@ class RawConnection {
 
   // Connects to 127.0.0.1:port. A positive `receive_buffer` sets SO_RCVBUF before connecting
   // (a small one makes the server's output pile up on its side quickly).
-  bool Connect(int port, std::string* error, int receive_buffer = 0);
+  // With a `source` address the socket is bound to it first (127.0.0.2: a loopback address
+  // that protected mode does not count as local).
+  bool Connect(int port, std::string* error, int receive_buffer = 0,
+               const std::string& source = "");
+  // Connects and completes the TLS handshake. In TLS 1.3 the server judges the client's
+  // certificate after the client's side of the handshake is done: a refusal shows as the
+  // connection closing on the first read.
+  bool ConnectTls(int port, const TlsClientOptions& options, std::string* error);
   void Close();
   bool is_open() const { return fd_ >= 0; }
 
@@ -65,8 +84,12 @@ class RawConnection {
   enum class FillResult { kData, kClosed, kTimeout };
   // Waits for and appends more input to buffer_.
   FillResult Fill(std::chrono::steady_clock::time_point deadline);
+  // One SSL_read into buffer_ once the socket is readable; kTimeout when it yielded no data.
+  FillResult FillTls();
 
   int fd_ = -1;
+  SSL_CTX* tls_ctx_ = nullptr;  // owned, with ssl_, when the connection speaks TLS
+  SSL* ssl_ = nullptr;
   std::string buffer_;  // received, not yet consumed
 };
 

@@ -163,6 +163,10 @@ bool ServerProcess::Restart(std::string* error) {
 bool ServerProcess::Launch(std::string* error) {
   std::vector<std::string> args = {binary_, "--port", std::to_string(port_), "--bind", "127.0.0.1",
                                    "--dir", dir_};
+  if (port_option_ != "--port") {  // no plain port; the picked one under port_option_
+    args = {binary_,  "--port",    "0",     port_option_, std::to_string(port_),
+            "--bind", "127.0.0.1", "--dir", dir_};
+  }
   if (is_redis_) {
     args.insert(args.end(), {"--save", "", "--appendonly", "yes"});
   }
@@ -228,6 +232,11 @@ bool ServerProcess::WaitReady(std::string* error, bool* exited) {
       *exited = true;
       *error = "server exited before it was ready (status " + std::to_string(status) + ")";
       return false;
+    }
+    if (ready_probe_) {
+      if (ready_probe_(port_, &last)) return true;
+      Backoff(&backoff, std::chrono::milliseconds(100));
+      continue;
     }
     Client client;
     if (!client.Connect(port_, &last, std::chrono::milliseconds(1000))) {

@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,14 @@ class ServerProcess {
   // timeout (the process is left running).
   bool WaitForExit(std::chrono::milliseconds timeout, int* exit_status = nullptr);
 
+  // A server that serves no plain port (`--port 0 --tls-port P`): the picked port is passed
+  // with `option` ("--tls-port") after `--port 0`, and readiness is `probe(port)` answering true
+  // instead of a PING over plain TCP (*error says why not). Call before Start().
+  void set_port_option(std::string option, std::function<bool(int port, std::string*)> probe) {
+    port_option_ = std::move(option);
+    ready_probe_ = std::move(probe);
+  }
+
   // Polls for readiness for at most `timeout`; Start/Restart use ready_timeout().
   void set_ready_timeout(std::chrono::milliseconds timeout) { ready_timeout_ = timeout; }
   std::chrono::milliseconds ready_timeout() const { return ready_timeout_; }
@@ -87,6 +96,8 @@ class ServerProcess {
   std::string password_;
   std::vector<std::string> extra_args_;
   int port_ = 0;
+  std::string port_option_ = "--port";
+  std::function<bool(int, std::string*)> ready_probe_;
   pid_t pid_ = -1;
   std::chrono::milliseconds ready_timeout_ = std::chrono::seconds(10);
 };

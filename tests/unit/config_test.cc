@@ -87,6 +87,21 @@ TEST(ConfigTest, Defaults) {
       {"tcp-backlog", "511"},
       {"timeout", "0"},
       {"tcp-keepalive", "300"},
+      {"tls-port", "0"},
+      {"tls-cert-file", ""},
+      {"tls-key-file", ""},
+      {"tls-key-file-pass", ""},
+      {"tls-ca-cert-file", ""},
+      {"tls-ca-cert-dir", ""},
+      {"tls-dh-params-file", ""},
+      {"tls-auth-clients", "yes"},
+      {"tls-protocols", ""},
+      {"tls-ciphers", ""},
+      {"tls-ciphersuites", ""},
+      {"tls-prefer-server-ciphers", "no"},
+      {"tls-session-caching", "yes"},
+      {"tls-session-cache-size", "20480"},
+      {"tls-session-cache-timeout", "300"},
       {"maxclients", "10000"},
       {"proto-max-bulk-len", "536870912"},
       {"maxmemory", "0"},
@@ -172,7 +187,7 @@ TEST(ConfigTest, ReplicaOf) {
 
 TEST(ConfigTest, TableHasOneRowPerSetting) {
   const std::vector<ConfigSetting>& table = ConfigTable();
-  EXPECT_EQ(table.size(), 59u);
+  EXPECT_EQ(table.size(), 74u);
   for (const ConfigSetting& setting : table) {
     EXPECT_EQ(FindConfigSetting(setting.name), &setting);
     EXPECT_TRUE(setting.parse);
@@ -648,13 +663,16 @@ TEST(ConfigGetTest, Patterns) {
   };
   EXPECT_EQ(names("*").size(), ConfigTable().size() + 10) << "and the 10 aliases";
   EXPECT_EQ(names("port"), std::vector<std::string>{"port"});
-  EXPECT_EQ(names("t*"), (std::vector<std::string>{"tcp-backlog", "timeout", "tcp-keepalive"}));
+  EXPECT_EQ(names("t[ci]*"), (std::vector<std::string>{"tcp-backlog", "timeout", "tcp-keepalive"}));
+  EXPECT_EQ(names("tls-*").size(), 15u);
   EXPECT_EQ(names("*max*").size(), 17u);
   EXPECT_EQ(names("*max*len"), (std::vector<std::string>{"proto-max-bulk-len", "slowlog-max-len"}));
   EXPECT_EQ(names("[bp]*"),
             (std::vector<std::string>{"bind", "protected-mode", "port", "proto-max-bulk-len",
                                       "bloom-bits-per-key", "block-cache-size", "pidfile"}));
-  EXPECT_EQ(names("*file"), (std::vector<std::string>{"logfile", "pidfile"}));
+  EXPECT_EQ(names("*file"),
+            (std::vector<std::string>{"tls-cert-file", "tls-key-file", "tls-ca-cert-file",
+                                      "tls-dh-params-file", "logfile", "pidfile"}));
   EXPECT_EQ(names("?ir"), std::vector<std::string>{"dir"});
   EXPECT_EQ(names("*BUFFER*"),
             (std::vector<std::string>{"client-query-buffer-limit", "client-output-buffer-limit"}));
@@ -669,7 +687,7 @@ TEST(ConfigGetTest, Patterns) {
 TEST(ConfigGetTest, SeveralPatterns) {
   const Config config;
   EXPECT_EQ(
-      ConfigGet(config, {"timeout", "port", "t*", "nosuch"}),
+      ConfigGet(config, {"timeout", "port", "t[ci]*", "nosuch"}),
       (Pairs{
           {"port", "6379"}, {"tcp-backlog", "511"}, {"timeout", "0"}, {"tcp-keepalive", "300"}}));
   EXPECT_EQ(ConfigGet(config, std::vector<std::string_view>{"PORT", "port"}),
