@@ -685,6 +685,11 @@ class Keyspace {
   // zsets.cc), counted with the loaded index of `entry`.
   Status RankOfPosition(int db, std::string_view key, const CompositeRef& zset,
                         const CollectionEntry& entry, std::string_view position, uint64_t* rank);
+  // With a rank index (*indexed; built first when due): *low is the rank of the first member of
+  // the score interval [min, max] and *high one past its last (the number of members up to max).
+  Status ScoreIntervalRanks(int db, std::string_view key, const CompositeRef& zset,
+                            const ScoreBound& min, const ScoreBound& max, bool* indexed,
+                            uint64_t* low, uint64_t* high);
   // Marks the sorted set large when it outgrows Redis's listpack limits.
   void NoteZSetWrite(CompositeRef* zset, std::string_view member) const;
 

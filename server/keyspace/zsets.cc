@@ -470,6 +470,34 @@ Status Keyspace::RankOfPosition(int db, std::string_view key, const CompositeRef
   return Status::Ok();
 }
 
+Status Keyspace::ScoreIntervalRanks(int db, std::string_view key, const CompositeRef& zset,
+                                    const ScoreBound& min, const ScoreBound& max, bool* indexed,
+                                    uint64_t* low, uint64_t* high) {
+  *indexed = false;
+  *low = *high = 0;
+  CollectionEntry* entry = nullptr;
+  Status s = LoadRankIndex(db, key, zset, /*build=*/true, &entry);
+  if (!s.ok() || !IndexLoaded(entry)) return s;
+  *indexed = true;
+  if (min.value > max.value || (min.value == max.value && (min.exclusive || max.exclusive))) {
+    return Status::Ok();
+  }
+  // A position of 8 bytes (no member) sorts before every member of that ordered score, so the
+  // members below the interval are those before `from`, those up to its top those before `to`
+  // (no ordered score is UINT64_MAX: that would be a NaN).
+  std::string ordered;
+  AppendOrderedScore(min.value, &ordered);
+  std::string from;
+  PutBigEndian64(GetBigEndian64(ordered.data()) + (min.exclusive ? 1 : 0), &from);
+  ordered.clear();
+  AppendOrderedScore(max.value, &ordered);
+  std::string to;
+  PutBigEndian64(GetBigEndian64(ordered.data()) + (max.exclusive ? 0 : 1), &to);
+  s = RankOfPosition(db, key, zset, *entry, from, low);
+  if (s.ok()) s = RankOfPosition(db, key, zset, *entry, to, high);
+  return s;
+}
+
 CollectionEntry* Keyspace::PopHints(int db, std::string_view key, const CompositeRef& zset) {
   return collections_.Find(PhysicalDb(db), key, zset.meta.version, /*create=*/false);
 }
@@ -682,6 +710,36 @@ Status Keyspace::ZSetSelect(int db, std::string_view key, const CompositeRef& zs
   const bool limited = limit && spec.by != ZRangeSpec::By::kRank;
   if (limited && spec.offset < 0) return Status::Ok();  // Redis skips everything
   if (limited && spec.count == 0) return Status::Ok();
+  if (limited && spec.reverse && spec.by == ZRangeSpec::By::kScore) {
+    // With a rank index: the interval's ranks, then LIMIT counted from its top, then one forward
+    // walk of just those ranks (instead of reading the whole interval).
+    uint64_t low = 0, high = 0;
+    bool indexed = false;
+    Status s =
+        ScoreIntervalRanks(db, key, zset, spec.score_min, spec.score_max, &indexed, &low, &high);
+    if (!s.ok()) return s;
+    if (indexed) {
+      const auto offset = static_cast<uint64_t>(spec.offset);
+      if (high <= low || high - low <= offset) return Status::Ok();
+      const uint64_t top = high - offset;  // one past the first rank listed
+      const uint64_t bottom =
+          spec.count < 0 ? low
+                         : std::max(low, top - std::min(top, static_cast<uint64_t>(spec.count)));
+      ZRangeSpec ranks;
+      ranks.start = static_cast<int64_t>(bottom);
+      ranks.stop = static_cast<int64_t>(top) - 1;
+      s = ZSetWalk(db, key, zset, ranks, [&](std::string_view member, double score) {
+        out->push_back({std::string(member), score});
+        return true;
+      });
+      if (!s.ok()) {
+        out->resize(first);
+        return s;
+      }
+      std::reverse(out->begin() + static_cast<ptrdiff_t>(first), out->end());
+      return Status::Ok();
+    }
+  }
   if (limited && !spec.reverse) {
     // Forward with a LIMIT: stops once `count` members are taken.
     int64_t skip = spec.offset;
@@ -997,6 +1055,16 @@ Status Keyspace::ZSetCount(int db, std::string_view key, const ZRangeSpec& spec,
   CompositeRef zset;
   Status s = LoadZSet(db, key, &zset);
   if (!s.ok() || !zset.exists) return s;
+  if (spec.by == ZRangeSpec::By::kScore) {
+    uint64_t low = 0, high = 0;
+    bool indexed = false;
+    s = ScoreIntervalRanks(db, key, zset, spec.score_min, spec.score_max, &indexed, &low, &high);
+    if (!s.ok()) return s;
+    if (indexed) {
+      *count = high > low ? static_cast<int64_t>(high - low) : 0;
+      return Status::Ok();
+    }
+  }
   return ZSetWalk(db, key, zset, spec, [&](std::string_view, double) {
     ++*count;
     return true;

@@ -646,6 +646,27 @@ TEST_F(KeyspaceZSetsTest, RankIndexMatchesAModel) {
               Scored(want.begin() + start, want.begin() + stop + 1));
     ASSERT_EQ(Range("z", Ranks(start, stop, true)),
               Scored(want.rbegin() + start, want.rbegin() + stop + 1));
+    // Score intervals: counted, and listed from the top with a LIMIT, from the index.
+    const auto min = static_cast<double>(pick(50));
+    const double max = min + static_cast<double>(pick(8));
+    const bool min_ex = pick(2) == 0, max_ex = pick(2) == 0;
+    Scored inside;
+    for (auto it = want.rbegin(); it != want.rend(); ++it) {
+      if ((min_ex ? it->second > min : it->second >= min) &&
+          (max_ex ? it->second < max : it->second <= max)) {
+        inside.push_back(*it);
+      }
+    }
+    ZRangeSpec interval = Scores(min, max, true, min_ex, max_ex);
+    ASSERT_EQ(Count("z", interval), std::ssize(inside));
+    interval.offset = pick(10);
+    interval.count = pick(4) == 0 ? -1 : pick(12);
+    Scored limited;
+    for (int64_t j = interval.offset; j < std::ssize(inside); ++j) {
+      if (interval.count >= 0 && std::ssize(limited) >= interval.count) break;
+      limited.push_back(inside[static_cast<size_t>(j)]);
+    }
+    ASSERT_EQ(Range("z", interval), limited);
   }
   EXPECT_GT(most_buckets, 20u) << "the index was built and split";
   ASSERT_EQ(All("z"), sorted());
