@@ -631,6 +631,14 @@ class Keyspace {
   Status SetMembersAt(int db, std::string_view key, const CompositeRef& set,
                       const std::vector<uint64_t>& positions, std::vector<std::string>* members,
                       bool* rest_compact);
+  // The positional index of `set` (sets.cc): the cache entry with it loaded, built in memory by
+  // one walk when it is not; nullptr for a set below index_limits_.build_at members.
+  Status SetIndexOf(int db, std::string_view key, const CompositeRef& set, CollectionEntry** entry);
+  // After a write of the existing `set` (its metadata as written) that added and removed these
+  // members: a cached positional index follows (counts, splits, merges), or is dropped.
+  void AfterSetWrite(int db, std::string_view key, const CompositeRef& set,
+                     const std::vector<std::string_view>& added,
+                     const std::vector<std::string_view>& removed);
   // `n` distinct positions in [0, size), ascending, uniformly chosen. REQUIRES: n <= size.
   std::vector<uint64_t> DistinctPositions(uint64_t size, uint64_t n);
 
@@ -681,6 +689,20 @@ class Keyspace {
   // valid index (only less balanced) and are logged.
   void AfterZSetWrite(int db, std::string_view key, const CompositeRef& zset,
                       CollectionEntry* entry, const std::map<size_t, int64_t>& deltas);
+  // Splits the buckets of *next named in `touched` that hold more than split_above members at
+  // their middle member (read from the engine: the bucket's sub-keys start with `scan_prefix`,
+  // its bound follows; none is live before `floor`), and merges those below merge_below into a
+  // neighbour when the two fit, from the highest down. `changed(bound, count)` is told each
+  // bucket written (count -1: removed). False when a bucket holds fewer members than counted.
+  bool RebalanceBuckets(const std::string& scan_prefix, const std::string& floor,
+                        const std::map<size_t, int64_t>& touched, RankIndex* next,
+                        const std::function<void(std::string_view, int64_t)>& changed);
+  // Calls `fn(element, value)` for the sub-keys at the ascending ranks `positions` (repeats
+  // allowed) among those that start with `scan_prefix`, found through `index` (bounds relative to
+  // the prefix; nothing live before `floor`): one seek per bucket touched, O(bucket) reads each.
+  Status ElementsAt(const std::string& scan_prefix, const std::string& floor,
+                    const RankIndex& index, const std::vector<uint64_t>& positions,
+                    const std::function<void(std::string_view, std::string_view)>& fn);
   // The rank of the first member at or after score position `position` (ordered score + member:
   // zsets.cc), counted with the loaded index of `entry`.
   Status RankOfPosition(int db, std::string_view key, const CompositeRef& zset,

@@ -390,52 +390,26 @@ void Keyspace::AfterZSetWrite(int db, std::string_view key, const CompositeRef& 
     }
   }
   if (!unbalanced) return;
-  // Splits and merges, from the highest bucket touched down so that lower positions hold.
   RankIndex next = index;
   std::string prefix;
   MakeSubKeyPrefix(db, key, zset.meta.version, &prefix);
-  const std::string score_prefix = prefix + kScoreTag;
+  std::string floor = prefix + kScoreTag;
+  if (const CollectionEntry* hints = PopHints(db, key, zset);
+      hints && !hints->low.empty() && prefix + hints->low > floor) {
+    floor = prefix + hints->low;
+  }
   storage::WriteBatch batch;
-  for (auto it = deltas.rbegin(); it != deltas.rend(); ++it) {
-    const size_t i = it->first;
-    if (i >= next.bounds.size()) continue;
-    const uint64_t count = next.counts[i];
-    if (count > index_limits_.split_above) {
-      // The member at offset count / 2 of the bucket starts its upper half.
-      std::string seek = score_prefix + next.bounds[i];
-      if (const CollectionEntry* hints = PopHints(db, key, zset);
-          hints && !hints->low.empty() && prefix + hints->low > seek) {
-        seek = prefix + hints->low;
-      }
-      std::unique_ptr<storage::Iterator> scan;
-      std::string bound;
-      if (i + 1 < next.bounds.size()) bound = score_prefix + next.bounds[i + 1];
-      Status s = NewSubKeyIterator(score_prefix, &scan, bound);
-      if (!s.ok()) return;
-      uint64_t offset = 0;
-      for (scan->Seek(seek); scan->Valid() && offset < count / 2; scan->Next()) ++offset;
-      if (!scan->status().ok() || !scan->Valid() || offset != count / 2) {
-        spdlog::error(
-            "keyspace: a sorted set's rank index bucket holds fewer members than counted");
-        return;
-      }
-      std::string split(scan->key().substr(score_prefix.size()));
-      next.bounds.insert(next.bounds.begin() + static_cast<ptrdiff_t>(i) + 1, split);
-      next.counts.insert(next.counts.begin() + static_cast<ptrdiff_t>(i) + 1, count - count / 2);
-      next.counts[i] = count / 2;
-      AddBucketPut(prefix, next.bounds[i], next.counts[i], &batch);
-      AddBucketPut(prefix, next.bounds[i + 1], next.counts[i + 1], &batch);
-    } else if (count < index_limits_.merge_below && next.bounds.size() > 1) {
-      // Into the bucket below, or (the lowest bucket) the one above into it.
-      const size_t into = i > 0 ? i - 1 : 0;
-      const size_t gone = i > 0 ? i : 1;
-      if (next.counts[into] + next.counts[gone] > index_limits_.split_above) continue;
-      next.counts[into] += next.counts[gone];
-      AddBucketDelete(prefix, next.bounds[gone], &batch);
-      next.bounds.erase(next.bounds.begin() + static_cast<ptrdiff_t>(gone));
-      next.counts.erase(next.counts.begin() + static_cast<ptrdiff_t>(gone));
-      AddBucketPut(prefix, next.bounds[into], next.counts[into], &batch);
-    }
+  const bool balanced = RebalanceBuckets(
+      prefix + kScoreTag, floor, deltas, &next, [&](std::string_view bound, int64_t count) {
+        if (count < 0) {
+          AddBucketDelete(prefix, bound, &batch);
+        } else {
+          AddBucketPut(prefix, bound, static_cast<uint64_t>(count), &batch);
+        }
+      });
+  if (!balanced) {
+    spdlog::error("keyspace: a sorted set's rank index bucket holds fewer members than counted");
+    return;
   }
   if (batch.empty()) return;
   Status s = Apply(batch);
@@ -446,6 +420,80 @@ void Keyspace::AfterZSetWrite(int db, std::string_view key, const CompositeRef& 
   const size_t old_buckets = index.bounds.size();
   index = std::move(next);
   collections_.IndexResized(entry, old_buckets, index.bounds.size());
+}
+
+bool Keyspace::RebalanceBuckets(const std::string& scan_prefix, const std::string& floor,
+                                const std::map<size_t, int64_t>& touched, RankIndex* next,
+                                const std::function<void(std::string_view, int64_t)>& changed) {
+  for (auto it = touched.rbegin(); it != touched.rend(); ++it) {
+    const size_t i = it->first;
+    if (i >= next->bounds.size()) continue;
+    const uint64_t count = next->counts[i];
+    if (count > index_limits_.split_above) {
+      // The member at offset count / 2 of the bucket starts its upper half.
+      std::string seek = scan_prefix + next->bounds[i];
+      if (floor > seek) seek = floor;
+      std::string bound;
+      if (i + 1 < next->bounds.size()) bound = scan_prefix + next->bounds[i + 1];
+      std::unique_ptr<storage::Iterator> scan;
+      if (!NewSubKeyIterator(scan_prefix, &scan, bound).ok()) return true;  // tried again later
+      uint64_t offset = 0;
+      for (scan->Seek(seek); scan->Valid() && offset < count / 2; scan->Next()) ++offset;
+      if (!scan->status().ok()) return true;
+      if (!scan->Valid() || offset != count / 2) return false;
+      std::string split(scan->key().substr(scan_prefix.size()));
+      next->bounds.insert(next->bounds.begin() + static_cast<ptrdiff_t>(i) + 1, std::move(split));
+      next->counts.insert(next->counts.begin() + static_cast<ptrdiff_t>(i) + 1, count - count / 2);
+      next->counts[i] = count / 2;
+      changed(next->bounds[i], static_cast<int64_t>(next->counts[i]));
+      changed(next->bounds[i + 1], static_cast<int64_t>(next->counts[i + 1]));
+    } else if (count < index_limits_.merge_below && next->bounds.size() > 1) {
+      // Into the bucket below, or (the lowest bucket) the one above into it.
+      const size_t into = i > 0 ? i - 1 : 0;
+      const size_t gone = i > 0 ? i : 1;
+      if (next->counts[into] + next->counts[gone] > index_limits_.split_above) continue;
+      next->counts[into] += next->counts[gone];
+      changed(next->bounds[gone], -1);
+      next->bounds.erase(next->bounds.begin() + static_cast<ptrdiff_t>(gone));
+      next->counts.erase(next->counts.begin() + static_cast<ptrdiff_t>(gone));
+      changed(next->bounds[into], static_cast<int64_t>(next->counts[into]));
+    }
+  }
+  return true;
+}
+
+Status Keyspace::ElementsAt(const std::string& scan_prefix, const std::string& floor,
+                            const RankIndex& index, const std::vector<uint64_t>& positions,
+                            const std::function<void(std::string_view, std::string_view)>& fn) {
+  if (positions.empty()) return Status::Ok();
+  std::unique_ptr<storage::Iterator> it;
+  Status s = NewSubKeyIterator(scan_prefix, &it);
+  if (!s.ok()) return s;
+  size_t bucket = 0;
+  uint64_t bucket_start = 0;  // the rank of the bucket's first member
+  bool positioned = false;
+  uint64_t at = 0;  // the rank of the iterator's member
+  for (uint64_t p : positions) {
+    if (!positioned || p >= bucket_start + index.counts[bucket]) {
+      while (bucket + 1 < index.counts.size() && bucket_start + index.counts[bucket] <= p) {
+        bucket_start += index.counts[bucket];
+        ++bucket;
+      }
+      std::string seek = scan_prefix + index.bounds[bucket];
+      if (floor > seek) seek = floor;
+      it->Seek(seek);
+      at = bucket_start;
+      positioned = true;
+    }
+    for (; at < p && it->Valid(); ++at) it->Next();
+    if (!it->Valid()) {
+      if (!it->status().ok()) return it->status();
+      spdlog::error("keyspace: a collection holds fewer members than its index counts");
+      return Status::Corruption("collection index mismatch");
+    }
+    fn(it->key().substr(scan_prefix.size()), it->value());
+  }
+  return it->status();
 }
 
 Status Keyspace::RankOfPosition(int db, std::string_view key, const CompositeRef& zset,
