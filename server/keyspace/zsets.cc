@@ -1220,7 +1220,30 @@ Status Keyspace::ZSetRandomMembers(int db, std::string_view key, int64_t count,
   const uint64_t size = zset.meta.size;
   // The members at the sorted positions `positions` (repeats allowed), in one walk in member
   // order that stops after the last of them.
+  CollectionEntry* entry = nullptr;
+  s = LoadRankIndex(db, key, zset, /*build=*/true, &entry);
+  if (!s.ok()) return s;
   auto members_at = [&](const std::vector<uint64_t>& positions, std::vector<ScoredMember>* at) {
+    if (IndexLoaded(entry)) {
+      // Positions in score order through the rank index: a seek per bucket touched.
+      std::string prefix;
+      MakeSubKeyPrefix(db, key, zset.meta.version, &prefix);
+      std::string floor = prefix + kScoreTag;
+      if (!entry->low.empty() && prefix + entry->low > floor) floor = prefix + entry->low;
+      bool malformed = false;
+      Status st =
+          ElementsAt(prefix + kScoreTag, floor, entry->index, positions,
+                     [&](std::string_view element, std::string_view value) {
+                       double score = 0;
+                       if (element.size() < kScoreSize || !DecodeScoreValue(value, &score)) {
+                         malformed = true;
+                         return;
+                       }
+                       at->push_back({std::string(element.substr(kScoreSize)), score});
+                     });
+      if (st.ok() && malformed) return Malformed();
+      return st;
+    }
     size_t next = 0;
     uint64_t index = 0;
     Status st = ForEachByMember(db, key, zset, {}, [&](std::string_view member, double score) {

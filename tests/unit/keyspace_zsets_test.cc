@@ -667,6 +667,19 @@ TEST_F(KeyspaceZSetsTest, RankIndexMatchesAModel) {
       limited.push_back(inside[static_cast<size_t>(j)]);
     }
     ASSERT_EQ(Range("z", interval), limited);
+    // Random members through the index: members with their scores, distinct when asked.
+    std::vector<ScoredMember> drawn;
+    const int64_t count = pick(8) - 3;
+    ASSERT_TRUE(ks().ZSetRandomMembers(0, "z", count, &drawn).ok());
+    ASSERT_EQ(std::ssize(drawn), count < 0 ? -count : std::min(count, size));
+    std::set<std::string> distinct;
+    for (const ScoredMember& m : drawn) {
+      ASSERT_EQ(model.at(m.member), m.score);
+      distinct.insert(m.member);
+    }
+    if (count > 0) {
+      ASSERT_EQ(std::ssize(distinct), std::ssize(drawn));
+    }
   }
   EXPECT_GT(most_buckets, 20u) << "the index was built and split";
   ASSERT_EQ(All("z"), sorted());
