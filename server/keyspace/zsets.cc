@@ -628,7 +628,9 @@ Status Keyspace::ZSetWalk(int db, std::string_view key, const CompositeRef& zset
           ++bucket;
         }
         from = index.bounds[bucket];
-      } else if ((size - start) * kTailCostFactor < start) {
+      }
+      // The ranks read before `start`: from the lowest, or from the start of its bucket.
+      if ((size - start) * kTailCostFactor < start - rank) {
         // Near the high end: from there rather than through every lower rank.
         std::vector<ScoredMember> tail;
         s = ZSetTail(db, key, zset, static_cast<uint64_t>(size - start), &tail);
