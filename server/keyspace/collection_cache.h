@@ -15,8 +15,10 @@
 //   before) the deletion markers earlier pops left, instead of stepping over each of them until
 //   compaction drops them. Every write that adds a score sub-key to that version widens them
 //   (ZSetAdd), and a new version resets them.
-// - The sorted set's rank index as loaded from its bucket sub-keys (zsets.cc), kept equal to them
-//   by every write of that version that changes them.
+// - A sorted set's rank index as loaded from its bucket sub-keys (zsets.cc), kept equal to them
+//   by every write of that version that changes them; or a set's positional index (sets.cc), the
+//   same buckets over its member order, held here only: built by one walk of the set and kept
+//   exact by every write of that version while the entry is cached.
 //
 // Bounded: at most kMaxEntries keys and kMaxBuckets index buckets in all, least recently used
 // first out.

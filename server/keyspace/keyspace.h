@@ -179,7 +179,8 @@ struct EncodingLimits {
   int64_t zset_value = 64;  // bytes of a member
 };
 
-// The shape of a sorted set's rank index (zsets.cc): counted buckets of its score order.
+// The shape of a sorted set's rank index (zsets.cc: counted buckets of its score order) and of a
+// set's positional index (sets.cc: the same over its member order, in memory only).
 struct ZSetIndexLimits {
   uint64_t build_at = 1024;     // a sorted set gets its index once it has this many members
   uint64_t target = 1024;       // members per bucket when an index is built
