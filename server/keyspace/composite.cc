@@ -93,18 +93,21 @@ Status Keyspace::ForEachSubKey(int db, std::string_view key,
   return ForEachElement(db, key, entry.header.type, meta, fn);
 }
 
-Status Keyspace::NewSubKeyIterator(std::string_view prefix,
-                                   std::unique_ptr<storage::Iterator>* it) {
+Status Keyspace::NewSubKeyIterator(std::string_view prefix, std::unique_ptr<storage::Iterator>* it,
+                                   std::string_view upper_bound) {
   storage::ReadOptions options;
   options.shard_key = std::string(prefix);
   options.upper_bound = PrefixSuccessor(prefix);
+  if (!upper_bound.empty() && upper_bound < options.upper_bound) {
+    options.upper_bound = std::string(upper_bound);
+  }
   return db_->NewIterator(options, it);
 }
 
 Status Keyspace::ForEachElement(int db, std::string_view key, ValueType type,
                                 const CompositeMeta& meta,
                                 const std::function<bool(std::string_view, std::string_view)>& fn,
-                                std::string_view from) {
+                                std::string_view from, std::string_view upper) {
   std::string prefix;
   MakeSubKeyPrefix(db, key, meta.version, &prefix);
   std::string seek = prefix;
@@ -114,8 +117,13 @@ Status Keyspace::ForEachElement(int db, std::string_view key, ValueType type,
   } else {
     seek.append(from.data(), from.size());
   }
+  std::string bound;
+  if (!list && !upper.empty()) {
+    bound = prefix;
+    bound.append(upper.data(), upper.size());
+  }
   std::unique_ptr<storage::Iterator> it;
-  Status s = NewSubKeyIterator(prefix, &it);
+  Status s = NewSubKeyIterator(prefix, &it, bound);
   if (!s.ok()) return s;
   for (it->Seek(seek); it->Valid(); it->Next()) {
     const std::string_view k = it->key();
@@ -148,14 +156,18 @@ Status Keyspace::AddCopyOfComposite(int from_db, std::string_view from, const En
   std::string prefix;
   MakeSubKeyPrefix(to_db, to, copy.meta.version, &prefix);
   std::string sub;
-  Status s = ForEachElement(from_db, from, type, meta,
-                            [&](std::string_view element, std::string_view value) {
-                              sub = prefix;
-                              sub.append(element.data(), element.size());
-                              batch->Put(sub, value);
-                              ++copied;
-                              return true;
-                            });
+  Status s = ForEachElement(
+      from_db, from, type, meta, [&](std::string_view element, std::string_view value) {
+        sub = prefix;
+        sub.append(element.data(), element.size());
+        batch->Put(sub, value);
+        // A sorted set's rank index buckets carry over too (they name
+        // positions, not the key), but are not members.
+        if (type != ValueType::kZSet || element.empty() || element[0] != kZSetBucketTag) {
+          ++copied;
+        }
+        return true;
+      });
   if (!s.ok()) return s;
   // A sorted set has two sub-keys per member (zsets.cc).
   const uint64_t expected = type == ValueType::kZSet ? 2 * meta.size : meta.size;

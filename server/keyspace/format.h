@@ -64,7 +64,10 @@
 //
 // `size` is the element count (a list's elements, a hash's fields, a set's or sorted set's
 // members). A hash's sub-key element is the field's bytes, its value the field's value; a set's
-// element is the member's bytes, its value empty. Sorted sets: see zsets.cc's header comment.
+// element is the member's bytes, its value empty. A sorted set's elements begin with a tag byte:
+// 'm' (member -> score), 's' (score order) and 'b' (kZSetBucketTag: its rank index, a counted
+// bucket of the score order per sub-key, present only once the set has grown large); the layouts
+// are in zsets.cc's header comment.
 //
 // A list's elements are at indexes head .. tail - 1 (tail one past the last; head == tail when
 // empty, which is never stored: an emptied list is deleted). `version` names the sub-keys of this
@@ -166,6 +169,9 @@ inline void MakeExpiryKey(int db, uint64_t deadline_ms, std::string_view user_ke
   PutBigEndian64(deadline_ms, dst);
   dst->append(user_key.data(), user_key.size());
 }
+
+// The tag byte of a sorted set's rank index sub-keys (zsets.cc).
+inline constexpr char kZSetBucketTag = 'b';
 
 inline constexpr size_t kSubKeyLengthSize = 4;
 inline constexpr size_t kListIndexSize = 8;

@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
@@ -27,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "server/keyspace/collection_cache.h"
 #include "server/keyspace/format.h"
 #include "server/keyspace/rdb.h"
 #include "storage/db.h"
@@ -177,6 +179,15 @@ struct EncodingLimits {
   int64_t zset_value = 64;  // bytes of a member
 };
 
+// The shape of a sorted set's rank index (zsets.cc: counted buckets of its score order) and of a
+// set's positional index (sets.cc: the same over its member order, in memory only).
+struct ZSetIndexLimits {
+  uint64_t build_at = 1024;     // a sorted set gets its index once it has this many members
+  uint64_t target = 1024;       // members per bucket when an index is built
+  uint64_t split_above = 2048;  // a bucket with more members is split in two
+  uint64_t merge_below = 256;   // a bucket with fewer joins its neighbour when the two fit
+};
+
 struct KeyspaceStats {
   uint64_t expired_keys = 0;         // deleted because their deadline passed
   uint64_t expire_cycles = 0;        // active expiry cycles run
@@ -206,6 +217,8 @@ class Keyspace {
   const KeyspaceStats& stats() const { return stats_; }
   void set_encoding_limits(const EncodingLimits& limits) { limits_ = limits; }
   const EncodingLimits& encoding_limits() const { return limits_; }
+  // REQUIRES: 1 <= target <= split_above, 2 * merge_below <= split_above, build_at >= 1.
+  void set_zset_index_limits(const ZSetIndexLimits& limits) { index_limits_ = limits; }
 
   // --- strings ---
   // NotFound when the key is absent or expired.
@@ -565,16 +578,18 @@ class Keyspace {
   // Applies a batch built by composite operations; a version taken for it is given back on
   // failure.
   Status ApplyComposite(const storage::WriteBatch& batch, uint64_t version_before);
+  // An iterator over the sub-keys that start with `prefix` (a MakeSubKeyPrefix, maybe with more
+  // after it): only the key's shard is read, and nothing past the prefix's range (nor at or past
+  // `upper_bound` when that is not empty), so deleted sub-keys of other keys cost nothing.
+  Status NewSubKeyIterator(std::string_view prefix, std::unique_ptr<storage::Iterator>* it,
+                           std::string_view upper_bound = {});
   // Calls `fn(element, value)` for the sub-keys of version meta.version of `key`, in element
   // order, until it returns false: a list's indexes head .. tail - 1; another type's elements
-  // from the first at or after `from` (empty: all).
-  // An iterator over the sub-keys that start with `prefix` (a MakeSubKeyPrefix, maybe with more
-  // after it): only the key's shard is read, and nothing past the prefix's range, so deleted
-  // sub-keys of other keys cost nothing.
-  Status NewSubKeyIterator(std::string_view prefix, std::unique_ptr<storage::Iterator>* it);
+  // from the first at or after `from` (empty: all) and before `upper` (empty: no bound; nothing
+  // at or past it is read).
   Status ForEachElement(int db, std::string_view key, ValueType type, const CompositeMeta& meta,
                         const std::function<bool(std::string_view, std::string_view)>& fn,
-                        std::string_view from = {});
+                        std::string_view from = {}, std::string_view upper = {});
   // Adds to `batch` a copy of the composite key `source` (found at `from` of `from_db`) under
   // `to` of `to_db` (replacing `target`), with a new version and the source's deadline: RENAME,
   // COPY and MOVE of a composite key, O(elements) since an element's key names its key. Takes a
@@ -620,6 +635,14 @@ class Keyspace {
   Status SetMembersAt(int db, std::string_view key, const CompositeRef& set,
                       const std::vector<uint64_t>& positions, std::vector<std::string>* members,
                       bool* rest_compact);
+  // The positional index of `set` (sets.cc): the cache entry with it loaded, built in memory by
+  // one walk when it is not; nullptr for a set below index_limits_.build_at members.
+  Status SetIndexOf(int db, std::string_view key, const CompositeRef& set, CollectionEntry** entry);
+  // After a write of the existing `set` (its metadata as written) that added and removed these
+  // members: a cached positional index follows (counts, splits, merges), or is dropped.
+  void AfterSetWrite(int db, std::string_view key, const CompositeRef& set,
+                     const std::vector<std::string_view>& added,
+                     const std::vector<std::string_view>& removed);
   // `n` distinct positions in [0, size), ascending, uniformly chosen. REQUIRES: n <= size.
   std::vector<uint64_t> DistinctPositions(uint64_t size, uint64_t n);
 
@@ -648,6 +671,51 @@ class Keyspace {
   // The members `spec` selects in the order it asks, LIMIT applied when `limit`.
   Status ZSetSelect(int db, std::string_view key, const CompositeRef& zset, const ZRangeSpec& spec,
                     bool limit, std::vector<ScoredMember>* out);
+  // The cached entry of `zset` (its pop hints and rank index: collection_cache.h), nullptr when
+  // none is cached.
+  CollectionEntry* PopHints(int db, std::string_view key, const CompositeRef& zset);
+  // The cache entry of `zset` with its rank index state known (kLoaded or kAbsent): read from the
+  // bucket sub-keys when not cached; with `build`, built first (a write of its own) when the set
+  // has index_limits_.build_at members and no index (if that write fails it stays kAbsent).
+  Status LoadRankIndex(int db, std::string_view key, const CompositeRef& zset, bool build,
+                       CollectionEntry** entry);
+  // The loaded rank index a write of the existing `zset` must keep up to date (nullptr: none). A
+  // set below build_at / 2 members never has one (AddIndexChanges drops it there).
+  Status IndexForWrite(int db, std::string_view key, const CompositeRef& zset,
+                       CollectionEntry** entry);
+  // Writes the rank index of a sorted set that has none, from one walk of its score order.
+  Status BuildRankIndex(int db, std::string_view key, const CompositeRef& zset,
+                        CollectionEntry* entry);
+  // After a write of `zset` (its metadata as written) that added `deltas` (bucket -> member count
+  // change) to the bucket counts in its batch: the counts go into the cached index, then buckets
+  // grown past split_above are split and those shrunk below merge_below merged (one write of its
+  // own), or the index is built when the set has none and has reached build_at. Failures leave a
+  // valid index (only less balanced) and are logged.
+  void AfterZSetWrite(int db, std::string_view key, const CompositeRef& zset,
+                      CollectionEntry* entry, const std::map<size_t, int64_t>& deltas);
+  // Splits the buckets of *next named in `touched` that hold more than split_above members at
+  // their middle member (read from the engine: the bucket's sub-keys start with `scan_prefix`,
+  // its bound follows; none is live before `floor`), and merges those below merge_below into a
+  // neighbour when the two fit, from the highest down. `changed(bound, count)` is told each
+  // bucket written (count -1: removed). False when a bucket holds fewer members than counted.
+  bool RebalanceBuckets(const std::string& scan_prefix, const std::string& floor,
+                        const std::map<size_t, int64_t>& touched, RankIndex* next,
+                        const std::function<void(std::string_view, int64_t)>& changed);
+  // Calls `fn(element, value)` for the sub-keys at the ascending ranks `positions` (repeats
+  // allowed) among those that start with `scan_prefix`, found through `index` (bounds relative to
+  // the prefix; nothing live before `floor`): one seek per bucket touched, O(bucket) reads each.
+  Status ElementsAt(const std::string& scan_prefix, const std::string& floor,
+                    const RankIndex& index, const std::vector<uint64_t>& positions,
+                    const std::function<void(std::string_view, std::string_view)>& fn);
+  // The rank of the first member at or after score position `position` (ordered score + member:
+  // zsets.cc), counted with the loaded index of `entry`.
+  Status RankOfPosition(int db, std::string_view key, const CompositeRef& zset,
+                        const CollectionEntry& entry, std::string_view position, uint64_t* rank);
+  // With a rank index (*indexed; built first when due): *low is the rank of the first member of
+  // the score interval [min, max] and *high one past its last (the number of members up to max).
+  Status ScoreIntervalRanks(int db, std::string_view key, const CompositeRef& zset,
+                            const ScoreBound& min, const ScoreBound& max, bool* indexed,
+                            uint64_t* low, uint64_t* high);
   // Marks the sorted set large when it outgrows Redis's listpack limits.
   void NoteZSetWrite(CompositeRef* zset, std::string_view member) const;
 
@@ -694,6 +762,7 @@ class Keyspace {
   std::function<uint64_t()> clock_;
   KeyspaceStats stats_;
   EncodingLimits limits_;
+  ZSetIndexLimits index_limits_;
   int atomic_depth_ = 0;
   std::vector<uint64_t> expire_cursor_;  // per database: deadlines below are dealt with
   // The database map: physical_[logical db] for the configured databases, and every
@@ -702,6 +771,7 @@ class Keyspace {
   std::vector<std::pair<int, int>> remapped_;
   std::mt19937_64 random_{std::random_device{}()};  // RANDOMKEY
   uint64_t last_version_ = 0;                       // the highest composite version handed out
+  CollectionCache collections_;                     // pop hints and rank indexes (zsets.cc)
 
   // Scratch (one thread).
   std::string key_;

@@ -5,9 +5,15 @@
 // command's batch: a point read must not find it. Every command's writes are one WriteBatch, atomic
 // across shards for SMOVE and the STORE commands.
 //
-// Random members (SRANDMEMBER, SPOP): the set has no positional index, so the chosen positions
-// are drawn first (uniformly), sorted, and read in one iteration that stops after the last of
-// them: O(highest position) sub-keys read, at most the set's size.
+// Random members (SRANDMEMBER, SPOP): the chosen positions are drawn first (uniformly) and sorted.
+// A set of ZSetIndexLimits::build_at members or more gets a positional index in memory
+// (CollectionCache, the same counted buckets as a sorted set's rank index, over member order, not
+// persisted): built by one walk of the set the first time it is asked for, then kept exact by
+// every write of that version while it stays cached (SADD, SREM, SPOP, SMOVE), so a position is
+// one seek to its bucket and O(bucket) reads, and SPOP or SRANDMEMBER of one member costs
+// O(n / B + B) instead of O(n). Without it (a small set, or the first call after the key left the
+// cache or a restart) the positions are read in one iteration that stops after the last of them:
+// O(highest position) sub-keys read, at most the set's size.
 //
 // OBJECT ENCODING (CompositeRef::large): Redis 7.0 keeps a set as an intset while every member is
 // a canonical int64 (string2ll) and there are at most set-max-intset-entries of them, and turns it
@@ -16,6 +22,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
 #include <numeric>
 #include <random>
 #include <string>
@@ -89,10 +96,96 @@ std::vector<uint64_t> Keyspace::DistinctPositions(uint64_t size, uint64_t n) {
   return positions;
 }
 
+Status Keyspace::SetIndexOf(int db, std::string_view key, const CompositeRef& set,
+                            CollectionEntry** out) {
+  *out = nullptr;
+  if (set.meta.size < index_limits_.build_at) return Status::Ok();
+  CollectionEntry* entry =
+      collections_.Find(PhysicalDb(db), key, set.meta.version, /*create=*/true);
+  if (entry->index_state != CollectionEntry::Index::kLoaded) {
+    const uint64_t target = std::max<uint64_t>(index_limits_.target, 1);
+    RankIndex index;
+    index.bounds.emplace_back();
+    index.counts.push_back(0);
+    uint64_t n = 0;
+    Status s = ForEachElement(db, key, ValueType::kSet, set.meta,
+                              [&](std::string_view element, std::string_view) {
+                                if (n > 0 && n % target == 0) {
+                                  index.bounds.emplace_back(element);
+                                  index.counts.push_back(0);
+                                }
+                                ++index.counts.back();
+                                ++n;
+                                return true;
+                              });
+    if (!s.ok()) return s;
+    if (n != set.meta.size) return MissingMember();
+    const size_t buckets = index.bounds.size();
+    entry->index = std::move(index);
+    entry->index_state = CollectionEntry::Index::kLoaded;
+    collections_.IndexResized(entry, 0, buckets);
+  }
+  *out = entry;
+  return Status::Ok();
+}
+
+void Keyspace::AfterSetWrite(int db, std::string_view key, const CompositeRef& set,
+                             const std::vector<std::string_view>& added,
+                             const std::vector<std::string_view>& removed) {
+  if (set.meta.size == 0) {
+    collections_.Drop(PhysicalDb(db), key);
+    return;
+  }
+  CollectionEntry* entry =
+      collections_.Find(PhysicalDb(db), key, set.meta.version, /*create=*/false);
+  if (entry == nullptr || entry->index_state != CollectionEntry::Index::kLoaded) return;
+  RankIndex& index = entry->index;
+  if (set.meta.size < index_limits_.build_at / 2) {
+    collections_.IndexResized(entry, index.bounds.size(), 0);
+    entry->index = RankIndex();
+    entry->index_state = CollectionEntry::Index::kUnknown;
+    return;
+  }
+  std::map<size_t, int64_t> deltas;
+  for (std::string_view member : added) ++deltas[index.BucketOf(member)];
+  for (std::string_view member : removed) --deltas[index.BucketOf(member)];
+  for (const auto& [bucket, delta] : deltas) {
+    const int64_t count = static_cast<int64_t>(index.counts[bucket]) + delta;
+    if (count < 0) {
+      // Not what the set holds: forget it (the next random read builds it again).
+      spdlog::error("keyspace: a set's positional index does not match its members");
+      collections_.Drop(PhysicalDb(db), key);
+      return;
+    }
+    index.counts[bucket] = static_cast<uint64_t>(count);
+  }
+  std::string prefix;
+  MakeSubKeyPrefix(db, key, set.meta.version, &prefix);
+  const size_t old_buckets = index.bounds.size();
+  if (!RebalanceBuckets(prefix, prefix, deltas, &index, [](std::string_view, int64_t) {})) {
+    spdlog::error("keyspace: a set's positional index does not match its members");
+    collections_.Drop(PhysicalDb(db), key);
+    return;
+  }
+  collections_.IndexResized(entry, old_buckets, index.bounds.size());
+}
+
 Status Keyspace::SetMembersAt(int db, std::string_view key, const CompositeRef& set,
                               const std::vector<uint64_t>& positions,
                               std::vector<std::string>* members, bool* rest_compact) {
   members->reserve(members->size() + positions.size());
+  if (rest_compact == nullptr) {
+    CollectionEntry* entry = nullptr;
+    Status s = SetIndexOf(db, key, set, &entry);
+    if (!s.ok()) return s;
+    if (entry != nullptr) {
+      std::string prefix;
+      MakeSubKeyPrefix(db, key, set.meta.version, &prefix);
+      return ElementsAt(
+          prefix, prefix, entry->index, positions,
+          [&](std::string_view element, std::string_view) { members->emplace_back(element); });
+    }
+  }
   const bool want_rest = rest_compact != nullptr;
   bool compact = true;
   size_t next = 0;
@@ -136,6 +229,7 @@ Status Keyspace::SetAdd(int db, std::string_view key, const std::vector<std::str
   const bool dedupe = members.size() > 1;
   if (dedupe) seen.reserve(members.size());
   uint64_t n = 0;
+  std::vector<std::string_view> new_members;
   for (std::string_view member : members) {
     if (dedupe && !seen.insert(member).second) continue;
     if (existed) {
@@ -147,6 +241,7 @@ Status Keyspace::SetAdd(int db, std::string_view key, const std::vector<std::str
     sub.resize(prefix);
     sub.append(member.data(), member.size());
     batch.Put(sub, std::string_view());
+    if (existed) new_members.push_back(member);
     ++n;
     if (!set.large && !IsIntsetMember(member)) set.large = true;
   }
@@ -161,6 +256,7 @@ Status Keyspace::SetAdd(int db, std::string_view key, const std::vector<std::str
   AddCompositeMeta(db, key, ValueType::kSet, &set, &batch);
   s = ApplyComposite(batch, version_before);
   if (!s.ok()) return s;
+  if (existed) AfterSetWrite(db, key, set, new_members, {});
   *added = static_cast<int64_t>(n);
   Modified(db, key);
   return Status::Ok();
@@ -180,6 +276,7 @@ Status Keyspace::SetRemove(int db, std::string_view key,
   const bool dedupe = members.size() > 1;
   if (dedupe) seen.reserve(members.size());
   uint64_t n = 0;
+  std::vector<std::string_view> gone;
   for (std::string_view member : members) {
     if (dedupe && !seen.insert(member).second) continue;
     bool has = false;
@@ -187,6 +284,7 @@ Status Keyspace::SetRemove(int db, std::string_view key,
     if (!s.ok()) return s;
     if (!has) continue;
     batch.Delete(sub);
+    gone.push_back(member);
     ++n;
   }
   if (n == 0) return Status::Ok();
@@ -195,6 +293,7 @@ Status Keyspace::SetRemove(int db, std::string_view key,
   AddCompositeMeta(db, key, ValueType::kSet, &set, &batch);
   s = Apply(batch);
   if (!s.ok()) return s;
+  AfterSetWrite(db, key, set, {}, gone);
   *removed = static_cast<int64_t>(n);
   Modified(db, key);
   return Status::Ok();
@@ -325,6 +424,9 @@ Status Keyspace::SetPop(int db, std::string_view key, uint64_t count,
     members->resize(first);
     return s;
   }
+  std::vector<std::string_view> gone(members->begin() + static_cast<ptrdiff_t>(first),
+                                     members->end());
+  AfterSetWrite(db, key, set, {}, gone);
   Modified(db, key);
   return Status::Ok();
 }
@@ -376,8 +478,11 @@ Status Keyspace::SetMove(int db, std::string_view source, std::string_view desti
     }
     AddCompositeMeta(db, destination, ValueType::kSet, &dst, &batch);
   }
+  const bool dst_existed = dst.exists;
   s = ApplyComposite(batch, version_before);
   if (!s.ok()) return s;
+  AfterSetWrite(db, source, src, {}, {member});
+  if (!dst_has && dst_existed) AfterSetWrite(db, destination, dst, {member}, {});
   *moved = true;
   Modified(db, source);
   if (!dst_has) Modified(db, destination);

@@ -37,6 +37,36 @@ constexpr const char* kNotInteger = "-ERR value is not an integer or out of rang
 constexpr const char* kSyntax = "-ERR syntax error";
 constexpr const char* kMustBePositive = "-ERR value is out of range, must be positive";
 
+// A set large enough for the positional index (1,024 members): SPOP and SRANDMEMBER give members
+// of the set (distinct ones with a positive count) while SADD, SREM and SMOVE change it.
+TEST_F(SetsTest, LargeSetRandomMembersAndPops) {
+  std::set<std::string> model;
+  std::vector<std::string> args = {"SADD", "big"};
+  for (int i = 0; i < 3000; ++i) {
+    args.push_back("e" + std::to_string(i));
+    model.insert(args.back());
+  }
+  EXPECT_EQ(Run(args), ":3000");
+  for (int round = 0; round < 200; ++round) {
+    SCOPED_TRACE(round);
+    Strings popped = Sorted({"SPOP", "big", "3"});
+    ASSERT_EQ(popped.size(), 3u);
+    for (const std::string& p : popped) ASSERT_EQ(model.erase(p), 1u) << p;
+    const std::string added = "n" + std::to_string(round);
+    ASSERT_EQ(Run({"SADD", "big", added}), ":1");
+    model.insert(added);
+    const std::string gone = *model.begin();
+    ASSERT_EQ(Run({"SMOVE", "big", "other", gone}), ":1");
+    model.erase(gone);
+    Strings drawn = Sorted({"SRANDMEMBER", "big", "5"});
+    ASSERT_EQ(drawn.size(), 5u);
+    ASSERT_EQ(std::set<std::string>(drawn.begin(), drawn.end()).size(), 5u) << "distinct";
+    for (const std::string& d : drawn) ASSERT_EQ(model.count(d), 1u) << d;
+  }
+  EXPECT_EQ(Run({"SCARD", "big"}), ":" + std::to_string(model.size()));
+  EXPECT_EQ(Members("big"), Strings(model.begin(), model.end()));
+}
+
 TEST_F(SetsTest, AddRemoveAndMembership) {
   EXPECT_EQ(Run({"SADD", "s", "a", "b", "a"}), ":2");
   EXPECT_EQ(Run({"SADD", "s", "b", "c"}), ":1");

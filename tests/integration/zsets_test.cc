@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <set>
 #include <string>
 #include <vector>
@@ -374,6 +375,54 @@ TEST_F(ZSetsTest, BlockingPops) {
   EXPECT_EQ(Run({"MULTI"}), "+OK");
   EXPECT_EQ(Run({"BZPOPMIN", "none", "0"}), "+QUEUED");
   EXPECT_EQ(Run({"EXEC"}), "[(nil)]");
+}
+
+// A sorted set large enough for the rank index (1,024 members): ranks, rank ranges, counts and
+// reversed LIMIT ranges while pops from both ends and adds at both ends interleave, then the
+// same after a restart (the index read back from disk).
+TEST_F(ZSetsTest, LargeSortedSetRanksAndPops) {
+  constexpr int kMembers = 5000;
+  auto name = [](int i) {
+    char buf[16];
+    std::snprintf(buf, sizeof(buf), "m%05d", i);
+    return std::string(buf);
+  };
+  for (int first = 0; first < kMembers; first += 500) {
+    std::vector<std::string> args = {"ZADD", "big"};
+    for (int i = first; i < first + 500; ++i) {
+      args.push_back(std::to_string(i));
+      args.push_back(name(i));
+    }
+    EXPECT_EQ(Run(args), ":500");
+  }
+  EXPECT_EQ(Run({"ZRANK", "big", name(2500)}), ":2500");
+  EXPECT_EQ(Run({"ZREVRANK", "big", name(2500)}), ":2499");
+  EXPECT_EQ(Run({"ZRANGE", "big", "3000", "3002"}),
+            "[\"" + name(3000) + "\", \"" + name(3001) + "\", \"" + name(3002) + "\"]");
+  EXPECT_EQ(Run({"ZCOUNT", "big", "(1000", "2000"}), ":1000");
+  EXPECT_EQ(Run({"ZREVRANGEBYSCORE", "big", "4000", "-inf", "LIMIT", "10", "2"}),
+            "[\"" + name(3990) + "\", \"" + name(3989) + "\"]");
+  // 1,000 pops from each end, with a member added below and above every 100 pops.
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_EQ(Run({"ZPOPMIN", "big"}), "[\"" + name(i) + "\", \"" + std::to_string(i) + "\"]");
+    ASSERT_EQ(Run({"ZPOPMAX", "big"}),
+              "[\"" + name(kMembers - 1 - i) + "\", \"" + std::to_string(kMembers - 1 - i) + "\"]");
+  }
+  EXPECT_EQ(Run({"ZADD", "big", "-1", "low", "99999", "high"}), ":2");
+  EXPECT_EQ(Run({"ZPOPMIN", "big"}), "[\"low\", \"-1\"]");
+  EXPECT_EQ(Run({"ZPOPMAX", "big"}), "[\"high\", \"99999\"]");
+  EXPECT_EQ(Run({"ZCARD", "big"}), ":3000");
+  EXPECT_EQ(Run({"ZRANK", "big", name(2500)}), ":1500");
+  EXPECT_EQ(Run({"ZREMRANGEBYRANK", "big", "0", "9"}), ":10");
+  EXPECT_EQ(Run({"ZRANGE", "big", "0", "0"}), "[\"" + name(1010) + "\"]");
+  client_->Command({"SHUTDOWN"});  // answers nothing: the connection closes
+  ASSERT_TRUE(server_.WaitForExit(std::chrono::seconds(30)));
+  ASSERT_NO_FATAL_FAILURE(RestartAndReconnect());
+  EXPECT_EQ(Run({"ZCARD", "big"}), ":2990");
+  EXPECT_EQ(Run({"ZRANK", "big", name(2500)}), ":1490");
+  EXPECT_EQ(Run({"ZREVRANK", "big", name(2500)}), ":1499");
+  EXPECT_EQ(Run({"ZPOPMIN", "big"}), "[\"" + name(1010) + "\", \"1010\"]");
+  EXPECT_EQ(Run({"ZRANGE", "big", "-1", "-1"}), "[\"" + name(3999) + "\"]");
 }
 
 TEST_F(ZSetsTest, KeyspaceCommandsTransactionsSortAndRestart) {

@@ -389,6 +389,82 @@ TEST_F(KeyspaceSetsTest, RandomMembersAndPop) {
   EXPECT_TRUE(popped.empty());
 }
 
+// A large set's positional index (in memory, small buckets here) follows SADD, SREM, SPOP and
+// SMOVE in both directions: random members stay members of a model, distinct when asked, and
+// uniform; a restart (the index gone) and a shrink below build_at / 2 change nothing visible.
+TEST_F(KeyspaceSetsTest, RandomMembersThroughThePositionalIndex) {
+  ZSetIndexLimits limits;
+  limits.build_at = 40;
+  limits.target = 8;
+  limits.split_above = 16;
+  limits.merge_below = 4;
+  ks().set_zset_index_limits(limits);
+  std::set<std::string> model, other;
+  std::mt19937 rng(31);
+  auto pick = [&](uint64_t n) { return rng() % n; };
+  for (int step = 0; step < 2500; ++step) {
+    SCOPED_TRACE(step);
+    const bool growing = step < 1200 || step >= 1800;
+    const uint64_t op = pick(10);
+    const std::string m = "m" + std::to_string(pick(500));
+    if (op < (growing ? 5u : 1u)) {
+      EXPECT_EQ(Add("s", {m}), model.insert(m).second ? 1 : 0);
+    } else if (op < 6) {
+      EXPECT_EQ(Rem("s", {m}), static_cast<int64_t>(model.erase(m)));
+    } else if (op < 8) {
+      Members popped;
+      bool found = false;
+      const uint64_t n = 1 + pick(growing ? 2 : 8);
+      ASSERT_TRUE(ks().SetPop(0, "s", n, &popped, &found).ok());
+      ASSERT_EQ(popped.size(), std::min<size_t>(n, model.size()));
+      for (const std::string& p : popped) ASSERT_EQ(model.erase(p), 1u) << p;
+    } else if (op < 9) {
+      // SMOVE both ways between the set and another one.
+      bool moved = false;
+      const bool out = pick(2) == 0;
+      ASSERT_TRUE(ks().SetMove(0, out ? "s" : "o", out ? "o" : "s", m, &moved).ok());
+      auto& from = out ? model : other;
+      auto& to = out ? other : model;
+      EXPECT_EQ(moved, from.erase(m) == 1);
+      if (moved) to.insert(m);
+    } else {
+      Members got;
+      const auto count = static_cast<int64_t>(pick(6)) - 2;
+      ASSERT_TRUE(ks().SetRandomMembers(0, "s", count, &got).ok());
+      const size_t want = count >= 0 ? std::min<size_t>(static_cast<size_t>(count), model.size())
+                                     : (model.empty() ? 0 : static_cast<size_t>(-count));
+      ASSERT_EQ(got.size(), want);
+      for (const std::string& g : got) ASSERT_EQ(model.count(g), 1u) << g;
+      if (count > 0) {
+        EXPECT_EQ(std::set<std::string>(got.begin(), got.end()).size(), got.size());
+      }
+    }
+    if (step == 1000 || step == 2000) {
+      ASSERT_TRUE(db().Commit().ok());
+      k_.Reopen();
+      ks().set_zset_index_limits(limits);
+    }
+    ASSERT_EQ(Card("s"), static_cast<int64_t>(model.size()));
+  }
+  Members all;
+  ASSERT_TRUE(ks().SetMembers(0, "s", &all).ok());
+  EXPECT_EQ(std::set<std::string>(all.begin(), all.end()), model);
+  std::vector<std::string> extra;
+  for (int i = 0; i < 150; ++i) extra.push_back("x" + std::to_string(i));
+  Add("s", std::vector<std::string_view>(extra.begin(), extra.end()));
+  model.insert(extra.begin(), extra.end());
+  // Uniform: 100 draws per member on average, each member drawn at least 50 times.
+  std::map<std::string, int> seen;
+  for (size_t i = 0; i < 100 * model.size(); ++i) {
+    Members got;
+    ASSERT_TRUE(ks().SetRandomMembers(0, "s", 1, &got).ok());
+    ASSERT_EQ(got.size(), 1u);
+    seen[got[0]]++;
+  }
+  EXPECT_EQ(seen.size(), model.size());
+  for (const auto& [member, n] : seen) EXPECT_GT(n, 50) << member;
+}
+
 TEST_F(KeyspaceSetsTest, WrongTypeBothWays) {
   k_.Set(0, "str", "v");
   Add("set", {"a"});

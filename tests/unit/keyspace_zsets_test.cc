@@ -440,6 +440,316 @@ TEST_F(KeyspaceZSetsTest, HighEndRangesAndRanksOfALargeSortedSet) {
   EXPECT_EQ(Rank("eq", "e1497", true), 2);
 }
 
+// Pops at both ends interleaved with adds before the low pop hint and after the high one (and at
+// the very member last popped), with ranks and ranges checked against a model after each step;
+// a new version of the key (DEL, then ZADD) starts without hints.
+TEST_F(KeyspaceZSetsTest, PopsInterleavedWithAddsAtBothEnds) {
+  std::map<std::string, double> model;
+  auto sorted = [&] {
+    Scored out(model.begin(), model.end());
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+      return a.second < b.second || (a.second == b.second && a.first < b.first);
+    });
+    return out;
+  };
+  std::vector<std::pair<double, std::string>> owned;
+  for (int i = 0; i < 2000; ++i) owned.emplace_back(i, "m" + std::to_string(i));
+  std::vector<std::pair<double, std::string_view>> pairs(owned.begin(), owned.end());
+  Add("z", pairs);
+  for (const auto& [score, member] : owned) model[member] = score;
+  std::mt19937 rng(99);
+  auto pop = [&](bool max, uint64_t n) {
+    std::vector<ScoredMember> popped;
+    bool found = false;
+    ASSERT_TRUE(ks().ZSetPop(0, "z", max, n, &popped, &found).ok());
+    Scored want = sorted();
+    if (max) std::reverse(want.begin(), want.end());
+    want.resize(std::min<size_t>(want.size(), n));
+    ASSERT_EQ(ToScored(popped), want);
+    for (const auto& [member, score] : want) model.erase(member);
+  };
+  std::vector<ScoredMember> last;
+  for (int step = 0; step < 600; ++step) {
+    SCOPED_TRACE(step);
+    const int op = static_cast<int>(rng() % 8);
+    if (op < 3) {
+      ASSERT_NO_FATAL_FAILURE(pop(false, 1 + rng() % 4));
+    } else if (op < 6) {
+      ASSERT_NO_FATAL_FAILURE(pop(true, 1 + rng() % 4));
+    } else if (op == 6) {
+      // Below everything left (before the low hint), or above (past the high one).
+      const bool low = rng() % 2 == 0;
+      const std::string member = "n" + std::to_string(step);
+      const double score = low ? -1.0 - step : 5000.0 + step;
+      Add("z", {{score, member}});
+      model[member] = score;
+    } else {
+      // The member just popped from either end comes back with its old score, and an existing
+      // member moves from the middle to an end.
+      std::vector<ScoredMember> popped;
+      bool found = false;
+      const bool max = rng() % 2 == 0;
+      ASSERT_TRUE(ks().ZSetPop(0, "z", max, 1, &popped, &found).ok());
+      ASSERT_EQ(popped.size(), 1u);
+      Add("z", {{popped[0].score, popped[0].member}});
+      const Scored all = sorted();
+      const std::string& middle = all[all.size() / 2].first;
+      const double moved = max ? 1e9 + step : -1e9 - step;
+      Add("z", {{moved, middle}});
+      model[middle] = moved;
+    }
+    const Scored want = sorted();
+    ASSERT_EQ(Card("z"), static_cast<int64_t>(want.size()));
+    ASSERT_EQ(Range("z", Ranks(0, 2)), Scored(want.begin(), want.begin() + 3));
+    ASSERT_EQ(Range("z", Ranks(0, 2, true)), Scored(want.rbegin(), want.rbegin() + 3));
+    const size_t i = rng() % want.size();
+    ASSERT_EQ(Rank("z", want[i].first), static_cast<int64_t>(i));
+    ASSERT_EQ(Rank("z", want[i].first, true), static_cast<int64_t>(want.size() - 1 - i));
+  }
+  ASSERT_EQ(All("z"), sorted());
+  EXPECT_EQ(k_.Del(0, {"z"}), 1);
+  Add("z", {{7, "a"}, {-3, "b"}, {9000, "c"}});
+  EXPECT_EQ(All("z"), (Scored{{"b", -3}, {"a", 7}, {"c", 9000}}));
+  EXPECT_EQ(Rank("z", "b"), 0);
+}
+
+// Small buckets, so that a few thousand members are split and merged often.
+ZSetIndexLimits SmallBuckets() {
+  ZSetIndexLimits limits;
+  limits.build_at = 40;
+  limits.target = 8;
+  limits.split_above = 16;
+  limits.merge_below = 4;
+  return limits;
+}
+
+// The rank index buckets stored for `key` of database 0 (its newest version's: the current one,
+// as a live sorted set always has sub-keys), as (bound, count) in bound order.
+std::vector<std::pair<std::string, uint64_t>> StoredBuckets(storage::Db& db, std::string_view key) {
+  std::string prefix;
+  MakeSubKeyKeyPrefix(0, key, &prefix);
+  std::map<uint64_t, std::vector<std::pair<std::string, uint64_t>>> by_version;
+  uint64_t newest = 0;
+  std::unique_ptr<storage::Iterator> it;
+  EXPECT_TRUE(db.NewIterator(&it).ok());
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    SubKey sub;
+    if (!DecodeSubKey(it->key(), &sub) || sub.user_key != key) continue;
+    newest = std::max(newest, sub.version);
+    if (sub.element.empty() || sub.element[0] != kZSetBucketTag) continue;
+    EXPECT_EQ(it->value().size(), 8u);
+    by_version[sub.version].emplace_back(sub.element.substr(1),
+                                         storage::DecodeFixed64(it->value().data()));
+  }
+  return by_version[newest];
+}
+
+// The stored index of `key` agrees with its members: the lowest bound empty, bounds ascending,
+// counts summing to the size. Returns the number of buckets.
+size_t CheckStoredIndex(storage::Db& db, std::string_view key, int64_t size) {
+  const auto buckets = StoredBuckets(db, key);
+  if (buckets.empty()) return 0;
+  EXPECT_EQ(buckets[0].first, "");
+  uint64_t total = 0;
+  for (size_t i = 0; i < buckets.size(); ++i) {
+    if (i > 0) {
+      EXPECT_LT(buckets[i - 1].first, buckets[i].first);
+    }
+    total += buckets[i].second;
+  }
+  EXPECT_EQ(total, static_cast<uint64_t>(size));
+  return buckets.size();
+}
+
+// Ranks, rank ranges and rank removals of a sorted set with a rank index (small buckets) against
+// a model over a few thousand random adds, score changes, removals and pops at both ends, with
+// restarts (the index is read back from its buckets) and compactions in between.
+TEST_F(KeyspaceZSetsTest, RankIndexMatchesAModel) {
+  ks().set_zset_index_limits(SmallBuckets());
+  std::map<std::string, double> model;
+  auto sorted = [&] {
+    Scored out(model.begin(), model.end());
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+      return a.second < b.second || (a.second == b.second && a.first < b.first);
+    });
+    return out;
+  };
+  std::mt19937 rng(4242);
+  auto pick = [&](uint64_t n) { return static_cast<int64_t>(rng() % n); };
+  size_t most_buckets = 0;
+  for (int step = 0; step < 3000; ++step) {
+    SCOPED_TRACE(step);
+    // Grow to ~600 members, shrink to ~10 (below build_at / 2: the index goes), grow again.
+    const bool growing = (step / 1000) % 2 == 0 || step >= 2000;
+    const int64_t op = pick(10);
+    if (op < (growing ? 6 : 2)) {
+      std::vector<std::pair<double, std::string>> owned;
+      const int64_t n = 1 + pick(3);
+      for (int64_t j = 0; j < n; ++j) {
+        // Ties: 50 distinct scores.
+        owned.emplace_back(static_cast<double>(pick(50)), "m" + std::to_string(pick(700)));
+      }
+      std::vector<std::pair<double, std::string_view>> pairs(owned.begin(), owned.end());
+      Add("z", pairs);
+      for (const auto& [score, member] : owned) model[member] = score;
+    } else if (op < 7) {
+      std::vector<std::string> names;
+      for (int j = 0; j < 3; ++j) names.push_back("m" + std::to_string(pick(700)));
+      int64_t want = 0;
+      for (const std::string& n : std::set<std::string>(names.begin(), names.end())) {
+        want += static_cast<int64_t>(model.erase(n));
+      }
+      EXPECT_EQ(Rem("z", {names[0], names[1], names[2]}), want);
+    } else if (op < 9) {
+      std::vector<ScoredMember> popped;
+      bool found = false;
+      const bool max = pick(2) == 0;
+      const auto n = static_cast<uint64_t>(1 + pick(growing ? 3 : 12));
+      ASSERT_TRUE(ks().ZSetPop(0, "z", max, n, &popped, &found).ok());
+      Scored want = sorted();
+      if (max) std::reverse(want.begin(), want.end());
+      want.resize(std::min<size_t>(want.size(), n));
+      ASSERT_EQ(ToScored(popped), want);
+      for (const auto& [member, score] : want) model.erase(member);
+    } else {
+      const Scored all = sorted();
+      const int64_t size = std::ssize(all);
+      const int64_t start = size == 0 ? 0 : pick(static_cast<uint64_t>(size));
+      const int64_t stop = start + pick(growing ? 3 : 20);
+      int64_t removed = 0;
+      ASSERT_TRUE(ks().ZSetRemoveRange(0, "z", Ranks(start, stop), &removed).ok());
+      const int64_t want = std::max<int64_t>(0, std::min(stop, size - 1) - start + 1);
+      ASSERT_EQ(removed, want);
+      for (int64_t r = start; r < start + want; ++r) {
+        model.erase(all[static_cast<size_t>(r)].first);
+      }
+    }
+    if (step % 500 == 499) {
+      ASSERT_TRUE(db().Commit().ok());
+      if (step % 1000 == 999) CompactEverything();
+      k_.Reopen();
+      ks().set_zset_index_limits(SmallBuckets());
+    }
+    const Scored want = sorted();
+    const auto size = static_cast<int64_t>(want.size());
+    ASSERT_EQ(Card("z"), size);
+    most_buckets = std::max(most_buckets, CheckStoredIndex(db(), "z", size));
+    if (size == 0) continue;
+    for (int probe = 0; probe < 2; ++probe) {
+      const auto i = static_cast<size_t>(pick(static_cast<uint64_t>(size)));
+      ASSERT_EQ(Rank("z", want[i].first), static_cast<int64_t>(i));
+      ASSERT_EQ(Rank("z", want[i].first, true), size - 1 - static_cast<int64_t>(i));
+    }
+    const int64_t start = pick(static_cast<uint64_t>(size));
+    const int64_t stop = std::min(size - 1, start + pick(30));
+    ASSERT_EQ(Range("z", Ranks(start, stop)),
+              Scored(want.begin() + start, want.begin() + stop + 1));
+    ASSERT_EQ(Range("z", Ranks(start, stop, true)),
+              Scored(want.rbegin() + start, want.rbegin() + stop + 1));
+    // Score intervals: counted, and listed from the top with a LIMIT, from the index.
+    const auto min = static_cast<double>(pick(50));
+    const double max = min + static_cast<double>(pick(8));
+    const bool min_ex = pick(2) == 0, max_ex = pick(2) == 0;
+    Scored inside;
+    for (auto it = want.rbegin(); it != want.rend(); ++it) {
+      if ((min_ex ? it->second > min : it->second >= min) &&
+          (max_ex ? it->second < max : it->second <= max)) {
+        inside.push_back(*it);
+      }
+    }
+    ZRangeSpec interval = Scores(min, max, true, min_ex, max_ex);
+    ASSERT_EQ(Count("z", interval), std::ssize(inside));
+    interval.offset = pick(10);
+    interval.count = pick(4) == 0 ? -1 : pick(12);
+    Scored limited;
+    for (int64_t j = interval.offset; j < std::ssize(inside); ++j) {
+      if (interval.count >= 0 && std::ssize(limited) >= interval.count) break;
+      limited.push_back(inside[static_cast<size_t>(j)]);
+    }
+    ASSERT_EQ(Range("z", interval), limited);
+    // Random members through the index: members with their scores, distinct when asked.
+    std::vector<ScoredMember> drawn;
+    const int64_t count = pick(8) - 3;
+    ASSERT_TRUE(ks().ZSetRandomMembers(0, "z", count, &drawn).ok());
+    ASSERT_EQ(std::ssize(drawn), count < 0 ? -count : std::min(count, size));
+    std::set<std::string> distinct;
+    for (const ScoredMember& m : drawn) {
+      ASSERT_EQ(model.at(m.member), m.score);
+      distinct.insert(m.member);
+    }
+    if (count > 0) {
+      ASSERT_EQ(std::ssize(distinct), std::ssize(drawn));
+    }
+  }
+  EXPECT_GT(most_buckets, 20u) << "the index was built and split";
+  ASSERT_EQ(All("z"), sorted());
+}
+
+// An indexed sorted set keeps its index through RENAME, COPY, MOVE, DUMP/RESTORE and a restart;
+// DEL drops it with the version; a set shrunk below build_at / 2 loses its buckets.
+TEST_F(KeyspaceZSetsTest, RankIndexFollowsTheKey) {
+  ks().set_zset_index_limits(SmallBuckets());
+  std::vector<std::pair<double, std::string>> owned;
+  for (int i = 0; i < 300; ++i) owned.emplace_back(i % 37, "m" + std::to_string(1000 + i));
+  std::vector<std::pair<double, std::string_view>> pairs(owned.begin(), owned.end());
+  Add("z", pairs);
+  Scored want;
+  for (const auto& [score, member] : owned) want.emplace_back(member, score);
+  std::sort(want.begin(), want.end(), [](const auto& a, const auto& b) {
+    return a.second < b.second || (a.second == b.second && a.first < b.first);
+  });
+  EXPECT_GT(CheckStoredIndex(db(), "z", 300), 1u) << "built when the set reached build_at";
+  auto check = [&](int db_index, std::string_view key) {
+    for (size_t i : {size_t{0}, size_t{1}, size_t{150}, size_t{298}, size_t{299}}) {
+      int64_t rank = -2;
+      double score = 0;
+      ASSERT_TRUE(ks().ZSetRank(db_index, key, want[i].first, false, &rank, &score).ok());
+      EXPECT_EQ(rank, static_cast<int64_t>(i)) << key << " " << i;
+    }
+    std::vector<ScoredMember> out;
+    ASSERT_TRUE(ks().ZSetRange(db_index, key, Ranks(140, 149), &out).ok());
+    EXPECT_EQ(ToScored(out), Scored(want.begin() + 140, want.begin() + 150));
+  };
+  check(0, "z");
+  bool done = false;
+  ASSERT_TRUE(ks().Rename(0, "z", "r", false, &done).ok());
+  check(0, "r");
+  EXPECT_GT(CheckStoredIndex(db(), "r", 300), 1u);
+  ASSERT_TRUE(ks().Copy(0, "r", 0, "c", false, &done).ok());
+  ASSERT_TRUE(done);
+  check(0, "c");
+  EXPECT_GT(CheckStoredIndex(db(), "c", 300), 1u);
+  ASSERT_TRUE(ks().Move(0, "c", 1, &done).ok());
+  ASSERT_TRUE(done);
+  check(1, "c");
+  DumpedValue dumped;
+  ASSERT_TRUE(ks().ReadValue(0, "r", &dumped, &done).ok());
+  ASSERT_TRUE(ks().WriteValue(0, "restored", dumped, 0).ok());
+  check(0, "restored");
+  EXPECT_GT(CheckStoredIndex(db(), "restored", 300), 1u) << "built by the first rank";
+  ASSERT_TRUE(db().Commit().ok());
+  k_.Reopen();
+  ks().set_zset_index_limits(SmallBuckets());
+  check(0, "r");
+  check(0, "restored");
+  // A new version starts without the old one's buckets.
+  EXPECT_EQ(k_.Del(0, {"r"}), 1);
+  Add("r", {{1, "a"}, {2, "b"}});
+  EXPECT_EQ(CheckStoredIndex(db(), "r", 2), 0u);
+  EXPECT_EQ(Rank("r", "b"), 1);
+  // Shrinking below build_at / 2 deletes the buckets in the same batch.
+  int64_t removed = 0;
+  ASSERT_TRUE(ks().ZSetRemoveRange(0, "restored", Ranks(0, 289), &removed).ok());
+  EXPECT_EQ(removed, 290);
+  EXPECT_EQ(CheckStoredIndex(db(), "restored", 10), 0u);
+  EXPECT_EQ(All("restored"), Scored(want.begin() + 290, want.end()));
+  EXPECT_EQ(Rank("restored", want[295].first), 5);
+  ASSERT_TRUE(db().Commit().ok());
+  CompactEverything();
+  k_.Reopen();
+  EXPECT_EQ(All("restored"), Scored(want.begin() + 290, want.end()));
+}
+
 TEST_F(KeyspaceZSetsTest, EncodingFollowsRedisListpackRules) {
   EncodingLimits limits;
   limits.zset_entries = 3;
