@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "server/acl_categories.h"
+#include "server/command_stats.h"
 #include "server/keyspace/keyspace.h"
 #include "storage/db.h"
 
@@ -29,12 +31,15 @@ CommandTable::CommandTable() {
   RegisterPubSubCommands(*this);
   RegisterZSetCommands(*this);
   RegisterGeoCommands(*this);
+  RegisterAclCommands(*this);
 }
 
 void CommandTable::Register(const CommandSpec* specs, size_t count) {
   for (size_t i = 0; i < count; ++i) {
     by_name_.emplace(std::string(specs[i].name), commands_.size());
     commands_.push_back(specs[i]);
+    commands_.back().acl_categories =
+        DeriveAclCategories(specs[i], IsContainerCommand(specs[i].name));
   }
 }
 
