@@ -577,7 +577,11 @@ bool Acl::LoadFile(std::string_view text, std::string_view source,
     }
     const std::string& name = words[1];
     if (name.find(' ') != std::string::npos) {
-      errors += "'" + where + ": username '" + name + "' contains invalid characters. ";
+      errors += "'";
+      errors += where;
+      errors += ": username '";
+      errors += name;
+      errors += "' contains invalid characters. ";
       continue;
     }
     if (loaded.contains(name)) {
@@ -590,7 +594,10 @@ bool Acl::LoadFile(std::string_view text, std::string_view source,
     for (size_t i = 2; i < words.size() && ok; ++i) {
       std::string reason;
       if (!ApplyRule(*user, words[i], &reason)) {
-        errors += where + ": " + reason + ". ";
+        errors += where;
+        errors += ": ";
+        errors += reason;
+        errors += ". ";
         ok = false;
       }
     }
@@ -632,7 +639,8 @@ bool Acl::LoadDirectives(const std::vector<std::vector<std::string>>& users, std
     if (user == default_user_) ApplyRule(edited, "reset", &reason);
     for (size_t i = 1; i < words.size(); ++i) {
       if (!ApplyRule(edited, words[i], &reason)) {
-        *error = "Error in user declaration '" + name + "': " + reason;
+        *error = "Error in user declaration '" + name + "': ";
+        *error += reason;
         return false;
       }
     }

@@ -27,7 +27,7 @@ constexpr std::pair<std::string_view, uint64_t> kExplicitCategories[] = {
     {"lastsave", kAclAdmin | kAclDangerous},
     {"restore", kAclKeyspace | kAclDangerous},
     {"sort", kAclSet | kAclSortedset | kAclList | kAclDangerous},
-    {"sort_ro", kAclSet | kAclSortedset | kAclList},
+    {"sort_ro", kAclSet | kAclSortedset | kAclList | kAclDangerous},
     {"swapdb", kAclKeyspace | kAclDangerous},
     {"wait", kAclConnection},
 };

@@ -95,12 +95,15 @@ void DisconnectRevokedSubscribers(CommandContext& ctx, const std::shared_ptr<Acl
   for (const auto& [id, connection] : ctx.server.clients()) {
     if (connection->user_ptr() != user || !connection->subscribed()) continue;
     bool revoked = false;
-    for (const auto& channel : connection->channels())
+    for (const auto& channel : connection->channels()) {
       revoked = revoked || !allowed(channel, false);
+    }
     for (const auto& channel : connection->shard_channels()) {
       revoked = revoked || !allowed(channel, false);
     }
-    for (const auto& pattern : connection->patterns()) revoked = revoked || !allowed(pattern, true);
+    for (const auto& pattern : connection->patterns()) {
+      revoked = revoked || !allowed(pattern, true);
+    }
     if (revoked) doomed.push_back(connection);
   }
   for (Connection* connection : doomed) {

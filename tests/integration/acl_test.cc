@@ -39,8 +39,9 @@ class AclTest : public ServerFixture {
   }
   // Redis 7.2's texts (Shale's); Redis 7.0 words them differently.
   std::string NoPermCommand(const std::string& user, const std::string& command) const {
-    if (IsRedis())
+    if (IsRedis()) {
       return "-NOPERM this user has no permissions to run the '" + command + "' command";
+    }
     return "-NOPERM User " + user + " has no permissions to run the '" + command + "' command";
   }
   std::string NoPermKey() const {
@@ -64,16 +65,17 @@ class AclTest : public ServerFixture {
 };
 
 TEST_F(AclTest, SetUserGetUserRoundTrip) {
-  ASSERT_EQ(Run({"ACL", "SETUSER", "alice", "on", ">pw", "~foo*", "%R~r*", "&ch*", "+@string",
-                 "-set", "+client|id"}),
-            "+OK");
+  // One category and one command: Redis 7.0 writes single commands in its hash table's order.
+  ASSERT_EQ(
+      Run({"ACL", "SETUSER", "alice", "on", ">pw", "~foo*", "%R~r*", "&ch*", "+@string", "-set"}),
+      "+OK");
   EXPECT_EQ(Run({"ACL", "GETUSER", "alice"}),
             std::string("[\"flags\", [\"on\"], \"passwords\", [\"") + kPwHash +
-                "\"], \"commands\", \"-@all +@string -set +client|id\", \"keys\", \"~foo* %R~r*\", "
+                "\"], \"commands\", \"-@all +@string -set\", \"keys\", \"~foo* %R~r*\", "
                 "\"channels\", \"&ch*\", \"selectors\", []]");
   EXPECT_EQ(Run({"ACL", "LIST"}),
             std::string("[\"user alice on #") + kPwHash +
-                " ~foo* %R~r* resetchannels &ch* -@all +@string -set +client|id\", \"user default "
+                " ~foo* %R~r* resetchannels &ch* -@all +@string -set\", \"user default "
                 "on nopass ~* &* +@all\"]");
   EXPECT_EQ(Run({"ACL", "USERS"}), "[\"alice\", \"default\"]");
   EXPECT_EQ(Run({"ACL", "GETUSER", "nosuch"}), "(nil)");
