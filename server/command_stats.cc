@@ -20,6 +20,9 @@ struct ContainerSubcommands {
 
 const std::vector<ContainerSubcommands>& Containers() {
   static const std::vector<ContainerSubcommands> kContainers = {
+      {"acl",
+       {"cat", "deluser", "dryrun", "genpass", "getuser", "help", "list", "load", "log", "save",
+        "setuser", "users", "whoami"}},
       {"client",
        {"caching", "getname", "getredir", "help", "id", "info", "kill", "list", "no-evict",
         "no-touch", "pause", "reply", "setinfo", "setname", "tracking", "trackinginfo", "unblock",
@@ -39,6 +42,13 @@ const std::vector<ContainerSubcommands>& Containers() {
 constexpr size_t kMaxErrorPrefixes = 128;
 
 }  // namespace
+
+bool IsContainerCommand(std::string_view name) {
+  for (const ContainerSubcommands& c : Containers()) {
+    if (c.parent == name) return true;
+  }
+  return false;
+}
 
 int LatencyHistogram::BucketOf(uint64_t nanos) {
   if (nanos < static_cast<uint64_t>(kSubBuckets)) return static_cast<int>(nanos);

@@ -26,6 +26,10 @@ namespace shale::server {
 struct CommandSpec;
 class CommandTable;
 
+// Whether `name` (a table row, lower case) has subcommands with slots of their own ("config":
+// "config|get" ...).
+bool IsContainerCommand(std::string_view name);
+
 class LatencyHistogram {
  public:
   static constexpr int kSubBucketBits = 4;

@@ -10,6 +10,8 @@
 #include <string>
 
 #include "server/connection.h"
+#include "server/acl_categories.h"
+#include "server/command_stats.h"
 #include "server/keyspace/keyspace.h"
 #include "server/server.h"
 #include "storage/db.h"
@@ -32,12 +34,15 @@ CommandTable::CommandTable() {
   RegisterZSetCommands(*this);
   RegisterGeoCommands(*this);
   RegisterReplicationCommands(*this);
+  RegisterAclCommands(*this);
 }
 
 void CommandTable::Register(const CommandSpec* specs, size_t count) {
   for (size_t i = 0; i < count; ++i) {
     by_name_.emplace(std::string(specs[i].name), commands_.size());
     commands_.push_back(specs[i]);
+    commands_.back().acl_categories =
+        DeriveAclCategories(specs[i], IsContainerCommand(specs[i].name));
   }
 }
 

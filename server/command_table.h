@@ -89,6 +89,9 @@ struct CommandSpec {
   std::string_view syntax;  // arguments after the name, e.g. "key value [NX | XX] [GET]"
   // The keys beyond first_key..last_key, for the commands whose keys move (nullptr: none).
   KeysFunction movable_keys = nullptr;
+  // ACL categories (AclCategory bits, server/acl_categories.h). A row may list Redis's explicit
+  // ones; CommandTable::Register adds the derived ones.
+  uint64_t acl_categories = 0;
 
   bool ArityMatches(size_t argc) const {
     return arity >= 0 ? argc == static_cast<size_t>(arity) : argc >= static_cast<size_t>(-arity);
@@ -130,6 +133,10 @@ void RegisterPubSubCommands(CommandTable& table);
 void RegisterZSetCommands(CommandTable& table);
 void RegisterGeoCommands(CommandTable& table);
 void RegisterReplicationCommands(CommandTable& table);  // SYNC, PSYNC, REPLCONF, ROLE, WAIT
+void RegisterAclCommands(CommandTable& table);
+
+// The CLIENT LIST / CLIENT INFO line of a connection (ending in a newline).
+std::string DescribeClient(Server& server, const Connection& connection);
 
 // Redis's texts for the common errors.
 std::string WrongArityError(std::string_view command);  // "ERR wrong number of ... 'get' command"

@@ -101,7 +101,8 @@ Connection::Connection(Server* server, uint64_t id)
     : server_(server), id_(id), parser_(protocol::ParserLimits{}) {
   handle_.data = this;
   created_ms_ = last_interaction_ms_ = server_->NowMs();
-  set_authenticated(server_->config().requirepass.empty());
+  user_ = server_->acl().default_user();
+  set_authenticated(!server_->acl().DefaultUserNeedsAuth());
   writer_.set_error_hook(
       [](void* context, std::string_view message) {
         static_cast<Server*>(context)->OnErrorReply(message);
@@ -110,7 +111,7 @@ Connection::Connection(Server* server, uint64_t id)
 }
 
 bool Connection::auth_required() const {
-  return !authenticated_ && !server_->config().requirepass.empty();
+  return !authenticated_ && server_->acl().DefaultUserNeedsAuth();
 }
 
 Connection::~Connection() = default;

@@ -27,6 +27,7 @@ namespace shale::server {
 
 class Server;
 class TlsSession;
+class AclUser;
 
 // A growable byte buffer without value-initialisation on growth (std::string would memset).
 class InputBuffer {
@@ -133,9 +134,15 @@ class Connection final : public Subscriber {
     authenticated_ = v;
     ever_authenticated_ = ever_authenticated_ || v;
   }
-  // Redis's authRequired(): the default user has a password and this client has not given it.
-  // Clearing requirepass at run time lets already-open clients in, as in Redis.
+  // Redis's authRequired(): the default user needs a password (or is off) and this client has
+  // not authenticated. Clearing requirepass at run time lets already-open clients in, as in
+  // Redis.
   bool auth_required() const;
+  // The ACL user the connection runs as (the default user until AUTH). The connection keeps a
+  // deleted user alive until it closes (ACL DELUSER closes it).
+  const AclUser& user() const { return *user_; }
+  const std::shared_ptr<AclUser>& user_ptr() const { return user_; }
+  void set_user(std::shared_ptr<AclUser> user) { user_ = std::move(user); }
   int protocol() const { return writer_.protocol(); }
   void set_protocol(int v) {
     writer_.set_protocol(v);
@@ -234,6 +241,7 @@ class Connection final : public Subscriber {
   int db_ = 0;
   bool authenticated_ = false;
   bool ever_authenticated_ = false;
+  std::shared_ptr<AclUser> user_;
   bool reading_ = false;
   bool paused_ = false;  // back-pressure: too much unsent output
   bool parked_ = false;  // a write waits for storage back-pressure to ease (Park)

@@ -160,7 +160,12 @@ int main(int argc, char** argv) {
   {
     shale::server::Server server(config, config_file, std::move(db), std::move(keyspace));
     server.set_tls_context(std::move(tls));
-    code = server.Run();
+    if (shale::server::SetUpUsers(server, &error)) {
+      code = server.Run();
+    } else {
+      spdlog::critical("{}", error);
+      code = 1;
+    }
   }
   if (!config.pidfile.empty()) std::remove(config.pidfile.c_str());
   spdlog::shutdown();

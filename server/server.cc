@@ -272,7 +272,7 @@ void Server::Accept(Listener* listener) {
   clients_.emplace(connection->id(), connection);
   connection->Start(std::move(tls));
   // Redis's protected mode: without a password, only clients on this host's loopback are served.
-  if (config_.protected_mode && config_.requirepass.empty() && !connection->peer_is_loopback()) {
+  if (config_.protected_mode && acl_.default_user()->nopass() && !connection->peer_is_loopback()) {
     stats_.rejected_connections++;
     spdlog::debug("Protected mode: refused client id={} addr={}", connection->id(),
                   connection->peer_address());
@@ -645,6 +645,8 @@ bool Server::OnConfigChanged(const std::vector<std::string>& names, std::string*
       uv_timer_start(&cron_, OnCron, CronIntervalMs(config_.hz), CronIntervalMs(config_.hz));
     } else if (name == "slowlog-max-len") {
       slowlog_.Trim(static_cast<size_t>(config_.slowlog_max_len));
+    } else if (name == "requirepass") {
+      acl_.SetDefaultPassword(config_.requirepass);
     } else if (name == "loglevel") {
       ApplyLogLevel(config_.loglevel);
     } else if (name == "hash-max-listpack-entries" || name == "hash-max-listpack-value" ||
@@ -712,6 +714,11 @@ bool Server::Dispatch(Connection& connection, const std::vector<std::string_view
   if (!spec->ArityMatches(args.size())) return reject(WrongArityError(spec->name));
   if (connection.auth_required() && (spec->flags & kCmdNoAuth) == 0) {
     return reject("NOAUTH Authentication required.");
+  }
+  // ACL; nothing to check for a user allowed everything (the default user unless restricted).
+  if (!connection.user().unrestricted()) {
+    std::string denial = CheckPermissions(*this, connection, *spec, args);
+    if (!denial.empty()) return reject(denial);
   }
   if (transaction.in_multi() && (spec->flags & kCmdNoMulti) != 0) {
     return reject("ERR Command not allowed inside a transaction");
@@ -962,6 +969,14 @@ void Server::RunTransaction(Connection& connection) {
     // and Dispatch admitted the writes of all of them before EXEC began.
     const std::vector<std::string_view> args = command.Args();
     stats_.total_commands_processed++;
+    if (!connection.user().unrestricted()) {
+      // The user's rules may have changed since the command was queued, as Redis checks again.
+      std::string denial = CheckQueuedPermissions(*this, connection, command.spec(), args);
+      if (!denial.empty()) {
+        connection.reply().Error(denial);
+        continue;
+      }
+    }
     Call(connection, command.spec(), args);
   }
   storage::Status status = keyspace_->EndAtomic();

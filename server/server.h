@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "server/acl.h"
 #include "server/command_stats.h"
 #include "server/command_table.h"
 #include "server/config.h"
@@ -53,6 +54,10 @@ struct ServerStats {
   uint64_t client_query_buffer_limit_disconnections = 0;
   uint64_t client_output_buffer_limit_disconnections = 0;
   uint64_t acl_access_denied_auth = 0;  // failed AUTH and HELLO AUTH
+  // Calls refused by ACL (server/acl.h): for the command, a key, a channel.
+  uint64_t acl_access_denied_cmd = 0;
+  uint64_t acl_access_denied_key = 0;
+  uint64_t acl_access_denied_channel = 0;
   uint64_t wal_commit_failures = 0;
   // TLS connections closed for a TLS error: a failed handshake (no or a bad client
   // certificate, a client that does not speak TLS) or a bad record later.
@@ -101,6 +106,8 @@ class Server {
   ServerStats& stats() { return stats_; }
   CommandStats& command_stats() { return command_stats_; }
   Slowlog& slowlog() { return slowlog_; }
+  // Users and permissions (ACL); the default user's password is requirepass.
+  Acl& acl() { return acl_; }
   LatencyMonitor& latency_monitor() { return latency_monitor_; }
   // Adds a latency sample of `micros` for `event` if latency-monitor-threshold is set and the
   // sample reaches it.
@@ -263,6 +270,7 @@ class Server {
   ServerStats stats_;                   // before keyspace_observer_, which counts into it
   WatchingObserver keyspace_observer_;  // tells watches_ what the keyspace changes
   CommandStats command_stats_{commands_};
+  Acl acl_{commands_, command_stats_};
   Slowlog slowlog_;
   LatencyMonitor latency_monitor_;
   // Flushes and compactions per shard at the last cron tick (WatchStorageLatency).

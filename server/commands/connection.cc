@@ -1,11 +1,12 @@
 // Connection commands: PING, ECHO, QUIT, RESET, AUTH, HELLO, SELECT, CLIENT (Redis's
-// networking.c and acl.c, for the default user only).
+// networking.c and acl.c; the users are server/acl.h's).
 #include "server/connection.h"
 
 #include <algorithm>
 #include <string>
 #include <vector>
 
+#include "server/acl.h"
 #include "server/command_table.h"
 #include "server/server.h"
 #include "storage/db.h"
@@ -38,7 +39,8 @@ void QuitCommand(CommandContext& ctx) {
 
 // RESET (Redis's clearClientConnectionState): the connection as it was when it connected,
 // except for its library name and version: no transaction or watched keys, no subscriptions,
-// database 0, RESP2, replies on, no name, and authenticated only if no password is required.
+// database 0, RESP2, replies on, no name, the default user, and authenticated only if that user
+// needs no password.
 void ResetCommand(CommandContext& ctx) {
   Connection& connection = ctx.connection;
   connection.transaction().Discard(ctx.server.watches());
@@ -47,22 +49,20 @@ void ResetCommand(CommandContext& ctx) {
   connection.set_protocol(2);
   connection.ResetReplyMode();
   connection.set_name({});
-  connection.set_authenticated(ctx.server.config().requirepass.empty());
+  connection.set_user(ctx.server.acl().default_user());
+  connection.set_authenticated(!ctx.server.acl().DefaultUserNeedsAuth());
   ctx.reply.SimpleString("RESET");
 }
 
-// Checks a username/password pair against the default user (requirepass). Returns an error
-// text to reply with, or empty on success.
+// Checks a username/password pair (Acl::Authenticate) and makes the connection that user's.
+// Returns an error text to reply with, or empty on success.
 std::string Authenticate(CommandContext& ctx, std::string_view user, std::string_view password) {
-  const std::string& required = ctx.server.config().requirepass;
-  // Both checks always run, and the password check takes the same time whatever the password
-  // holds, so timing tells an attacker nothing about it.
-  const bool user_ok = user == "default";
-  const bool password_ok = required.empty() || ConstantTimeEquals(required, password);
-  if (!user_ok || !password_ok) {
-    ctx.server.stats().acl_access_denied_auth++;
+  std::shared_ptr<AclUser> found = ctx.server.acl().Authenticate(user, password);
+  if (found == nullptr) {
+    NoteFailedAuth(ctx.server, ctx.connection, user);
     return "WRONGPASS invalid username-password pair or user is disabled.";
   }
+  ctx.connection.set_user(std::move(found));
   ctx.connection.set_authenticated(true);
   return {};
 }
@@ -72,7 +72,7 @@ void AuthCommand(CommandContext& ctx) {
     ctx.reply.Error(kSyntaxError);
     return;
   }
-  if (ctx.args.size() == 2 && ctx.server.config().requirepass.empty()) {
+  if (ctx.args.size() == 2 && ctx.server.acl().default_user()->nopass()) {
     ctx.reply.Error(
         "ERR AUTH <password> called without any password configured for the default user. "
         "Are you sure your configuration is correct?");
@@ -180,6 +180,8 @@ void SelectCommand(CommandContext& ctx) {
   ctx.reply.SimpleString("OK");
 }
 
+}  // namespace
+
 // One CLIENT LIST line, in Redis's field order (fields Shale has no notion of are constant).
 std::string DescribeClient(Server& server, const Connection& c) {
   uint64_t now = server.NowMs();
@@ -214,12 +216,14 @@ std::string DescribeClient(Server& server, const Connection& c) {
   line += " tot-mem=" +
           std::to_string(c.query_buffer_bytes() + c.query_buffer_free() + c.output_bytes());
   line += " events=r cmd=" + (c.last_command().empty() ? std::string("NULL") : c.last_command());
-  line += " user=default redir=-1 resp=" + std::to_string(c.protocol());
+  line += " user=" + c.user().name() + " redir=-1 resp=" + std::to_string(c.protocol());
   line += " lib-name=" + c.lib_name();
   line += " lib-ver=" + c.lib_version();
   line += "\n";
   return line;
 }
+
+namespace {
 
 constexpr std::string_view kClientHelp[] = {
     "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "server/acl_categories.h"
 #include "server/command_table.h"
 #include "server/config.h"
 #include "server/connection.h"
@@ -372,6 +373,9 @@ void InfoStats(Server& server, InfoBuilder& info) {
   info.Field("client_output_buffer_limit_disconnections",
              s.client_output_buffer_limit_disconnections);
   info.Field("acl_access_denied_auth", s.acl_access_denied_auth);
+  info.Field("acl_access_denied_cmd", s.acl_access_denied_cmd);
+  info.Field("acl_access_denied_key", s.acl_access_denied_key);
+  info.Field("acl_access_denied_channel", s.acl_access_denied_channel);
   info.Field("total_reads_processed", s.total_reads_processed);
   info.Field("total_writes_processed", s.total_writes_processed);
   info.Field("io_threaded_reads_processed", 0);
@@ -605,7 +609,10 @@ bool RewriteConfigFile(Server& server, std::string* error) {
       text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     }
   }
-  const std::string rewritten = RewriteConfigText(text, server.config());
+  // Without an aclfile the users live in the config file, as Redis's rewriteConfigUserOption.
+  const std::vector<std::string> users = server.acl().DescribeAll();
+  const std::string rewritten =
+      RewriteConfigText(text, server.config(), server.config().aclfile.empty() ? &users : nullptr);
   const std::string tmp = path + ".rewrite.tmp";
   auto fail = [&](const char* what) {
     *error = std::string("ERR Rewriting config file: ") + what + ": " + std::strerror(errno);
@@ -692,51 +699,6 @@ void ReplyFlags(CommandContext& ctx, const CommandSpec& spec) {
   for (std::string_view f : flags) ctx.reply.SimpleString(f);
 }
 
-// The command's ACL categories: its group's, and those its flags imply, in the order of
-// Redis's category table (which is the order COMMAND INFO lists them in).
-std::vector<std::string_view> AclCategories(const CommandSpec& spec) {
-  static constexpr std::string_view kOrder[] = {
-      "@keyspace",   "@read",        "@write",    "@set",         "@sortedset", "@list",
-      "@hash",       "@string",      "@bitmap",   "@hyperloglog", "@geo",       "@stream",
-      "@pubsub",     "@admin",       "@fast",     "@slow",        "@blocking",  "@dangerous",
-      "@connection", "@transaction", "@scripting"};
-  static constexpr std::pair<std::string_view, std::string_view> kGroupCategories[] = {
-      {"string", "@string"},
-      {"list", "@list"},
-      {"hash", "@hash"},
-      {"set", "@set"},
-      {"sorted-set", "@sortedset"},
-      {"sorted_set", "@sortedset"},
-      {"bitmap", "@bitmap"},
-      {"generic", "@keyspace"},
-      {"connection", "@connection"},
-      {"transactions", "@transaction"},
-      {"pubsub", "@pubsub"},
-      {"scripting", "@scripting"},
-      {"geo", "@geo"},
-      {"stream", "@stream"},
-      {"hyperloglog", "@hyperloglog"},
-  };
-  std::vector<std::string_view> implied;
-  for (const auto& [group, category] : kGroupCategories) {
-    if (spec.group == group) implied.push_back(category);
-  }
-  if (spec.flags & kCmdWrite) implied.push_back("@write");
-  if (spec.flags & kCmdReadOnly) implied.push_back("@read");
-  if (spec.flags & kCmdAdmin) {
-    implied.push_back("@admin");
-    implied.push_back("@dangerous");
-  }
-  implied.push_back((spec.flags & kCmdFast) ? "@fast" : "@slow");
-  std::vector<std::string_view> categories;
-  for (std::string_view category : kOrder) {
-    if (std::find(implied.begin(), implied.end(), category) != implied.end()) {
-      categories.push_back(category);
-    }
-  }
-  return categories;
-}
-
 // COMMAND INFO's ten-element entry (Redis 7).
 void ReplyCommandInfo(CommandContext& ctx, const CommandSpec& spec) {
   ctx.reply.ArrayHeader(10);
@@ -746,7 +708,7 @@ void ReplyCommandInfo(CommandContext& ctx, const CommandSpec& spec) {
   ctx.reply.Integer(spec.first_key);
   ctx.reply.Integer(spec.last_key);
   ctx.reply.Integer(spec.key_step);
-  const std::vector<std::string_view> categories = AclCategories(spec);
+  const std::vector<std::string_view> categories = AclCategoryLabels(spec.acl_categories);
   ctx.reply.SetHeader(categories.size());
   for (std::string_view category : categories) ctx.reply.SimpleString(category);
   ctx.reply.ArrayHeader(0);  // tips
@@ -798,10 +760,11 @@ void CommandList(CommandContext& ctx) {
       if (filter == Filter::kPattern) {
         wanted = GlobMatch(value, name, /*nocase=*/true);
       } else if (filter == Filter::kCategory) {
-        const std::vector<std::string_view> categories = AclCategories(*spec);
-        wanted = std::any_of(categories.begin(), categories.end(), [&](std::string_view c) {
-          return EqualsIgnoreCase(c.substr(1), value);
-        });
+        // A subcommand by its own categories, as Redis.
+        const uint64_t categories = name.find('|') == std::string::npos
+                                        ? spec->acl_categories
+                                        : SubcommandAclCategories(name);
+        wanted = (categories & AclCategoryByName(value)) != 0;
       }
       if (wanted) names.push_back(name);
     }
