@@ -26,6 +26,7 @@ constexpr std::pair<std::string_view, uint64_t> kExplicitCategories[] = {
     {"keys", kAclKeyspace | kAclDangerous},
     {"lastsave", kAclAdmin | kAclDangerous},
     {"restore", kAclKeyspace | kAclDangerous},
+    {"role", kAclAdmin | kAclDangerous},
     {"sort", kAclSet | kAclSortedset | kAclList | kAclDangerous},
     {"sort_ro", kAclSet | kAclSortedset | kAclList | kAclDangerous},
     {"swapdb", kAclKeyspace | kAclDangerous},
