@@ -38,6 +38,15 @@ using test_util::LiveKeys;
 using test_util::TempDir;
 using Scored = std::vector<std::pair<std::string, double>>;
 
+// A model's members in sorted-set order: by score, then member bytes.
+Scored InScoreOrder(const std::map<std::string, double>& model) {
+  Scored out(model.begin(), model.end());
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a.second < b.second || (a.second == b.second && a.first < b.first);
+  });
+  return out;
+}
+
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 class KeyspaceZSetsTest : public ::testing::Test {
@@ -445,13 +454,7 @@ TEST_F(KeyspaceZSetsTest, HighEndRangesAndRanksOfALargeSortedSet) {
 // a new version of the key (DEL, then ZADD) starts without hints.
 TEST_F(KeyspaceZSetsTest, PopsInterleavedWithAddsAtBothEnds) {
   std::map<std::string, double> model;
-  auto sorted = [&] {
-    Scored out(model.begin(), model.end());
-    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-      return a.second < b.second || (a.second == b.second && a.first < b.first);
-    });
-    return out;
-  };
+  auto sorted = [&] { return InScoreOrder(model); };
   std::vector<std::pair<double, std::string>> owned;
   for (int i = 0; i < 2000; ++i) owned.emplace_back(i, "m" + std::to_string(i));
   std::vector<std::pair<double, std::string_view>> pairs(owned.begin(), owned.end());
@@ -567,13 +570,7 @@ size_t CheckStoredIndex(storage::Db& db, std::string_view key, int64_t size) {
 TEST_F(KeyspaceZSetsTest, RankIndexMatchesAModel) {
   ks().set_zset_index_limits(SmallBuckets());
   std::map<std::string, double> model;
-  auto sorted = [&] {
-    Scored out(model.begin(), model.end());
-    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-      return a.second < b.second || (a.second == b.second && a.first < b.first);
-    });
-    return out;
-  };
+  auto sorted = [&] { return InScoreOrder(model); };
   std::mt19937 rng(4242);
   auto pick = [&](uint64_t n) { return static_cast<int64_t>(rng() % n); };
   size_t most_buckets = 0;

@@ -152,9 +152,21 @@ class TlsSessionTest : public ::testing::Test {
           return std::pair<char*, size_t>(buffer.data(), span);
         },
         [&](size_t n) { received->append(buffer.data(), n); });
+    Deliver(session, client);
+    return result;
+  }
+
+  // Hands what the session has encrypted so far to the client.
+  static void Deliver(TlsSession& session, Client& client) {
     client.GiveInput(session.ciphertext());
     session.ciphertext().clear();
-    return result;
+  }
+
+  // The server side encrypts `reply`; returns what the client decrypts of it.
+  static std::string Answer(TlsSession& session, Client& client, const std::string& reply) {
+    EXPECT_TRUE(session.Encrypt(reply));
+    Deliver(session, client);
+    return client.Read();
   }
 
   // Runs the handshake to its end on both sides.
@@ -185,10 +197,7 @@ TEST_F(TlsSessionTest, HandshakeThenDataBothWays) {
   std::string received;
   EXPECT_EQ(Pump(session, client, &received), TlsSession::Result::kOk);
   EXPECT_EQ(received, "*1\r\n$4\r\nPING\r\n");
-  ASSERT_TRUE(session.Encrypt("+PONG\r\n"));
-  client.GiveInput(session.ciphertext());
-  session.ciphertext().clear();
-  EXPECT_EQ(client.Read(), "+PONG\r\n");
+  EXPECT_EQ(Answer(session, client, "+PONG\r\n"), "+PONG\r\n");
 }
 
 TEST_F(TlsSessionTest, LargeDataInSmallSpans) {
@@ -209,8 +218,7 @@ TEST_F(TlsSessionTest, LargeDataInSmallSpans) {
   for (size_t i = 0; i < reply.size(); i += 4096) reply[i] = static_cast<char>('a' + i % 26);
   ASSERT_TRUE(session.Encrypt(reply));
   EXPECT_GT(session.ciphertext().size(), reply.size());
-  client.GiveInput(session.ciphertext());
-  session.ciphertext().clear();
+  Deliver(session, client);
   EXPECT_EQ(client.Read(), reply);
 }
 
@@ -228,10 +236,7 @@ TEST_F(TlsSessionTest, KeyUpdateInMidStream) {
   EXPECT_EQ(Pump(session, client, &received), TlsSession::Result::kOk) << session.error();
   EXPECT_EQ(received, "after update");
   // The server's answering key update went out ahead of its data; the client reads both.
-  ASSERT_TRUE(session.Encrypt("reply"));
-  client.GiveInput(session.ciphertext());
-  session.ciphertext().clear();
-  EXPECT_EQ(client.Read(), "reply");
+  EXPECT_EQ(Answer(session, client, "reply"), "reply");
 }
 
 TEST_F(TlsSessionTest, CloseNotifyEndsTheSession) {
