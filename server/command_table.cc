@@ -9,9 +9,9 @@
 #include <cstdlib>
 #include <string>
 
-#include "server/connection.h"
 #include "server/acl_categories.h"
 #include "server/command_stats.h"
+#include "server/connection.h"
 #include "server/keyspace/keyspace.h"
 #include "server/server.h"
 #include "storage/db.h"
