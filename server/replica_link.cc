@@ -333,7 +333,7 @@ void ReplicaLink::LoadSnapshot(std::string_view rdb) {
   std::string error;
   const bool loaded = keyspace::ReadRdbFile(
       rdb,
-      [&](int db, std::string key, keyspace::DumpedValue value, uint64_t expire_ms) {
+      [&](int db, const std::string& key, const keyspace::DumpedValue& value, uint64_t expire_ms) {
         if (db < 0 || db >= keyspace.databases()) {
           error = "the snapshot has database " + std::to_string(db) + ", beyond databases";
           return false;

@@ -150,8 +150,9 @@ void Replication::Attach(Connection& connection, bool psync, std::string_view re
                     s.ToString());
       return;
     }
-    if (psync)
+    if (psync) {
       connection.AppendRaw("+FULLRESYNC " + replid_ + " " + std::to_string(offset_) + "\r\n");
+    }
     connection.AppendRaw("$" + std::to_string(rdb.size()) + "\r\n");
     connection.AppendSnapshot(rdb);
     output_bytes_ += rdb.size();

@@ -403,8 +403,9 @@ void Server::ApplyFromPrimary(Connection& client,
   }
   if (atomic) {
     storage::Status status = keyspace_->EndAtomic();
-    if (!status.ok())
+    if (!status.ok()) {
       spdlog::error("replication: logging a transaction failed: {}", status.ToString());
+    }
   }
   if (!serving_ready_ && !ready_keys_.empty()) ServeReadyKeys();
 }

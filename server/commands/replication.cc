@@ -26,9 +26,8 @@ void SyncCommand(CommandContext& ctx) {
 void PsyncCommand(CommandContext& ctx) {
   if (ctx.connection.is_replica()) return;
   int64_t offset = 0;
-  if (!ParseInt64(ctx.args[2], &offset))
-    offset = -1;  // as Redis: an unparsable offset forces a
-                  // full resynchronisation
+  // As Redis: an offset that does not parse forces a full resynchronisation.
+  if (!ParseInt64(ctx.args[2], &offset)) offset = -1;
   ctx.server.replication().Attach(ctx.connection, true, ctx.args[1], offset);
 }
 
