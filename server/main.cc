@@ -1,11 +1,15 @@
 // shale-server [config-file] [--name value ...], exactly as redis-server takes them.
 #include <malloc.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <thread>
 
@@ -47,6 +51,63 @@ void PrintUsage() {
                "       shale-server conf/shale.conf\n"
                "       shale-server --port 7777\n"
                "       shale-server conf/shale.conf --loglevel verbose\n");
+}
+
+// Redis's adjustOpenFilesLimit: the process needs a descriptor per client plus its own (WAL,
+// tables, listeners, the replica link). The soft limit is raised towards that; when it cannot
+// reach it, maxclients is lowered to what fits, with Redis's warning, and a limit too low to
+// serve even one client stops the start.
+constexpr uint64_t kReservedDescriptors = 128;
+
+bool AdjustOpenFilesLimit(shale::server::Config* config) {
+  const auto wanted = static_cast<uint64_t>(config->maxclients) + kReservedDescriptors;
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    spdlog::warn(
+        "Unable to obtain the current NOFILE limit ({}), assuming 1024 and setting the "
+        "max clients configuration accordingly.",
+        std::strerror(errno));
+    config->maxclients =
+        static_cast<int64_t>(1024 - std::min<uint64_t>(1024 - 1, kReservedDescriptors));
+    return true;
+  }
+  const uint64_t current = limit.rlim_cur;
+  if (current >= wanted) return true;
+  // The wanted limit (raising the hard limit too, which needs the privilege), else as far as the
+  // hard limit allows.
+  uint64_t best = current;
+  int setrlimit_error = 0;
+  rlimit raised{static_cast<rlim_t>(wanted), std::max<rlim_t>(limit.rlim_max, wanted)};
+  if (setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+    best = wanted;
+  } else {
+    setrlimit_error = errno;
+    raised = {std::min<rlim_t>(limit.rlim_max, wanted), limit.rlim_max};
+    if (raised.rlim_cur > current && setrlimit(RLIMIT_NOFILE, &raised) == 0) best = raised.rlim_cur;
+  }
+  if (best >= wanted) {
+    spdlog::info("Increased maximum number of open files to {} (it was originally set to {}).",
+                 best, current);
+    return true;
+  }
+  if (best <= kReservedDescriptors) {
+    spdlog::critical(
+        "Your current 'ulimit -n' of {} is not enough for the server to start. "
+        "Please increase your open file limit to at least {}. Exiting.",
+        best, kReservedDescriptors + 1);
+    return false;
+  }
+  const auto reduced = static_cast<int64_t>(best - kReservedDescriptors);
+  spdlog::warn("You requested maxclients of {} requiring at least {} max file descriptors.",
+               config->maxclients, wanted);
+  spdlog::warn("Server can't set maximum open files to {} because of OS error: {}.", wanted,
+               std::strerror(setrlimit_error != 0 ? setrlimit_error : EPERM));
+  spdlog::warn(
+      "Current maximum open files is {}. maxclients has been reduced to {} to "
+      "compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.",
+      best, reduced);
+  config->maxclients = reduced;
+  return true;
 }
 
 }  // namespace
@@ -103,6 +164,11 @@ int main(int argc, char** argv) {
       spdlog::shutdown();
       return 1;
     }
+  }
+
+  if (!AdjustOpenFilesLimit(&config)) {
+    spdlog::shutdown();
+    return 1;
   }
 
   shale::storage::Options options;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -377,6 +378,28 @@ TEST_F(ProtoMaxBulkLenTest, LongerBulkIsAProtocolError) {
   const ReplyPtr value = client_->Command({"GET", "k"});
   ASSERT_EQ(value->type, REDIS_REPLY_STRING) << Describe(value).substr(0, 100);
   EXPECT_EQ(value->len, 1048576u);
+}
+
+// maxclients beyond what the process may open (the kernel's fs.nr_open caps every limit): the
+// server lowers maxclients to what its descriptor limit leaves, with Redis's warning, and starts.
+TEST(MaxClientsFdLimitTest, LoweredToTheDescriptorLimit) {
+  ServerProcess server;
+  if (server.IsRedis()) GTEST_SKIP() << "Shale's reserve of descriptors is its own";
+  std::ifstream nr_open_file("/proc/sys/fs/nr_open");
+  uint64_t nr_open = 0;
+  if (!(nr_open_file >> nr_open) || nr_open < 1024) GTEST_SKIP() << "no /proc/sys/fs/nr_open";
+  std::string error;
+  ASSERT_TRUE(server.Start({"--maxclients", std::to_string(nr_open)}, &error)) << error;
+  Client client;
+  ASSERT_TRUE(client.Connect(server.port(), &error)) << error;
+  ReplyPtr reply = client.Command({"CONFIG", "GET", "maxclients"});
+  const std::vector<std::string> pair = ArrayStrings(reply.get());
+  ASSERT_EQ(pair.size(), 2u) << Describe(reply);
+  const uint64_t maxclients = std::stoull(pair[1]);
+  EXPECT_LT(maxclients, nr_open);
+  EXPECT_LE(maxclients + 128, nr_open);
+  EXPECT_NE(server.ReadLog().find("maxclients has been reduced to " + pair[1]), std::string::npos)
+      << server.ReadLog();
 }
 
 class MaxClientsTest : public ServerFixture {

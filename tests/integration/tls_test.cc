@@ -396,6 +396,41 @@ TEST_F(TlsTest, RedisCliSpeaksTls) {
   EXPECT_EQ(Run({"GET", "cli-key"}), "\"cli-value\"");
 }
 
+// redis-py (Debian's python3-redis) with ssl=True and the test's certificates: a pipeline of
+// SETs and a large value come back over TLS.
+TEST_F(TlsTest, RedisPyConnectsWithSsl) {
+  if (std::system("/usr/bin/python3 -c 'import redis' >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "no python3-redis";
+  }
+  const std::string script =
+      "import redis, sys\n"
+      "r = redis.Redis(host='127.0.0.1', port=int(sys.argv[1]), ssl=True, "
+      "ssl_ca_certs=sys.argv[2], ssl_certfile=sys.argv[3], ssl_keyfile=sys.argv[4], "
+      "socket_timeout=30)\n"
+      "p = r.pipeline(transaction=False)\n"
+      "for i in range(1000): p.set('py%d' % i, i)\n"
+      "assert all(p.execute())\n"
+      "r.set('big', b'x' * (4 << 20))\n"
+      "assert r.get('big') == b'x' * (4 << 20)\n"
+      "assert r.get('py999') == b'999'\n"
+      "print('ok')\n";
+  const std::string path = certs().Path("redis_py_tls.py");
+  {
+    std::ofstream out(path);
+    out << script;
+  }
+  const std::string command = "/usr/bin/python3 " + path + " " + std::to_string(tls_port_) + " " +
+                              certs().Path("ca.crt") + " " + certs().Path("client.crt") + " " +
+                              certs().Path("client.key") + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  char output[4096] = {0};
+  const size_t n = std::fread(output, 1, sizeof(output) - 1, pipe);
+  pclose(pipe);
+  EXPECT_EQ(std::string(output, n), "ok\n");
+  EXPECT_EQ(Run({"GET", "py0"}), "\"0\"");
+}
+
 // A server with no plain port: `--port 0 --tls-port P`.
 class TlsOnlyTest : public ::testing::Test {
  protected:
