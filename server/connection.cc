@@ -19,6 +19,11 @@ constexpr size_t kReadChunk = 16 * 1024;
 // reads), or its query buffer passes kUnauthenticatedQueryBufferLimit.
 constexpr size_t kUnauthenticatedOutputLimit = 1024;
 constexpr size_t kUnauthenticatedQueryBufferLimit = 1024 * 1024;
+// What all clients that must still authenticate may hold in their query buffers together: past
+// it, the one whose read would grow the total further is closed. Each holds at most one
+// unfinished request of 10 arguments of 16 KB (the parser's unauthenticated limits), so this
+// lets about 400 such clients wait at once however many connect.
+constexpr uint64_t kUnauthenticatedInputTotalLimit = 64ULL * 1024 * 1024;
 // Back-pressure: stop reading a client whose unsent replies pass the high mark, resume below
 // the low mark, so a client that pipelines without reading cannot grow the server unboundedly
 // even without an output buffer limit configured.
@@ -238,7 +243,27 @@ void Connection::OnInput(size_t n) {
     Close();
     return;
   }
+  const uint64_t before = unauthenticated_input_counted_;
+  AccountUnauthenticatedInput();
+  if (unauthenticated_input_counted_ > before &&
+      server_->unauthenticated_input_bytes() > kUnauthenticatedInputTotalLimit) {
+    spdlog::warn(
+        "Closing client id={} addr={}: clients that have not authenticated hold more than {} "
+        "bytes of query buffers",
+        id_, peer_address_, kUnauthenticatedInputTotalLimit);
+    server_->stats().client_query_buffer_limit_disconnections++;
+    Close();
+    return;
+  }
   ProcessInput();
+  AccountUnauthenticatedInput();
+}
+
+void Connection::AccountUnauthenticatedInput() {
+  const uint64_t held = closing_ || !auth_required() ? 0 : input_.size();
+  server_->AddUnauthenticatedInput(static_cast<int64_t>(held) -
+                                   static_cast<int64_t>(unauthenticated_input_counted_));
+  unauthenticated_input_counted_ = held;
 }
 
 void Connection::OnTlsRead(size_t n) {
@@ -545,6 +570,7 @@ void Connection::OnWriteDone(uv_write_t* req, int status) {
 void Connection::Close() {
   if (closing_) return;
   closing_ = true;
+  AccountUnauthenticatedInput();
   if (tls_ != nullptr && in_flight_bytes_ == 0) {
     // close_notify, or the alert of a failed handshake: best effort, the socket closes anyway.
     tls_->Shutdown();

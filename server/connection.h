@@ -207,6 +207,8 @@ class Connection final : public Subscriber {
   bool CheckOutputLimits();
   // What OnRead does with `n` new bytes in the input buffer: limits, then parsing.
   void OnInput(size_t n);
+  // Keeps the server's total of unauthenticated clients' query-buffer bytes up to date.
+  void AccountUnauthenticatedInput();
   // Makes room in the input buffer for the next read (the growth policy of OnAlloc).
   void ReserveInput();
   // TLS: decrypts `n` bytes of socket input into the input buffer, sends what the session
@@ -254,6 +256,7 @@ class Connection final : public Subscriber {
   bool close_after_reply_ = false;
   bool closing_ = false;
   bool replica_ = false;
+  uint64_t unauthenticated_input_counted_ = 0;  // this connection's part of that total
   size_t snapshot_unsent_ = 0;  // output bytes up to the end of a replica's snapshot
   int64_t replica_listening_port_ = 0;
   bool in_pending_flush_ = false;

@@ -211,6 +211,12 @@ class Server {
   void BlockForKeys(Connection& connection, const std::vector<std::string_view>& keys,
                     uint64_t deadline_ms, keyspace::ValueType type = keyspace::ValueType::kList);
   size_t blocked_count() const { return blocked_.size(); }
+  // Query-buffer bytes held by clients that must still authenticate, all together.
+  uint64_t unauthenticated_input_bytes() const { return unauthenticated_input_bytes_; }
+  void AddUnauthenticatedInput(int64_t delta) {
+    unauthenticated_input_bytes_ =
+        static_cast<uint64_t>(static_cast<int64_t>(unauthenticated_input_bytes_) + delta);
+  }
   // Runs a blocked connection's command again now (WAIT, when an acknowledgement arrives).
   void WakeBlocked(Connection* connection);
 
@@ -302,6 +308,7 @@ class Server {
   bool serving_ready_ = false;
   uv_timer_t block_timer_;  // every 10 ms while a blocked connection has a deadline
   uint64_t next_client_id_ = 1;
+  uint64_t unauthenticated_input_bytes_ = 0;
   uint64_t start_time_ms_ = 0;
   uint64_t last_save_s_ = 0;
   std::string run_id_;

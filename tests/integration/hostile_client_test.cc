@@ -75,6 +75,38 @@ TEST_F(HostileClientTest, UnauthenticatedHugeRequestsAreRefused) {
   EXPECT_EQ(ReadReplyText(fine.get()), "(nil)");
 }
 
+// Many clients that never authenticate, each holding an unfinished request as large as the
+// unauthenticated limits allow (10 arguments of 16 KB): together they may hold at most 64 MB of
+// query buffers, so the ones past it are closed and an authenticated client is served.
+TEST_F(HostileClientTest, UnauthenticatedClientsShareOneBufferBound) {
+  std::string request = "*10\r\n";
+  for (int i = 0; i < 9; ++i) request += "$16000\r\n" + std::string(16000, 'x') + "\r\n";
+  request += "$16000\r\n" + std::string(15000, 'x');  // the last argument never completes
+  constexpr int kClients = 500;                       // 500 x ~160 KB = ~80 MB
+  std::vector<std::unique_ptr<RawConnection>> waiting;
+  for (int i = 0; i < kClients; ++i) {
+    waiting.push_back(ConnectRaw());
+    ASSERT_NE(waiting.back(), nullptr);
+    ASSERT_TRUE(waiting.back()->Send(request)) << i;
+  }
+  auto fine = Connect();
+  ASSERT_NE(fine, nullptr);
+  // Each holds ~159 KB, so 64 MB hold about 421 of them: once the server has read everything,
+  // about 79 are closed (a few more or less, by where the reads split the requests).
+  const auto disconnections = [&] {
+    return std::stoi(InfoField(fine.get(), "stats", "client_query_buffer_limit_disconnections"));
+  };
+  ASSERT_TRUE(WaitUntil([&] { return disconnections() >= 70; }, std::chrono::seconds(30)))
+      << disconnections();
+  EXPECT_LE(disconnections(), 100);
+  EXPECT_EQ(fine->Run({"PING"}), "+PONG");
+  int closed = 0;
+  for (auto& connection : waiting) {
+    if (connection->WaitClosed(std::chrono::milliseconds(1))) ++closed;
+  }
+  EXPECT_GE(closed, 70);
+}
+
 // After AUTH the usual limits apply, but the query buffer grows with the bytes that arrive,
 // not with the length a header announces.
 TEST_F(HostileClientTest, QueryBufferGrowsWithWhatArrives) {
