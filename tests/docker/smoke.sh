@@ -8,7 +8,7 @@
 # and after an explicit "shale-server" all work, and that protected mode refuses a client
 # outside the container while no password is set.
 #
-# Installs what it needs (podman runc debootstrap) through scripts/bootstrap.sh. No image
+# Installs what it needs (podman runc netavark iptables debootstrap) through scripts/bootstrap.sh. No image
 # registry is reachable from here, so a missing debian:12 base image is made with
 # debootstrap from the Debian mirror apt already uses, and kept for later runs.
 # Everything else it creates (containers, volumes, the test image tag) is removed by name.
@@ -33,7 +33,7 @@ started=$(date +%s)
 # --- packages ---------------------------------------------------------------------------
 # scripts/bootstrap.sh installs what is missing, as for every other test. It installs without
 # recommended packages, so netavark (the network stack behind -p) is named here.
-if ! ./scripts/bootstrap.sh podman runc netavark debootstrap redis-tools python3; then
+if ! ./scripts/bootstrap.sh podman runc netavark iptables debootstrap redis-tools python3; then
   if ! command -v podman >/dev/null; then
     skip "podman is not installed and apt-get could not install it, so Podman cannot run here"
   fi
