@@ -58,16 +58,21 @@ const CommandSpec* CommandTable::Find(std::string_view name) const {
   return it == by_name_.end() ? nullptr : &commands_[it->second];
 }
 
-void PropagateAs(CommandContext& ctx, std::initializer_list<std::string_view> argv) {
+namespace {
+template <typename Args>
+void PropagateArgs(CommandContext& ctx, const Args& argv) {
   Replication& replication = ctx.server.replication();
   if (!replication.active()) return replication.Suppress();
   replication.Rewrite(ctx.connection.db(), std::vector<std::string>(argv.begin(), argv.end()));
 }
+}  // namespace
+
+void PropagateAs(CommandContext& ctx, std::initializer_list<std::string_view> argv) {
+  PropagateArgs(ctx, argv);
+}
 
 void PropagateAs(CommandContext& ctx, const std::vector<std::string_view>& argv) {
-  Replication& replication = ctx.server.replication();
-  if (!replication.active()) return replication.Suppress();
-  replication.Rewrite(ctx.connection.db(), std::vector<std::string>(argv.begin(), argv.end()));
+  PropagateArgs(ctx, argv);
 }
 
 void PropagateNothing(CommandContext& ctx) { ctx.server.replication().Suppress(); }

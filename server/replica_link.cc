@@ -374,15 +374,16 @@ void ReplicaLink::ApplyStream() {
     const std::vector<std::string_view>& args = parser_.args();
     const size_t consumed = parser_.consumed();
     if (!args.empty()) {
-      const std::string name = ToLower(args[0]);
-      if (name == "replconf" && args.size() >= 2 && EqualsIgnoreCase(args[1], "getack")) {
+      const std::string_view name = args[0];
+      if (EqualsIgnoreCase(name, "replconf") && args.size() >= 2 &&
+          EqualsIgnoreCase(args[1], "getack")) {
         Acknowledge();  // the offset before this command, as a Redis replica reports it
-      } else if (name == "ping") {
+      } else if (EqualsIgnoreCase(name, "ping")) {
         // keep-alive: counts in the offset only
-      } else if (name == "multi") {
+      } else if (EqualsIgnoreCase(name, "multi")) {
         in_multi_ = true;
         queued_.clear();
-      } else if (name == "exec") {
+      } else if (EqualsIgnoreCase(name, "exec")) {
         std::vector<std::vector<std::string_view>> commands;
         for (const std::vector<std::string>& command : queued_) {
           commands.emplace_back(command.begin(), command.end());
@@ -390,7 +391,7 @@ void ReplicaLink::ApplyStream() {
         server_->ApplyFromPrimary(*client_, commands, true);
         in_multi_ = false;
         queued_.clear();
-      } else if (name == "discard") {
+      } else if (EqualsIgnoreCase(name, "discard")) {
         in_multi_ = false;
         queued_.clear();
       } else if (in_multi_) {

@@ -195,11 +195,6 @@ void Replication::WakeWaiters() {
   for (Connection* connection : waiters) server_->WakeBlocked(connection);
 }
 
-void Replication::SetListeningPort(Connection& connection, int64_t port) {
-  // Told before PSYNC: kept on the connection until it becomes a replica.
-  connection.set_replica_listening_port(port);
-}
-
 void Replication::OnConnectionClosed(Connection* connection) {
   StopWaiting(connection);
   if (replicas_.erase(connection) == 0) return;

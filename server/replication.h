@@ -83,8 +83,6 @@ class Replication {
   void Attach(Connection& connection, bool psync, std::string_view replid, int64_t offset);
   // REPLCONF ACK <offset> from a replica.
   void Acknowledge(Connection& connection, int64_t offset);
-  // REPLCONF listening-port <port>: what INFO shows as the replica's port.
-  void SetListeningPort(Connection& connection, int64_t port);
   void OnConnectionClosed(Connection* connection);
   // Closes every replica's connection (they reconnect and resynchronise): this server's data
   // was replaced by another primary's.

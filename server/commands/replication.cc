@@ -44,7 +44,8 @@ void ReplconfCommand(CommandContext& ctx) {
       if (!ParseInt64(value, &port) || port < 0 || port > 65535) {
         return ctx.reply.Error(kNotIntegerError);
       }
-      replication.SetListeningPort(ctx.connection, port);
+      // Told before PSYNC: kept on the connection, which INFO's slaveN line reads.
+      ctx.connection.set_replica_listening_port(port);
     } else if (EqualsIgnoreCase(option, "ack")) {
       int64_t offset = 0;
       if (ParseInt64(value, &offset)) replication.Acknowledge(ctx.connection, offset);

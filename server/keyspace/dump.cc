@@ -8,12 +8,14 @@
 
 namespace shale::keyspace {
 
-Status Keyspace::ReadValue(int db, std::string_view key, DumpedValue* value, bool* found) {
+Status Keyspace::ReadValue(int db, std::string_view key, DumpedValue* value, bool* found,
+                           uint64_t* expire_ms) {
   Entry entry;
   Status s = Lookup(db, key, &entry);
   if (!s.ok()) return s;
   *found = entry.live;
   if (!entry.live) return Status::Ok();
+  if (expire_ms != nullptr) *expire_ms = entry.header.expire_ms;
   *value = DumpedValue();
   value->type = entry.header.type;
   switch (entry.header.type) {
@@ -94,23 +96,16 @@ Status Keyspace::SnapshotRdb(const std::vector<std::pair<std::string, std::strin
       if (keys.size() > before) after = keys.back();
     }
     if (keys.empty()) continue;
-    std::vector<int64_t> deadlines(keys.size(), -1);
-    uint64_t expires = 0;
-    for (size_t i = 0; i < keys.size(); ++i) {
-      Status s = ExpireTime(db, keys[i], &deadlines[i]);
-      if (!s.ok()) return s;
-      if (deadlines[i] > 0) ++expires;
-    }
-    // The counts are the loader's sizing hints: a key that expires while the file is made is
-    // left out of it.
-    writer.SelectDb(db, keys.size(), expires);
-    for (size_t i = 0; i < keys.size(); ++i) {
+    // The counts are the loader's sizing hints (the database's own deadline count): a key that
+    // expires while the file is made is left out of it.
+    writer.SelectDb(db, keys.size(), ExpiresCount(db));
+    for (const std::string& key : keys) {
       DumpedValue value;
       bool found = false;
-      Status s = ReadValue(db, keys[i], &value, &found);
+      uint64_t expire_ms = 0;
+      Status s = ReadValue(db, key, &value, &found, &expire_ms);
       if (!s.ok()) return s;
-      if (!found) continue;
-      writer.Add(keys[i], value, deadlines[i] > 0 ? static_cast<uint64_t>(deadlines[i]) : 0);
+      if (found) writer.Add(key, value, expire_ms);
     }
   }
   *rdb = writer.Finish();

@@ -435,7 +435,9 @@ class Keyspace {
 
   // --- DUMP and RESTORE (dump.cc; the payload format: rdb.h) ---
   // DUMP: the value of `key` whatever its type; *found false when absent. Reads every element.
-  Status ReadValue(int db, std::string_view key, DumpedValue* value, bool* found);
+  // *expire_ms (optional): its deadline, 0 = none.
+  Status ReadValue(int db, std::string_view key, DumpedValue* value, bool* found,
+                   uint64_t* expire_ms = nullptr);
   // RESTORE: `value` (a well-formed payload's: distinct members, not empty) replaces whatever
   // `key` holds, with deadline `expire_ms` (0: none); one batch.
   Status WriteValue(int db, std::string_view key, const DumpedValue& value, uint64_t expire_ms);
