@@ -34,6 +34,7 @@ const std::vector<ContainerSubcommands>& Containers() {
       {"memory", {"doctor", "help", "malloc-stats", "purge", "stats", "usage"}},
       {"object", {"encoding", "freq", "help", "idletime", "refcount"}},
       {"pubsub", {"channels", "help", "numpat", "numsub", "shardchannels", "shardnumsub"}},
+      {"script", {"debug", "exists", "flush", "help", "kill", "load"}},
       {"slowlog", {"get", "help", "len", "reset"}},
   };
   return kContainers;

@@ -35,6 +35,7 @@ CommandTable::CommandTable() {
   RegisterGeoCommands(*this);
   RegisterReplicationCommands(*this);
   RegisterAclCommands(*this);
+  RegisterScriptingCommands(*this);
 }
 
 void CommandTable::Register(const CommandSpec* specs, size_t count) {

@@ -608,6 +608,10 @@ std::vector<ConfigSetting> BuildConfigTable() {
       IntegerSetting("slowlog-max-len", kMutable, &Config::slowlog_max_len, 0, kLongMax));
   table.push_back(IntegerSetting("latency-monitor-threshold", kMutable,
                                  &Config::latency_monitor_threshold, 0, kLongMax));
+  // Scripting: how long a script runs before other clients get -BUSY and SCRIPT KILL works.
+  table.push_back(with_alias(
+      IntegerSetting("busy-reply-threshold", kMutable, &Config::busy_reply_threshold, 0, kLongMax),
+      "lua-time-limit"));
   // Pub/sub
   table.push_back(NotifyKeyspaceEventsSetting());
   // Redis's encoding thresholds (what OBJECT ENCODING reports), under their 7.0 names and the

@@ -136,6 +136,9 @@ struct Config {
   int64_t slowlog_log_slower_than = 10000;  // microseconds; -1 = off, 0 = every command
   int64_t slowlog_max_len = 128;
   int64_t latency_monitor_threshold = 0;  // milliseconds; 0 = off
+  // Scripting (Redis's busy-reply-threshold, alias lua-time-limit): ms a script may run before
+  // other clients are answered -BUSY and SCRIPT KILL may stop it; 0 = never.
+  int64_t busy_reply_threshold = 5000;
   // Keyspace notifications (server/notifications.h): the classes of events published, as
   // NotifyFlag bits; 0 = off, Redis's default.
   uint32_t notify_keyspace_events = 0;

@@ -1,9 +1,11 @@
 #include "server/server.h"
 
+#include <poll.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <random>
 
 #include "server/connection.h"
@@ -56,6 +58,24 @@ bool AllowedWhileSubscribed(const CommandSpec& spec) {
                                                   "punsubscribe", "quit",         "reset"};
   return std::find(std::begin(kAllowed), std::end(kAllowed), spec.name) != std::end(kAllowed);
 }
+
+// The commands a busy script leaves to other clients (Redis's allow-busy flag).
+bool AllowedWhileBusy(const CommandSpec& spec, const std::vector<std::string_view>& args) {
+  static constexpr std::string_view kAllowed[] = {"auth",    "hello", "reset",   "quit",    "multi",
+                                                  "discard", "watch", "unwatch", "shutdown"};
+  if (std::find(std::begin(kAllowed), std::end(kAllowed), spec.name) != std::end(kAllowed)) {
+    return true;
+  }
+  if (args.size() < 2) return false;
+  if (spec.name == "script") return EqualsIgnoreCase(args[1], "kill");
+  if (spec.name == "function") {
+    return EqualsIgnoreCase(args[1], "kill") || EqualsIgnoreCase(args[1], "stats");
+  }
+  return false;
+}
+
+constexpr std::string_view kBusyError =
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
 
 uint64_t SteadyMicros() {
   using namespace std::chrono;
@@ -766,6 +786,22 @@ bool Server::Dispatch(Connection& connection, const std::vector<std::string_view
                   "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in "
                   "this context");
   }
+  if (scripting_.busy() && &connection != scripting_.caller()) {
+    if (!AllowedWhileBusy(*spec, args)) return reject(kBusyError);
+    if (spec->name == "shutdown") {
+      // Only SHUTDOWN NOSAVE, which ends the process at once: the script's writes were never
+      // logged (a script is one atomic group, logged when it ends) and no reply has
+      // acknowledged anything this loop iteration wrote, so what is lost is what a crash would
+      // lose.
+      bool nosave = false;
+      for (size_t i = 1; i < args.size(); ++i)
+        nosave = nosave || EqualsIgnoreCase(args[i], "nosave");
+      if (!nosave) return reject(kBusyError);
+      spdlog::warn("SHUTDOWN NOSAVE while a script is busy: exiting, the script's writes are lost");
+      spdlog::shutdown();
+      std::_Exit(0);
+    }
+  }
   if (transaction.in_multi() && (spec->flags & kCmdNotQueued) == 0) {
     transaction.Queue(*spec, args);
     connection.last_command_ = spec->name;
@@ -983,6 +1019,126 @@ void Server::RunTransaction(Connection& connection) {
   storage::Status status = keyspace_->EndAtomic();
   if (!status.ok()) spdlog::error("EXEC: logging its writes failed: {}", status.ToString());
   transaction.Discard(watches_);
+}
+
+// --- scripting ---
+
+std::string Server::RunFromScript(Scripting::Run& run, const std::vector<std::string_view>& args,
+                                  std::string* output) {
+  const CommandSpec* spec = commands_.Find(args[0]);
+  if (spec == nullptr) return "Unknown Redis command called from script";
+  if (!spec->ArityMatches(args.size())) {
+    return "Wrong number of args calling Redis command from script";
+  }
+  if ((spec->flags & kCmdNoScript) != 0) return "This Redis command is not allowed from script";
+  Connection& client = *run.client;
+  if (!client.user().unrestricted()) {
+    std::string denial = CheckPermissions(*this, client, *spec, args);
+    if (!denial.empty()) {
+      constexpr std::string_view kNoPerm = "NOPERM ";
+      if (denial.compare(0, kNoPerm.size(), kNoPerm) == 0) denial.erase(0, kNoPerm.size());
+      return "ACL failure in script: " + denial;
+    }
+  }
+  const bool writes = (spec->flags & kCmdWrite) != 0;
+  if (writes) {
+    if (run.read_only) return "Write commands are not allowed from read-only scripts.";
+    if (!run.declared) {
+      storage::Status state = db_->WriteState();
+      if (!state.ok()) return "-MISCONF Errors writing to the WAL: " + state.message();
+      if (replica_link_.following() && config_.replica_read_only) {
+        return "-READONLY You can't write against a read only replica.";
+      }
+      if (config_.min_replicas_to_write > 0 && config_.min_replicas_max_lag > 0 &&
+          replication_.GoodReplicas(NowMs(), static_cast<uint64_t>(config_.min_replicas_max_lag)) <
+              static_cast<size_t>(config_.min_replicas_to_write)) {
+        return "-NOREPLICAS Not enough good replicas to write.";
+      }
+    }
+  }
+  // Until a script has written, a command that may take memory is refused over maxmemory (a
+  // script that wrote must be able to finish).
+  if (!run.declared && !run.wrote && config_.maxmemory > 0 && (spec->flags & kCmdDenyOom) != 0 &&
+      OverMaxMemory()) {
+    return "-OOM command not allowed when used memory > 'maxmemory'.";
+  }
+  if (!run.declared && replica_link_.following() && !replica_link_.link_up() &&
+      !config_.replica_serve_stale_data && (spec->flags & kCmdStale) == 0) {
+    return "-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+  }
+  const size_t propagated_before = replication_.pending_size();
+  const uint64_t dirty_before = stats_.dirty;
+  stats_.total_commands_processed++;
+  Call(client, *spec, args);
+  if (client.block().requested) {  // cannot block in a script: AnswerNothingNow answered
+    client.block().requested = false;
+    if (client.block().active) Unblock(&client);
+  }
+  if (writes && stats_.dirty != dirty_before) run.wrote = true;
+  if (!run.propagate) replication_.DropPendingFrom(propagated_before);
+  *output = client.TakeOutput();
+  return std::string();
+}
+
+bool Server::ScriptMayRun(Scripting::Run& run, const std::vector<std::string_view>& args,
+                          int* allowed) {
+  const CommandSpec* spec = commands_.Find(args[0]);
+  if (spec == nullptr) return false;
+  *allowed = run.client->user().unrestricted() ||
+             CheckPermissions(*this, *run.client, *spec, args).empty();
+  return true;
+}
+
+std::string Server::ScriptRefusal(Connection& caller, bool read_only, bool allow_oom,
+                                  bool allow_stale) {
+  (void)caller;
+  if (!read_only) {
+    storage::Status state = db_->WriteState();
+    if (!state.ok()) return "MISCONF Errors writing to the WAL: " + state.message();
+    if (replica_link_.following() && config_.replica_read_only) {
+      return "READONLY You can't write against a read only replica.";
+    }
+    if (config_.min_replicas_to_write > 0 && config_.min_replicas_max_lag > 0 &&
+        replication_.GoodReplicas(NowMs(), static_cast<uint64_t>(config_.min_replicas_max_lag)) <
+            static_cast<size_t>(config_.min_replicas_to_write)) {
+      return "NOREPLICAS Not enough good replicas to write.";
+    }
+    if (!allow_oom && config_.maxmemory > 0 && OverMaxMemory()) {
+      return "OOM command not allowed when used memory > 'maxmemory'.";
+    }
+  }
+  if (!allow_stale && replica_link_.following() && !replica_link_.link_up() &&
+      !config_.replica_serve_stale_data) {
+    return "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+  }
+  return std::string();
+}
+
+void Server::ServeWhileBusy(Connection* caller) {
+  std::vector<pollfd> fds;
+  std::vector<uint64_t> ids;
+  for (const auto& [id, connection] : clients_) {
+    if (connection == caller || connection->closing() || connection->is_replica()) continue;
+    const int fd = connection->fd();
+    if (fd < 0) continue;
+    fds.push_back(pollfd{fd, POLLIN, 0});
+    ids.push_back(id);
+  }
+  if (!fds.empty() && poll(fds.data(), fds.size(), 0) > 0) {
+    for (size_t i = 0; i < fds.size(); ++i) {
+      if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+      auto it = clients_.find(ids[i]);
+      if (it != clients_.end()) it->second->ReadWhileBusy();
+    }
+  }
+  // Replies that acknowledge no write of this iteration may go now (the WAL cannot be
+  // committed while the script's atomic group is open).
+  for (uint64_t id : ids) {
+    auto it = clients_.find(id);
+    if (it == clients_.end()) continue;
+    Connection* connection = it->second;
+    if (!connection->closing() && !connection->has_uncommitted_write()) connection->Flush();
+  }
 }
 
 }  // namespace shale::server

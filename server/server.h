@@ -25,6 +25,7 @@
 #include "server/replica_link.h"
 #include "server/replication.h"
 #include "server/scan_cursors.h"
+#include "server/scripting.h"
 #include "server/slowlog.h"
 #include "server/transactions.h"
 #include "storage/db.h"
@@ -220,6 +221,26 @@ class Server {
   // Runs a blocked connection's command again now (WAIT, when an acknowledgement arrives).
   void WakeBlocked(Connection* connection);
 
+  // Lua scripts (EVAL, SCRIPT).
+  Scripting& scripting() { return scripting_; }
+  // A script's redis.call(`args`): the checks Redis makes for commands called from scripts,
+  // then the command as the script's client. Returns the error that refused it ("" when it ran,
+  // its reply in *output).
+  std::string RunFromScript(Scripting::Run& run, const std::vector<std::string_view>& args,
+                            std::string* output);
+  // redis.acl_check_cmd: false when `args` names no command; else *allowed says whether the
+  // script's user may run it.
+  bool ScriptMayRun(Scripting::Run& run, const std::vector<std::string_view>& args,
+                    int* allowed);
+  // Why a script with a shebang line may not start now ("" when it may): a write script on a
+  // read-only replica or failing WAL, over maxmemory without allow-oom, on a stale replica
+  // without allow-stale.
+  std::string ScriptRefusal(Connection& caller, bool read_only, bool allow_oom, bool allow_stale);
+  // From a busy script's hook: reads what the other clients sent and answers it (-BUSY to most
+  // commands), and sends the replies that wait for no WAL commit. New connections wait for the
+  // script to end.
+  void ServeWhileBusy(Connection* caller);
+
  private:
   // A listening socket: the plain port's or tls-port's.
   struct Listener {
@@ -263,6 +284,7 @@ class Server {
   std::string config_file_;
   std::unique_ptr<storage::Db> db_;
   std::unique_ptr<keyspace::Keyspace> keyspace_;  // declared after db_: destroyed before it
+  Scripting scripting_{this};
   CommandTable commands_;
   ScanCursors scan_cursors_;
   WatchRegistry watches_;

@@ -184,9 +184,14 @@ void InfoMemory(Server& server, InfoBuilder& info, const storage::DbStats& stats
   info.Field("used_memory_query_buffers", query_buffers);
   info.Field("total_system_memory", system);
   info.Field("total_system_memory_human", HumanBytes(system));
-  info.Field("used_memory_lua", 0);
-  info.Field("used_memory_scripts", 0);
-  info.Field("number_of_cached_scripts", 0);
+  const uint64_t lua_memory = server.scripting().lua_memory();
+  info.Field("used_memory_lua", lua_memory);
+  info.Field("used_memory_vm_eval", lua_memory);
+  info.Field("used_memory_lua_human", HumanBytes(lua_memory));
+  info.Field("used_memory_scripts_eval", server.scripting().bodies_memory());
+  info.Field("used_memory_scripts", server.scripting().bodies_memory());
+  info.Field("used_memory_scripts_human", HumanBytes(server.scripting().bodies_memory()));
+  info.Field("number_of_cached_scripts", server.scripting().script_count());
   info.Field("number_of_functions", 0);
   info.Field("number_of_libraries", 0);
   const auto maxmemory = static_cast<uint64_t>(server.config().maxmemory);
@@ -693,6 +698,8 @@ void ReplyFlags(CommandContext& ctx, const CommandSpec& spec) {
   if (spec.flags & kCmdLoading) flags.push_back("loading");
   if (spec.flags & kCmdStale) flags.push_back("stale");
   if (spec.flags & kCmdFast) flags.push_back("fast");
+  if (spec.flags & kCmdNoScript) flags.push_back("noscript");
+  if (spec.flags & kCmdNoMandatoryKeys) flags.push_back("no_mandatory_keys");
   if (spec.flags & kCmdNoMulti) flags.push_back("no_multi");
   if (spec.movable_keys != nullptr) flags.push_back("movablekeys");
   ctx.reply.SetHeader(flags.size());
@@ -787,7 +794,9 @@ void CommandGetKeys(CommandContext& ctx) {
     return ctx.reply.Error("ERR Invalid number of arguments specified for command");
   }
   const std::vector<std::string_view> keys = spec->KeysOf(call);
-  if (keys.empty()) return ctx.reply.Error("ERR Invalid arguments specified for command");
+  if (keys.empty() && (spec->flags & kCmdNoMandatoryKeys) == 0) {
+    return ctx.reply.Error("ERR Invalid arguments specified for command");
+  }
   ctx.reply.ArrayHeader(keys.size());
   for (std::string_view key : keys) ctx.reply.Bulk(key);
 }
@@ -911,24 +920,25 @@ void LastSaveCommand(CommandContext& ctx) {
 }
 
 const CommandSpec kServerCommands[] = {
-    {"save", 1, kCmdAdmin | kCmdNoMulti, 0, 0, 0, SaveCommand, "server", "1.0.0",
+    {"save", 1, kCmdAdmin | kCmdNoMulti | kCmdNoScript, 0, 0, 0, SaveCommand, "server", "1.0.0",
      "Synchronously saves the database(s) to disk.", ""},
     {"lastsave", 1, kCmdFast | kCmdLoading | kCmdStale, 0, 0, 0, LastSaveCommand, "server", "1.0.0",
      "Returns the Unix timestamp of the last successful save to disk.", ""},
     {"info", -1, kCmdLoading | kCmdStale, 0, 0, 0, InfoCommand, "server", "1.0.0",
      "Returns information and statistics about the server.", "[section [section ...]]"},
-    {"config", -2, kCmdAdmin | kCmdLoading | kCmdStale, 0, 0, 0, ConfigCommand, "server", "2.0.0",
-     "A container for server configuration commands.", "subcommand [argument ...]"},
+    {"config", -2, kCmdAdmin | kCmdLoading | kCmdStale | kCmdNoScript, 0, 0, 0, ConfigCommand,
+     "server", "2.0.0", "A container for server configuration commands.",
+     "subcommand [argument ...]"},
     {"command", -1, kCmdLoading | kCmdStale, 0, 0, 0, CommandCommand, "server", "2.8.13",
      "Returns detailed information about all commands.", "[COUNT | LIST | INFO | DOCS ...]"},
     {"compact", 1, kCmdAdmin, 0, 0, 0, CompactCommand, "server", "0.1.0",
      "Merges every shard's tables into one, in the background.", ""},
-    {"function", -2, 0, 0, 0, 0, FunctionCommand, "scripting", "7.0.0",
+    {"function", -2, kCmdNoScript, 0, 0, 0, FunctionCommand, "scripting", "7.0.0",
      "A container for function commands.", "subcommand [argument ...]"},
     {"time", 1, kCmdFast | kCmdLoading | kCmdStale, 0, 0, 0, TimeCommand, "server", "2.6.0",
      "Returns the server time.", ""},
-    {"shutdown", -1, kCmdAdmin | kCmdLoading | kCmdStale | kCmdNoMulti, 0, 0, 0, ShutdownCommand,
-     "server", "1.0.0",
+    {"shutdown", -1, kCmdAdmin | kCmdLoading | kCmdStale | kCmdNoMulti | kCmdNoScript, 0, 0, 0,
+     ShutdownCommand, "server", "1.0.0",
      "Synchronously saves the database(s) to disk and shuts down the Redis server.",
      "[NOSAVE | SAVE] [NOW] [FORCE] [ABORT]"},
 };
