@@ -36,6 +36,7 @@ CommandTable::CommandTable() {
   RegisterReplicationCommands(*this);
   RegisterAclCommands(*this);
   RegisterScriptingCommands(*this);
+  RegisterMemoryCommands(*this);
 }
 
 void CommandTable::Register(const CommandSpec* specs, size_t count) {

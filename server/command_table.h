@@ -140,6 +140,7 @@ void RegisterGeoCommands(CommandTable& table);
 void RegisterReplicationCommands(CommandTable& table);  // SYNC, PSYNC, REPLCONF, ROLE, WAIT
 void RegisterAclCommands(CommandTable& table);
 void RegisterScriptingCommands(CommandTable& table);  // EVAL, EVALSHA, SCRIPT
+void RegisterMemoryCommands(CommandTable& table);     // MEMORY
 
 // The CLIENT LIST / CLIENT INFO line of a connection (ending in a newline).
 std::string DescribeClient(Server& server, const Connection& connection);
@@ -163,7 +164,8 @@ void ReplyBulksOrNulls(protocol::ReplyWriter& reply, const std::vector<std::stri
 // an absolute deadline in ms (0 = none), with Redis's errors; false after replying one.
 bool ParseTimeout(CommandContext& ctx, std::string_view text, uint64_t* deadline_ms);
 // Whether a blocking command that found nothing answers its timeout reply now: inside EXEC or a
-// script (it never blocks there, as in Redis) or once its deadline has passed. Clears the timeout mark.
+// script (it never blocks there, as in Redis) or once its deadline has passed. Clears the timeout
+// mark.
 bool AnswerNothingNow(CommandContext& ctx);
 
 // The STORE forms of sorted-set results (ZUNIONSTORE, ZRANGESTORE, GEOSEARCHSTORE...): `members`

@@ -442,6 +442,15 @@ std::vector<ConfigSetting> BuildConfigTable() {
   // Network
   table.push_back(BindSetting());
   table.push_back(BoolSetting("protected-mode", kMutable, &Config::protected_mode));
+  static constexpr std::string_view kDebugModes[] = {"no", "yes", "local"};
+  table.push_back(EnumSetting(
+      "enable-debug-command", kImmutable, {std::begin(kDebugModes), std::end(kDebugModes)},
+      [](Config& config, size_t i) { config.enable_debug_command = kDebugModes[i]; },
+      [](const Config& config) -> size_t {
+        return config.enable_debug_command == "yes"     ? 1
+               : config.enable_debug_command == "local" ? 2
+                                                        : 0;
+      }));
   table.push_back(IntegerSetting("port", kImmutable, &Config::port, 0, 65535));
   table.push_back(IntegerSetting("tcp-backlog", kImmutable, &Config::tcp_backlog, 0, kIntMax));
   table.push_back(IntegerSetting("timeout", kMutable, &Config::timeout, 0, kIntMax));

@@ -41,6 +41,9 @@ struct Config {
   // Redis's protected mode: while no password is set (requirepass empty), connections from
   // any address but 127.0.0.1 and ::1 are refused with -DENIED.
   bool protected_mode = true;
+  // Redis 7's enable-debug-command: DEBUG is refused ("no"), allowed ("yes") or allowed from
+  // loopback clients only ("local").
+  std::string enable_debug_command = "no";
   int port = 6379;
   int tcp_backlog = 511;
   int64_t timeout = 0;          // seconds idle before a client is closed; 0 = never

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "server/connection.h"
+#include "server/engine_options.h"
 #include "server/logging.h"
 #include "server/notifications.h"
 #include "server/tls.h"
@@ -208,6 +209,8 @@ int Server::Run() {
   park_timer_.data = this;
   uv_timer_init(&loop_, &block_timer_);
   block_timer_.data = this;
+  uv_timer_init(&loop_, &pause_timer_);
+  pause_timer_.data = this;
   uv_signal_init(&loop_, &sigterm_);
   sigterm_.data = this;
   uv_signal_start(&sigterm_, OnSignal, SIGTERM);
@@ -249,6 +252,7 @@ void Server::CloseHandles() {
   if (cron_.loop == &loop_) close_if_open(reinterpret_cast<uv_handle_t*>(&cron_));
   if (park_timer_.loop == &loop_) close_if_open(reinterpret_cast<uv_handle_t*>(&park_timer_));
   if (block_timer_.loop == &loop_) close_if_open(reinterpret_cast<uv_handle_t*>(&block_timer_));
+  if (pause_timer_.loop == &loop_) close_if_open(reinterpret_cast<uv_handle_t*>(&pause_timer_));
   if (sigterm_.loop == &loop_) close_if_open(reinterpret_cast<uv_handle_t*>(&sigterm_));
   if (sigint_.loop == &loop_) close_if_open(reinterpret_cast<uv_handle_t*>(&sigint_));
   std::vector<Connection*> open;
@@ -310,6 +314,8 @@ void Server::OnConnectionClosed(Connection* connection) {
   std::erase(pending_flush_, connection);
   std::erase(uncommitted_, connection);
   std::erase(parked_, connection);
+  std::erase(postponed_, connection);
+  std::erase(monitors_, connection);
   if (connection->block().active) Unblock(connection);
 }
 
@@ -577,7 +583,9 @@ void Server::Cron() {
   if (!shutting_down_) {
     uint64_t expired = 0;
     const uint64_t started = SteadyMicros();
-    storage::Status expiry = keyspace_->ExpireCycle(kExpireCycleBudgetMicros, &expired);
+    storage::Status expiry = keyspace_->expiry_paused() || !active_expire_
+                                 ? storage::Status::Ok()
+                                 : keyspace_->ExpireCycle(kExpireCycleBudgetMicros, &expired);
     NoteLatency("expire-cycle", SteadyMicros() - started);
     if (!expiry.ok()) spdlog::warn("active expiry stopped: {}", expiry.ToString());
   }
@@ -730,6 +738,14 @@ bool Server::Dispatch(Connection& connection, const std::vector<std::string_view
     errors_counted_ = stats_.total_error_replies;
     return true;
   };
+  if (connection.block().unblock_error) {
+    // CLIENT UNBLOCK ... ERROR: the blocked command ends with this error instead of running.
+    connection.block().unblock_error = false;
+    stats_.total_commands_processed++;
+    reply.Error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+    errors_counted_ = stats_.total_error_replies;
+    return true;
+  }
   // Redis's order: existence, arity, authentication, then the checks of the server's state.
   if (spec == nullptr) return reject(UnknownCommandError(args));
   if (!spec->ArityMatches(args.size())) return reject(WrongArityError(spec->name));
@@ -802,6 +818,11 @@ bool Server::Dispatch(Connection& connection, const std::vector<std::string_view
       std::_Exit(0);
     }
   }
+  if (pause_end_ms_ != 0 && PausedFor(connection, *spec, IsExec(*spec))) {
+    connection.Park();
+    postponed_.push_back(&connection);
+    return false;
+  }
   if (transaction.in_multi() && (spec->flags & kCmdNotQueued) == 0) {
     transaction.Queue(*spec, args);
     connection.last_command_ = spec->name;
@@ -854,6 +875,9 @@ void Server::Call(Connection& connection, const CommandSpec& spec,
       }
       maybe_new_keys_.push_back(std::move(id));
     }
+  }
+  if (!monitors_.empty() && (spec.flags & kCmdAdmin) == 0) {
+    FeedMonitors(connection, connection.db(), args);
   }
   const Replication::CallFrame outer_call = replication_.EnterCall();
   const uint64_t dirty_before = stats_.dirty;
@@ -964,6 +988,35 @@ storage::Status Server::Save() {
   last_save_s_ = NowMs() / 1000;
   spdlog::info("DB saved on disk");
   return status;
+}
+
+storage::Status Server::ReloadEngine() {
+  storage::Status status = Save();
+  if (!status.ok()) return status;
+  const keyspace::KeyspaceStats keyspace_stats = keyspace_->stats();
+  const bool expiry_paused = keyspace_->expiry_paused();
+  keyspace_.reset();
+  db_.reset();
+  std::unique_ptr<storage::Db> db;
+  status = storage::Db::Open(EngineOptions(config_), &db);
+  std::unique_ptr<keyspace::Keyspace> keyspace;
+  if (status.ok()) {
+    status = keyspace::Keyspace::Open(db.get(), static_cast<int>(config_.databases), &keyspace);
+  }
+  if (!status.ok()) {
+    spdlog::critical("DEBUG RELOAD: cannot open the data directory '{}' again: {}", config_.dir,
+                     status.ToString());
+    spdlog::shutdown();
+    std::_Exit(1);
+  }
+  db_ = std::move(db);
+  keyspace_ = std::move(keyspace);
+  keyspace_->AdoptStats(keyspace_stats);
+  keyspace_->set_expiry_paused(expiry_paused);
+  keyspace_->set_observer(&keyspace_observer_);
+  ApplyEncodingLimits();
+  spdlog::info("DB reloaded by DEBUG RELOAD");
+  return storage::Status::Ok();
 }
 
 void Server::ResetStats() {
@@ -1139,6 +1192,175 @@ void Server::ServeWhileBusy(Connection* caller) {
     Connection* connection = it->second;
     if (!connection->closing() && !connection->has_uncommitted_write()) connection->Flush();
   }
+}
+
+// --- CLIENT PAUSE, MONITOR, CLIENT UNBLOCK ---
+
+namespace {
+
+// Redis's may-replicate commands beyond the writes: what CLIENT PAUSE WRITE also holds back.
+bool MayReplicate(const CommandSpec& spec) {
+  static constexpr std::string_view kNames[] = {"eval",   "evalsha",  "publish", "spublish",
+                                                "script", "function", "pfcount"};
+  return std::find(std::begin(kNames), std::end(kNames), spec.name) != std::end(kNames);
+}
+
+}  // namespace
+
+bool Server::PausedFor(const Connection& connection, const CommandSpec& spec, bool exec) {
+  if (connection.is_replica() || connection.script_client()) return false;
+  if (NowMs() >= pause_end_ms_) return false;  // over: the pause timer runs the waiting ones
+  if (pause_all_) return true;
+  if (exec) {
+    const Transaction& transaction = connection.transaction();
+    if (transaction.has_writes()) return true;
+    for (const QueuedCommand& command : transaction.commands()) {
+      if (MayReplicate(command.spec())) return true;
+    }
+    return false;
+  }
+  return (spec.flags & kCmdWrite) != 0 || MayReplicate(spec);
+}
+
+void Server::PauseClients(uint64_t end_ms, bool all) {
+  // A pause for everything stays one until it ends; a longer one extends it.
+  pause_all_ = (pause_end_ms_ != 0 && pause_all_) || all;
+  pause_end_ms_ = std::max(pause_end_ms_, end_ms);
+  keyspace_->set_expiry_paused(true);
+  if (pause_timer_.loop == &loop_) {
+    const uint64_t now = NowMs();
+    uv_timer_start(&pause_timer_, OnPauseTimer, pause_end_ms_ > now ? pause_end_ms_ - now : 0, 0);
+  }
+}
+
+void Server::OnPauseTimer(uv_timer_t* handle) {
+  auto* server = static_cast<Server*>(handle->data);
+  const uint64_t now = server->NowMs();
+  if (server->pause_end_ms_ == 0) return;
+  if (now >= server->pause_end_ms_) {
+    server->UnpauseClients();
+  } else {
+    uv_timer_start(handle, OnPauseTimer, server->pause_end_ms_ - now, 0);
+  }
+}
+
+void Server::UnpauseClients() {
+  pause_end_ms_ = 0;
+  pause_all_ = false;
+  keyspace_->set_expiry_paused(false);
+  if (pause_timer_.loop == &loop_) uv_timer_stop(&pause_timer_);
+  std::vector<Connection*> waiting;
+  waiting.swap(postponed_);
+  for (Connection* connection : waiting) {
+    // In the order they arrived; a command may pause again only if a new pause began.
+    if (!connection->closing()) connection->Unpark();
+  }
+}
+
+void Server::AddMonitor(Connection* connection) {
+  if (std::find(monitors_.begin(), monitors_.end(), connection) == monitors_.end()) {
+    monitors_.push_back(connection);
+  }
+}
+
+namespace {
+
+// Redis's sdscatrepr: the argument in double quotes with C escapes.
+void AppendQuoted(std::string* out, std::string_view arg) {
+  out->push_back('"');
+  for (unsigned char c : arg) {
+    switch (c) {
+      case '\\':
+      case '"':
+        out->push_back('\\');
+        out->push_back(static_cast<char>(c));
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      case '\a':
+        out->append("\\a");
+        break;
+      case '\b':
+        out->append("\\b");
+        break;
+      default:
+        if (std::isprint(c)) {
+          out->push_back(static_cast<char>(c));
+        } else {
+          static constexpr char kHex[] = "0123456789abcdef";
+          out->append("\\x");
+          out->push_back(kHex[c >> 4]);
+          out->push_back(kHex[c & 0xF]);
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+}  // namespace
+
+void Server::FeedMonitors(const Connection& connection, int db,
+                          const std::vector<std::string_view>& args) {
+  using namespace std::chrono;
+  const auto micros = duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
+  char stamp[64];
+  std::snprintf(stamp, sizeof(stamp), "+%lld.%06lld ", static_cast<long long>(micros / 1000000),
+                static_cast<long long>(micros % 1000000));
+  std::string line = stamp;
+  line += "[" + std::to_string(db) + " ";
+  line += connection.script_client() ? std::string("lua") : connection.peer_address();
+  line += "]";
+  // Passwords are not shown (Redis's redacted arguments): AUTH's, and HELLO's after AUTH.
+  size_t redact_from = args.size();
+  size_t redact_to = args.size();
+  if (EqualsIgnoreCase(args[0], "auth")) {
+    redact_from = 1;
+  } else if (EqualsIgnoreCase(args[0], "hello")) {
+    for (size_t i = 2; i < args.size(); ++i) {
+      if (EqualsIgnoreCase(args[i], "auth")) {
+        redact_from = i + 1;
+        redact_to = std::min(args.size(), i + 3);
+        break;
+      }
+    }
+  }
+  for (size_t i = 0; i < args.size(); ++i) {
+    line.push_back(' ');
+    if (i >= redact_from && i < redact_to) {
+      line += "\"(redacted)\"";
+    } else {
+      AppendQuoted(&line, args[i]);
+    }
+  }
+  line += "\r\n";
+  for (Connection* monitor : monitors_) {
+    if (monitor->closing()) continue;
+    monitor->AppendRaw(line);
+    ScheduleFlush(monitor);
+  }
+}
+
+bool Server::UnblockClient(uint64_t id, bool error) {
+  auto it = clients_.find(id);
+  if (it == clients_.end()) return false;
+  Connection* connection = it->second;
+  if (!connection->block().active) return false;
+  Unblock(connection);
+  replication_.StopWaiting(connection);
+  if (error) {
+    connection->block().unblock_error = true;
+  } else {
+    connection->block().timed_out = true;
+  }
+  if (!connection->closing()) connection->Unpark();
+  return true;
 }
 
 }  // namespace shale::server

@@ -301,7 +301,8 @@ Status Keyspace::Lookup(int db, std::string_view key, Entry* entry) {
 }
 
 bool Keyspace::DeleteExpired(int db, std::string_view key, const Entry& entry) {
-  if (!db_->WriteState().ok()) return false;  // stays invisible; deleted once writes work again
+  // Stays invisible; deleted once writes work again, or the pause ends.
+  if (expiry_paused_ || !db_->WriteState().ok()) return false;
   storage::WriteBatch batch;
   AddDelete(db, key, entry, &batch);
   const bool deleted = Apply(batch).ok();

@@ -83,6 +83,7 @@ TEST(ConfigTest, Defaults) {
   const Pairs expected = {
       {"bind", "127.0.0.1"},
       {"protected-mode", "yes"},
+      {"enable-debug-command", "no"},
       {"port", "6379"},
       {"tcp-backlog", "511"},
       {"timeout", "0"},
@@ -191,7 +192,7 @@ TEST(ConfigTest, ReplicaOf) {
 
 TEST(ConfigTest, TableHasOneRowPerSetting) {
   const std::vector<ConfigSetting>& table = ConfigTable();
-  EXPECT_EQ(table.size(), 77u);
+  EXPECT_EQ(table.size(), 78u);
   for (const ConfigSetting& setting : table) {
     EXPECT_EQ(FindConfigSetting(setting.name), &setting);
     EXPECT_TRUE(setting.parse);
