@@ -37,6 +37,7 @@ CommandTable::CommandTable() {
   RegisterAclCommands(*this);
   RegisterScriptingCommands(*this);
   RegisterMemoryCommands(*this);
+  RegisterMigrateCommands(*this);
 }
 
 void CommandTable::Register(const CommandSpec* specs, size_t count) {

@@ -141,6 +141,7 @@ void RegisterReplicationCommands(CommandTable& table);  // SYNC, PSYNC, REPLCONF
 void RegisterAclCommands(CommandTable& table);
 void RegisterScriptingCommands(CommandTable& table);  // EVAL, EVALSHA, SCRIPT
 void RegisterMemoryCommands(CommandTable& table);     // MEMORY
+void RegisterMigrateCommands(CommandTable& table);    // MIGRATE, CLUSTER (disabled)
 
 // The CLIENT LIST / CLIENT INFO line of a connection (ending in a newline).
 std::string DescribeClient(Server& server, const Connection& connection);

@@ -11,6 +11,7 @@
 
 #include "tests/integration/raw_connection.h"
 #include "tests/integration/server_fixture.h"
+#include "tests/integration/server_process.h"
 
 namespace shale::integration {
 namespace {
@@ -257,6 +258,44 @@ TEST_F(OperatorsTest, DebugSubcommands) {
   EXPECT_EQ(Run({"SET", "gone", "v", "PX", "10"}), "+OK");
   ASSERT_TRUE(WaitUntil([&] { return Run({"PTTL", "gone"}) == ":-2"; }, std::chrono::seconds(10)));
   EXPECT_EQ(Run({"DEBUG", "SET-ACTIVE-EXPIRE", "1"}), "+OK");
+}
+
+TEST_F(OperatorsTest, MigrateMovesKeysToAnotherServer) {
+  if (IsRedis()) GTEST_SKIP() << "the target is a second Shale";
+  ServerProcess target;
+  std::string error;
+  ASSERT_TRUE(target.Start({"--shards", "1"}, &error)) << error;
+  Client to;
+  ASSERT_TRUE(to.Connect(target.port(), &error)) << error;
+  const std::string port = std::to_string(target.port());
+  EXPECT_EQ(Run({"SET", "a", "1"}), "+OK");
+  EXPECT_EQ(Run({"RPUSH", "l", "x", "y"}), ":2");
+  EXPECT_EQ(Run({"EXPIRE", "l", "1000"}), ":1");
+  EXPECT_EQ(Run({"MIGRATE", "127.0.0.1", port, "a", "0", "5000"}), "+OK");
+  EXPECT_EQ(Run({"EXISTS", "a"}), ":0") << "moved, not copied";
+  EXPECT_EQ(to.Run({"GET", "a"}), "\"1\"");
+  EXPECT_EQ(Run({"MIGRATE", "127.0.0.1", port, "", "3", "5000", "COPY", "KEYS", "l", "none"}),
+            "+OK");
+  EXPECT_EQ(Run({"EXISTS", "l"}), ":1") << "COPY keeps the key";
+  EXPECT_EQ(to.Run({"SELECT", "3"}), "+OK");
+  EXPECT_EQ(to.Run({"LRANGE", "l", "0", "-1"}), "[\"x\", \"y\"]");
+  const std::string ttl = to.Run({"TTL", "l"});
+  EXPECT_TRUE(ttl == ":1000" || ttl == ":999") << "the time to live goes along: " << ttl;
+  EXPECT_EQ(Run({"MIGRATE", "127.0.0.1", port, "", "3", "5000", "KEYS", "l"}),
+            "-ERR Target instance replied with error: BUSYKEY Target key name already exists.");
+  EXPECT_EQ(Run({"EXISTS", "l"}), ":1") << "a refused key stays";
+  EXPECT_EQ(Run({"MIGRATE", "127.0.0.1", port, "", "3", "5000", "REPLACE", "KEYS", "l"}), "+OK");
+  EXPECT_EQ(Run({"EXISTS", "l"}), ":0");
+  EXPECT_EQ(Run({"MIGRATE", "127.0.0.1", port, "missing", "0", "5000"}), "+NOKEY");
+  EXPECT_EQ(Run({"MIGRATE", "127.0.0.1", port, "a", "0", "5000", "KEYS", "b"}),
+            "-ERR When using MIGRATE KEYS option, the key argument must be set to the empty "
+            "string");
+  EXPECT_EQ(Run({"MIGRATE", "127.0.0.1", port, "", "0", "5000", "BOGUS"}), "-ERR syntax error");
+  EXPECT_EQ(Run({"COMMAND", "GETKEYS", "MIGRATE", "h", "1", "", "0", "5", "KEYS", "k1", "k2"}),
+            "[\"k1\", \"k2\"]");
+  EXPECT_EQ(Run({"CLUSTER", "INFO"}), "-ERR This instance has cluster support disabled");
+  EXPECT_EQ(Run({"READONLY"}), "-ERR This instance has cluster support disabled");
+  ASSERT_TRUE(target.Stop(&error)) << error;
 }
 
 class DebugDisabledTest : public ServerFixture {};
