@@ -802,6 +802,99 @@ void Hook(lua_State* L, lua_Debug* /*ar*/) {
   }
 }
 
+// Function names and library names: letters, digits and underscores (Redis's rule).
+bool ValidFunctionName(std::string_view name) {
+  if (name.empty()) return false;
+  for (unsigned char c : name) {
+    if (!std::isalnum(c) && c != '_') return false;
+  }
+  return true;
+}
+
+// redis.register_function(name, callback) or redis.register_function{function_name = ...,
+// callback = ..., flags = {...}, description = ...}, only while FUNCTION LOAD runs the library.
+int RedisRegisterFunction(lua_State* L) {
+  Scripting::Library* library = ScriptingOf(L)->loading();
+  if (library == nullptr) {
+    return luaL_error(L, "redis.register_function can only be called on FUNCTION LOAD command");
+  }
+  Scripting::FunctionInfo info;
+  const int argc = lua_gettop(L);
+  if (argc == 2) {
+    if (!lua_isstring(L, 1))
+      return luaL_error(L, "first argument to redis.register_function must be a string");
+    if (!lua_isfunction(L, 2))
+      return luaL_error(L, "second argument to redis.register_function must be a function");
+    info.name = lua_tostring(L, 1);
+    lua_pushvalue(L, 2);
+  } else if (argc == 1 && lua_istable(L, 1)) {
+    bool has_callback = false;
+    lua_pushnil(L);
+    while (lua_next(L, 1) != 0) {
+      const char* field = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+      if (std::strcmp(field, "function_name") == 0 && lua_type(L, -1) == LUA_TSTRING) {
+        info.name = lua_tostring(L, -1);
+      } else if (std::strcmp(field, "description") == 0 && lua_type(L, -1) == LUA_TSTRING) {
+        info.description = lua_tostring(L, -1);
+      } else if (std::strcmp(field, "callback") == 0 && lua_isfunction(L, -1)) {
+        has_callback = true;
+      } else if (std::strcmp(field, "flags") == 0 && lua_istable(L, -1)) {
+        for (int i = 1;; ++i) {
+          lua_rawgeti(L, -1, i);
+          if (lua_isnil(L, -1)) {
+            lua_pop(L, 1);
+            break;
+          }
+          const char* flag = lua_tostring(L, -1);
+          const std::string name = flag == nullptr ? "" : flag;
+          lua_pop(L, 1);
+          if (name == "no-writes") {
+            info.no_writes = true;
+          } else if (name == "allow-oom") {
+            info.allow_oom = true;
+          } else if (name == "allow-stale") {
+            info.allow_stale = true;
+          } else if (name != "no-cluster" && name != "allow-cross-slot-keys") {
+            return luaL_error(L, "unknown flag given");
+          }
+          info.flags.push_back(name);
+        }
+      } else {
+        return luaL_error(L, "unknown argument given to redis.register_function");
+      }
+      lua_pop(L, 1);
+    }
+    if (info.name.empty())
+      return luaL_error(L, "redis.register_function must get a function name argument");
+    if (!has_callback) return luaL_error(L, "redis.register_function must get a callback argument");
+    lua_getfield(L, 1, "callback");
+  } else {
+    return luaL_error(L, "wrong number of arguments to redis.register_function");
+  }
+  if (!ValidFunctionName(info.name)) {
+    return luaL_error(L,
+                      "Function names can only contain letters, numbers, or underscores(_) and "
+                      "must be at least one character long");
+  }
+  for (const Scripting::FunctionInfo& other : library->functions) {
+    if (other.name == info.name) return luaL_error(L, "Function already exists in the library");
+  }
+  info.ref = luaL_ref(L, LUA_REGISTRYINDEX);  // pops the callback
+  library->functions.push_back(std::move(info));
+  return 0;
+}
+
+// FUNCTION LOAD's time limit, as Redis's (the library's top level only registers functions).
+constexpr uint64_t kLoadTimeoutMs = 500;
+uint64_t g_load_deadline_ms = 0;
+
+void LoadHook(lua_State* L, lua_Debug* /*ar*/) {
+  Scripting* scripting = ScriptingOf(L);
+  if (scripting->loading() != nullptr && scripting->now_ms() > g_load_deadline_ms) {
+    luaL_error(L, "FUNCTION LOAD timeout");
+  }
+}
+
 void SetField(lua_State* L, const char* name, lua_CFunction function) {
   lua_pushcfunction(L, function);
   lua_setfield(L, -2, name);
@@ -870,6 +963,7 @@ void Scripting::CreateState() {
   SetField(L, "breakpoint", RedisBreakpoint);
   SetField(L, "debug", RedisDebug);
   SetField(L, "acl_check_cmd", RedisAclCheckCmd);
+  SetField(L, "register_function", RedisRegisterFunction);
   SetNumber(L, "LOG_DEBUG", kLogDebug);
   SetNumber(L, "LOG_VERBOSE", kLogVerbose);
   SetNumber(L, "LOG_NOTICE", kLogNotice);
@@ -1014,10 +1108,11 @@ void Scripting::Flush() {
   bodies_.clear();
   bodies_bytes_ = 0;
   CreateState();
+  ReloadLibraries();  // the functions' callbacks lived in the old state
 }
 
-Scripting::KillResult Scripting::Kill() {
-  if (run_ == nullptr) return KillResult::kNotBusy;
+Scripting::KillResult Scripting::Kill(bool function) {
+  if (run_ == nullptr || run_->is_function != function) return KillResult::kNotBusy;
   if (run_->wrote) return KillResult::kUnkillable;
   run_->killed = true;
   return KillResult::kKilled;
@@ -1083,6 +1178,17 @@ void Scripting::Eval(CommandContext& ctx, bool by_sha, bool read_only) {
   }
 
   Run run;
+  run.function = "f_" + sha;
+  run.read_only = read_only;
+  run.check_oom = !flags.shebang || flags.allow_oom;
+  run.declared = flags.shebang;
+  lua_pushcfunction(lua_, ErrorHandler);
+  lua_getfield(lua_, LUA_REGISTRYINDEX, run.function.c_str());
+  Execute(ctx, run, static_cast<size_t>(numkeys));
+}
+
+void Scripting::Execute(CommandContext& ctx, Run& run, size_t numkeys) {
+  const std::vector<std::string_view>& args = ctx.args;
   run.server = server_;
   run.caller = &ctx.connection;
   run.client = std::make_unique<Connection>(server_, 0);
@@ -1090,40 +1196,37 @@ void Scripting::Eval(CommandContext& ctx, bool by_sha, bool read_only) {
   run.client->set_user(ctx.connection.user_ptr());
   run.client->set_authenticated(true);
   run.client->set_script_client(true);
-  run.function = "f_" + sha;
-  run.read_only = read_only;
   run.start_ms = server_->NowMs();
-  run.check_oom = !flags.shebang || flags.allow_oom;
-  run.declared = flags.shebang;
   run_ = &run;
   g_rand.Seed(0);
 
   lua_State* L = lua_;
-  lua_pushcfunction(L, ErrorHandler);
-  lua_getfield(L, LUA_REGISTRYINDEX, run.function.c_str());
-  // KEYS and ARGV live behind the guard, so scripts read them but cannot replace them.
-  lua_getfield(L, LUA_REGISTRYINDEX, kGlobalsKey);
-  const auto numkeys_size = static_cast<size_t>(numkeys);
-  lua_createtable(L, static_cast<int>(numkeys_size), 0);
-  for (size_t i = 0; i < numkeys_size; ++i) {
+  // KEYS and ARGV: globals behind the guard for EVAL (scripts read them but cannot replace
+  // them), the two arguments of a function.
+  if (!run.is_function) lua_getfield(L, LUA_REGISTRYINDEX, kGlobalsKey);
+  lua_createtable(L, static_cast<int>(numkeys), 0);
+  for (size_t i = 0; i < numkeys; ++i) {
     lua_pushlstring(L, args[3 + i].data(), args[3 + i].size());
     lua_rawseti(L, -2, static_cast<int>(i + 1));
   }
-  lua_setfield(L, -2, "KEYS");
-  const size_t argv_count = args.size() - 3 - numkeys_size;
+  if (!run.is_function) lua_setfield(L, -2, "KEYS");
+  const size_t argv_count = args.size() - 3 - numkeys;
   lua_createtable(L, static_cast<int>(argv_count), 0);
   for (size_t i = 0; i < argv_count; ++i) {
-    std::string_view arg = args[3 + numkeys_size + i];
+    std::string_view arg = args[3 + numkeys + i];
     lua_pushlstring(L, arg.data(), arg.size());
     lua_rawseti(L, -2, static_cast<int>(i + 1));
   }
-  lua_setfield(L, -2, "ARGV");
-  lua_pop(L, 1);
+  if (!run.is_function) {
+    lua_setfield(L, -2, "ARGV");
+    lua_pop(L, 1);
+  }
 
-  if (server_->config().busy_reply_threshold > 0)
+  if (server_->config().busy_reply_threshold > 0) {
     lua_sethook(L, Hook, LUA_MASKCOUNT, kHookInstructions);
+  }
   ctx.ks.BeginAtomic();
-  const int status = lua_pcall(L, 0, 1, -2);
+  const int status = lua_pcall(L, run.is_function ? 2 : 0, 1, run.is_function ? -4 : -2);
   const storage::Status logged = ctx.ks.EndAtomic();
   lua_sethook(L, nullptr, 0, 0);
   if (!logged.ok()) spdlog::error("EVAL: logging its writes failed: {}", logged.ToString());
@@ -1146,15 +1249,197 @@ void Scripting::Eval(CommandContext& ctx, bool by_sha, bool read_only) {
     WriteLuaValue(L, ctx.reply, run.resp);
   }
   lua_pop(L, 1);  // the error handler
-  // KEYS and ARGV of this call are not kept.
-  lua_getfield(L, LUA_REGISTRYINDEX, kGlobalsKey);
-  lua_pushnil(L);
-  lua_setfield(L, -2, "KEYS");
-  lua_pushnil(L);
-  lua_setfield(L, -2, "ARGV");
-  lua_pop(L, 1);
+  if (!run.is_function) {
+    // KEYS and ARGV of this call are not kept.
+    lua_getfield(L, LUA_REGISTRYINDEX, kGlobalsKey);
+    lua_pushnil(L);
+    lua_setfield(L, -2, "KEYS");
+    lua_pushnil(L);
+    lua_setfield(L, -2, "ARGV");
+    lua_pop(L, 1);
+  }
   lua_gc(L, LUA_GCSTEP, 1);
   run_ = nullptr;
+}
+
+// --- functions ---
+
+bool ParseLibraryName(std::string_view code, std::string* name, std::string* error) {
+  if (code.size() < 2 || code[0] != '#' || code[1] != '!') {
+    *error = "ERR Missing library metadata";
+    return false;
+  }
+  std::string_view line = code.substr(
+      2, code.find('\n') == std::string_view::npos ? std::string_view::npos : code.find('\n') - 2);
+  std::vector<std::string_view> parts;
+  while (!line.empty()) {
+    const size_t space = line.find(' ');
+    if (space != 0) parts.push_back(line.substr(0, space));
+    if (space == std::string_view::npos) break;
+    line.remove_prefix(space + 1);
+  }
+  if (parts.empty() || parts[0] != "lua") {
+    *error =
+        "ERR Engine '" + std::string(parts.empty() ? std::string_view() : parts[0]) + "' not found";
+    return false;
+  }
+  name->clear();
+  for (size_t i = 1; i < parts.size(); ++i) {
+    if (parts[i].substr(0, 5) != "name=") {
+      *error = "ERR Invalid metadata value given: " + std::string(parts[i]);
+      return false;
+    }
+    *name = std::string(parts[i].substr(5));
+  }
+  if (name->empty()) {
+    *error = "ERR Library name was not given";
+    return false;
+  }
+  if (!ValidFunctionName(*name)) {
+    *error =
+        "ERR Library names can only contain letters, numbers, or underscores(_) and must be at "
+        "least one character long";
+    return false;
+  }
+  return true;
+}
+
+uint64_t Scripting::now_ms() const { return server_->NowMs(); }
+
+bool Scripting::LoadLibrary(std::string_view code, bool replace, std::string* name,
+                            std::string* error) {
+  if (!ParseLibraryName(code, name, error)) return false;
+  auto existing = libraries_.find(*name);
+  if (existing != libraries_.end() && !replace) {
+    *error = "ERR Library '" + *name + "' already exists";
+    return false;
+  }
+  std::string body(code);
+  body[0] = body[1] = '-';  // the header line is compiled as a comment
+  lua_State* L = lua_;
+  if (luaL_loadbuffer(L, body.data(), body.size(), "@user_function") != 0) {
+    const char* message = lua_tostring(L, -1);
+    *error = "ERR Error compiling function: " + std::string(message == nullptr ? "" : message);
+    lua_pop(L, 1);
+    return false;
+  }
+  Library library;
+  library.code = std::string(code);
+  loading_ = &library;
+  g_load_deadline_ms = now_ms() + kLoadTimeoutMs;
+  lua_sethook(L, LoadHook, LUA_MASKCOUNT, kHookInstructions / 10);
+  const int status = lua_pcall(L, 0, 0, 0);
+  lua_sethook(L, nullptr, 0, 0);
+  loading_ = nullptr;
+  auto release = [&] {
+    for (const FunctionInfo& f : library.functions) luaL_unref(L, LUA_REGISTRYINDEX, f.ref);
+  };
+  if (status != 0) {
+    const char* message = lua_tostring(L, -1);
+    *error = "ERR Error registering functions: " +
+             std::string(message == nullptr ? "(error object is not a string)" : message);
+    lua_pop(L, 1);
+    release();
+    return false;
+  }
+  if (library.functions.empty()) {
+    *error = "ERR No functions registered";
+    release();
+    return false;
+  }
+  for (const FunctionInfo& f : library.functions) {
+    auto owner = function_owner_.find(f.name);
+    if (owner != function_owner_.end() && owner->second != *name) {
+      *error = "ERR Function " + f.name + " already exists";
+      release();
+      return false;
+    }
+  }
+  if (existing != libraries_.end()) DeleteLibrary(*name);
+  for (const FunctionInfo& f : library.functions) function_owner_[f.name] = *name;
+  libraries_[*name] = std::move(library);
+  return true;
+}
+
+bool Scripting::DeleteLibrary(std::string_view name) {
+  auto it = libraries_.find(std::string(name));
+  if (it == libraries_.end()) return false;
+  for (const FunctionInfo& f : it->second.functions) {
+    luaL_unref(lua_, LUA_REGISTRYINDEX, f.ref);
+    function_owner_.erase(f.name);
+  }
+  libraries_.erase(it);
+  return true;
+}
+
+void Scripting::FlushLibraries() {
+  std::vector<std::string> names;
+  for (const auto& [name, library] : libraries_) names.push_back(name);
+  for (const std::string& name : names) DeleteLibrary(name);
+}
+
+void Scripting::ReloadLibraries() {
+  std::map<std::string, Library> old;
+  old.swap(libraries_);
+  function_owner_.clear();
+  for (const auto& [name, library] : old) {
+    std::string loaded;
+    std::string error;
+    if (!LoadLibrary(library.code, false, &loaded, &error)) {
+      spdlog::error("function library {} could not be loaded again: {}", name, error);
+    }
+  }
+}
+
+const std::string& Scripting::running_name() const {
+  static const std::string kNone;
+  return run_ == nullptr ? kNone : run_->function;
+}
+
+void Scripting::Call(CommandContext& ctx, bool read_only) {
+  const std::vector<std::string_view>& args = ctx.args;
+  int64_t numkeys = 0;
+  if (!ParseInt64(args[2], &numkeys)) {
+    ctx.reply.Error(kNotIntegerError);
+    return;
+  }
+  if (numkeys > static_cast<int64_t>(args.size()) - 3) {
+    ctx.reply.Error("ERR Number of keys can't be greater than number of args");
+    return;
+  }
+  if (numkeys < 0) {
+    ctx.reply.Error("ERR Number of keys can't be negative");
+    return;
+  }
+  auto owner = function_owner_.find(std::string(args[1]));
+  if (owner == function_owner_.end()) {
+    ctx.reply.Error("ERR Function not found");
+    return;
+  }
+  const Library& library = libraries_.at(owner->second);
+  const FunctionInfo* info = nullptr;
+  for (const FunctionInfo& f : library.functions) {
+    if (f.name == owner->first) info = &f;
+  }
+  if (read_only && !info->no_writes) {
+    ctx.reply.Error("ERR Can not execute a script with write flag using *_ro command.");
+    return;
+  }
+  std::string refusal = server_->ScriptRefusal(ctx.connection, info->no_writes || read_only,
+                                               info->allow_oom, info->allow_stale);
+  if (!refusal.empty()) {
+    ctx.reply.Error(refusal);
+    return;
+  }
+  Run run;
+  run.function = info->name;
+  run.is_function = true;
+  run.read_only = info->no_writes || read_only;
+  run.check_oom = info->allow_oom;
+  run.declared = true;
+  lua_pushcfunction(lua_, ErrorHandler);
+  lua_rawgeti(lua_, LUA_REGISTRYINDEX, info->ref);
+  Execute(ctx, run, static_cast<size_t>(numkeys));
 }
 
 }  // namespace shale::server

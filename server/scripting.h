@@ -23,6 +23,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -42,7 +43,8 @@ struct ScriptRun {
   Server* server;
   Connection* caller;
   std::unique_ptr<Connection> client;  // runs the script's redis.call()s
-  std::string function;                // f_<sha>, in error messages
+  std::string function;                // f_<sha> or the function's name, in error messages
+  bool is_function = false;            // FCALL: KEYS and ARGV are the callback's arguments
   bool read_only = false;
   bool wrote = false;     // a write command changed the data: no SCRIPT KILL any more
   bool busy = false;      // past busy-reply-threshold
@@ -55,6 +57,10 @@ struct ScriptRun {
   uint64_t start_ms = 0;
   int resp = 2;  // redis.setresp: the protocol of redis.call's replies
 };
+
+// The library name of a FUNCTION LOAD code, from its first line "#!lua name=<library>"; false
+// with Redis's error when the line is missing or wrong.
+bool ParseLibraryName(std::string_view code, std::string* name, std::string* error);
 
 class Scripting {
  public:
@@ -72,9 +78,41 @@ class Scripting {
   bool Exists(std::string_view sha) const;
   // SCRIPT FLUSH: forgets every script (a new Lua state).
   void Flush();
-  // SCRIPT KILL.
+  // SCRIPT KILL (`function` false) and FUNCTION KILL (true): each stops only its own kind.
   enum class KillResult { kNotBusy, kUnkillable, kKilled };
-  KillResult Kill();
+  KillResult Kill(bool function = false);
+
+  // --- Redis 7 functions (FUNCTION, FCALL) ---
+  // FUNCTION LOAD: runs `code` (which starts with "#!lua name=<library>") so that it registers
+  // its functions; they replace a library of that name only with `replace`. The library's name
+  // on success, else false with Redis's error. The caller stores the code (Keyspace::PutLibrary).
+  bool LoadLibrary(std::string_view code, bool replace, std::string* name, std::string* error);
+  // FUNCTION DELETE (false when there is no such library) and FUNCTION FLUSH.
+  bool DeleteLibrary(std::string_view name);
+  void FlushLibraries();
+  // FCALL / FCALL_RO (`read_only`).
+  void Call(CommandContext& ctx, bool read_only);
+  struct FunctionInfo {
+    std::string name;
+    std::string description;  // empty: none
+    std::vector<std::string> flags;
+    bool no_writes = false;
+    bool allow_oom = false;
+    bool allow_stale = false;
+    int ref = 0;  // the callback, in the Lua registry
+  };
+  struct Library {
+    std::string code;
+    std::vector<FunctionInfo> functions;
+  };
+  const std::map<std::string, Library>& libraries() const { return libraries_; }
+  size_t function_count() const { return function_owner_.size(); }
+  // The library being loaded (redis.register_function adds to it); nullptr outside FUNCTION LOAD.
+  Library* loading() { return loading_; }
+  const std::string& running_name() const;
+  bool running_function() const { return run_ != nullptr && run_->is_function; }
+  uint64_t running_since_ms() const { return run_ != nullptr ? run_->start_ms : 0; }
+  uint64_t now_ms() const;
 
   // A script is running (the loop is inside it).
   bool running() const { return run_ != nullptr; }
@@ -92,6 +130,11 @@ class Scripting {
 
  private:
   void CreateState();
+  // Runs the Lua function on top of the stack (below it, the error handler) for ctx: KEYS and
+  // ARGV as globals (EVAL) or as its two arguments (a function), in one atomic group.
+  void Execute(CommandContext& ctx, Run& run, size_t numkeys);
+  // Loads every library of libraries_ into a new Lua state (after SCRIPT FLUSH).
+  void ReloadLibraries();
   // Compiles `body` as f_<sha> into the registry unless there; false with the error.
   bool Compile(const std::string& sha, std::string_view body, std::string* error);
 
@@ -100,7 +143,9 @@ class Scripting {
   std::unordered_map<std::string, std::string> bodies_;  // sha -> body
   uint64_t bodies_bytes_ = 0;
   Run* run_ = nullptr;
-  uint64_t next_client_id_ = 0;
+  std::map<std::string, Library> libraries_;
+  std::map<std::string, std::string> function_owner_;  // function -> library
+  Library* loading_ = nullptr;
 };
 
 }  // namespace shale::server

@@ -78,6 +78,9 @@ bool AllowedWhileBusy(const CommandSpec& spec, const std::vector<std::string_vie
 constexpr std::string_view kBusyError =
     "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
 
+constexpr std::string_view kBusyFunctionError =
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
+
 uint64_t SteadyMicros() {
   using namespace std::chrono;
   return static_cast<uint64_t>(
@@ -114,6 +117,17 @@ Server::Server(Config config, std::string config_file, std::unique_ptr<storage::
     replication_.KeyExpired(db, key);
     NotifyKeyspaceEvent(*this, kNotifyExpired, "expired", db, key);
   });
+  // The function libraries FUNCTION LOAD stored.
+  std::vector<std::pair<std::string, std::string>> libraries;
+  storage::Status status = keyspace_->Libraries(&libraries);
+  if (!status.ok()) spdlog::error("reading the function libraries failed: {}", status.ToString());
+  for (const auto& [name, code] : libraries) {
+    std::string loaded;
+    std::string error;
+    if (!scripting_.LoadLibrary(code, false, &loaded, &error)) {
+      spdlog::error("function library {} could not be loaded: {}", name, error);
+    }
+  }
   uv_loop_init(&loop_);
   start_time_ms_ = NowMs();
   last_save_s_ = start_time_ms_ / 1000;
@@ -803,7 +817,9 @@ bool Server::Dispatch(Connection& connection, const std::vector<std::string_view
                   "this context");
   }
   if (scripting_.busy() && &connection != scripting_.caller()) {
-    if (!AllowedWhileBusy(*spec, args)) return reject(kBusyError);
+    if (!AllowedWhileBusy(*spec, args)) {
+      return reject(scripting_.running_function() ? kBusyFunctionError : kBusyError);
+    }
     if (spec->name == "shutdown") {
       // Only SHUTDOWN NOSAVE, which ends the process at once: the script's writes were never
       // logged (a script is one atomic group, logged when it ends) and no reply has
@@ -812,7 +828,7 @@ bool Server::Dispatch(Connection& connection, const std::vector<std::string_view
       bool nosave = false;
       for (size_t i = 1; i < args.size(); ++i)
         nosave = nosave || EqualsIgnoreCase(args[i], "nosave");
-      if (!nosave) return reject(kBusyError);
+      if (!nosave) return reject(scripting_.running_function() ? kBusyFunctionError : kBusyError);
       spdlog::warn("SHUTDOWN NOSAVE while a script is busy: exiting, the script's writes are lost");
       spdlog::shutdown();
       std::_Exit(0);

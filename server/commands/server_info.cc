@@ -963,30 +963,6 @@ void CompactCommand(CommandContext& ctx) {
   ctx.reply.SimpleString("OK");
 }
 
-// FUNCTION: Shale has no scripting engine, so no function library can ever be loaded. FLUSH
-// (removing every library) and LIST (listing them) are therefore exact; the subcommands that
-// would load or run a function say that scripting is not available.
-void FunctionCommand(CommandContext& ctx) {
-  std::string_view sub = ctx.args[1];
-  if (EqualsIgnoreCase(sub, "flush")) {
-    if (ctx.args.size() > 3 || (ctx.args.size() == 3 && !EqualsIgnoreCase(ctx.args[2], "async") &&
-                                !EqualsIgnoreCase(ctx.args[2], "sync"))) {
-      ctx.reply.Error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
-      return;
-    }
-    ctx.reply.SimpleString("OK");
-  } else if (EqualsIgnoreCase(sub, "list")) {
-    ctx.reply.ArrayHeader(0);
-  } else if (EqualsIgnoreCase(sub, "load") || EqualsIgnoreCase(sub, "restore") ||
-             EqualsIgnoreCase(sub, "delete") || EqualsIgnoreCase(sub, "dump") ||
-             EqualsIgnoreCase(sub, "kill") || EqualsIgnoreCase(sub, "stats")) {
-    ctx.reply.Error("ERR FUNCTION " + ToLower(sub) +
-                    " is not available: Shale has no scripting engine");
-  } else {
-    ctx.reply.Error(UnknownSubcommandError("function", sub));
-  }
-}
-
 void TimeCommand(CommandContext& ctx) {
   auto now = std::chrono::system_clock::now().time_since_epoch();
   auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now).count();
@@ -1040,8 +1016,6 @@ const CommandSpec kServerCommands[] = {
      "Returns detailed information about all commands.", "[COUNT | LIST | INFO | DOCS ...]"},
     {"compact", 1, kCmdAdmin, 0, 0, 0, CompactCommand, "server", "0.1.0",
      "Merges every shard's tables into one, in the background.", ""},
-    {"function", -2, kCmdNoScript, 0, 0, 0, FunctionCommand, "scripting", "7.0.0",
-     "A container for function commands.", "subcommand [argument ...]"},
     {"time", 1, kCmdFast | kCmdLoading | kCmdStale, 0, 0, 0, TimeCommand, "server", "2.6.0",
      "Returns the server time.", ""},
     {"shutdown", -1, kCmdAdmin | kCmdLoading | kCmdStale | kCmdNoMulti | kCmdNoScript, 0, 0, 0,

@@ -510,6 +510,13 @@ class Keyspace {
   // PERSIST: *applied when the key had a deadline.
   Status Persist(int db, std::string_view key, bool* applied);
 
+  // Redis 7 function libraries (FUNCTION LOAD): each library's code is one record of the meta
+  // group (format.h), so libraries survive restarts and FLUSHALL, as Redis's do.
+  Status PutLibrary(std::string_view name, std::string_view code);
+  Status DeleteLibraries(const std::vector<std::string>& names);
+  // Every stored library: (name, code), by name.
+  Status Libraries(std::vector<std::pair<std::string, std::string>>* libraries);
+
   // MEMORY USAGE: the bytes of the records `key` takes in the engine, uncompressed (its data
   // key and value, its expiry index entry, and a composite's element sub-keys and values). With
   // `samples` > 0 only that many elements are read and their mean size stands for every element

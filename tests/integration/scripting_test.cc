@@ -310,5 +310,78 @@ TEST_F(ScriptingTest, BusyScriptThatWroteIsUnkillableAndShutdownNosaveDropsIt) {
       << "the script's writes are one group, never logged: none of them is there";
 }
 
+TEST_F(ScriptingTest, FunctionsLoadCallListAndSurviveRestart) {
+  const std::string code =
+      "#!lua name=mylib\n"
+      "redis.register_function('hello', function(keys, args) return 'hi ' .. args[1] end)\n"
+      "redis.register_function{function_name = 'setit', description = 'sets a key',\n"
+      "  callback = function(keys, args) return redis.call('set', keys[1], args[1]) end}\n"
+      "redis.register_function{function_name = 'getit', flags = {'no-writes'},\n"
+      "  callback = function(keys, args) return redis.call('get', keys[1]) end}\n";
+  EXPECT_EQ(Run({"FUNCTION", "LOAD", code}), "\"mylib\"");
+  EXPECT_EQ(Run({"FUNCTION", "LOAD", code}), "-ERR Library 'mylib' already exists");
+  EXPECT_EQ(Run({"FUNCTION", "LOAD", "REPLACE", code}), "\"mylib\"");
+  EXPECT_EQ(Run({"FCALL", "hello", "0", "world"}), "\"hi world\"");
+  EXPECT_EQ(Run({"FCALL", "setit", "1", "k", "v"}), "+OK");
+  EXPECT_EQ(Run({"FCALL_RO", "getit", "1", "k"}), "\"v\"");
+  EXPECT_EQ(Run({"FCALL_RO", "setit", "1", "k", "v"}),
+            "-ERR Can not execute a script with write flag using *_ro command.");
+  EXPECT_EQ(Run({"FCALL", "nosuch", "0"}), "-ERR Function not found");
+  EXPECT_EQ(Run({"FCALL", "hello", "-1"}), "-ERR Number of keys can't be negative");
+  EXPECT_EQ(Run({"FUNCTION", "LIST", "LIBRARYNAME", "my*"}),
+            "[[\"library_name\", \"mylib\", \"engine\", \"LUA\", \"functions\", "
+            "[[\"name\", \"hello\", \"description\", (nil), \"flags\", []], "
+            "[\"name\", \"setit\", \"description\", \"sets a key\", \"flags\", []], "
+            "[\"name\", \"getit\", \"description\", (nil), \"flags\", [\"no-writes\"]]]]]");
+  EXPECT_EQ(Run({"FUNCTION", "LIST", "LIBRARYNAME", "other*"}), "[]");
+  // Redis's errors for bad libraries.
+  EXPECT_EQ(Run({"FUNCTION", "LOAD", "return 1"}), "-ERR Missing library metadata");
+  EXPECT_EQ(Run({"FUNCTION", "LOAD", "#!lua\nreturn 1"}), "-ERR Library name was not given");
+  EXPECT_EQ(Run({"FUNCTION", "LOAD", "#!python name=x\n"}), "-ERR Engine 'python' not found");
+  EXPECT_EQ(Run({"FUNCTION", "LOAD", "#!lua name=empty\nlocal a = 1"}),
+            "-ERR No functions registered");
+  EXPECT_EQ(Run({"FUNCTION", "LOAD",
+                 "#!lua name=clash\nredis.register_function('hello', function() return 1 end)"}),
+            "-ERR Function hello already exists");
+  const std::string bad = Run({"FUNCTION", "LOAD", "#!lua name=bad\nredis.call('ping')"});
+  EXPECT_TRUE(StartsWith(bad, "-ERR Error registering functions: ")) << bad;
+  // A function's error names the function and its line.
+  EXPECT_EQ(Run({"FUNCTION", "LOAD",
+                 "#!lua name=failing\nredis.register_function('boom',\n"
+                 "  function() return redis.call('nosuch') end)"}),
+            "\"failing\"");
+  EXPECT_EQ(Run({"FCALL", "boom", "0"}),
+            "-ERR Unknown Redis command called from script script: boom, on @user_function:3.");
+  EXPECT_EQ(Run({"FUNCTION", "DELETE", "failing"}), "+OK");
+  EXPECT_EQ(Run({"FUNCTION", "DELETE", "failing"}), "-ERR Library not found");
+  EXPECT_EQ(Run({"FUNCTION", "STATS"}),
+            "[\"running_script\", (nil), \"engines\", [\"LUA\", [\"libraries_count\", :1, "
+            "\"functions_count\", :3]]]");
+
+  // Libraries are data: they survive a crash and SCRIPT FLUSH, not FUNCTION FLUSH.
+  server_.Kill();
+  RestartAndReconnect();
+  EXPECT_EQ(Run({"FCALL", "hello", "0", "again"}), "\"hi again\"");
+  EXPECT_EQ(Run({"SCRIPT", "FLUSH"}), "+OK");
+  EXPECT_EQ(Run({"FCALL", "hello", "0", "flushed"}), "\"hi flushed\"");
+  EXPECT_EQ(Run({"FLUSHALL"}), "+OK");
+  EXPECT_EQ(Run({"FCALL", "hello", "0", "x"}), "\"hi x\"") << "FLUSHALL keeps functions";
+
+  // DUMP and RESTORE (FLUSH, APPEND, REPLACE).
+  ReplyPtr dump = client_->Command({"FUNCTION", "DUMP"});
+  ASSERT_NE(dump, nullptr);
+  const std::string payload(dump->str, dump->len);
+  EXPECT_EQ(Run({"FUNCTION", "RESTORE", payload}), "-ERR Library mylib already exists");
+  EXPECT_EQ(Run({"FUNCTION", "RESTORE", payload, "REPLACE"}), "+OK");
+  EXPECT_EQ(Run({"FUNCTION", "FLUSH"}), "+OK");
+  EXPECT_EQ(Run({"FCALL", "hello", "0", "x"}), "-ERR Function not found");
+  EXPECT_EQ(Run({"FUNCTION", "RESTORE", "garbage"}), "-ERR payload version or checksum are wrong");
+  EXPECT_EQ(Run({"FUNCTION", "RESTORE", payload, "FLUSH"}), "+OK");
+  EXPECT_EQ(Run({"FCALL", "hello", "0", "back"}), "\"hi back\"");
+  server_.Kill();
+  RestartAndReconnect();
+  EXPECT_EQ(Run({"FCALL", "hello", "0", "restored"}), "\"hi restored\"");
+}
+
 }  // namespace
 }  // namespace shale::integration
