@@ -120,6 +120,8 @@ const std::vector<CommandKeySpecs>& Table() {
       {"expire", 0, {{kKeyRW | kKeyUpdate, Index(1), Range(0, 1, 0)}}},
       {"expireat", 0, {{kKeyRW | kKeyUpdate, Index(1), Range(0, 1, 0)}}},
       {"expiretime", 0, {{kKeyRO | kKeyAccess, Index(1), Range(0, 1, 0)}}},
+      {"fcall", 0, {{kKeyRW | kKeyAccess | kKeyUpdate, Index(2), KeyNum(0, 1, 1)}}},
+      {"fcall_ro", 0, {{kKeyRO | kKeyAccess, Index(2), KeyNum(0, 1, 1)}}},
       {"flushall", 0, {}},
       {"flushdb", 0, {}},
       {"function", 0, {}},

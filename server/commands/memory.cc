@@ -154,14 +154,9 @@ void MemoryCommand(CommandContext& ctx) {
   }
 }
 
-// MEMORY USAGE's key is its third argument; the other subcommands have none.
-void MemoryKeys(const std::vector<std::string_view>& args, std::vector<std::string_view>* keys) {
-  if (args.size() >= 3 && EqualsIgnoreCase(args[1], "usage")) keys->push_back(args[2]);
-}
-
 const CommandSpec kMemoryCommands[] = {
     {"memory", -2, 0, 0, 0, 0, MemoryCommand, "server", "4.0.0",
-     "A container for memory diagnostics commands.", "subcommand [argument ...]", MemoryKeys},
+     "A container for memory diagnostics commands.", "subcommand [argument ...]"},
 };
 
 }  // namespace

@@ -69,6 +69,8 @@ std::vector<Call> SampleCalls(std::string_view name, int arity) {
       {"eval_ro", {{"eval_ro", "return 1", "1", "a"}}},
       {"evalsha", {{"evalsha", "abc", "2", "a", "b"}}},
       {"evalsha_ro", {{"evalsha_ro", "abc", "1", "a", "arg"}}},
+      {"fcall", {{"fcall", "fn", "2", "a", "b", "arg"}}},
+      {"fcall_ro", {{"fcall_ro", "fn", "1", "a"}}},
       {"georadius",
        {{"georadius", "k", "0", "0", "1", "km", "STORE", "d"},
         {"georadius", "k", "0", "0", "1", "km", "WITHDIST", "STOREDIST", "d"}}},
