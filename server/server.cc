@@ -930,9 +930,9 @@ void Server::Call(Connection& connection, const CommandSpec& spec,
   }
 }
 
-// LATENCY's memtable-flush and compaction events: while the monitor is on, the cron notes the
-// duration of the latest flush and compaction of every shard that completed one since the
-// previous tick (several in one tick count as the latest).
+// LATENCY's memtable-flush, compaction and wal-fsync events: while the monitor is on, the cron
+// notes the duration of the latest flush, compaction and WAL fsync of every shard that completed
+// one since the previous tick (several in one tick count as the latest).
 void Server::WatchStorageLatency() {
   if (config_.latency_monitor_threshold <= 0) {
     storage_latency_primed_ = false;
@@ -943,9 +943,11 @@ void Server::WatchStorageLatency() {
   if (!storage_latency_primed_ || seen_flushes_.size() != n) {
     seen_flushes_.assign(n, 0);
     seen_compactions_.assign(n, 0);
+    seen_fsyncs_.assign(n, 0);
     for (size_t i = 0; i < n; ++i) {
       seen_flushes_[i] = stats.shards[i].flushes;
       seen_compactions_[i] = stats.shards[i].compactions;
+      seen_fsyncs_[i] = stats.shards[i].fsyncs;
     }
     storage_latency_primed_ = true;
     return;
@@ -959,6 +961,10 @@ void Server::WatchStorageLatency() {
     if (shard.compactions != seen_compactions_[i]) {
       NoteLatency("compaction", shard.last_compaction_micros);
       seen_compactions_[i] = shard.compactions;
+    }
+    if (shard.fsyncs != seen_fsyncs_[i]) {
+      NoteLatency("wal-fsync", shard.last_fsync_micros);
+      seen_fsyncs_[i] = shard.fsyncs;
     }
   }
 }

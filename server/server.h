@@ -329,6 +329,7 @@ class Server {
   // Flushes and compactions per shard at the last cron tick (WatchStorageLatency).
   std::vector<uint64_t> seen_flushes_;
   std::vector<uint64_t> seen_compactions_;
+  std::vector<uint64_t> seen_fsyncs_;
   bool storage_latency_primed_ = false;
   // total_error_replies when the last command's errors were counted (Redis's prev_err_count):
   // a command failed if errors were replied since, so EXEC does not count its inner
