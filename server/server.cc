@@ -897,6 +897,9 @@ void Server::Call(Connection& connection, const CommandSpec& spec,
   }
   const Replication::CallFrame outer_call = replication_.EnterCall();
   const uint64_t dirty_before = stats_.dirty;
+  // LATENCY's cold-read: a read command that had to read blocks from table files.
+  const bool watch_cold = config_.latency_monitor_threshold > 0 && (spec.flags & kCmdReadOnly) != 0;
+  const uint64_t misses_before = watch_cold ? db_->BlockCacheMisses() : 0;
   const auto start = std::chrono::steady_clock::now();
   spec.handler(ctx);
   const auto nanos =
@@ -927,6 +930,7 @@ void Server::Call(Connection& connection, const CommandSpec& spec,
   }
   if (config_.latency_monitor_threshold > 0) {
     NoteLatency((spec.flags & kCmdFast) != 0 ? "fast-command" : "command", micros);
+    if (watch_cold && db_->BlockCacheMisses() != misses_before) NoteLatency("cold-read", micros);
   }
 }
 

@@ -1,10 +1,9 @@
 #include "storage/wal_writer.h"
 
-#include <chrono>
-
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "storage/filename.h"
 
