@@ -44,8 +44,8 @@ std::string Sha1Hex(std::string_view data) {
 }
 
 // math.random's generator: the 48-bit linear congruential one of POSIX's lrand48, so a script
-// sees the same sequence on every machine; reseeded with 0 before every script, as Redis does,
-// so what a script computes does not depend on earlier scripts.
+// sees the same sequence on every machine. As in Redis 7 (which replicates a script's effects,
+// not the script) the sequence goes on from one script to the next; math.randomseed restarts it.
 class Rand48 {
  public:
   void Seed(int32_t seed) {
@@ -1055,8 +1055,8 @@ bool ParseShebang(std::string_view body, ScriptFlags* flags, std::string* error)
     line.remove_prefix(space + 1);
   }
   if (parts.empty() || parts[0] != "lua") {
-    *error = "ERR Could not find engine '" +
-             std::string(parts.empty() ? std::string_view() : parts[0]) + "'";
+    *error = "ERR Unexpected engine in script shebang: #!" +
+             std::string(parts.empty() ? std::string_view() : parts[0]);
     return false;
   }
   for (size_t i = 1; i < parts.size(); ++i) {
@@ -1178,12 +1178,12 @@ void Scripting::Eval(CommandContext& ctx, bool by_sha, bool read_only) {
   }
 
   Run run;
-  run.function = "f_" + sha;
+  run.function = sha;  // what errors name (the registry holds it as f_<sha>)
   run.read_only = read_only;
   run.check_oom = !flags.shebang || flags.allow_oom;
   run.declared = flags.shebang;
   lua_pushcfunction(lua_, ErrorHandler);
-  lua_getfield(lua_, LUA_REGISTRYINDEX, run.function.c_str());
+  lua_getfield(lua_, LUA_REGISTRYINDEX, ("f_" + sha).c_str());
   Execute(ctx, run, static_cast<size_t>(numkeys));
 }
 
@@ -1198,7 +1198,6 @@ void Scripting::Execute(CommandContext& ctx, Run& run, size_t numkeys) {
   run.client->set_script_client(true);
   run.start_ms = server_->NowMs();
   run_ = &run;
-  g_rand.Seed(0);
 
   lua_State* L = lua_;
   // KEYS and ARGV: globals behind the guard for EVAL (scripts read them but cannot replace

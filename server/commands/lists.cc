@@ -479,23 +479,24 @@ const CommandSpec kListCommands[] = {
      "Returns the last element of a list after removing and pushing it to another list. Deletes "
      "the list if the last element was popped.",
      "source destination"},
-    {"blpop", -3, kCmdWrite, 1, -2, 1, BLPopCommand, "list", "2.0.0",
+    {"blpop", -3, kCmdWrite | kCmdNoScript, 1, -2, 1, BLPopCommand, "list", "2.0.0",
      "Removes and returns the first element in a list. Blocks until an element is available "
      "otherwise. Deletes the list if the last element was popped.",
      "key [key ...] timeout"},
-    {"brpop", -3, kCmdWrite, 1, -2, 1, BRPopCommand, "list", "2.0.0",
+    {"brpop", -3, kCmdWrite | kCmdNoScript, 1, -2, 1, BRPopCommand, "list", "2.0.0",
      "Removes and returns the last element in a list. Blocks until an element is available "
      "otherwise. Deletes the list if the last element was popped.",
      "key [key ...] timeout"},
-    {"blmove", 6, kCmdWrite | kCmdDenyOom, 1, 2, 1, BLMoveCommand, "list", "6.2.0",
+    {"blmove", 6, kCmdWrite | kCmdDenyOom | kCmdNoScript, 1, 2, 1, BLMoveCommand, "list", "6.2.0",
      "Pops an element from a list, pushes it to another list and returns it. Blocks until an "
      "element is available otherwise. Deletes the list if the last element was moved.",
      "source destination LEFT | RIGHT LEFT | RIGHT timeout"},
-    {"brpoplpush", 4, kCmdWrite | kCmdDenyOom, 1, 2, 1, BRPopLPushCommand, "list", "2.2.0",
+    {"brpoplpush", 4, kCmdWrite | kCmdDenyOom | kCmdNoScript, 1, 2, 1, BRPopLPushCommand, "list",
+     "2.2.0",
      "Pops an element from a list, pushes it to another list and returns it. Block until an "
      "element is available otherwise. Deletes the list if the last element was popped.",
      "source destination timeout"},
-    {"blmpop", -5, kCmdWrite, 0, 0, 0, BLMPopCommand, "list", "7.0.0",
+    {"blmpop", -5, kCmdWrite | kCmdNoScript, 0, 0, 0, BLMPopCommand, "list", "7.0.0",
      "Pops the first element from one of multiple lists. Blocks until an element is available "
      "otherwise. Deletes the list if the last element was popped.",
      "timeout numkeys key [key ...] LEFT | RIGHT [COUNT count]", KeysAfterNumKeys<2>},

@@ -338,7 +338,7 @@ void FunctionCommand(CommandContext& ctx) {
         }
         ctx.reply.Bulk("flags");
         ctx.reply.SetHeader(f.flags.size());
-        for (const std::string& flag : f.flags) ctx.reply.Bulk(flag);
+        for (const std::string& flag : f.flags) ctx.reply.SimpleString(flag);
       }
       if (with_code) {
         ctx.reply.Bulk("library_code");
@@ -405,7 +405,7 @@ void FunctionCommand(CommandContext& ctx) {
     if (RefusedOnReplica(ctx)) return;
     std::vector<std::string> codes;
     if (!ReadLibraries(ctx.args[2], &codes)) {
-      ctx.reply.Error("ERR payload version or checksum are wrong");
+      ctx.reply.Error("ERR DUMP payload version or checksum are wrong");
       return;
     }
     // Checked whole before anything changes: names, and clashes under APPEND.

@@ -839,17 +839,19 @@ const CommandSpec kZSetCommands[] = {
      "Returns the highest- or lowest-scoring members from one or more sorted sets after removing "
      "them. Deletes the sorted set if the last member was popped.",
      "numkeys key [key ...] MIN | MAX [COUNT count]", KeysAfterNumKeys<1>},
-    {"bzpopmin", -3, kWrite | kCmdFast, 1, -2, 1, BZPopMinCommand, "sorted_set", "5.0.0",
+    {"bzpopmin", -3, kWrite | kCmdFast | kCmdNoScript, 1, -2, 1, BZPopMinCommand, "sorted_set",
+     "5.0.0",
      "Removes and returns the member with the lowest score from one or more sorted sets. Blocks "
      "until a member is available otherwise. Deletes the sorted set if the last element was "
      "popped.",
      "key [key ...] timeout"},
-    {"bzpopmax", -3, kWrite | kCmdFast, 1, -2, 1, BZPopMaxCommand, "sorted_set", "5.0.0",
+    {"bzpopmax", -3, kWrite | kCmdFast | kCmdNoScript, 1, -2, 1, BZPopMaxCommand, "sorted_set",
+     "5.0.0",
      "Removes and returns the member with the highest score from one or more sorted sets. "
      "Blocks until a member available otherwise.  Deletes the sorted set if the last element "
      "was popped.",
      "key [key ...] timeout"},
-    {"bzmpop", -5, kWrite, 0, 0, 0, BZMPopCommand, "sorted_set", "7.0.0",
+    {"bzmpop", -5, kWrite | kCmdNoScript, 0, 0, 0, BZMPopCommand, "sorted_set", "7.0.0",
      "Removes and returns a member by score from one or more sorted sets. Blocks until a member "
      "is available otherwise. Deletes the sorted set if the last element was popped.",
      "timeout numkeys key [key ...] MIN | MAX [COUNT count]", KeysAfterNumKeys<2>},

@@ -71,20 +71,20 @@ TEST_F(ScriptingTest, RedisCallConvertsRepliesToLua) {
   EXPECT_EQ(Run({"EVAL", "redis.call('set', 'f', 0.1) return redis.call('get', 'f')", "0"}),
             "\"0.10000000000000001\"");
   EXPECT_EQ(Run({"EVAL", "return redis.call('set', 'x', {})", "0"}),
-            "-ERR Lua redis lib command arguments must be strings or integers script: "
-            "f_" +
+            "-ERR Lua redis lib command arguments must be strings or integers script: " +
                 Sha("return redis.call('set', 'x', {})") + ", on @user_script:1.");
   // pcall gives the error as a table; call raises it.
   EXPECT_EQ(Run({"EVAL", "return redis.pcall('incr', 's')['err']", "0"}),
             "\"ERR value is not an integer or out of range\"");
   const std::string body = "return redis.call('incr', 's')";
-  EXPECT_EQ(Run({"EVAL", body, "0"}), "-ERR value is not an integer or out of range script: f_" +
+  EXPECT_EQ(Run({"EVAL", body, "0"}), "-ERR value is not an integer or out of range script: " +
                                           Sha(body) + ", on @user_script:1.");
   EXPECT_EQ(Run({"EVAL", "local ok, e = pcall(redis.call, 'incr', 's') return e", "0"}),
             "\"ERR value is not an integer or out of range\"")
       << "Lua's pcall catches redis.call's error and gives its message";
-  // A blocking command never blocks in a script.
-  EXPECT_EQ(Run({"EVAL", "return redis.call('blpop', 'nolist', 0)", "0"}), "(nil)");
+  // Blocking commands may not be called from a script (Redis 7 marks them noscript).
+  EXPECT_TRUE(StartsWith(Run({"EVAL", "return redis.call('blpop', 'nolist', 0)", "0"}),
+                         "-ERR This Redis command is not allowed from script"));
   // SELECT in a script does not change the caller's database.
   EXPECT_EQ(Run({"EVAL", "redis.call('select', 5) redis.call('set', 'in5', '1') return 1", "0"}),
             ":1");
@@ -159,9 +159,11 @@ TEST_F(ScriptingTest, GlobalsAreReadOnly) {
   EXPECT_EQ(Run({"EVAL", "return string.format('%05d', 42)", "0"}), "\"00042\"");
   EXPECT_EQ(Run({"EVAL", "return redis.sha1hex('')", "0"}),
             "\"da39a3ee5e6b4b0d3255bfef95601890afd80709\"");
-  // math.random starts from the same seed in every script.
-  const std::string first = Run({"EVAL", "return tostring(math.random())", "0"});
-  EXPECT_EQ(Run({"EVAL", "return tostring(math.random())", "0"}), first);
+  // math.random goes on from script to script; math.randomseed restarts it.
+  const std::string first =
+      Run({"EVAL", "math.randomseed(42) return tostring(math.random())", "0"});
+  EXPECT_NE(Run({"EVAL", "return tostring(math.random())", "0"}), first);
+  EXPECT_EQ(Run({"EVAL", "math.randomseed(42) return tostring(math.random())", "0"}), first);
   EXPECT_EQ(Run({"EVAL", "math.randomseed(7) local a = math.random(100) return a >= 1 and a <= 100",
                  "0"}),
             ":1");
@@ -172,13 +174,15 @@ TEST_F(ScriptingTest, CommandsScriptsMayNotCall) {
     SCOPED_TRACE(command);
     const std::string body = "return redis.call('" + command + "', 'x')";
     const std::string reply = Run({"EVAL", body, "0"});
-    EXPECT_TRUE(StartsWith(reply, "-ERR This Redis command is not allowed from script") ||
-                StartsWith(reply, "-ERR Wrong number of args calling Redis command from script"))
+    // (A container with an unknown subcommand, SCRIPT X, is no known command at all.)
+    EXPECT_TRUE(
+        StartsWith(reply, "-ERR This Redis command is not allowed from script") ||
+        StartsWith(reply, "-ERR Wrong number of args calling Redis command from script") ||
+        (command == "script" && StartsWith(reply, "-ERR Unknown Redis command called from script")))
         << reply;
   }
   std::string reply = Run({"EVAL", "return redis.call('nosuch')", "0"});
-  EXPECT_TRUE(StartsWith(reply, "-ERR Unknown Redis command called from script script: f_"))
-      << reply;
+  EXPECT_TRUE(StartsWith(reply, "-ERR Unknown Redis command called from script script: ")) << reply;
   reply = Run({"EVAL", "return redis.call('get')", "0"});
   EXPECT_TRUE(StartsWith(reply, "-ERR Wrong number of args calling Redis command from script"))
       << reply;
@@ -197,7 +201,8 @@ TEST_F(ScriptingTest, CommandsScriptsMayNotCall) {
   EXPECT_EQ(Run({"EVAL", "#!lua flags=no-writes\nreturn redis.call('get', 'k')", "0"}), "(nil)");
   EXPECT_EQ(Run({"EVAL", "#!lua flags=bogus\nreturn 1", "0"}),
             "-ERR Unexpected flag in script shebang: bogus");
-  EXPECT_EQ(Run({"EVAL", "#!python\nreturn 1", "0"}), "-ERR Could not find engine 'python'");
+  EXPECT_EQ(Run({"EVAL", "#!python\nreturn 1", "0"}),
+            "-ERR Unexpected engine in script shebang: #!python");
   // Error on line 2 names line 2.
   reply = Run({"EVAL", "local a = 1\nreturn redis.call('nosuch')", "0"});
   EXPECT_NE(reply.find(", on @user_script:2."), std::string::npos) << reply;
@@ -264,7 +269,7 @@ TEST_F(ScriptingTest, Resp3Replies) {
   expect_eval("return {big_number = '123456789012345678901234567890'}",
               "(123456789012345678901234567890\r\n");
   ASSERT_TRUE(raw->Send(Command({"EVAL", "redis.setresp(4)", "0"})));
-  EXPECT_TRUE(StartsWith(raw->ReadReplyText(), "-ERR RESP version must be 2 or 3. script: f_"));
+  EXPECT_TRUE(StartsWith(raw->ReadReplyText(), "-ERR RESP version must be 2 or 3. script: "));
 }
 
 TEST_F(ScriptingTest, BusyScriptAnswersBusyUntilKilled) {
@@ -282,7 +287,7 @@ TEST_F(ScriptingTest, BusyScriptAnswersBusyUntilKilled) {
   EXPECT_EQ(Run({"SHUTDOWN"}), busy) << "only SHUTDOWN NOSAVE";
   EXPECT_EQ(Run({"SCRIPT", "KILL"}), "+OK");
   const std::string killed = looping->ReadReplyText();
-  EXPECT_TRUE(StartsWith(killed, "-ERR Script killed by user with SCRIPT KILL... script: f_"))
+  EXPECT_TRUE(StartsWith(killed, "-ERR Script killed by user with SCRIPT KILL... script: "))
       << killed;
   EXPECT_EQ(Run({"PING"}), "+PONG");
   ASSERT_TRUE(looping->Send(Command({"PING"})));
@@ -328,11 +333,15 @@ TEST_F(ScriptingTest, FunctionsLoadCallListAndSurviveRestart) {
             "-ERR Can not execute a script with write flag using *_ro command.");
   EXPECT_EQ(Run({"FCALL", "nosuch", "0"}), "-ERR Function not found");
   EXPECT_EQ(Run({"FCALL", "hello", "-1"}), "-ERR Number of keys can't be negative");
-  EXPECT_EQ(Run({"FUNCTION", "LIST", "LIBRARYNAME", "my*"}),
-            "[[\"library_name\", \"mylib\", \"engine\", \"LUA\", \"functions\", "
-            "[[\"name\", \"hello\", \"description\", (nil), \"flags\", []], "
-            "[\"name\", \"setit\", \"description\", \"sets a key\", \"flags\", []], "
-            "[\"name\", \"getit\", \"description\", (nil), \"flags\", [\"no-writes\"]]]]]");
+  EXPECT_EQ(Run({"FUNCTION", "LOAD",
+                 "#!lua name=listed\nredis.register_function{function_name = 'ro', "
+                 "description = 'reads', flags = {'no-writes'}, callback = function() return 1 "
+                 "end}"}),
+            "\"listed\"");
+  EXPECT_EQ(Run({"FUNCTION", "LIST", "LIBRARYNAME", "list*"}),
+            "[[\"library_name\", \"listed\", \"engine\", \"LUA\", \"functions\", "
+            "[[\"name\", \"ro\", \"description\", \"reads\", \"flags\", [+no-writes]]]]]");
+  EXPECT_EQ(Run({"FUNCTION", "DELETE", "listed"}), "+OK");
   EXPECT_EQ(Run({"FUNCTION", "LIST", "LIBRARYNAME", "other*"}), "[]");
   // Redis's errors for bad libraries.
   EXPECT_EQ(Run({"FUNCTION", "LOAD", "return 1"}), "-ERR Missing library metadata");
@@ -375,7 +384,8 @@ TEST_F(ScriptingTest, FunctionsLoadCallListAndSurviveRestart) {
   EXPECT_EQ(Run({"FUNCTION", "RESTORE", payload, "REPLACE"}), "+OK");
   EXPECT_EQ(Run({"FUNCTION", "FLUSH"}), "+OK");
   EXPECT_EQ(Run({"FCALL", "hello", "0", "x"}), "-ERR Function not found");
-  EXPECT_EQ(Run({"FUNCTION", "RESTORE", "garbage"}), "-ERR payload version or checksum are wrong");
+  EXPECT_EQ(Run({"FUNCTION", "RESTORE", "garbage"}),
+            "-ERR DUMP payload version or checksum are wrong");
   EXPECT_EQ(Run({"FUNCTION", "RESTORE", payload, "FLUSH"}), "+OK");
   EXPECT_EQ(Run({"FCALL", "hello", "0", "back"}), "\"hi back\"");
   server_.Kill();
