@@ -301,6 +301,27 @@ std::string NoNewlines(const char* s, size_t n) {
   return out;
 }
 
+// Pushes field `name` of the table on top (raw access) and returns true when it is of `type`;
+// otherwise pushes nothing and returns false.
+bool RawField(lua_State* L, const char* name, int type) {
+  lua_pushstring(L, name);
+  lua_rawget(L, -2);
+  if (lua_type(L, -1) == type) return true;
+  lua_pop(L, 1);
+  return false;
+}
+
+// The number of entries of the table on top.
+size_t TableSize(lua_State* L) {
+  size_t n = 0;
+  lua_pushnil(L);
+  while (lua_next(L, -2) != 0) {
+    lua_pop(L, 1);
+    ++n;
+  }
+  return n;
+}
+
 // Writes the value on top of the stack as a reply and pops it. `script_resp` is the protocol
 // the script chose (redis.setresp): under 2, booleans are 1 and nil as Redis 6 did.
 void WriteLuaValue(lua_State* L, protocol::ReplyWriter& reply, int script_resp) {
@@ -343,45 +364,31 @@ void WriteLuaValue(lua_State* L, protocol::ReplyWriter& reply, int script_resp) 
       break;
     }
     case LUA_TTABLE: {
-      lua_pushstring(L, "err");
-      lua_rawget(L, -2);
-      if (lua_type(L, -1) == LUA_TSTRING) {
+      if (RawField(L, "err", LUA_TSTRING)) {
         lua_pop(L, 1);
         WriteError(reply, ExtractError(L), "");
         break;
       }
-      lua_pop(L, 1);
-      lua_pushstring(L, "ok");
-      lua_rawget(L, -2);
-      if (lua_type(L, -1) == LUA_TSTRING) {
+      if (RawField(L, "ok", LUA_TSTRING)) {
         size_t n = 0;
         const char* s = lua_tolstring(L, -1, &n);
         reply.SimpleString(NoNewlines(s, n));
         lua_pop(L, 1);
         break;
       }
-      lua_pop(L, 1);
-      lua_pushstring(L, "double");
-      lua_rawget(L, -2);
-      if (lua_type(L, -1) == LUA_TNUMBER) {
+      if (RawField(L, "double", LUA_TNUMBER)) {
         reply.Double(lua_tonumber(L, -1));
         lua_pop(L, 1);
         break;
       }
-      lua_pop(L, 1);
-      lua_pushstring(L, "big_number");
-      lua_rawget(L, -2);
-      if (lua_type(L, -1) == LUA_TSTRING) {
+      if (RawField(L, "big_number", LUA_TSTRING)) {
         size_t n = 0;
         const char* s = lua_tolstring(L, -1, &n);
         reply.BigNumber(NoNewlines(s, n));
         lua_pop(L, 1);
         break;
       }
-      lua_pop(L, 1);
-      lua_pushstring(L, "verbatim_string");
-      lua_rawget(L, -2);
-      if (lua_type(L, -1) == LUA_TTABLE) {
+      if (RawField(L, "verbatim_string", LUA_TTABLE)) {
         lua_getfield(L, -1, "format");
         lua_getfield(L, -2, "string");
         if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TSTRING) {
@@ -391,19 +398,10 @@ void WriteLuaValue(lua_State* L, protocol::ReplyWriter& reply, int script_resp) 
           lua_pop(L, 3);
           break;
         }
-        lua_pop(L, 2);
+        lua_pop(L, 3);
       }
-      lua_pop(L, 1);
-      lua_pushstring(L, "map");
-      lua_rawget(L, -2);
-      if (lua_type(L, -1) == LUA_TTABLE) {
-        size_t n = 0;
-        lua_pushnil(L);
-        while (lua_next(L, -2) != 0) {
-          lua_pop(L, 1);
-          ++n;
-        }
-        reply.MapHeader(n);
+      if (RawField(L, "map", LUA_TTABLE)) {
+        reply.MapHeader(TableSize(L));
         lua_pushnil(L);
         while (lua_next(L, -2) != 0) {
           lua_pushvalue(L, -2);
@@ -413,17 +411,8 @@ void WriteLuaValue(lua_State* L, protocol::ReplyWriter& reply, int script_resp) 
         lua_pop(L, 1);
         break;
       }
-      lua_pop(L, 1);
-      lua_pushstring(L, "set");
-      lua_rawget(L, -2);
-      if (lua_type(L, -1) == LUA_TTABLE) {
-        size_t n = 0;
-        lua_pushnil(L);
-        while (lua_next(L, -2) != 0) {
-          lua_pop(L, 1);
-          ++n;
-        }
-        reply.SetHeader(n);
+      if (RawField(L, "set", LUA_TTABLE)) {
+        reply.SetHeader(TableSize(L));
         lua_pushnil(L);
         while (lua_next(L, -2) != 0) {
           lua_pop(L, 1);
@@ -433,7 +422,6 @@ void WriteLuaValue(lua_State* L, protocol::ReplyWriter& reply, int script_resp) 
         lua_pop(L, 1);
         break;
       }
-      lua_pop(L, 1);
       // An array: the elements from 1 up to the first nil.
       size_t n = 0;
       while (true) {

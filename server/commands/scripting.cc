@@ -40,6 +40,24 @@ constexpr std::string_view kScriptHelp[] = {
     "    Print this help.",
 };
 
+// SCRIPT KILL and FUNCTION KILL.
+void ReplyKill(CommandContext& ctx, bool function) {
+  switch (ctx.server.scripting().Kill(function)) {
+    case Scripting::KillResult::kNotBusy:
+      ctx.reply.Error("NOTBUSY No scripts in execution right now.");
+      break;
+    case Scripting::KillResult::kUnkillable:
+      ctx.reply.Error(
+          "UNKILLABLE Sorry the script already executed write commands against the dataset. "
+          "You can either wait the script termination or kill the server in a hard way using "
+          "the SHUTDOWN NOSAVE command.");
+      break;
+    case Scripting::KillResult::kKilled:
+      ctx.reply.SimpleString("OK");
+      break;
+  }
+}
+
 void ScriptCommand(CommandContext& ctx) {
   Scripting& scripting = ctx.server.scripting();
   std::string_view sub = ctx.args[1];
@@ -71,20 +89,7 @@ void ScriptCommand(CommandContext& ctx) {
     ctx.reply.SimpleString("OK");
   } else if (EqualsIgnoreCase(sub, "kill")) {
     if (argc != 2) return arity_error();
-    switch (scripting.Kill()) {
-      case Scripting::KillResult::kNotBusy:
-        ctx.reply.Error("NOTBUSY No scripts in execution right now.");
-        break;
-      case Scripting::KillResult::kUnkillable:
-        ctx.reply.Error(
-            "UNKILLABLE Sorry the script already executed write commands against the dataset. "
-            "You can either wait the script termination or kill the server in a hard way using "
-            "the SHUTDOWN NOSAVE command.");
-        break;
-      case Scripting::KillResult::kKilled:
-        ctx.reply.SimpleString("OK");
-        break;
-    }
+    ReplyKill(ctx, /*function=*/false);
   } else if (EqualsIgnoreCase(sub, "debug")) {
     if (argc != 3) return arity_error();
     ctx.reply.Error("ERR SCRIPT DEBUG is not available: Shale has no Lua debugger");
@@ -370,20 +375,7 @@ void FunctionCommand(CommandContext& ctx) {
     ctx.reply.Integer(static_cast<int64_t>(scripting.function_count()));
   } else if (EqualsIgnoreCase(sub, "kill")) {
     if (argc != 2) return arity_error();
-    switch (scripting.Kill(/*function=*/true)) {
-      case Scripting::KillResult::kNotBusy:
-        ctx.reply.Error("NOTBUSY No scripts in execution right now.");
-        break;
-      case Scripting::KillResult::kUnkillable:
-        ctx.reply.Error(
-            "UNKILLABLE Sorry the script already executed write commands against the dataset. "
-            "You can either wait the script termination or kill the server in a hard way using "
-            "the SHUTDOWN NOSAVE command.");
-        break;
-      case Scripting::KillResult::kKilled:
-        ctx.reply.SimpleString("OK");
-        break;
-    }
+    ReplyKill(ctx, /*function=*/true);
   } else if (EqualsIgnoreCase(sub, "dump")) {
     if (argc != 2) return arity_error();
     ctx.reply.Bulk(DumpLibraries(scripting.libraries()));
