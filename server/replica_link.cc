@@ -331,6 +331,7 @@ void ReplicaLink::LoadSnapshot(std::string_view rdb) {
   if (!status.ok()) return Fail("emptying the data before loading: " + status.ToString());
   uint64_t keys = 0;
   std::string error;
+  std::vector<std::string> libraries;  // the primary's function libraries replace this server's
   const bool loaded = keyspace::ReadRdbFile(
       rdb,
       [&](int db, const std::string& key, const keyspace::DumpedValue& value, uint64_t expire_ms) {
@@ -346,11 +347,17 @@ void ReplicaLink::LoadSnapshot(std::string_view rdb) {
         ++keys;
         return true;
       },
-      &error);
+      &error,
+      [&](std::string code) {
+        libraries.push_back(std::move(code));
+        return true;
+      });
   if (!loaded) {
     primary_replid_.clear();
     return Fail("loading the snapshot: " + error);
   }
+  status = server_->ReplaceLibraries(libraries);
+  if (!status.ok()) return Fail("storing the primary's function libraries: " + status.ToString());
   ++full_syncs_;
   in_multi_ = false;
   queued_.clear();

@@ -1016,6 +1016,25 @@ storage::Status Server::Save() {
   return status;
 }
 
+storage::Status Server::ReplaceLibraries(const std::vector<std::string>& codes) {
+  std::vector<std::string> old;
+  for (const auto& [name, library] : scripting_.libraries()) old.push_back(name);
+  scripting_.FlushLibraries();
+  storage::Status status = keyspace_->DeleteLibraries(old);
+  if (!status.ok()) return status;
+  for (const std::string& code : codes) {
+    std::string name;
+    std::string error;
+    if (!scripting_.LoadLibrary(code, /*replace=*/true, &name, &error)) {
+      spdlog::warn("replication: the primary's function library does not load here: {}", error);
+      continue;
+    }
+    status = keyspace_->PutLibrary(name, code);
+    if (!status.ok()) return status;
+  }
+  return storage::Status::Ok();
+}
+
 storage::Status Server::ReloadEngine() {
   storage::Status status = Save();
   if (!status.ok()) return status;

@@ -255,6 +255,9 @@ class Server {
   // CLIENT UNBLOCK: a client blocked in BLPOP, WAIT... runs its command again as if it had timed
   // out, or (`error`) answers -UNBLOCKED instead. False when `id` is not blocked.
   bool UnblockClient(uint64_t id, bool error);
+  // A full resynchronisation: the primary's function libraries (their codes) replace this
+  // server's, in memory and in the engine. A library that does not load is logged and left out.
+  storage::Status ReplaceLibraries(const std::vector<std::string>& codes);
   // From a busy script's hook: reads what the other clients sent and answers it (-BUSY to most
   // commands), and sends the replies that wait for no WAL commit. New connections wait for the
   // script to end.

@@ -85,6 +85,10 @@ namespace shale::keyspace {
 Status Keyspace::SnapshotRdb(const std::vector<std::pair<std::string, std::string>>& aux,
                              std::string* rdb) {
   RdbFileWriter writer(aux);
+  std::vector<std::pair<std::string, std::string>> libraries;
+  Status listed = Libraries(&libraries);
+  if (!listed.ok()) return listed;
+  for (const auto& [name, code] : libraries) writer.AddFunctionLibrary(code);
   constexpr size_t kScanBatch = 1024;
   for (int db = 0; db < databases_; ++db) {
     std::vector<std::string> keys;

@@ -289,6 +289,11 @@ void RdbFileWriter::SelectDb(int db, uint64_t keys, uint64_t expires) {
   PutLength(expires, &out_);
 }
 
+void RdbFileWriter::AddFunctionLibrary(std::string_view code) {
+  out_.push_back(static_cast<char>(kRdbOpFunction));
+  PutString(code, &out_);
+}
+
 void RdbFileWriter::Add(std::string_view key, const DumpedValue& value, uint64_t expire_ms) {
   if (expire_ms != 0) {
     out_.push_back(static_cast<char>(kRdbOpExpireTimeMs));
@@ -572,7 +577,8 @@ bool LzfDecompress(std::string_view in, size_t expected_size, std::string* out) 
   return out->size() == expected_size;
 }
 
-bool ReadRdbFile(std::string_view file, const RdbEntryFunction& entry, std::string* error) {
+bool ReadRdbFile(std::string_view file, const RdbEntryFunction& entry, std::string* error,
+                 const RdbFunctionLibrary& function_library) {
   const auto fail = [error](std::string why) {
     *error = std::move(why);
     return false;
@@ -637,9 +643,15 @@ bool ReadRdbFile(std::string_view file, const RdbEntryFunction& entry, std::stri
         if (!reader.Byte(&freq)) return fail("bad FREQ in RDB file");
         continue;
       }
-      case kRdbOpFunction:
+      case kRdbOpFunction: {
+        std::string code;
+        if (!ReadString(&reader, &code)) return fail("bad function library in RDB file");
+        if (!function_library) return fail("the RDB file holds function libraries");
+        if (!function_library(std::move(code))) return fail("loading stopped");
+        continue;
+      }
       case kRdbOpFunctionPreGa:
-        return fail("the RDB file holds functions, which Shale cannot run");
+        return fail("the RDB file holds functions in Redis 7.0's release-candidate format");
       case kRdbOpModuleAux:
         return fail("the RDB file holds module data, which Shale cannot load");
       default:

@@ -105,6 +105,8 @@ class RdbFileWriter {
   explicit RdbFileWriter(const std::vector<std::pair<std::string, std::string>>& aux);
   // Starts database `db`, which holds `keys` entries, `expires` of them with a deadline.
   void SelectDb(int db, uint64_t keys, uint64_t expires);
+  // A function library's code (Redis 7's function opcode), before the first database.
+  void AddFunctionLibrary(std::string_view code);
   // An entry of the current database; `expire_ms` 0 = no deadline.
   void Add(std::string_view key, const DumpedValue& value, uint64_t expire_ms);
   // The file: what was added, the end marker and the checksum.
@@ -125,7 +127,11 @@ DumpPayloadStatus DecodeDumpPayload(std::string_view payload, std::string* value
 // store (streams, modules, functions), or `entry` returns false.
 using RdbEntryFunction =
     std::function<bool(int db, std::string key, DumpedValue value, uint64_t expire_ms)>;
-bool ReadRdbFile(std::string_view file, const RdbEntryFunction& entry, std::string* error);
+// `function_library(code)`, when given, gets each function library the file holds (else such
+// a file is refused).
+using RdbFunctionLibrary = std::function<bool(std::string code)>;
+bool ReadRdbFile(std::string_view file, const RdbEntryFunction& entry, std::string* error,
+                 const RdbFunctionLibrary& function_library = nullptr);
 
 // LZF decompression (liblzf's format) of `in` into exactly `expected_size` bytes; false when the
 // input is malformed or expands to another size.

@@ -168,6 +168,54 @@ TEST_F(ReplicationTest, ScriptsPropagateTheirEffects) {
   EXPECT_EQ(NextCommand(replica.get()), "[\"set\", \"shared\", \"1\"]");
 }
 
+TEST_F(ReplicationTest, FunctionLibrariesReachReplicasBothWays) {
+  if (IsRedis() || access(kRedisServer, X_OK) != 0) GTEST_SKIP() << "needs Debian's redis-server";
+  const std::string before =
+      "#!lua name=before\nredis.register_function{function_name = 'one', flags = {'no-writes'}, "
+      "callback = function() return 1 end}";
+  EXPECT_EQ(Run({"FUNCTION", "LOAD", before}), "\"before\"");
+  // A Redis replica gets the library in the snapshot, and a later one in the stream.
+  ServerProcess redis(kRedisServer);
+  std::string error;
+  ASSERT_TRUE(redis.Start({"--replicaof", "127.0.0.1", std::to_string(server_.port())}, &error))
+      << error;
+  Client replica;
+  ASSERT_TRUE(replica.Connect(redis.port(), &error)) << error;
+  ASSERT_TRUE(
+      WaitUntil([&] { return InfoField(&replica, "replication", "master_link_status") == "up"; },
+                std::chrono::seconds(30)))
+      << redis.ReadLog();
+  EXPECT_EQ(Run({"FUNCTION", "LOAD",
+                 "#!lua name=after\nredis.register_function{function_name = 'two', flags = "
+                 "{'no-writes'}, callback = function() return 2 end}"}),
+            "\"after\"");
+  EXPECT_EQ(Run({"WAIT", "1", "10000"}), ":1");
+  EXPECT_EQ(replica.Run({"FCALL", "one", "0"}), ":1");
+  EXPECT_EQ(replica.Run({"FCALL", "two", "0"}), ":2");
+  redis.Kill();
+
+  // Shale follows a Redis primary holding a library: the snapshot's library replaces its own.
+  ServerProcess primary(kRedisServer);
+  ASSERT_TRUE(primary.Start({}, &error)) << error;
+  Client to_primary;
+  ASSERT_TRUE(to_primary.Connect(primary.port(), &error)) << error;
+  EXPECT_EQ(to_primary.Run({"FUNCTION", "LOAD",
+                            "#!lua name=redislib\nredis.register_function{function_name = "
+                            "'three', flags = {'no-writes'}, callback = function() return 3 end}"}),
+            "\"redislib\"");
+  EXPECT_EQ(Run({"REPLICAOF", "127.0.0.1", std::to_string(primary.port())}), "+OK");
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return Run({"FCALL", "three", "0"}) == ":3";
+      },
+      std::chrono::seconds(30)));
+  EXPECT_EQ(Run({"FCALL", "one", "0"}), "-ERR Function not found");
+  EXPECT_EQ(Run({"REPLICAOF", "NO", "ONE"}), "+OK");
+  server_.Kill();
+  RestartAndReconnect();
+  EXPECT_EQ(Run({"FCALL", "three", "0"}), ":3") << "stored in the engine";
+}
+
 TEST_F(ReplicationTest, PsyncContinuesFromTheBacklog) {
   std::string line;
   std::string rdb;
