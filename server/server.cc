@@ -464,11 +464,15 @@ void Server::ServeReadyKeys() {
     for (; turns > 0 && it != blocked_keys_.end() && !it->second.empty();
          --turns, it = blocked_keys_.find(key)) {
       Connection* connection = it->second.front();
-      int64_t length = 0;
-      const storage::Status status = connection->block().type == keyspace::ValueType::kZSet
-                                         ? keyspace_->ZSetCard(key.first, key.second, &length)
-                                         : keyspace_->ListLength(key.first, key.second, &length);
-      if (!status.ok() || length == 0) break;
+      // A stream reader runs again whatever the write was: its command decides (from the IDs it
+      // blocked with) whether there is something new, and otherwise blocks again, at the back.
+      if (connection->block().type != keyspace::ValueType::kStream) {
+        int64_t length = 0;
+        const storage::Status status = connection->block().type == keyspace::ValueType::kZSet
+                                           ? keyspace_->ZSetCard(key.first, key.second, &length)
+                                           : keyspace_->ListLength(key.first, key.second, &length);
+        if (!status.ok() || length == 0) break;
+      }
       Unblock(connection);
       // Runs its command again, which pops now (or blocks again, at the back).
       if (!connection->closing()) connection->Unpark();

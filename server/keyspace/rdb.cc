@@ -261,6 +261,9 @@ void AppendRdbObject(const DumpedValue& value, std::string* out) {
         PutLittleEndian(bits, 8, out);
       }
       break;
+    case ValueType::kStream:
+      // Never asked for: ReadValue refuses a stream (dump.cc).
+      break;
   }
 }
 
@@ -501,6 +504,8 @@ bool WellFormed(const DumpedValue& value) {
     case ValueType::kZSet:
       return !value.scored.empty() && std::all_of(value.scored.begin(), value.scored.end(),
                                                   [&](const auto& m) { return distinct(m.first); });
+    case ValueType::kStream:
+      return false;  // the payload decoder makes no streams
   }
   return false;
 }
