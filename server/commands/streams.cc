@@ -478,10 +478,10 @@ void ReadGeneric(CommandContext& ctx, bool group_read) {
       streams_arg = i + 1;
       streams_count = args.size() - streams_arg;
       if (streams_count % 2 != 0) {
-        return ctx.reply.Error(std::string("ERR Unbalanced '") +
-                               (group_read ? "xreadgroup" : "xread") +
-                               "' list of streams: for each stream key an ID or '" +
-                               (group_read ? ">" : "$") + "' must be specified.");
+        // Redis 7.0 names XREAD and `$` here for XREADGROUP too.
+        return ctx.reply.Error(
+            "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be "
+            "specified.");
       }
       streams_count /= 2;
       break;
@@ -597,8 +597,11 @@ void ReadGeneric(CommandContext& ctx, bool group_read) {
         }
         if (!any) continue;
       }
+      // History is read from after the ID given.
+      StreamId from = ids[k];
+      if (history && !IncrementId(&from)) from = kMaxStreamId;
       keyspace::StreamReadGroupResult result;
-      storage::Status status = ctx.ks.StreamReadGroup(db, key, group, consumer, ids[k],
+      storage::Status status = ctx.ks.StreamReadGroup(db, key, group, consumer, from,
                                                       static_cast<uint64_t>(count), noack, &result);
       if (!status.ok()) return ReplyStorageError(ctx, status);
       wrote = true;
@@ -657,6 +660,14 @@ void XReadCommand(CommandContext& ctx) { ReadGeneric(ctx, false); }
 void XReadGroupCommand(CommandContext& ctx) { ReadGeneric(ctx, true); }
 
 // --- consumer groups ---
+
+// Redis's addReplySubcommandSyntaxError.
+void SubcommandSyntaxError(CommandContext& ctx) {
+  std::string upper(ctx.args[0]);
+  for (char& c : upper) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+  ctx.reply.Error("ERR unknown subcommand or wrong number of arguments for '" +
+                  std::string(ctx.args[1].substr(0, 128)) + "'. Try " + upper + " HELP.");
+}
 
 std::string NoGroupError(std::string_view key, std::string_view group) {
   return "NOGROUP No such key '" + std::string(key) + "' or consumer group '" + std::string(group) +
@@ -726,9 +737,12 @@ void XGroupCommand(CommandContext& ctx) {
         }
         i += 2;
       } else {
-        return ctx.reply.Error(kSyntaxError);
+        return SubcommandSyntaxError(ctx);
       }
     }
+  }
+  if ((create && argc > 8) || (setid && argc != 5 && argc != 7)) {
+    return SubcommandSyntaxError(ctx);
   }
   keyspace::StreamInfo info;
   bool exists = false;
@@ -762,7 +776,6 @@ void XGroupCommand(CommandContext& ctx) {
     ctx.reply.SimpleString("OK");
     Notify(ctx, kNotifyStream, "xgroup-create", key);
   } else if (setid) {
-    if (argc != 5 && argc != 7) return ctx.reply.Error(kSyntaxError);
     StreamId id;
     const bool dollar = args[4] == "$";
     if (!dollar && !ParseId(args[4], &id)) return ctx.reply.Error(kInvalidId);
@@ -1126,7 +1139,7 @@ void XInfoStream(CommandContext& ctx, std::string_view key, bool full, int64_t c
     if (status.ok()) status = ctx.ks.StreamRange(db, key, StreamId{}, kMaxStreamId, true, 1, &last);
   }
   if (!status.ok()) return ReplyStorageError(ctx, status);
-  ctx.reply.MapHeader(full ? 8 : 9);
+  ctx.reply.MapHeader(full ? 9 : 10);
   ctx.reply.Bulk("length");
   ctx.reply.Integer(static_cast<int64_t>(info.length));
   ctx.reply.Bulk("radix-tree-keys");
@@ -1139,6 +1152,8 @@ void XInfoStream(CommandContext& ctx, std::string_view key, bool full, int64_t c
   ctx.reply.Bulk(FormatId(info.meta.max_deleted));
   ctx.reply.Bulk("entries-added");
   ctx.reply.Integer(static_cast<int64_t>(info.meta.entries_added));
+  ctx.reply.Bulk("recorded-first-entry-id");
+  ctx.reply.Bulk(FormatId(info.meta.first_id));
   if (!full) {
     ctx.reply.Bulk("groups");
     ctx.reply.Integer(static_cast<int64_t>(groups.size()));
@@ -1287,13 +1302,13 @@ void XInfoCommand(CommandContext& ctx) {
   bool full = false;
   int64_t count = 10;
   if (args.size() > 3) {
-    if (!EqualsIgnoreCase(args[3], "full")) return ctx.reply.Error(kSyntaxError);
+    if (!EqualsIgnoreCase(args[3], "full")) return SubcommandSyntaxError(ctx);
     full = true;
     if (args.size() == 6 && EqualsIgnoreCase(args[4], "count")) {
       if (!ParseLongLong(ctx, args[5], &count)) return;
       if (count < 0) count = 10;
-    } else if (args.size() != 4) {
-      return ctx.reply.Error(kSyntaxError);
+    } else if (args.size() > 4) {
+      return SubcommandSyntaxError(ctx);
     }
   }
   XInfoStream(ctx, key, full, count, info);

@@ -362,8 +362,7 @@ Status AddTrim(
       first_found = true;
     }
   }
-  // Emptied: what Redis's streamGetEdgeID gives for an empty stream.
-  if (!first_found) meta->stream.first_id = kMaxStreamId;
+  if (!first_found) meta->stream.first_id = StreamId{};  // emptied
   *removed = static_cast<int64_t>(done);
   return Status::Ok();
 }
