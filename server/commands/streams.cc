@@ -988,6 +988,7 @@ void XClaimCommand(CommandContext& ctx) {
     return ctx.reply.Error(NoGroupError(args[1], args[2]));
   }
   ReplyClaimed(ctx, result.claimed, spec.just_id);
+  if (result.consumer_created) Notify(ctx, kNotifyStream, "xgroup-createconsumer", args[1]);
   std::vector<std::vector<std::string>> propagation;
   PropagateClaims(ctx, args[1], result.group, result.propagate, result.group_advanced,
                   &propagation);
@@ -1037,6 +1038,7 @@ void XAutoClaimCommand(CommandContext& ctx) {
   ReplyClaimed(ctx, result.claimed, just_id);
   ctx.reply.ArrayHeader(result.deleted.size());
   for (StreamId id : result.deleted) ctx.reply.Bulk(FormatId(id));
+  if (result.consumer_created) Notify(ctx, kNotifyStream, "xgroup-createconsumer", args[1]);
   std::vector<std::vector<std::string>> propagation;
   PropagateClaims(ctx, args[1], result.group, result.propagate, false, &propagation);
   SendPropagation(ctx, propagation);

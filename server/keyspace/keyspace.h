@@ -284,6 +284,7 @@ struct StreamClaimResult {
   std::vector<StreamId> deleted;         // pending entries dropped since their entry is gone
   std::vector<StreamPending> propagate;  // XCLAIM records to propagate, in order
   bool group_advanced = false;           // LASTID moved the group's last ID
+  bool consumer_created = false;         // the claiming consumer was new
   StreamGroup group;                     // afterwards
   StreamId next;                         // XAUTOCLAIM's cursor (0-0: done)
 };

@@ -1131,6 +1131,7 @@ Status Keyspace::StreamClaim(int db, std::string_view key, std::string_view grou
       if (!exists) {
         g.consumers++;
         group_changed = true;
+        result->consumer_created = true;
       }
       consumers[std::string(consumer)].seen_ms = now;
       consumer_loaded = true;
@@ -1219,6 +1220,7 @@ Status Keyspace::StreamAutoClaim(int db, std::string_view key, std::string_view 
       if (!exists) {
         g.consumers++;
         group_changed = true;
+        result->consumer_created = true;
       }
       consumers[std::string(consumer)].seen_ms = now;
       consumer_loaded = true;

@@ -303,9 +303,17 @@ TEST_F(StreamsTest, Notifications) {
   EXPECT_EQ(next(), "__keyevent@0__:xgroup-setid s");
   EXPECT_EQ(Run({"XGROUP", "DELCONSUMER", "s", "g", "c"}), ":0");
   EXPECT_EQ(next(), "__keyevent@0__:xgroup-delconsumer s");
+  EXPECT_EQ(Run({"XADD", "s", "5-5", "f", "v"}), "\"5-5\"");
+  EXPECT_EQ(next(), "__keyevent@0__:xadd s");
+  EXPECT_EQ(Run({"XREADGROUP", "GROUP", "g", "r", "STREAMS", "s", ">"}).substr(0, 7), "[[\"s\", ");
+  EXPECT_EQ(next(), "__keyevent@0__:xgroup-createconsumer s");
+  EXPECT_EQ(Run({"XCLAIM", "s", "g", "q", "0", "5-5", "JUSTID"}), "[\"5-5\"]");
+  EXPECT_EQ(next(), "__keyevent@0__:xgroup-createconsumer s");
+  EXPECT_EQ(Run({"XAUTOCLAIM", "s", "g", "p", "0", "0", "JUSTID"}), "[\"0-0\", [\"5-5\"], []]");
+  EXPECT_EQ(next(), "__keyevent@0__:xgroup-createconsumer s");
   EXPECT_EQ(Run({"XGROUP", "DESTROY", "s", "g"}), ":1");
   EXPECT_EQ(next(), "__keyevent@0__:xgroup-destroy s");
-  EXPECT_EQ(Run({"XTRIM", "s", "MAXLEN", "0"}), ":0");
+  EXPECT_EQ(Run({"XTRIM", "s", "MAXLEN", "1"}), ":0");
   EXPECT_EQ(Run({"XADD", "s", "6", "f", "v"}), "\"6-0\"");
   EXPECT_EQ(next(), "__keyevent@0__:xadd s") << "no xtrim event for a trimming that removed none";
 }
