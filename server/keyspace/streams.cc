@@ -158,7 +158,9 @@ bool FindLastId(storage::Iterator* it, const std::string& scoped, StreamId low, 
   IdSpace found = 0;
   IdSpace lo = 0;
   for (;;) {
-    lo = hi - lo_bound < step ? lo_bound : hi - step + 1;
+    // The window [hi - (step - 1), hi], clamped at lo_bound.
+    // (A saturated step stands for the whole space.)
+    lo = step == ~IdSpace{0} || hi - lo_bound <= step - 1 ? lo_bound : hi - (step - 1);
     if (SeekId(it, scoped, lo, &found) && found <= hi) break;
     if (lo == lo_bound) return false;
     step = step > (~IdSpace{0} >> 1) ? ~IdSpace{0} : step << 1;

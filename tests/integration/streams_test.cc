@@ -82,6 +82,24 @@ TEST_F(StreamsTest, AddAndRange) {
   EXPECT_EQ(Run({"XREVRANGE", "s", "1-1", "+"}), "[]");
 }
 
+TEST_F(StreamsTest, ReverseRangeOverSparseIds) {
+  const std::vector<std::string> ids = {"0-1", "5-0", "5-18446744073709551615",
+                                        "9223372036854775808-0", "18446744073709551615-7"};
+  for (const std::string& id : ids) ASSERT_EQ(Run({"XADD", "s", id, "f", "v"}), "\"" + id + "\"");
+  std::string all = "[";
+  for (size_t i = ids.size(); i-- > 0;) {
+    all += "[\"" + ids[i] + "\", [\"f\", \"v\"]]" + (i > 0 ? ", " : "]");
+  }
+  EXPECT_EQ(Run({"XREVRANGE", "s", "+", "-", "COUNT", "5"}), all);
+  EXPECT_EQ(Run({"XREVRANGE", "s", "+", "-"}), all);
+  EXPECT_EQ(Run({"XREVRANGE", "s", "(9223372036854775808-0", "(0-1", "COUNT", "10"}),
+            "[[\"5-18446744073709551615\", [\"f\", \"v\"]], [\"5-0\", [\"f\", \"v\"]]]");
+  EXPECT_EQ(Run({"XREVRANGE", "s", "5", "5", "COUNT", "1"}),
+            "[[\"5-18446744073709551615\", [\"f\", \"v\"]]]");
+  EXPECT_EQ(Run({"XREVRANGE", "s", "4", "1", "COUNT", "3"}), "[]");
+  EXPECT_EQ(Run({"XREVRANGE", "s", "0-1", "-", "COUNT", "3"}), "[[\"0-1\", [\"f\", \"v\"]]]");
+}
+
 TEST_F(StreamsTest, AddIds) {
   EXPECT_EQ(Run({"XADD", "s", "5-*", "f", "v"}), "\"5-0\"");
   EXPECT_EQ(Run({"XADD", "s", "5-*", "f", "v"}), "\"5-1\"");
@@ -173,6 +191,12 @@ TEST_F(StreamsTest, TrimDeleteAndSetId) {
   EXPECT_EQ(Run({"XDEL", "d", "2-1", "3-1"}), ":2");
   EXPECT_EQ(Run({"XLEN", "d"}), ":0");
   EXPECT_EQ(Run({"TYPE", "d"}), "+stream");
+  EXPECT_EQ(Run({"XREVRANGE", "d", "+", "-", "COUNT", "1"}), "[]");
+  EXPECT_EQ(Run({"XINFO", "STREAM", "d"}),
+            "[\"length\", :0, \"radix-tree-keys\", :0, \"radix-tree-nodes\", :1, "
+            "\"last-generated-id\", \"3-1\", \"max-deleted-entry-id\", \"3-1\", "
+            "\"entries-added\", :3, \"recorded-first-entry-id\", \"0-0\", \"groups\", :0, "
+            "\"first-entry\", (nil), \"last-entry\", (nil)]");
   EXPECT_EQ(Run({"XADD", "d", "3-1", "f", "v"}),
             "-ERR The ID specified in XADD is equal or smaller than the target stream top item")
       << "the last ID stays when the entries go";
