@@ -526,6 +526,11 @@ void ReadGeneric(CommandContext& ctx, bool group_read) {
     const std::string_view id_arg = args[streams_arg + streams_count + k];
     bool e = false;
     storage::Status status = ctx.ks.StreamState(db, key, &infos[k], &e);
+    if (rerun && keyspace::IsWrongType(status)) {
+      // Overwritten by another type while the reader waited: for XREAD the key is as absent.
+      status = storage::Status::Ok();
+      e = false;
+    }
     if (!status.ok()) {
       block.stream_ids.clear();
       return ReplyStorageError(ctx, status);
@@ -542,6 +547,14 @@ void ReadGeneric(CommandContext& ctx, bool group_read) {
       }
       if (gs != StreamGroupStatus::kOk) {
         block.stream_ids.clear();
+        // A blocked reader whose stream or group went away (Redis 7.0's texts).
+        if (rerun && gs == StreamGroupStatus::kNoKey) {
+          return ctx.reply.Error("UNBLOCKED the stream key no longer exists");
+        }
+        if (rerun) {
+          return ctx.reply.Error(
+              "NOGROUP the consumer group this client was blocked on no longer exists");
+        }
         return ctx.reply.Error(NoGroupReadError(key, group));
       }
     }

@@ -625,6 +625,45 @@ TEST_F(StreamsTest, BlockingReadGroupWakesOnAdd) {
   EXPECT_EQ(Reply(second.get()), "[[\"s\", [[\"3-0\", [\"f\", \"v\"]]]]]");
 }
 
+TEST_F(StreamsTest, BlockedGroupReadersLearnTheirStreamOrGroupWentAway) {
+  EXPECT_EQ(Run({"XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"}), "+OK");
+  auto reader = Blocked("XREADGROUP GROUP g c BLOCK 0 STREAMS s >", 0);
+  ASSERT_NE(reader, nullptr);
+  EXPECT_EQ(Run({"DEL", "s"}), ":1");
+  EXPECT_EQ(Reply(reader.get()), "-UNBLOCKED the stream key no longer exists");
+  EXPECT_EQ(Run({"XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"}), "+OK");
+  ASSERT_TRUE(reader->Send("XREADGROUP GROUP g c BLOCK 0 STREAMS s >\r\n"));
+  EXPECT_TRUE(
+      WaitUntil([&] { return InfoField(client_.get(), "clients", "blocked_clients") == "1"; },
+                std::chrono::seconds(10)));
+  EXPECT_EQ(Run({"XGROUP", "DESTROY", "s", "g"}), ":1");
+  EXPECT_EQ(Reply(reader.get()),
+            "-NOGROUP the consumer group this client was blocked on no longer exists");
+  EXPECT_EQ(Run({"XGROUP", "CREATE", "s", "g", "$"}), "+OK");
+  ASSERT_TRUE(reader->Send("XREADGROUP GROUP g c BLOCK 0 STREAMS s >\r\n"));
+  EXPECT_TRUE(
+      WaitUntil([&] { return InfoField(client_.get(), "clients", "blocked_clients") == "1"; },
+                std::chrono::seconds(10)));
+  EXPECT_EQ(Run({"SET", "s", "v"}), "+OK");
+  EXPECT_EQ(Reply(reader.get()), "-UNBLOCKED the stream key no longer exists");
+  // XREAD waits on through a deletion and a write of another type.
+  EXPECT_EQ(Run({"DEL", "s"}), ":1");
+  auto plain = Blocked("XREAD BLOCK 0 STREAMS s $", 0);
+  ASSERT_NE(plain, nullptr);
+  EXPECT_EQ(Run({"XADD", "s", "0-1", "a", "0"}), "\"0-1\"");
+  EXPECT_EQ(Reply(plain.get()), "[[\"s\", [[\"0-1\", [\"a\", \"0\"]]]]]");
+  ASSERT_TRUE(plain->Send("XREAD BLOCK 0 STREAMS s $\r\n"));
+  EXPECT_TRUE(
+      WaitUntil([&] { return InfoField(client_.get(), "clients", "blocked_clients") == "1"; },
+                std::chrono::seconds(10)));
+  EXPECT_EQ(Run({"DEL", "s"}), ":1");
+  EXPECT_EQ(Run({"LPUSH", "s", "x"}), ":1");
+  EXPECT_EQ(Run({"DEL", "s"}), ":1");
+  EXPECT_EQ(InfoField(client_.get(), "clients", "blocked_clients"), "1");
+  EXPECT_EQ(Run({"XADD", "s", "1-0", "a", "1"}), "\"1-0\"");
+  EXPECT_EQ(Reply(plain.get()), "[[\"s\", [[\"1-0\", [\"a\", \"1\"]]]]]");
+}
+
 TEST_F(StreamsTest, SurvivesRestart) {
   std::vector<std::vector<std::string>> commands;
   for (int i = 1; i <= 500; ++i) {
