@@ -45,8 +45,7 @@ Status Keyspace::ReadValue(int db, std::string_view key, DumpedValue* value, boo
       return Status::Ok();
     }
     case ValueType::kStream:
-      // The RDB encoding of streams (listpacks of entries, groups, PELs) is not written yet.
-      return Status::NotSupported("serializing a stream (DUMP, RDB) is not supported");
+      return StreamReadAll(db, key, &value->stream);
   }
   return Status::Corruption("unknown value type");
 }
@@ -78,7 +77,7 @@ Status Keyspace::WriteValue(int db, std::string_view key, const DumpedValue& val
       return ZSetStore(db, key, members, expire_ms);
     }
     case ValueType::kStream:
-      break;
+      return StreamStore(db, key, value.stream, expire_ms);
   }
   return Status::InvalidArgument("unknown value type");
 }

@@ -921,6 +921,10 @@ class Keyspace {
                         std::string_view consumer, StreamPending* pending, bool existed,
                         std::map<std::string, StreamConsumer>* consumers,
                         storage::WriteBatch* batch);
+  // DUMP's read of a whole stream, and RESTORE's write of one (replacing whatever `key` holds,
+  // with deadline `expire_ms`, 0: none) in one batch.
+  Status StreamReadAll(int db, std::string_view key, DumpedStream* out);
+  Status StreamStore(int db, std::string_view key, const DumpedStream& stream, uint64_t expire_ms);
   Status StreamLoadConsumer(const std::string& prefix, std::string_view group,
                             std::string_view consumer, std::map<std::string, StreamConsumer>* map,
                             bool create, bool* exists);

@@ -1303,4 +1303,104 @@ Status Keyspace::StreamConsumers(int db, std::string_view key, std::string_view 
   return it->status();
 }
 
+Status Keyspace::StreamReadAll(int db, std::string_view key, DumpedStream* out) {
+  *out = DumpedStream();
+  StreamInfo info;
+  bool exists = false;
+  Status s = StreamState(db, key, &info, &exists);
+  if (!s.ok()) return s;
+  if (!exists) return Status::NotFound();
+  out->meta = info.meta;
+  std::vector<StreamEntry> entries;
+  s = StreamRange(db, key, StreamId{}, kMaxStreamId, false, 0, &entries);
+  if (!s.ok()) return s;
+  if (entries.size() != info.length) return Malformed("length");
+  out->entries.reserve(entries.size());
+  for (StreamEntry& e : entries) out->entries.push_back({e.id, std::move(e.fields)});
+  std::vector<StreamGroup> groups;
+  s = StreamGroups(db, key, &groups, &exists);
+  if (!s.ok()) return s;
+  for (const StreamGroup& g : groups) {
+    DumpedStream::Group dg;
+    dg.name = g.name;
+    dg.last_id = g.last_id;
+    dg.entries_read = g.entries_read;
+    std::vector<StreamPending> pel;
+    s = StreamGroupPending(db, key, g.name, {}, 0, &pel);
+    if (!s.ok()) return s;
+    for (StreamPending& p : pel) {
+      dg.pending.push_back({p.id, p.delivered_ms, p.deliveries, std::move(p.consumer)});
+    }
+    std::vector<StreamConsumer> consumers;
+    StreamGroupStatus status;
+    s = StreamConsumers(db, key, g.name, &consumers, &status);
+    if (!s.ok()) return s;
+    for (StreamConsumer& c : consumers) dg.consumers.push_back({std::move(c.name), c.seen_ms});
+    // Every pending entry names one of the group's consumers.
+    for (const DumpedStream::Pending& p : dg.pending) {
+      const bool known =
+          std::any_of(dg.consumers.begin(), dg.consumers.end(),
+                      [&](const DumpedStream::Consumer& c) { return c.name == p.consumer; });
+      if (!known) return Malformed("pending entry's consumer");
+    }
+    out->groups.push_back(std::move(dg));
+  }
+  out->meta.groups = out->groups.size();
+  return Status::Ok();
+}
+
+Status Keyspace::StreamStore(int db, std::string_view key, const DumpedStream& stream,
+                             uint64_t expire_ms) {
+  CompositeRef ref;  // a new key, replacing whatever is there
+  Status s = Lookup(db, key, &ref.entry);
+  if (!s.ok()) return s;
+  const uint64_t version_before = last_version_;
+  TakeVersion(&ref);
+  std::string prefix;
+  MakeSubKeyPrefix(db, key, ref.meta.version, &prefix);
+  storage::WriteBatch batch;
+  std::string value;
+  std::vector<std::string_view> fields;
+  for (const DumpedStream::Entry& e : stream.entries) {
+    fields.assign(e.fields.begin(), e.fields.end());
+    value.clear();
+    EncodeFields(fields, &value);
+    batch.Put(EntryKey(prefix, e.id), value);
+  }
+  for (const DumpedStream::Group& dg : stream.groups) {
+    StreamGroup g;
+    g.last_id = dg.last_id;
+    g.entries_read = dg.entries_read;
+    g.pending = dg.pending.size();
+    g.consumers = dg.consumers.size();
+    EncodeGroup(g, &value);
+    batch.Put(GroupKey(prefix, dg.name), value);
+    for (const DumpedStream::Consumer& dc : dg.consumers) {
+      StreamConsumer c;
+      c.seen_ms = dc.seen_ms;
+      c.pending = static_cast<uint64_t>(
+          std::count_if(dg.pending.begin(), dg.pending.end(),
+                        [&](const DumpedStream::Pending& p) { return p.consumer == dc.name; }));
+      EncodeConsumer(c, &value);
+      batch.Put(ConsumerKey(prefix, dg.name, dc.name), value);
+    }
+    for (const DumpedStream::Pending& dp : dg.pending) {
+      StreamPending p;
+      p.delivered_ms = dp.delivered_ms;
+      p.deliveries = dp.deliveries;
+      p.consumer = dp.consumer;
+      EncodePending(p, &value);
+      batch.Put(PendingKey(prefix, dg.name, dp.id), value);
+    }
+  }
+  ref.meta.size = stream.entries.size();
+  ref.meta.stream = stream.meta;
+  ref.meta.stream.groups = stream.groups.size();
+  AddCompositeMeta(db, key, ValueType::kStream, &ref, &batch, expire_ms);
+  s = ApplyComposite(batch, version_before);
+  if (!s.ok()) return s;
+  Modified(db, key);
+  return Status::Ok();
+}
+
 }  // namespace shale::keyspace

@@ -73,7 +73,10 @@ void CheckWellFormed(const DumpedValue& value) {
       }
       return;
     case ValueType::kStream:
-      break;  // the decoder makes no streams
+      for (size_t i = 1; i < value.stream.entries.size(); ++i) {
+        Check(value.stream.entries[i - 1].id < value.stream.entries[i].id);
+      }
+      return;
   }
   Check(false);
 }

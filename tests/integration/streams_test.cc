@@ -267,10 +267,60 @@ TEST_F(StreamsTest, AStreamIsOneKey) {
   EXPECT_EQ(Run({"XLEN", "u"}), ":0");
   EXPECT_EQ(Run({"DUMP", "u"}), "(nil)");
   EXPECT_EQ(Run({"XADD", "u", "1", "f", "v"}), "\"1-0\"");
-  if (!IsRedis()) {
-    const std::string dumped = Run({"DUMP", "u"});
-    EXPECT_EQ(dumped.rfind("-ERR", 0), 0u) << "a stream cannot be dumped yet: " << dumped;
+  EXPECT_EQ(Run({"XGROUP", "CREATE", "u", "g", "0"}), "+OK");
+  EXPECT_EQ(Run({"XREADGROUP", "GROUP", "g", "c", "STREAMS", "u", ">"}),
+            "[[\"u\", [[\"1-0\", [\"f\", \"v\"]]]]]");
+  ReplyPtr dumped = client_->Command({"DUMP", "u"});
+  ASSERT_NE(dumped, nullptr);
+  ASSERT_EQ(dumped->type, REDIS_REPLY_STRING);
+  EXPECT_EQ(Run({"RESTORE", "v", "0", std::string(dumped->str, dumped->len)}), "+OK");
+  EXPECT_EQ(Run({"XINFO", "STREAM", "v", "FULL"}), Run({"XINFO", "STREAM", "u", "FULL"}));
+}
+
+// A DUMP payload Redis 7.0.15 made (entries sharing their master's fields, a deleted entry, two
+// groups, pending entries of two consumers) restores whole, delivery and seen times included.
+TEST_F(StreamsTest, RestoresWhatRedisDumps) {
+  const std::string hex =
+      "13011000000000000000010000000000000000c34054406912690000002b00050101010201816102816202002009"
+      "0000200107010181780205010320084012600c0002200100002012a00c0003200c0004c00c0004200c0005800c40"
+      "0840400b856f746865720601010601ff0506000100020006020167040081ffffffffffffffff0300000000000000"
+      "0100000000000000007f09033fa201000001000000000000000300000000000000007f09033fa201000001000000"
+      "000000000400000000000000008b09033fa201000001020263317f09033fa2010000020000000000000001000000"
+      "0000000000000000000000000300000000000000000263328b09033fa20100000100000000000000040000000000"
+      "0000000168060081ffffffffffffffff00010469646c65a809033fa2010000000a0056f0d331557500ca";
+  std::string payload;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+    payload.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
   }
+  EXPECT_EQ(Run({"RESTORE", "x", "0", payload}), "+OK");
+  EXPECT_EQ(Run({"XRANGE", "x", "-", "+"}),
+            "[[\"1-0\", [\"a\", \"1\", \"b\", \"x\"]], [\"3-0\", [\"a\", \"3\", \"b\", \"x\"]], "
+            "[\"4-0\", [\"a\", \"4\", \"b\", \"x\"]], [\"5-0\", [\"a\", \"5\", \"b\", \"x\"]], "
+            "[\"6-0\", [\"other\", \"1\"]]]");
+  EXPECT_EQ(
+      Run({"XINFO", "STREAM", "x", "FULL"}),
+      "[\"length\", :5, \"radix-tree-keys\", :1, \"radix-tree-nodes\", :2, "
+      "\"last-generated-id\", \"6-0\", \"max-deleted-entry-id\", \"2-0\", \"entries-added\", :6, "
+      "\"recorded-first-entry-id\", \"1-0\", \"entries\", [[\"1-0\", [\"a\", \"1\", \"b\", "
+      "\"x\"]], [\"3-0\", [\"a\", \"3\", \"b\", \"x\"]], [\"4-0\", [\"a\", \"4\", \"b\", "
+      "\"x\"]], [\"5-0\", [\"a\", \"5\", \"b\", \"x\"]], [\"6-0\", [\"other\", \"1\"]]], "
+      "\"groups\", [[\"name\", \"g\", \"last-delivered-id\", \"4-0\", \"entries-read\", "
+      "(nil), \"lag\", (nil), \"pel-count\", :3, \"pending\", [[\"1-0\", \"c1\", "
+      ":1796353493375, :1], [\"3-0\", \"c1\", :1796353493375, :1], [\"4-0\", \"c2\", "
+      ":1796353493387, :1]], \"consumers\", [[\"name\", \"c1\", \"seen-time\", "
+      ":1796353493375, \"pel-count\", :2, \"pending\", [[\"1-0\", :1796353493375, :1], "
+      "[\"3-0\", :1796353493375, :1]]], [\"name\", \"c2\", \"seen-time\", :1796353493387, "
+      "\"pel-count\", :1, \"pending\", [[\"4-0\", :1796353493387, :1]]]]], [\"name\", "
+      "\"h\", \"last-delivered-id\", \"6-0\", \"entries-read\", (nil), \"lag\", :0, "
+      "\"pel-count\", :0, \"pending\", [], \"consumers\", [[\"name\", \"idle\", "
+      "\"seen-time\", :1796353493416, \"pel-count\", :0, \"pending\", []]]]]]");
+  EXPECT_EQ(Run({"XADD", "x", "6-0", "f", "v"}),
+            "-ERR The ID specified in XADD is equal or smaller than the target stream top item");
+  EXPECT_EQ(Run({"XACK", "x", "g", "1-0", "4-0"}), ":2");
+  EXPECT_EQ(Run({"XPENDING", "x", "g"}), "[:1, \"3-0\", \"3-0\", [[\"c1\", \"1\"]]]");
+  EXPECT_EQ(Run({"RESTORE", "y", "0",
+                 payload.substr(0, payload.size() - 12) + payload.substr(payload.size() - 10)}),
+            "-ERR DUMP payload version or checksum are wrong");
 }
 
 TEST_F(StreamsTest, WrongTypeBothWays) {
