@@ -81,6 +81,9 @@ TEST_F(ReplicationTest, SyncSendsASnapshotThenTheCommandStream) {
   EXPECT_EQ(Run({"SADD", "set", "x", "y"}), ":2");
   EXPECT_EQ(Run({"HSET", "h", "f", "v"}), ":1");
   EXPECT_EQ(Run({"ZADD", "z", "1.5", "m"}), ":1");
+  EXPECT_EQ(Run({"XADD", "x", "1-1", "f", "v"}), "\"1-1\"");
+  EXPECT_EQ(Run({"XGROUP", "CREATE", "x", "g", "0"}), "+OK");
+  EXPECT_EQ(Run({"XREADGROUP", "GROUP", "g", "c", "STREAMS", "x", ">"}).substr(0, 7), "[[\"x\", ");
   EXPECT_EQ(Run({"SELECT", "3"}), "+OK");
   EXPECT_EQ(Run({"SET", "in3", "v"}), "+OK");
   EXPECT_EQ(Run({"SELECT", "0"}), "+OK");
@@ -250,6 +253,12 @@ TEST_F(ReplicationTest, RedisFollowsShaleAsAReplica) {
 // CREATECONSUMER. Redis, following Shale, ends with the same streams, groups and pending lists.
 TEST_F(ReplicationTest, RedisFollowsShaleStreams) {
   if (IsRedis() || access(kRedisServer, X_OK) != 0) GTEST_SKIP() << "needs Debian's redis-server";
+  // A stream with a group and pending entries goes in the snapshot.
+  EXPECT_EQ(Run({"XADD", "snap", "1-1", "a", "1"}), "\"1-1\"");
+  EXPECT_EQ(Run({"XADD", "snap", "2-2", "b", "2"}), "\"2-2\"");
+  EXPECT_EQ(Run({"XGROUP", "CREATE", "snap", "g", "0"}), "+OK");
+  EXPECT_EQ(Run({"XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", "snap", ">"}),
+            "[[\"snap\", [[\"1-1\", [\"a\", \"1\"]]]]]");
   ServerProcess redis(kRedisServer);
   std::string error;
   ASSERT_TRUE(redis.Start({"--replicaof", "127.0.0.1", std::to_string(server_.port())}, &error))
@@ -294,7 +303,8 @@ TEST_F(ReplicationTest, RedisFollowsShaleStreams) {
        std::vector<std::vector<std::string>>{{"XRANGE", "s", "-", "+"},
                                              {"XINFO", "GROUPS", "s"},
                                              {"XPENDING", "s", "g"},
-                                             {"XINFO", "STREAM", "t"}}) {
+                                             {"XINFO", "STREAM", "t"},
+                                             {"XINFO", "STREAM", "snap", "FULL"}}) {
     EXPECT_EQ(replica.Run(read), Run(read)) << read[0] << " " << read[1];
   }
   // XINFO STREAM but its radix tree's shape, which is Redis's own.
@@ -363,6 +373,12 @@ TEST_F(ReplicationTest, ShaleFollowsRedisThenAnotherShale) {
   EXPECT_EQ(primary.Run({"SADD", "words", "x", "y"}), ":2");
   EXPECT_EQ(primary.Run({"HSET", "h", "f", "v"}), ":1");
   EXPECT_EQ(primary.Run({"ZADD", "z", "1", "a", "2.5", "b"}), ":2");
+  EXPECT_EQ(primary.Run({"XADD", "x", "1-1", "f", "v"}), "\"1-1\"");
+  EXPECT_EQ(primary.Run({"XADD", "x", "2-2", "f", "w"}), "\"2-2\"");
+  EXPECT_EQ(primary.Run({"XGROUP", "CREATE", "x", "g", "0"}), "+OK");
+  EXPECT_EQ(primary.Run({"XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", "x", ">"})
+                .substr(0, 7),
+            "[[\"x\", ");
   EXPECT_EQ(primary.Run({"SELECT", "4"}), "+OK");
   EXPECT_EQ(primary.Run({"SET", "in4", "v"}), "+OK");
   EXPECT_EQ(primary.Run({"SELECT", "0"}), "+OK");
@@ -383,6 +399,8 @@ TEST_F(ReplicationTest, ShaleFollowsRedisThenAnotherShale) {
   EXPECT_EQ(Run({"SISMEMBER", "words", "y"}), ":1");
   EXPECT_EQ(Run({"HGET", "h", "f"}), "\"v\"");
   EXPECT_EQ(Run({"ZSCORE", "z", "b"}), "\"2.5\"");
+  EXPECT_EQ(Run({"XINFO", "STREAM", "x", "FULL"}), primary.Run({"XINFO", "STREAM", "x", "FULL"}))
+      << "a stream in the primary's snapshot";
   EXPECT_EQ(Run({"SET", "x", "y"}), "-READONLY You can't write against a read only replica.");
 
   // The stream: a transaction, a deadline, a deletion, another database.
