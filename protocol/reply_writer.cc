@@ -58,6 +58,21 @@ void ReplyWriter::SimpleString(std::string_view s) {
 }
 
 void ReplyWriter::Error(std::string_view message) {
+  ErrorUncounted(message);
+  if (error_hook_ != nullptr) error_hook_(error_context_, message);
+}
+
+void ReplyWriter::BigNumber(std::string_view digits) {
+  if (protocol_ < 3) {
+    Bulk(digits);
+    return;
+  }
+  out_->push_back('(');
+  out_->append(digits);
+  out_->append(kCrlf);
+}
+
+void ReplyWriter::ErrorUncounted(std::string_view message) {
   out_->push_back('-');
   const size_t start = out_->size();
   out_->append(message);
@@ -66,7 +81,6 @@ void ReplyWriter::Error(std::string_view message) {
     if (c == '\r' || c == '\n') c = ' ';
   }
   out_->append(kCrlf);
-  if (error_hook_ != nullptr) error_hook_(error_context_, message);
 }
 
 void ReplyWriter::Integer(int64_t value) { Header(':', value); }

@@ -38,6 +38,9 @@ class ReplyWriter {
   // `message` is the whole text after '-', e.g. "ERR unknown command" or "WRONGTYPE ...".
   // CR and LF inside it are replaced by spaces so the reply stays one line.
   void Error(std::string_view message);
+  // An error reply the error hook does not see (one already counted where it arose: a
+  // script's failed redis.call that the script returns).
+  void ErrorUncounted(std::string_view message);
   void Integer(int64_t value);    // :1
   void Bulk(std::string_view s);  // $3\r\nfoo\r\n
   void NullBulk();                // RESP2 $-1, RESP3 _
@@ -53,6 +56,8 @@ class ReplyWriter {
   // RESP3 ,text, RESP2 bulk.
   void DoubleText(std::string_view text);
   void Boolean(bool value);  // RESP3 #t/#f, RESP2 :1/:0
+  // RESP3 (12345678901234567890, RESP2 bulk of the digits.
+  void BigNumber(std::string_view digits);
   // RESP3 =len\r\ntxt:..., RESP2 bulk of `s`. `format` is three bytes ("txt", "mkd"); a longer
   // one is cut, a shorter one padded with blanks. len counts the 4-byte "fmt:" prefix.
   void Verbatim(std::string_view format, std::string_view s);

@@ -11,6 +11,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libuv1-dev libxxhash-dev liblz4-dev libspdlog-dev
   libgtest-dev libgmock-dev libhiredis-dev libssl-dev openssl
+  liblua5.1-0-dev lua-cjson-dev lua-bitop-dev
   clang libclang-rt-14-dev
   redis-server redis-tools tcl python3-redis node-redis prometheus-redis-exporter
   "$@"

@@ -36,6 +36,9 @@ CommandTable::CommandTable() {
   RegisterGeoCommands(*this);
   RegisterReplicationCommands(*this);
   RegisterAclCommands(*this);
+  RegisterScriptingCommands(*this);
+  RegisterMemoryCommands(*this);
+  RegisterMigrateCommands(*this);
 }
 
 void CommandTable::Register(const CommandSpec* specs, size_t count) {

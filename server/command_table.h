@@ -43,6 +43,11 @@ enum CommandFlag : uint32_t {
   kCmdNotQueued = 1 << 8,
   // May use more memory (Redis's denyoom): refused while used memory is above maxmemory.
   kCmdDenyOom = 1 << 9,
+  // Refused when a script calls it (Redis's noscript): transactions, scripting itself,
+  // subscriptions, replication and administration of the server's state.
+  kCmdNoScript = 1 << 10,
+  // Its key arguments may be none at all (EVAL with numkeys 0; Redis's no_mandatory_keys).
+  kCmdNoMandatoryKeys = 1 << 11,
 };
 
 // Everything a handler needs. `args[0]` is the command name as the client sent it.
@@ -135,6 +140,9 @@ void RegisterStreamCommands(CommandTable& table);
 void RegisterGeoCommands(CommandTable& table);
 void RegisterReplicationCommands(CommandTable& table);  // SYNC, PSYNC, REPLCONF, ROLE, WAIT
 void RegisterAclCommands(CommandTable& table);
+void RegisterScriptingCommands(CommandTable& table);  // EVAL, EVALSHA, SCRIPT
+void RegisterMemoryCommands(CommandTable& table);     // MEMORY
+void RegisterMigrateCommands(CommandTable& table);    // MIGRATE, CLUSTER (disabled)
 
 // The CLIENT LIST / CLIENT INFO line of a connection (ending in a newline).
 std::string DescribeClient(Server& server, const Connection& connection);
@@ -157,8 +165,9 @@ void ReplyBulksOrNulls(protocol::ReplyWriter& reply, const std::vector<std::stri
 // Blocking commands (BLPOP, BZPOPMIN...): the timeout argument (seconds, a float; 0 = none) as
 // an absolute deadline in ms (0 = none), with Redis's errors; false after replying one.
 bool ParseTimeout(CommandContext& ctx, std::string_view text, uint64_t* deadline_ms);
-// Whether a blocking command that found nothing answers its timeout reply now: inside EXEC (it
-// never blocks there, as in Redis) or once its deadline has passed. Clears the timeout mark.
+// Whether a blocking command that found nothing answers its timeout reply now: inside EXEC or a
+// script (it never blocks there, as in Redis) or once its deadline has passed. Clears the timeout
+// mark.
 bool AnswerNothingNow(CommandContext& ctx);
 
 // The STORE forms of sorted-set results (ZUNIONSTORE, ZRANGESTORE, GEOSEARCHSTORE...): `members`

@@ -442,6 +442,15 @@ std::vector<ConfigSetting> BuildConfigTable() {
   // Network
   table.push_back(BindSetting());
   table.push_back(BoolSetting("protected-mode", kMutable, &Config::protected_mode));
+  static constexpr std::string_view kDebugModes[] = {"no", "yes", "local"};
+  table.push_back(EnumSetting(
+      "enable-debug-command", kImmutable, {std::begin(kDebugModes), std::end(kDebugModes)},
+      [](Config& config, size_t i) { config.enable_debug_command = kDebugModes[i]; },
+      [](const Config& config) -> size_t {
+        return config.enable_debug_command == "yes"     ? 1
+               : config.enable_debug_command == "local" ? 2
+                                                        : 0;
+      }));
   table.push_back(IntegerSetting("port", kImmutable, &Config::port, 0, 65535));
   table.push_back(IntegerSetting("tcp-backlog", kImmutable, &Config::tcp_backlog, 0, kIntMax));
   table.push_back(IntegerSetting("timeout", kMutable, &Config::timeout, 0, kIntMax));
@@ -608,6 +617,10 @@ std::vector<ConfigSetting> BuildConfigTable() {
       IntegerSetting("slowlog-max-len", kMutable, &Config::slowlog_max_len, 0, kLongMax));
   table.push_back(IntegerSetting("latency-monitor-threshold", kMutable,
                                  &Config::latency_monitor_threshold, 0, kLongMax));
+  // Scripting: how long a script runs before other clients get -BUSY and SCRIPT KILL works.
+  table.push_back(with_alias(
+      IntegerSetting("busy-reply-threshold", kMutable, &Config::busy_reply_threshold, 0, kLongMax),
+      "lua-time-limit"));
   // Pub/sub
   table.push_back(NotifyKeyspaceEventsSetting());
   // Redis's encoding thresholds (what OBJECT ENCODING reports), under their 7.0 names and the

@@ -41,6 +41,9 @@ struct Config {
   // Redis's protected mode: while no password is set (requirepass empty), connections from
   // any address but 127.0.0.1 and ::1 are refused with -DENIED.
   bool protected_mode = true;
+  // Redis 7's enable-debug-command: DEBUG is refused ("no"), allowed ("yes") or allowed from
+  // loopback clients only ("local").
+  std::string enable_debug_command = "no";
   int port = 6379;
   int tcp_backlog = 511;
   int64_t timeout = 0;          // seconds idle before a client is closed; 0 = never
@@ -136,6 +139,9 @@ struct Config {
   int64_t slowlog_log_slower_than = 10000;  // microseconds; -1 = off, 0 = every command
   int64_t slowlog_max_len = 128;
   int64_t latency_monitor_threshold = 0;  // milliseconds; 0 = off
+  // Scripting (Redis's busy-reply-threshold, alias lua-time-limit): ms a script may run before
+  // other clients are answered -BUSY and SCRIPT KILL may stop it; 0 = never.
+  int64_t busy_reply_threshold = 5000;
   // Keyspace notifications (server/notifications.h): the classes of events published, as
   // NotifyFlag bits; 0 = off, Redis's default.
   uint32_t notify_keyspace_events = 0;

@@ -2,8 +2,10 @@
 
 #include <netinet/in.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 #include "server/server.h"
@@ -223,6 +225,15 @@ void Connection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* /*bu
   }
   self->input_.Commit(static_cast<size_t>(nread));
   self->OnInput(static_cast<size_t>(nread));
+}
+
+void Connection::ReadWhileBusy() {
+  if (closing_ || !reading_) return;
+  uv_buf_t buf;
+  OnAlloc(reinterpret_cast<uv_handle_t*>(&handle_), 0, &buf);
+  const ssize_t n = ::read(fd(), buf.base, buf.len);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+  OnRead(reinterpret_cast<uv_stream_t*>(&handle_), n <= 0 ? static_cast<ssize_t>(UV_EOF) : n, &buf);
 }
 
 void Connection::OnInput(size_t n) {

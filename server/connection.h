@@ -66,6 +66,9 @@ class Connection final : public Subscriber {
   void Start(std::unique_ptr<TlsSession> tls = nullptr);
   bool is_tls() const { return tls_ != nullptr; }
 
+  // A busy script's hook polled the socket readable (Server::ServeWhileBusy): reads what is
+  // there as OnRead would, outside libuv's loop, which is inside the script.
+  void ReadWhileBusy();
   // Executes complete commands in the input buffer until it runs dry, the connection is
   // paused by back-pressure or parked, or it is closing.
   void ProcessInput();
@@ -79,9 +82,10 @@ class Connection final : public Subscriber {
   // Unpark() runs the command again.
   void Block() { parked_ = true; }
   struct BlockState {
-    bool requested = false;  // the handler asked to block (Dispatch parks the connection)
-    bool active = false;     // registered with the server's blocked keys
-    bool timed_out = false;  // the run after the timeout: answer the timeout reply
+    bool requested = false;      // the handler asked to block (Dispatch parks the connection)
+    bool active = false;         // registered with the server's blocked keys
+    bool timed_out = false;      // the run after the timeout: answer the timeout reply
+    bool unblock_error = false;  // CLIENT UNBLOCK ... ERROR: answer -UNBLOCKED instead
     int db = 0;
     std::vector<std::string> keys;
     uint64_t deadline_ms = 0;                               // 0 = no timeout
@@ -92,6 +96,7 @@ class Connection final : public Subscriber {
     std::vector<std::string> stream_ids;
   };
   BlockState& block() { return block_; }
+  const BlockState& block() const { return block_; }
   bool parked() const { return parked_; }
   // Sends the output buffer (uv_try_write, then uv_write for the rest). Called by Server once
   // per loop iteration, after the WAL commit.
@@ -110,6 +115,21 @@ class Connection final : public Subscriber {
   void NoteWrite();
 
   protocol::ReplyWriter& reply() { return writer_; }
+  // Moves the output buffer out (a script's redis.call reads the reply of its command).
+  std::string TakeOutput() {
+    std::string output;
+    output.swap(output_);
+    return output;
+  }
+  // The client a script's redis.call()s run as (server/scripting.h): its commands never block.
+  bool script_client() const { return script_client_; }
+  // MONITOR ran: the connection gets every command the server runs.
+  bool monitor() const { return monitor_; }
+  void set_monitor() { monitor_ = true; }
+  // CLIENT NO-EVICT / NO-TOUCH (CLIENT LIST flags e and T).
+  bool no_evict = false;
+  bool no_touch = false;
+  void set_script_client(bool v) { script_client_ = v; }
   // Bytes for the socket as they are, whatever CLIENT REPLY says (the replication stream).
   void AppendRaw(std::string_view bytes) { output_.append(bytes); }
   // After SYNC/PSYNC: the connection is a replica. It gets the stream and no replies (REPLCONF
@@ -260,6 +280,8 @@ class Connection final : public Subscriber {
   bool close_after_reply_ = false;
   bool closing_ = false;
   bool replica_ = false;
+  bool script_client_ = false;
+  bool monitor_ = false;
   uint64_t unauthenticated_input_counted_ = 0;  // this connection's part of that total
   size_t snapshot_unsent_ = 0;  // output bytes up to the end of a replica's snapshot
   int64_t replica_listening_port_ = 0;

@@ -73,6 +73,12 @@ class Replication {
   void Rewrite(int db, std::vector<std::string> argv);
   // The running command propagates nothing of its own.
   void Suppress() { rewritten_ = true; }
+  // What the running command has gathered so far, and dropping what it gathered since (a
+  // script's commands after redis.set_repl(redis.REPL_NONE)).
+  size_t pending_size() const { return pending_.size(); }
+  void DropPendingFrom(size_t size) {
+    if (pending_.size() > size) pending_.resize(size);
+  }
   // The running command propagates even if it changed nothing (PUBLISH, SWAPDB).
   void Force() { forced_ = true; }
   // A key deleted because its deadline passed: DEL key, sent at once.

@@ -1,12 +1,15 @@
 #include "server/server.h"
 
+#include <poll.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <random>
 
 #include "server/connection.h"
+#include "server/engine_options.h"
 #include "server/logging.h"
 #include "server/notifications.h"
 #include "server/tls.h"
@@ -57,6 +60,27 @@ bool AllowedWhileSubscribed(const CommandSpec& spec) {
   return std::find(std::begin(kAllowed), std::end(kAllowed), spec.name) != std::end(kAllowed);
 }
 
+// The commands a busy script leaves to other clients (Redis's allow-busy flag).
+bool AllowedWhileBusy(const CommandSpec& spec, const std::vector<std::string_view>& args) {
+  static constexpr std::string_view kAllowed[] = {"auth",    "hello", "reset",   "quit",    "multi",
+                                                  "discard", "watch", "unwatch", "shutdown"};
+  if (std::find(std::begin(kAllowed), std::end(kAllowed), spec.name) != std::end(kAllowed)) {
+    return true;
+  }
+  if (args.size() < 2) return false;
+  if (spec.name == "script") return EqualsIgnoreCase(args[1], "kill");
+  if (spec.name == "function") {
+    return EqualsIgnoreCase(args[1], "kill") || EqualsIgnoreCase(args[1], "stats");
+  }
+  return false;
+}
+
+constexpr std::string_view kBusyError =
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+
+constexpr std::string_view kBusyFunctionError =
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
+
 uint64_t SteadyMicros() {
   using namespace std::chrono;
   return static_cast<uint64_t>(
@@ -93,6 +117,17 @@ Server::Server(Config config, std::string config_file, std::unique_ptr<storage::
     replication_.KeyExpired(db, key);
     NotifyKeyspaceEvent(*this, kNotifyExpired, "expired", db, key);
   });
+  // The function libraries FUNCTION LOAD stored.
+  std::vector<std::pair<std::string, std::string>> libraries;
+  storage::Status status = keyspace_->Libraries(&libraries);
+  if (!status.ok()) spdlog::error("reading the function libraries failed: {}", status.ToString());
+  for (const auto& [name, code] : libraries) {
+    std::string loaded;
+    std::string error;
+    if (!scripting_.LoadLibrary(code, false, &loaded, &error)) {
+      spdlog::error("function library {} could not be loaded: {}", name, error);
+    }
+  }
   uv_loop_init(&loop_);
   start_time_ms_ = NowMs();
   last_save_s_ = start_time_ms_ / 1000;
@@ -188,6 +223,8 @@ int Server::Run() {
   park_timer_.data = this;
   uv_timer_init(&loop_, &block_timer_);
   block_timer_.data = this;
+  uv_timer_init(&loop_, &pause_timer_);
+  pause_timer_.data = this;
   uv_signal_init(&loop_, &sigterm_);
   sigterm_.data = this;
   uv_signal_start(&sigterm_, OnSignal, SIGTERM);
@@ -229,6 +266,7 @@ void Server::CloseHandles() {
   if (cron_.loop == &loop_) close_if_open(reinterpret_cast<uv_handle_t*>(&cron_));
   if (park_timer_.loop == &loop_) close_if_open(reinterpret_cast<uv_handle_t*>(&park_timer_));
   if (block_timer_.loop == &loop_) close_if_open(reinterpret_cast<uv_handle_t*>(&block_timer_));
+  if (pause_timer_.loop == &loop_) close_if_open(reinterpret_cast<uv_handle_t*>(&pause_timer_));
   if (sigterm_.loop == &loop_) close_if_open(reinterpret_cast<uv_handle_t*>(&sigterm_));
   if (sigint_.loop == &loop_) close_if_open(reinterpret_cast<uv_handle_t*>(&sigint_));
   std::vector<Connection*> open;
@@ -290,6 +328,8 @@ void Server::OnConnectionClosed(Connection* connection) {
   std::erase(pending_flush_, connection);
   std::erase(uncommitted_, connection);
   std::erase(parked_, connection);
+  std::erase(postponed_, connection);
+  std::erase(monitors_, connection);
   if (connection->block().active) Unblock(connection);
 }
 
@@ -561,7 +601,9 @@ void Server::Cron() {
   if (!shutting_down_) {
     uint64_t expired = 0;
     const uint64_t started = SteadyMicros();
-    storage::Status expiry = keyspace_->ExpireCycle(kExpireCycleBudgetMicros, &expired);
+    storage::Status expiry = keyspace_->expiry_paused() || !active_expire_
+                                 ? storage::Status::Ok()
+                                 : keyspace_->ExpireCycle(kExpireCycleBudgetMicros, &expired);
     NoteLatency("expire-cycle", SteadyMicros() - started);
     if (!expiry.ok()) spdlog::warn("active expiry stopped: {}", expiry.ToString());
   }
@@ -714,6 +756,14 @@ bool Server::Dispatch(Connection& connection, const std::vector<std::string_view
     errors_counted_ = stats_.total_error_replies;
     return true;
   };
+  if (connection.block().unblock_error) {
+    // CLIENT UNBLOCK ... ERROR: the blocked command ends with this error instead of running.
+    connection.block().unblock_error = false;
+    stats_.total_commands_processed++;
+    reply.Error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+    errors_counted_ = stats_.total_error_replies;
+    return true;
+  }
   // Redis's order: existence, arity, authentication, then the checks of the server's state.
   if (spec == nullptr) return reject(UnknownCommandError(args));
   if (!spec->ArityMatches(args.size())) return reject(WrongArityError(spec->name));
@@ -770,6 +820,29 @@ bool Server::Dispatch(Connection& connection, const std::vector<std::string_view
                   "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in "
                   "this context");
   }
+  if (scripting_.busy() && &connection != scripting_.caller()) {
+    if (!AllowedWhileBusy(*spec, args)) {
+      return reject(scripting_.running_function() ? kBusyFunctionError : kBusyError);
+    }
+    if (spec->name == "shutdown") {
+      // Only SHUTDOWN NOSAVE, which ends the process at once: the script's writes were never
+      // logged (a script is one atomic group, logged when it ends) and no reply has
+      // acknowledged anything this loop iteration wrote, so what is lost is what a crash would
+      // lose.
+      bool nosave = false;
+      for (size_t i = 1; i < args.size(); ++i)
+        nosave = nosave || EqualsIgnoreCase(args[i], "nosave");
+      if (!nosave) return reject(scripting_.running_function() ? kBusyFunctionError : kBusyError);
+      spdlog::warn("SHUTDOWN NOSAVE while a script is busy: exiting, the script's writes are lost");
+      spdlog::shutdown();
+      std::_Exit(0);
+    }
+  }
+  if (pause_end_ms_ != 0 && PausedFor(connection, *spec, IsExec(*spec))) {
+    connection.Park();
+    postponed_.push_back(&connection);
+    return false;
+  }
   if (transaction.in_multi() && (spec->flags & kCmdNotQueued) == 0) {
     transaction.Queue(*spec, args);
     connection.last_command_ = spec->name;
@@ -823,8 +896,14 @@ void Server::Call(Connection& connection, const CommandSpec& spec,
       maybe_new_keys_.push_back(std::move(id));
     }
   }
+  if (!monitors_.empty() && (spec.flags & kCmdAdmin) == 0) {
+    FeedMonitors(connection, connection.db(), args);
+  }
   const Replication::CallFrame outer_call = replication_.EnterCall();
   const uint64_t dirty_before = stats_.dirty;
+  // LATENCY's cold-read: a read command that had to read blocks from table files.
+  const bool watch_cold = config_.latency_monitor_threshold > 0 && (spec.flags & kCmdReadOnly) != 0;
+  const uint64_t misses_before = watch_cold ? db_->BlockCacheMisses() : 0;
   const auto start = std::chrono::steady_clock::now();
   spec.handler(ctx);
   const auto nanos =
@@ -855,12 +934,13 @@ void Server::Call(Connection& connection, const CommandSpec& spec,
   }
   if (config_.latency_monitor_threshold > 0) {
     NoteLatency((spec.flags & kCmdFast) != 0 ? "fast-command" : "command", micros);
+    if (watch_cold && db_->BlockCacheMisses() != misses_before) NoteLatency("cold-read", micros);
   }
 }
 
-// LATENCY's memtable-flush and compaction events: while the monitor is on, the cron notes the
-// duration of the latest flush and compaction of every shard that completed one since the
-// previous tick (several in one tick count as the latest).
+// LATENCY's memtable-flush, compaction and wal-fsync events: while the monitor is on, the cron
+// notes the duration of the latest flush, compaction and WAL fsync of every shard that completed
+// one since the previous tick (several in one tick count as the latest).
 void Server::WatchStorageLatency() {
   if (config_.latency_monitor_threshold <= 0) {
     storage_latency_primed_ = false;
@@ -871,9 +951,11 @@ void Server::WatchStorageLatency() {
   if (!storage_latency_primed_ || seen_flushes_.size() != n) {
     seen_flushes_.assign(n, 0);
     seen_compactions_.assign(n, 0);
+    seen_fsyncs_.assign(n, 0);
     for (size_t i = 0; i < n; ++i) {
       seen_flushes_[i] = stats.shards[i].flushes;
       seen_compactions_[i] = stats.shards[i].compactions;
+      seen_fsyncs_[i] = stats.shards[i].fsyncs;
     }
     storage_latency_primed_ = true;
     return;
@@ -887,6 +969,10 @@ void Server::WatchStorageLatency() {
     if (shard.compactions != seen_compactions_[i]) {
       NoteLatency("compaction", shard.last_compaction_micros);
       seen_compactions_[i] = shard.compactions;
+    }
+    if (shard.fsyncs != seen_fsyncs_[i]) {
+      NoteLatency("wal-fsync", shard.last_fsync_micros);
+      seen_fsyncs_[i] = shard.fsyncs;
     }
   }
 }
@@ -932,6 +1018,35 @@ storage::Status Server::Save() {
   last_save_s_ = NowMs() / 1000;
   spdlog::info("DB saved on disk");
   return status;
+}
+
+storage::Status Server::ReloadEngine() {
+  storage::Status status = Save();
+  if (!status.ok()) return status;
+  const keyspace::KeyspaceStats keyspace_stats = keyspace_->stats();
+  const bool expiry_paused = keyspace_->expiry_paused();
+  keyspace_.reset();
+  db_.reset();
+  std::unique_ptr<storage::Db> db;
+  status = storage::Db::Open(EngineOptions(config_), &db);
+  std::unique_ptr<keyspace::Keyspace> keyspace;
+  if (status.ok()) {
+    status = keyspace::Keyspace::Open(db.get(), static_cast<int>(config_.databases), &keyspace);
+  }
+  if (!status.ok()) {
+    spdlog::critical("DEBUG RELOAD: cannot open the data directory '{}' again: {}", config_.dir,
+                     status.ToString());
+    spdlog::shutdown();
+    std::_Exit(1);
+  }
+  db_ = std::move(db);
+  keyspace_ = std::move(keyspace);
+  keyspace_->AdoptStats(keyspace_stats);
+  keyspace_->set_expiry_paused(expiry_paused);
+  keyspace_->set_observer(&keyspace_observer_);
+  ApplyEncodingLimits();
+  spdlog::info("DB reloaded by DEBUG RELOAD");
+  return storage::Status::Ok();
 }
 
 void Server::ResetStats() {
@@ -987,6 +1102,295 @@ void Server::RunTransaction(Connection& connection) {
   storage::Status status = keyspace_->EndAtomic();
   if (!status.ok()) spdlog::error("EXEC: logging its writes failed: {}", status.ToString());
   transaction.Discard(watches_);
+}
+
+// --- scripting ---
+
+std::string Server::RunFromScript(Scripting::Run& run, const std::vector<std::string_view>& args,
+                                  std::string* output) {
+  const CommandSpec* spec = commands_.Find(args[0]);
+  if (spec == nullptr) return "Unknown Redis command called from script";
+  if (!spec->ArityMatches(args.size())) {
+    return "Wrong number of args calling Redis command from script";
+  }
+  if ((spec->flags & kCmdNoScript) != 0) return "This Redis command is not allowed from script";
+  Connection& client = *run.client;
+  if (!client.user().unrestricted()) {
+    std::string denial = CheckPermissions(*this, client, *spec, args);
+    if (!denial.empty()) {
+      constexpr std::string_view kNoPerm = "NOPERM ";
+      if (denial.compare(0, kNoPerm.size(), kNoPerm) == 0) denial.erase(0, kNoPerm.size());
+      return "ACL failure in script: " + denial;
+    }
+  }
+  const bool writes = (spec->flags & kCmdWrite) != 0;
+  if (writes) {
+    if (run.read_only) return "Write commands are not allowed from read-only scripts.";
+    if (!run.declared) {
+      storage::Status state = db_->WriteState();
+      if (!state.ok()) return "-MISCONF Errors writing to the WAL: " + state.message();
+      if (replica_link_.following() && config_.replica_read_only) {
+        return "-READONLY You can't write against a read only replica.";
+      }
+      if (config_.min_replicas_to_write > 0 && config_.min_replicas_max_lag > 0 &&
+          replication_.GoodReplicas(NowMs(), static_cast<uint64_t>(config_.min_replicas_max_lag)) <
+              static_cast<size_t>(config_.min_replicas_to_write)) {
+        return "-NOREPLICAS Not enough good replicas to write.";
+      }
+    }
+  }
+  // Until a script has written, a command that may take memory is refused over maxmemory (a
+  // script that wrote must be able to finish).
+  if (!run.declared && !run.wrote && config_.maxmemory > 0 && (spec->flags & kCmdDenyOom) != 0 &&
+      OverMaxMemory()) {
+    return "-OOM command not allowed when used memory > 'maxmemory'.";
+  }
+  if (!run.declared && replica_link_.following() && !replica_link_.link_up() &&
+      !config_.replica_serve_stale_data && (spec->flags & kCmdStale) == 0) {
+    return "-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+  }
+  const size_t propagated_before = replication_.pending_size();
+  const uint64_t dirty_before = stats_.dirty;
+  stats_.total_commands_processed++;
+  Call(client, *spec, args);
+  if (client.block().requested) {  // cannot block in a script: AnswerNothingNow answered
+    client.block().requested = false;
+    if (client.block().active) Unblock(&client);
+  }
+  if (writes && stats_.dirty != dirty_before) run.wrote = true;
+  if (!run.propagate) replication_.DropPendingFrom(propagated_before);
+  *output = client.TakeOutput();
+  return std::string();
+}
+
+bool Server::ScriptMayRun(Scripting::Run& run, const std::vector<std::string_view>& args,
+                          int* allowed) {
+  const CommandSpec* spec = commands_.Find(args[0]);
+  if (spec == nullptr) return false;
+  *allowed = run.client->user().unrestricted() ||
+             CheckPermissions(*this, *run.client, *spec, args).empty();
+  return true;
+}
+
+std::string Server::ScriptRefusal(Connection& caller, bool read_only, bool allow_oom,
+                                  bool allow_stale) {
+  (void)caller;
+  if (!read_only) {
+    storage::Status state = db_->WriteState();
+    if (!state.ok()) return "MISCONF Errors writing to the WAL: " + state.message();
+    if (replica_link_.following() && config_.replica_read_only) {
+      return "READONLY You can't write against a read only replica.";
+    }
+    if (config_.min_replicas_to_write > 0 && config_.min_replicas_max_lag > 0 &&
+        replication_.GoodReplicas(NowMs(), static_cast<uint64_t>(config_.min_replicas_max_lag)) <
+            static_cast<size_t>(config_.min_replicas_to_write)) {
+      return "NOREPLICAS Not enough good replicas to write.";
+    }
+    if (!allow_oom && config_.maxmemory > 0 && OverMaxMemory()) {
+      return "OOM command not allowed when used memory > 'maxmemory'.";
+    }
+  }
+  if (!allow_stale && replica_link_.following() && !replica_link_.link_up() &&
+      !config_.replica_serve_stale_data) {
+    return "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+  }
+  return std::string();
+}
+
+void Server::ServeWhileBusy(Connection* caller) {
+  std::vector<pollfd> fds;
+  std::vector<uint64_t> ids;
+  for (const auto& [id, connection] : clients_) {
+    if (connection == caller || connection->closing() || connection->is_replica()) continue;
+    const int fd = connection->fd();
+    if (fd < 0) continue;
+    fds.push_back(pollfd{fd, POLLIN, 0});
+    ids.push_back(id);
+  }
+  if (!fds.empty() && poll(fds.data(), fds.size(), 0) > 0) {
+    for (size_t i = 0; i < fds.size(); ++i) {
+      if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+      auto it = clients_.find(ids[i]);
+      if (it != clients_.end()) it->second->ReadWhileBusy();
+    }
+  }
+  // Replies that acknowledge no write of this iteration may go now (the WAL cannot be
+  // committed while the script's atomic group is open).
+  for (uint64_t id : ids) {
+    auto it = clients_.find(id);
+    if (it == clients_.end()) continue;
+    Connection* connection = it->second;
+    if (!connection->closing() && !connection->has_uncommitted_write()) connection->Flush();
+  }
+}
+
+// --- CLIENT PAUSE, MONITOR, CLIENT UNBLOCK ---
+
+namespace {
+
+// Redis's may-replicate commands beyond the writes: what CLIENT PAUSE WRITE also holds back.
+bool MayReplicate(const CommandSpec& spec) {
+  static constexpr std::string_view kNames[] = {"eval",   "evalsha",  "publish", "spublish",
+                                                "script", "function", "pfcount"};
+  return std::find(std::begin(kNames), std::end(kNames), spec.name) != std::end(kNames);
+}
+
+}  // namespace
+
+bool Server::PausedFor(const Connection& connection, const CommandSpec& spec, bool exec) {
+  if (connection.is_replica() || connection.script_client()) return false;
+  if (NowMs() >= pause_end_ms_) return false;  // over: the pause timer runs the waiting ones
+  if (pause_all_) return true;
+  if (exec) {
+    const Transaction& transaction = connection.transaction();
+    if (transaction.has_writes()) return true;
+    for (const QueuedCommand& command : transaction.commands()) {
+      if (MayReplicate(command.spec())) return true;
+    }
+    return false;
+  }
+  return (spec.flags & kCmdWrite) != 0 || MayReplicate(spec);
+}
+
+void Server::PauseClients(uint64_t end_ms, bool all) {
+  // A pause for everything stays one until it ends; a longer one extends it.
+  pause_all_ = (pause_end_ms_ != 0 && pause_all_) || all;
+  pause_end_ms_ = std::max(pause_end_ms_, end_ms);
+  keyspace_->set_expiry_paused(true);
+  if (pause_timer_.loop == &loop_) {
+    const uint64_t now = NowMs();
+    uv_timer_start(&pause_timer_, OnPauseTimer, pause_end_ms_ > now ? pause_end_ms_ - now : 0, 0);
+  }
+}
+
+void Server::OnPauseTimer(uv_timer_t* handle) {
+  auto* server = static_cast<Server*>(handle->data);
+  const uint64_t now = server->NowMs();
+  if (server->pause_end_ms_ == 0) return;
+  if (now >= server->pause_end_ms_) {
+    server->UnpauseClients();
+  } else {
+    uv_timer_start(handle, OnPauseTimer, server->pause_end_ms_ - now, 0);
+  }
+}
+
+void Server::UnpauseClients() {
+  pause_end_ms_ = 0;
+  pause_all_ = false;
+  keyspace_->set_expiry_paused(false);
+  if (pause_timer_.loop == &loop_) uv_timer_stop(&pause_timer_);
+  std::vector<Connection*> waiting;
+  waiting.swap(postponed_);
+  for (Connection* connection : waiting) {
+    // In the order they arrived; a command may pause again only if a new pause began.
+    if (!connection->closing()) connection->Unpark();
+  }
+}
+
+void Server::AddMonitor(Connection* connection) {
+  if (std::find(monitors_.begin(), monitors_.end(), connection) == monitors_.end()) {
+    monitors_.push_back(connection);
+  }
+}
+
+namespace {
+
+// Redis's sdscatrepr: the argument in double quotes with C escapes.
+void AppendQuoted(std::string* out, std::string_view arg) {
+  out->push_back('"');
+  for (unsigned char c : arg) {
+    switch (c) {
+      case '\\':
+      case '"':
+        out->push_back('\\');
+        out->push_back(static_cast<char>(c));
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      case '\a':
+        out->append("\\a");
+        break;
+      case '\b':
+        out->append("\\b");
+        break;
+      default:
+        if (std::isprint(c)) {
+          out->push_back(static_cast<char>(c));
+        } else {
+          static constexpr char kHex[] = "0123456789abcdef";
+          out->append("\\x");
+          out->push_back(kHex[c >> 4]);
+          out->push_back(kHex[c & 0xF]);
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+}  // namespace
+
+void Server::FeedMonitors(const Connection& connection, int db,
+                          const std::vector<std::string_view>& args) {
+  using namespace std::chrono;
+  const auto micros = duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
+  char stamp[64];
+  std::snprintf(stamp, sizeof(stamp), "+%lld.%06lld ", static_cast<long long>(micros / 1000000),
+                static_cast<long long>(micros % 1000000));
+  std::string line = stamp;
+  line += "[" + std::to_string(db) + " ";
+  line += connection.script_client() ? std::string("lua") : connection.peer_address();
+  line += "]";
+  // Passwords are not shown (Redis's redacted arguments): AUTH's, and HELLO's after AUTH.
+  size_t redact_from = args.size();
+  size_t redact_to = args.size();
+  if (EqualsIgnoreCase(args[0], "auth")) {
+    redact_from = 1;
+  } else if (EqualsIgnoreCase(args[0], "hello")) {
+    for (size_t i = 2; i < args.size(); ++i) {
+      if (EqualsIgnoreCase(args[i], "auth")) {
+        redact_from = i + 1;
+        redact_to = std::min(args.size(), i + 3);
+        break;
+      }
+    }
+  }
+  for (size_t i = 0; i < args.size(); ++i) {
+    line.push_back(' ');
+    if (i >= redact_from && i < redact_to) {
+      line += "\"(redacted)\"";
+    } else {
+      AppendQuoted(&line, args[i]);
+    }
+  }
+  line += "\r\n";
+  for (Connection* monitor : monitors_) {
+    if (monitor->closing()) continue;
+    monitor->AppendRaw(line);
+    ScheduleFlush(monitor);
+  }
+}
+
+bool Server::UnblockClient(uint64_t id, bool error) {
+  auto it = clients_.find(id);
+  if (it == clients_.end()) return false;
+  Connection* connection = it->second;
+  if (!connection->block().active) return false;
+  Unblock(connection);
+  replication_.StopWaiting(connection);
+  if (error) {
+    connection->block().unblock_error = true;
+  } else {
+    connection->block().timed_out = true;
+  }
+  if (!connection->closing()) connection->Unpark();
+  return true;
 }
 
 }  // namespace shale::server

@@ -25,6 +25,7 @@
 #include "server/replica_link.h"
 #include "server/replication.h"
 #include "server/scan_cursors.h"
+#include "server/scripting.h"
 #include "server/slowlog.h"
 #include "server/transactions.h"
 #include "storage/db.h"
@@ -167,6 +168,12 @@ class Server {
   // is durable whatever appendfsync says and a restart has no log to replay; then
   // rdb_changes_since_last_save starts again from 0. Blocks the event loop, as Redis's SAVE.
   storage::Status Save();
+  // DEBUG RELOAD: SAVE, then close the engine and open the data directory again, as a restart
+  // would (the WAL has nothing left to replay). A directory that cannot be opened again ends
+  // the process (as Redis exits when its reload fails).
+  storage::Status ReloadEngine();
+  // DEBUG SET-ACTIVE-EXPIRE: whether the cron deletes keys whose deadline passed.
+  void set_active_expire(bool on) { active_expire_ = on; }
   // When the last SAVE finished, or the server started (LASTSAVE, rdb_last_save_time), in s.
   uint64_t last_save_s() const { return last_save_s_; }
   const std::string& run_id() const { return run_id_; }
@@ -220,6 +227,39 @@ class Server {
   // Runs a blocked connection's command again now (WAIT, when an acknowledgement arrives).
   void WakeBlocked(Connection* connection);
 
+  // Lua scripts (EVAL, SCRIPT).
+  Scripting& scripting() { return scripting_; }
+  // A script's redis.call(`args`): the checks Redis makes for commands called from scripts,
+  // then the command as the script's client. Returns the error that refused it ("" when it ran,
+  // its reply in *output).
+  std::string RunFromScript(Scripting::Run& run, const std::vector<std::string_view>& args,
+                            std::string* output);
+  // redis.acl_check_cmd: false when `args` names no command; else *allowed says whether the
+  // script's user may run it.
+  bool ScriptMayRun(Scripting::Run& run, const std::vector<std::string_view>& args, int* allowed);
+  // Why a script with a shebang line may not start now ("" when it may): a write script on a
+  // read-only replica or failing WAL, over maxmemory without allow-oom, on a stale replica
+  // without allow-stale.
+  std::string ScriptRefusal(Connection& caller, bool read_only, bool allow_oom, bool allow_stale);
+  // CLIENT PAUSE: until `end_ms` (absolute ms), every client's commands (`all`) or only those
+  // that may write or replicate (WRITE mode: writes, EVAL, PUBLISH...) wait, unread, and keys
+  // are not expired (expired ones stay invisible), so the data stays still. A later pause
+  // extends it, never shortens it; a pause for all commands stays one for all until it ends.
+  // Replicas are never paused. UnpauseClients (CLIENT UNPAUSE, or the deadline) runs them.
+  void PauseClients(uint64_t end_ms, bool all);
+  void UnpauseClients();
+  bool clients_paused() const { return pause_end_ms_ != 0; }
+  // MONITOR: `connection` gets every command that runs from now on, as Redis prints them.
+  void AddMonitor(Connection* connection);
+  size_t monitor_count() const { return monitors_.size(); }
+  // CLIENT UNBLOCK: a client blocked in BLPOP, WAIT... runs its command again as if it had timed
+  // out, or (`error`) answers -UNBLOCKED instead. False when `id` is not blocked.
+  bool UnblockClient(uint64_t id, bool error);
+  // From a busy script's hook: reads what the other clients sent and answers it (-BUSY to most
+  // commands), and sends the replies that wait for no WAL commit. New connections wait for the
+  // script to end.
+  void ServeWhileBusy(Connection* caller);
+
  private:
   // A listening socket: the plain port's or tls-port's.
   struct Listener {
@@ -255,6 +295,12 @@ class Server {
   void ServeReadyKeys();
   void TimeOutBlocked();
   void WatchStorageLatency();
+  // Whether `spec` (for `connection`) waits for CLIENT PAUSE to end.
+  bool PausedFor(const Connection& connection, const CommandSpec& spec, bool exec);
+  static void OnPauseTimer(uv_timer_t* handle);
+  // Sends `args`, as `connection` ran it in `db`, to every MONITOR client.
+  void FeedMonitors(const Connection& connection, int db,
+                    const std::vector<std::string_view>& args);
   // Runs one command that passed Dispatch's checks (Redis's call()).
   void Call(Connection& connection, const CommandSpec& spec,
             const std::vector<std::string_view>& args);
@@ -263,6 +309,7 @@ class Server {
   std::string config_file_;
   std::unique_ptr<storage::Db> db_;
   std::unique_ptr<keyspace::Keyspace> keyspace_;  // declared after db_: destroyed before it
+  Scripting scripting_{this};
   CommandTable commands_;
   ScanCursors scan_cursors_;
   WatchRegistry watches_;
@@ -282,6 +329,7 @@ class Server {
   // Flushes and compactions per shard at the last cron tick (WatchStorageLatency).
   std::vector<uint64_t> seen_flushes_;
   std::vector<uint64_t> seen_compactions_;
+  std::vector<uint64_t> seen_fsyncs_;
   bool storage_latency_primed_ = false;
   // total_error_replies when the last command's errors were counted (Redis's prev_err_count):
   // a command failed if errors were replied since, so EXEC does not count its inner
@@ -307,12 +355,19 @@ class Server {
   std::vector<std::pair<int, std::string>> ready_keys_;
   bool serving_ready_ = false;
   uv_timer_t block_timer_;  // every 10 ms while a blocked connection has a deadline
+  // CLIENT PAUSE: its end (0 = not paused), its kind, the connections waiting for it.
+  uint64_t pause_end_ms_ = 0;
+  bool pause_all_ = false;
+  std::vector<Connection*> postponed_;
+  uv_timer_t pause_timer_;
+  std::vector<Connection*> monitors_;
   uint64_t next_client_id_ = 1;
   uint64_t unauthenticated_input_bytes_ = 0;
   uint64_t start_time_ms_ = 0;
   uint64_t last_save_s_ = 0;
   std::string run_id_;
   bool shutting_down_ = false;
+  bool active_expire_ = true;
   int exit_code_ = 0;
 };
 

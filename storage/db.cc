@@ -700,6 +700,8 @@ Status Db::SetCompactionThroughput(uint64_t bytes_per_sec) {
   return Status::Ok();
 }
 
+uint64_t Db::BlockCacheMisses() const { return impl_->block_cache->misses(); }
+
 DbStats Db::Stats() const {
   DbStats stats;
   for (const auto& shard : impl_->shards) {

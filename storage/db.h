@@ -184,6 +184,8 @@ class Db {
   Status SetCompactionThroughput(uint64_t bytes_per_sec);
 
   DbStats Stats() const;
+  // Blocks read from table files so far (block cache misses): cheap, for the cold-read event.
+  uint64_t BlockCacheMisses() const;
 
  private:
   Db();

@@ -1433,6 +1433,7 @@ ShardStats Shard::Stats() const {
   stats.table_bytes = version_->table_bytes;
   stats.flushes = flushes_;
   stats.last_flush_micros = last_flush_micros_;
+  stats.last_fsync_micros = wal_.last_fsync_micros();
   stats.last_compaction_micros = last_compaction_micros_;
   stats.flush_bytes_written = flush_bytes_;
   stats.flush_failures = flush_failures_;

@@ -31,6 +31,7 @@ struct ShardStats {
   // How long the latest flush and the latest compaction took (the attempt that succeeded, with
   // a flush's retries of its manifest edit), for LATENCY's memtable-flush and compaction.
   uint64_t last_flush_micros = 0;
+  uint64_t last_fsync_micros = 0;  // the latest WAL fsync's duration
   uint64_t last_compaction_micros = 0;
   uint64_t compaction_bytes_read = 0;       // input table bytes of those compactions
   uint64_t compaction_bytes_written = 0;    // output table bytes of those compactions

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "storage/filename.h"
 
@@ -88,6 +89,14 @@ Status WalWriter::WritePending(FsyncPolicy policy, bool* wrote) {
   return Status::Ok();
 }
 
+namespace {
+uint64_t MicrosSince(std::chrono::steady_clock::time_point start) {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::steady_clock::now() - start)
+                                   .count());
+}
+}  // namespace
+
 Status WalWriter::SyncForRotation(FsyncPolicy policy) {
   if (failed_) return failure_;
   if (written_end_ <= synced_end_ && dir_synced_) return Status::Ok();
@@ -95,9 +104,11 @@ Status WalWriter::SyncForRotation(FsyncPolicy policy) {
     closed_unsynced_ = true;
     return Status::Ok();
   }
+  const auto start = std::chrono::steady_clock::now();
   Status s = file_->Sync();
   ++fsyncs_;
   if (s.ok() && !dir_synced_) s = fs_->SyncDir(dir_);
+  last_fsync_micros_ = MicrosSince(start);
   if (!s.ok()) {
     EnterFailedState("fsync", s);
     return failure_;
@@ -133,8 +144,10 @@ Status WalWriter::Rotate(uint64_t number) {
 }
 
 Status WalWriter::SyncJob::Run() const {
+  const auto start = std::chrono::steady_clock::now();
   Status s = file->Sync();
   if (s.ok() && sync_dir) s = fs->SyncDir(dir);
+  micros = MicrosSince(start);
   return s;
 }
 
@@ -153,6 +166,7 @@ Status WalWriter::PrepareSync(SyncJob* job) const {
 
 Status WalWriter::FinishSync(const SyncJob& job, const Status& result) {
   ++fsyncs_;
+  last_fsync_micros_ = job.micros;
   if (job.number != number_) {
     // A rotation retired the file meanwhile, after fsyncing it: nothing to record.
     if (!result.ok()) {

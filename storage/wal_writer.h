@@ -100,6 +100,7 @@ class WalWriter {
     uint64_t target = 0;  // file offset made durable
     uint64_t number = 0;
     bool sync_dir = false;
+    mutable uint64_t micros = 0;  // how long Run took
     // The fsync (and directory sync). Needs no lock.
     Status Run() const;
   };
@@ -152,6 +153,8 @@ class WalWriter {
   size_t buffer_capacity() const { return buffer_.capacity(); }
   uint64_t records() const { return records_; }
   uint64_t fsyncs() const { return fsyncs_; }
+  // How long the latest fsync took (LATENCY's wal-fsync event).
+  uint64_t last_fsync_micros() const { return last_fsync_micros_; }
   uint64_t bytes_written() const { return bytes_written_; }
   const std::string& last_error() const { return last_error_; }
 
@@ -185,6 +188,7 @@ class WalWriter {
 
   uint64_t records_ = 0;
   uint64_t fsyncs_ = 0;
+  uint64_t last_fsync_micros_ = 0;
   uint64_t bytes_written_ = 0;  // appended to WAL files since start
 };
 

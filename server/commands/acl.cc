@@ -356,7 +356,7 @@ void AclCommand(CommandContext& ctx) {
 }
 
 const CommandSpec kAclCommands[] = {
-    {"acl", -2, kCmdLoading | kCmdStale, 0, 0, 0, AclCommand, "server", "6.0.0",
+    {"acl", -2, kCmdLoading | kCmdStale | kCmdNoScript, 0, 0, 0, AclCommand, "server", "6.0.0",
      "A container for Access List Control commands.", "subcommand [argument ...]"},
 };
 

@@ -194,13 +194,17 @@ std::string DescribeClient(Server& server, const Connection& c) {
   line += " name=" + c.name();
   line += " age=" + std::to_string((now - c.created_ms()) / 1000);
   line += " idle=" + std::to_string((now - c.last_interaction_ms()) / 1000);
-  // S: a replica; P: subscribed; x: in MULTI, with `multi` commands queued (-1 outside MULTI);
-  // N: none of them.
+  // O: MONITOR; S: a replica; P: subscribed; x: in MULTI, with `multi` commands queued (-1
+  // outside MULTI); b: blocked (BLPOP, WAIT...); e: CLIENT NO-EVICT; T: CLIENT NO-TOUCH; N: none.
   const bool in_multi = c.transaction().in_multi();
   std::string flags;
+  if (c.monitor()) flags += 'O';
   if (c.is_replica()) flags += 'S';
   if (c.subscribed()) flags += 'P';
   if (in_multi) flags += 'x';
+  if (c.block().active) flags += 'b';
+  if (c.no_evict) flags += 'e';
+  if (c.no_touch) flags += 'T';
   if (flags.empty()) flags = "N";
   line += " flags=" + flags;
   line += " db=" + std::to_string(c.db());
@@ -233,14 +237,42 @@ constexpr std::string_view kClientHelp[] = {
     "    Return the ID of the current connection.",
     "INFO",
     "    Return information about the current client connection.",
+    "KILL <ip:port>",
+    "    Kill connection made from <ip:port>.",
+    "KILL <option> <value> [<option> <value> [...]]",
+    "    Kill connections. Options are:",
+    "    * ADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made from the specified address",
+    "    * LADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made to specified local address",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Kill connections by type.",
+    "    * USER <username>",
+    "      Kill connections authenticated by <username>.",
+    "    * SKIPME (YES|NO)",
+    "      Skip killing current connection (default: yes).",
+    "    * ID <client-id>",
+    "      Kill connections by client id.",
+    "    * MAXAGE <maxage>",
+    "      Kill connections older than the specified age.",
     "LIST [TYPE (NORMAL|MASTER|REPLICA|PUBSUB)] [ID <id> [<id> ...]]",
     "    Return information about client connections.",
+    "UNPAUSE",
+    "    Stop the current client pause, resuming traffic.",
+    "PAUSE <timeout> [WRITE|ALL]",
+    "    Suspend all, or just write, clients for <timeout> milliseconds.",
     "REPLY (ON|OFF|SKIP)",
     "    Control the replies sent to the current connection.",
     "SETINFO <option> <value>",
     "    Set client meta attr. Options are: LIB-NAME, LIB-VER.",
     "SETNAME <name>",
     "    Assign the name <name> to the current connection.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    Unblock the specified blocked client.",
+    "NO-EVICT (ON|OFF)",
+    "    Protect current client connection from eviction.",
+    "NO-TOUCH (ON|OFF)",
+    "    Will not touch LRU/LFU stats when this mode is on.",
     "HELP",
     "    Print this help.",
 };
@@ -248,6 +280,120 @@ constexpr std::string_view kClientHelp[] = {
 void ReplyHelp(CommandContext& ctx, const std::string_view* lines, size_t n) {
   ctx.reply.ArrayHeader(n);
   for (size_t i = 0; i < n; ++i) ctx.reply.SimpleString(lines[i]);
+}
+
+// CLIENT KILL addr:port (the old form: +OK or an error), or CLIENT KILL <filter> <value> ...
+// (the number of clients closed; the caller is skipped unless SKIPME no).
+void ClientKill(CommandContext& ctx) {
+  const std::vector<std::string_view>& args = ctx.args;
+  const size_t argc = args.size();
+  if (argc < 3) {
+    ctx.reply.Error("ERR wrong number of arguments for 'client|kill' command");
+    return;
+  }
+  std::string addr;
+  std::string laddr;
+  std::string user;
+  std::string type;
+  uint64_t id = 0;
+  int64_t max_age = 0;
+  bool skip_me = true;
+  const bool old_form = argc == 3;
+  if (old_form) {
+    addr = std::string(args[2]);
+    skip_me = false;
+  } else {
+    if ((argc - 2) % 2 != 0) {
+      ctx.reply.Error(kSyntaxError);
+      return;
+    }
+    for (size_t i = 2; i + 1 < argc; i += 2) {
+      std::string_view option = args[i];
+      std::string_view value = args[i + 1];
+      if (EqualsIgnoreCase(option, "id")) {
+        int64_t n = 0;
+        if (!ParseInt64(value, &n) || n <= 0) {
+          ctx.reply.Error("ERR client-id should be greater than 0");
+          return;
+        }
+        id = static_cast<uint64_t>(n);
+      } else if (EqualsIgnoreCase(option, "type")) {
+        if (!EqualsIgnoreCase(value, "normal") && !EqualsIgnoreCase(value, "master") &&
+            !EqualsIgnoreCase(value, "replica") && !EqualsIgnoreCase(value, "slave") &&
+            !EqualsIgnoreCase(value, "pubsub")) {
+          ctx.reply.Error("ERR Unknown client type '" + std::string(value) + "'");
+          return;
+        }
+        type = ToLower(value);
+        if (type == "slave") type = "replica";
+      } else if (EqualsIgnoreCase(option, "addr")) {
+        addr = std::string(value);
+      } else if (EqualsIgnoreCase(option, "laddr")) {
+        laddr = std::string(value);
+      } else if (EqualsIgnoreCase(option, "user")) {
+        if (ctx.server.acl().Find(value) == nullptr) {
+          ctx.reply.Error("ERR No such user '" + std::string(value) + "'");
+          return;
+        }
+        user = std::string(value);
+      } else if (EqualsIgnoreCase(option, "skipme")) {
+        if (EqualsIgnoreCase(value, "yes")) {
+          skip_me = true;
+        } else if (EqualsIgnoreCase(value, "no")) {
+          skip_me = false;
+        } else {
+          ctx.reply.Error(kSyntaxError);
+          return;
+        }
+      } else if (EqualsIgnoreCase(option, "maxage")) {
+        if (!ParseInt64(value, &max_age) || max_age <= 0) {
+          ctx.reply.Error("ERR syntax error");
+          return;
+        }
+      } else {
+        ctx.reply.Error(kSyntaxError);
+        return;
+      }
+    }
+  }
+  const uint64_t now = ctx.server.NowMs();
+  std::vector<Connection*> victims;
+  for (const auto& [client_id, connection] : ctx.server.clients()) {
+    if (connection->closing()) continue;
+    if (id != 0 && client_id != id) continue;
+    if ((old_form || !addr.empty()) && connection->peer_address() != addr) continue;
+    if (!laddr.empty() && connection->local_address() != laddr) continue;
+    if (!user.empty() && connection->user().name() != user) continue;
+    if (!type.empty()) {
+      const bool replica = connection->is_replica();
+      const bool pubsub = !replica && connection->subscribed();
+      if ((type == "normal" && (replica || pubsub)) || (type == "replica" && !replica) ||
+          (type == "pubsub" && !pubsub) || type == "master") {
+        continue;
+      }
+    }
+    if (max_age > 0 && (now - connection->created_ms()) / 1000 < static_cast<uint64_t>(max_age)) {
+      continue;
+    }
+    if (skip_me && connection == &ctx.connection) continue;
+    victims.push_back(connection);
+  }
+  for (Connection* victim : victims) {
+    if (victim == &ctx.connection) {
+      victim->CloseAfterReply();  // it still gets its answer
+    } else {
+      victim->Close();
+    }
+  }
+  if (old_form) {
+    if (victims.empty()) {
+      ctx.reply.Error("ERR No such client");
+    } else {
+      ctx.reply.SimpleString("OK");
+    }
+  } else {
+    ctx.reply.Integer(static_cast<int64_t>(victims.size()));
+  }
 }
 
 void ClientCommand(CommandContext& ctx) {
@@ -355,6 +501,68 @@ void ClientCommand(CommandContext& ctx) {
       text += DescribeClient(ctx.server, *connection);
     }
     ctx.reply.Verbatim("txt", text);
+  } else if (EqualsIgnoreCase(sub, "kill")) {
+    ClientKill(ctx);
+  } else if (EqualsIgnoreCase(sub, "pause")) {
+    if (argc != 3 && argc != 4) return arity_error();
+    int64_t timeout = 0;
+    if (!ParseInt64(ctx.args[2], &timeout)) {
+      ctx.reply.Error("ERR timeout is not an integer or out of range");
+      return;
+    }
+    if (timeout < 0) {
+      ctx.reply.Error("ERR timeout is negative");
+      return;
+    }
+    bool all = true;
+    if (argc == 4) {
+      if (EqualsIgnoreCase(ctx.args[3], "write")) {
+        all = false;
+      } else if (!EqualsIgnoreCase(ctx.args[3], "all")) {
+        ctx.reply.Error("ERR CLIENT PAUSE mode must be WRITE or ALL");
+        return;
+      }
+    }
+    ctx.server.PauseClients(ctx.server.NowMs() + static_cast<uint64_t>(timeout), all);
+    ctx.reply.SimpleString("OK");
+  } else if (EqualsIgnoreCase(sub, "unpause")) {
+    if (argc != 2) return arity_error();
+    ctx.server.UnpauseClients();
+    ctx.reply.SimpleString("OK");
+  } else if (EqualsIgnoreCase(sub, "unblock")) {
+    if (argc != 3 && argc != 4) return arity_error();
+    int64_t id = 0;
+    if (!ParseInt64(ctx.args[2], &id)) {
+      ctx.reply.Error("ERR value is not an integer or out of range");
+      return;
+    }
+    bool error = false;
+    if (argc == 4) {
+      if (EqualsIgnoreCase(ctx.args[3], "error")) {
+        error = true;
+      } else if (!EqualsIgnoreCase(ctx.args[3], "timeout")) {
+        ctx.reply.Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+        return;
+      }
+    }
+    ctx.reply.Integer(id > 0 && ctx.server.UnblockClient(static_cast<uint64_t>(id), error) ? 1 : 0);
+  } else if (EqualsIgnoreCase(sub, "no-evict") || EqualsIgnoreCase(sub, "no-touch")) {
+    if (argc != 3) return arity_error();
+    bool on = false;
+    if (EqualsIgnoreCase(ctx.args[2], "on")) {
+      on = true;
+    } else if (!EqualsIgnoreCase(ctx.args[2], "off")) {
+      ctx.reply.Error(kSyntaxError);
+      return;
+    }
+    // Shale evicts neither clients nor keys, and a read never changes a key's idle time (only
+    // writes and TOUCH do), so both modes hold by construction; CLIENT LIST shows them.
+    if (EqualsIgnoreCase(sub, "no-evict")) {
+      ctx.connection.no_evict = on;
+    } else {
+      ctx.connection.no_touch = on;
+    }
+    ctx.reply.SimpleString("OK");
   } else if (EqualsIgnoreCase(sub, "help")) {
     ReplyHelp(ctx, kClientHelp, std::size(kClientHelp));
   } else {
@@ -362,24 +570,39 @@ void ClientCommand(CommandContext& ctx) {
   }
 }
 
+// MONITOR: from now on the connection gets every command the server runs (Redis's format).
+void MonitorCommand(CommandContext& ctx) {
+  if (ctx.connection.transaction().in_multi()) {
+    ctx.reply.Error("ERR MONITOR isn't allowed for DENY BLOCKING client");
+    return;
+  }
+  // A replica, or a client already monitoring: nothing changes and nothing is answered.
+  if (ctx.connection.is_replica() || ctx.connection.monitor()) return;
+  ctx.connection.set_monitor();
+  ctx.server.AddMonitor(&ctx.connection);
+  ctx.reply.SimpleString("OK");
+}
+
 const CommandSpec kConnectionCommands[] = {
     {"ping", -1, kCmdFast, 0, 0, 0, PingCommand, "connection", "1.0.0",
      "Returns the server's liveliness response.", "[message]"},
     {"echo", 2, kCmdFast, 0, 0, 0, EchoCommand, "connection", "1.0.0", "Returns the given string.",
      "message"},
-    {"quit", -1, kCmdNoAuth | kCmdFast | kCmdLoading | kCmdStale | kCmdNotQueued, 0, 0, 0,
-     QuitCommand, "connection", "1.0.0", "Closes the connection.", ""},
-    {"reset", 1, kCmdNoAuth | kCmdFast | kCmdLoading | kCmdStale | kCmdNotQueued, 0, 0, 0,
-     ResetCommand, "connection", "6.2.0", "Resets the connection.", ""},
-    {"auth", -2, kCmdNoAuth | kCmdFast | kCmdLoading | kCmdStale, 0, 0, 0, AuthCommand,
-     "connection", "1.0.0", "Authenticates the connection.", "[username] password"},
-    {"hello", -1, kCmdNoAuth | kCmdFast | kCmdLoading | kCmdStale, 0, 0, 0, HelloCommand,
-     "connection", "6.0.0", "Handshakes with the Redis server.",
+    {"quit", -1, kCmdNoAuth | kCmdFast | kCmdLoading | kCmdStale | kCmdNotQueued | kCmdNoScript, 0,
+     0, 0, QuitCommand, "connection", "1.0.0", "Closes the connection.", ""},
+    {"reset", 1, kCmdNoAuth | kCmdFast | kCmdLoading | kCmdStale | kCmdNotQueued | kCmdNoScript, 0,
+     0, 0, ResetCommand, "connection", "6.2.0", "Resets the connection.", ""},
+    {"auth", -2, kCmdNoAuth | kCmdFast | kCmdLoading | kCmdStale | kCmdNoScript, 0, 0, 0,
+     AuthCommand, "connection", "1.0.0", "Authenticates the connection.", "[username] password"},
+    {"hello", -1, kCmdNoAuth | kCmdFast | kCmdLoading | kCmdStale | kCmdNoScript, 0, 0, 0,
+     HelloCommand, "connection", "6.0.0", "Handshakes with the Redis server.",
      "[protover [AUTH username password] [SETNAME clientname]]"},
     {"select", 2, kCmdFast | kCmdLoading | kCmdStale, 0, 0, 0, SelectCommand, "connection", "1.0.0",
      "Changes the selected database.", "index"},
-    {"client", -2, kCmdLoading | kCmdStale, 0, 0, 0, ClientCommand, "connection", "2.4.0",
-     "A container for client connection commands.", "subcommand [argument ...]"},
+    {"client", -2, kCmdLoading | kCmdStale | kCmdNoScript, 0, 0, 0, ClientCommand, "connection",
+     "2.4.0", "A container for client connection commands.", "subcommand [argument ...]"},
+    {"monitor", 1, kCmdAdmin | kCmdNoScript | kCmdLoading | kCmdStale, 0, 0, 0, MonitorCommand,
+     "server", "1.0.0", "Listens for all requests received by the server in real-time.", ""},
 };
 
 }  // namespace

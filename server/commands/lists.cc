@@ -363,7 +363,7 @@ bool ParseTimeout(CommandContext& ctx, std::string_view text, uint64_t* deadline
 bool AnswerNothingNow(CommandContext& ctx) {
   const bool timed_out = ctx.connection.block().timed_out;
   ctx.connection.block().timed_out = false;
-  return timed_out || ctx.connection.transaction().in_multi();
+  return timed_out || ctx.connection.transaction().in_multi() || ctx.connection.script_client();
 }
 
 namespace {

@@ -196,8 +196,9 @@ void LatencyCommand(CommandContext& ctx) {
 const CommandSpec kMonitoringCommands[] = {
     {"slowlog", -2, kCmdAdmin | kCmdLoading | kCmdStale, 0, 0, 0, SlowlogCommand, "server",
      "2.2.12", "A container for slow log commands.", "subcommand [argument ...]"},
-    {"latency", -2, kCmdAdmin | kCmdLoading | kCmdStale, 0, 0, 0, LatencyCommand, "server",
-     "2.8.13", "A container for latency diagnostics commands.", "subcommand [argument ...]"},
+    {"latency", -2, kCmdAdmin | kCmdLoading | kCmdStale | kCmdNoScript, 0, 0, 0, LatencyCommand,
+     "server", "2.8.13", "A container for latency diagnostics commands.",
+     "subcommand [argument ...]"},
 };
 
 }  // namespace

@@ -15,10 +15,12 @@
 #include <vector>
 
 #include "server/acl_categories.h"
+#include "server/command_stats.h"
 #include "server/command_table.h"
 #include "server/config.h"
 #include "server/connection.h"
 #include "server/glob.h"
+#include "server/key_specs.h"
 #include "server/server.h"
 #include "storage/db.h"
 
@@ -184,9 +186,14 @@ void InfoMemory(Server& server, InfoBuilder& info, const storage::DbStats& stats
   info.Field("used_memory_query_buffers", query_buffers);
   info.Field("total_system_memory", system);
   info.Field("total_system_memory_human", HumanBytes(system));
-  info.Field("used_memory_lua", 0);
-  info.Field("used_memory_scripts", 0);
-  info.Field("number_of_cached_scripts", 0);
+  const uint64_t lua_memory = server.scripting().lua_memory();
+  info.Field("used_memory_lua", lua_memory);
+  info.Field("used_memory_vm_eval", lua_memory);
+  info.Field("used_memory_lua_human", HumanBytes(lua_memory));
+  info.Field("used_memory_scripts_eval", server.scripting().bodies_memory());
+  info.Field("used_memory_scripts", server.scripting().bodies_memory());
+  info.Field("used_memory_scripts_human", HumanBytes(server.scripting().bodies_memory()));
+  info.Field("number_of_cached_scripts", server.scripting().script_count());
   info.Field("number_of_functions", 0);
   info.Field("number_of_libraries", 0);
   const auto maxmemory = static_cast<uint64_t>(server.config().maxmemory);
@@ -693,10 +700,74 @@ void ReplyFlags(CommandContext& ctx, const CommandSpec& spec) {
   if (spec.flags & kCmdLoading) flags.push_back("loading");
   if (spec.flags & kCmdStale) flags.push_back("stale");
   if (spec.flags & kCmdFast) flags.push_back("fast");
+  if (spec.flags & kCmdNoScript) flags.push_back("noscript");
+  if (spec.flags & kCmdNoMandatoryKeys) flags.push_back("no_mandatory_keys");
   if (spec.flags & kCmdNoMulti) flags.push_back("no_multi");
   if (spec.movable_keys != nullptr) flags.push_back("movablekeys");
   ctx.reply.SetHeader(flags.size());
   for (std::string_view f : flags) ctx.reply.SimpleString(f);
+}
+
+// One key spec of COMMAND INFO, as Redis 7.0 shows it: flags, then begin_search and find_keys,
+// each a map of its type and that type's arguments (empty for "unknown").
+void ReplyKeySpec(CommandContext& ctx, const KeySpec& spec) {
+  ctx.reply.MapHeader(3);
+  ctx.reply.Bulk("flags");
+  const std::vector<std::string_view> flags = KeySpecFlagNames(spec.flags);
+  ctx.reply.SetHeader(flags.size());
+  for (std::string_view flag : flags) ctx.reply.SimpleString(flag);
+  ctx.reply.Bulk("begin_search");
+  ctx.reply.MapHeader(2);
+  ctx.reply.Bulk("type");
+  const KeySearchBegin& begin = spec.begin;
+  if (begin.type == KeySearchBegin::Type::kIndex) {
+    ctx.reply.Bulk("index");
+    ctx.reply.Bulk("spec");
+    ctx.reply.MapHeader(1);
+    ctx.reply.Bulk("index");
+    ctx.reply.Integer(begin.index);
+  } else if (begin.type == KeySearchBegin::Type::kKeyword) {
+    ctx.reply.Bulk("keyword");
+    ctx.reply.Bulk("spec");
+    ctx.reply.MapHeader(2);
+    ctx.reply.Bulk("keyword");
+    ctx.reply.Bulk(begin.keyword);
+    ctx.reply.Bulk("startfrom");
+    ctx.reply.Integer(begin.startfrom);
+  } else {
+    ctx.reply.Bulk("unknown");
+    ctx.reply.Bulk("spec");
+    ctx.reply.MapHeader(0);
+  }
+  ctx.reply.Bulk("find_keys");
+  ctx.reply.MapHeader(2);
+  ctx.reply.Bulk("type");
+  const KeySearchFind& find = spec.find;
+  if (find.type == KeySearchFind::Type::kRange) {
+    ctx.reply.Bulk("range");
+    ctx.reply.Bulk("spec");
+    ctx.reply.MapHeader(3);
+    ctx.reply.Bulk("lastkey");
+    ctx.reply.Integer(find.lastkey);
+    ctx.reply.Bulk("keystep");
+    ctx.reply.Integer(find.keystep);
+    ctx.reply.Bulk("limit");
+    ctx.reply.Integer(find.limit);
+  } else if (find.type == KeySearchFind::Type::kKeyNum) {
+    ctx.reply.Bulk("keynum");
+    ctx.reply.Bulk("spec");
+    ctx.reply.MapHeader(3);
+    ctx.reply.Bulk("keynumidx");
+    ctx.reply.Integer(find.keynumidx);
+    ctx.reply.Bulk("firstkey");
+    ctx.reply.Integer(find.firstkey);
+    ctx.reply.Bulk("keystep");
+    ctx.reply.Integer(find.keystep);
+  } else {
+    ctx.reply.Bulk("unknown");
+    ctx.reply.Bulk("spec");
+    ctx.reply.MapHeader(0);
+  }
 }
 
 // COMMAND INFO's ten-element entry (Redis 7).
@@ -711,9 +782,15 @@ void ReplyCommandInfo(CommandContext& ctx, const CommandSpec& spec) {
   const std::vector<std::string_view> categories = AclCategoryLabels(spec.acl_categories);
   ctx.reply.SetHeader(categories.size());
   for (std::string_view category : categories) ctx.reply.SimpleString(category);
-  ctx.reply.ArrayHeader(0);  // tips
-  ctx.reply.ArrayHeader(0);  // key specs
-  ctx.reply.ArrayHeader(0);  // subcommands
+  // Tips, key specs and (for want of subcommand entries) subcommands are sets in Redis 7.0's
+  // RESP3 reply.
+  ctx.reply.SetHeader(0);  // tips
+  const CommandKeySpecs* key_specs = FindKeySpecs(spec.name);
+  ctx.reply.SetHeader(key_specs == nullptr ? 0 : key_specs->specs.size());
+  if (key_specs != nullptr) {
+    for (const KeySpec& key_spec : key_specs->specs) ReplyKeySpec(ctx, key_spec);
+  }
+  ctx.reply.SetHeader(0);  // subcommands
 }
 
 // COMMAND DOCS entry: summary, since, group, and the syntax line as redis-cli shows it.
@@ -773,23 +850,60 @@ void CommandList(CommandContext& ctx) {
   for (std::string_view name : names) ctx.reply.Bulk(name);
 }
 
-// COMMAND GETKEYS command [arg ...]: the key arguments of that call, by Redis's rules and
-// errors.
-void CommandGetKeys(CommandContext& ctx) {
+// COMMAND GETKEYS command [arg ...] and COMMAND GETKEYSANDFLAGS command [arg ...]: the key
+// arguments of that call (found as KeysAndFlags says), the latter each with how the call uses it
+// (its key spec's flags), by Redis's rules and errors. A container's call is looked up as its
+// subcommand's ("object|encoding").
+void CommandGetKeys(CommandContext& ctx, bool with_flags) {
   if (ctx.args.size() < 4) {
-    return ctx.reply.Error("ERR wrong number of arguments for 'command|getkeys' command");
+    return ctx.reply.Error(
+        with_flags ? "ERR wrong number of arguments for 'command|getkeysandflags' command"
+                   : "ERR wrong number of arguments for 'command|getkeys' command");
   }
-  const CommandSpec* spec = ctx.server.commands().Find(ctx.args[2]);
-  if (spec == nullptr) return ctx.reply.Error("ERR Invalid command specified");
-  if (!spec->HasKeys()) return ctx.reply.Error("ERR The command has no key arguments");
+  const CommandSpec* row = ctx.server.commands().Find(ctx.args[2]);
+  if (row == nullptr) return ctx.reply.Error("ERR Invalid command specified");
   const std::vector<std::string_view> call(ctx.args.begin() + 2, ctx.args.end());
-  if (!spec->ArityMatches(call.size())) {
+  const CommandKeySpecs* entry = nullptr;
+  int arity = row->arity;
+  bool has_keys = false;
+  if (IsContainerCommand(row->name) || HasSubcommandKeySpecs(row->name)) {
+    const std::string name = std::string(row->name) + "|" + ToLower(call[1]);
+    entry = FindKeySpecs(name);
+    if (entry == nullptr) {
+      const std::vector<std::string>& known = ctx.server.command_stats().names();
+      if (std::find(known.begin(), known.end(), name) == known.end()) {
+        return ctx.reply.Error("ERR Invalid command specified");
+      }
+    } else {
+      arity = entry->arity;
+      has_keys = SpecsHaveKeys(entry->specs);
+    }
+  } else {
+    entry = FindKeySpecs(row->name);
+    has_keys = entry != nullptr ? SpecsHaveKeys(entry->specs) || row->movable_keys != nullptr
+                                : row->HasKeys();
+  }
+  if (!has_keys) return ctx.reply.Error("ERR The command has no key arguments");
+  const size_t argc = call.size();
+  if (arity >= 0 ? argc != static_cast<size_t>(arity) : argc < static_cast<size_t>(-arity)) {
     return ctx.reply.Error("ERR Invalid number of arguments specified for command");
   }
-  const std::vector<std::string_view> keys = spec->KeysOf(call);
-  if (keys.empty()) return ctx.reply.Error("ERR Invalid arguments specified for command");
+  const std::vector<KeyWithFlags> keys = KeysAndFlags(*row, entry, call);
+  if (keys.empty() && (row->flags & kCmdNoMandatoryKeys) == 0) {
+    return ctx.reply.Error("ERR Invalid arguments specified for command");
+  }
   ctx.reply.ArrayHeader(keys.size());
-  for (std::string_view key : keys) ctx.reply.Bulk(key);
+  for (const KeyWithFlags& key : keys) {
+    if (!with_flags) {
+      ctx.reply.Bulk(key.key);
+      continue;
+    }
+    ctx.reply.ArrayHeader(2);
+    ctx.reply.Bulk(key.key);
+    const std::vector<std::string_view> flags = KeySpecFlagNames(key.flags);
+    ctx.reply.SetHeader(flags.size());
+    for (std::string_view flag : flags) ctx.reply.SimpleString(flag);
+  }
 }
 
 void CommandCommand(CommandContext& ctx) {
@@ -805,7 +919,9 @@ void CommandCommand(CommandContext& ctx) {
   } else if (EqualsIgnoreCase(sub, "list")) {
     CommandList(ctx);
   } else if (EqualsIgnoreCase(sub, "getkeys")) {
-    CommandGetKeys(ctx);
+    CommandGetKeys(ctx, /*with_flags=*/false);
+  } else if (EqualsIgnoreCase(sub, "getkeysandflags")) {
+    CommandGetKeys(ctx, /*with_flags=*/true);
   } else if (EqualsIgnoreCase(sub, "info")) {
     if (ctx.args.size() == 2) {
       ctx.reply.ArrayHeader(all.size());
@@ -845,30 +961,6 @@ void CompactCommand(CommandContext& ctx) {
   storage::Status status = ctx.db.CompactAll();
   if (!status.ok()) return ReplyStorageError(ctx, status);
   ctx.reply.SimpleString("OK");
-}
-
-// FUNCTION: Shale has no scripting engine, so no function library can ever be loaded. FLUSH
-// (removing every library) and LIST (listing them) are therefore exact; the subcommands that
-// would load or run a function say that scripting is not available.
-void FunctionCommand(CommandContext& ctx) {
-  std::string_view sub = ctx.args[1];
-  if (EqualsIgnoreCase(sub, "flush")) {
-    if (ctx.args.size() > 3 || (ctx.args.size() == 3 && !EqualsIgnoreCase(ctx.args[2], "async") &&
-                                !EqualsIgnoreCase(ctx.args[2], "sync"))) {
-      ctx.reply.Error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
-      return;
-    }
-    ctx.reply.SimpleString("OK");
-  } else if (EqualsIgnoreCase(sub, "list")) {
-    ctx.reply.ArrayHeader(0);
-  } else if (EqualsIgnoreCase(sub, "load") || EqualsIgnoreCase(sub, "restore") ||
-             EqualsIgnoreCase(sub, "delete") || EqualsIgnoreCase(sub, "dump") ||
-             EqualsIgnoreCase(sub, "kill") || EqualsIgnoreCase(sub, "stats")) {
-    ctx.reply.Error("ERR FUNCTION " + ToLower(sub) +
-                    " is not available: Shale has no scripting engine");
-  } else {
-    ctx.reply.Error(UnknownSubcommandError("function", sub));
-  }
 }
 
 void TimeCommand(CommandContext& ctx) {
@@ -911,24 +1003,23 @@ void LastSaveCommand(CommandContext& ctx) {
 }
 
 const CommandSpec kServerCommands[] = {
-    {"save", 1, kCmdAdmin | kCmdNoMulti, 0, 0, 0, SaveCommand, "server", "1.0.0",
+    {"save", 1, kCmdAdmin | kCmdNoMulti | kCmdNoScript, 0, 0, 0, SaveCommand, "server", "1.0.0",
      "Synchronously saves the database(s) to disk.", ""},
     {"lastsave", 1, kCmdFast | kCmdLoading | kCmdStale, 0, 0, 0, LastSaveCommand, "server", "1.0.0",
      "Returns the Unix timestamp of the last successful save to disk.", ""},
     {"info", -1, kCmdLoading | kCmdStale, 0, 0, 0, InfoCommand, "server", "1.0.0",
      "Returns information and statistics about the server.", "[section [section ...]]"},
-    {"config", -2, kCmdAdmin | kCmdLoading | kCmdStale, 0, 0, 0, ConfigCommand, "server", "2.0.0",
-     "A container for server configuration commands.", "subcommand [argument ...]"},
+    {"config", -2, kCmdAdmin | kCmdLoading | kCmdStale | kCmdNoScript, 0, 0, 0, ConfigCommand,
+     "server", "2.0.0", "A container for server configuration commands.",
+     "subcommand [argument ...]"},
     {"command", -1, kCmdLoading | kCmdStale, 0, 0, 0, CommandCommand, "server", "2.8.13",
      "Returns detailed information about all commands.", "[COUNT | LIST | INFO | DOCS ...]"},
     {"compact", 1, kCmdAdmin, 0, 0, 0, CompactCommand, "server", "0.1.0",
      "Merges every shard's tables into one, in the background.", ""},
-    {"function", -2, 0, 0, 0, 0, FunctionCommand, "scripting", "7.0.0",
-     "A container for function commands.", "subcommand [argument ...]"},
     {"time", 1, kCmdFast | kCmdLoading | kCmdStale, 0, 0, 0, TimeCommand, "server", "2.6.0",
      "Returns the server time.", ""},
-    {"shutdown", -1, kCmdAdmin | kCmdLoading | kCmdStale | kCmdNoMulti, 0, 0, 0, ShutdownCommand,
-     "server", "1.0.0",
+    {"shutdown", -1, kCmdAdmin | kCmdLoading | kCmdStale | kCmdNoMulti | kCmdNoScript, 0, 0, 0,
+     ShutdownCommand, "server", "1.0.0",
      "Synchronously saves the database(s) to disk and shuts down the Redis server.",
      "[NOSAVE | SAVE] [NOW] [FORCE] [ABORT]"},
 };

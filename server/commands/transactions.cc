@@ -81,17 +81,17 @@ void UnwatchCommand(CommandContext& ctx) {
 }
 
 const CommandSpec kTransactionCommands[] = {
-    {"multi", 1, kCmdFast | kCmdLoading | kCmdStale | kCmdNotQueued, 0, 0, 0, MultiCommand,
-     "transactions", "1.2.0", "Starts a transaction.", ""},
-    {"exec", 1, kCmdLoading | kCmdStale | kCmdNotQueued, 0, 0, 0, ExecCommand, "transactions",
-     "1.2.0", "Executes all commands in a transaction.", ""},
-    {"discard", 1, kCmdFast | kCmdLoading | kCmdStale | kCmdNotQueued, 0, 0, 0, DiscardCommand,
-     "transactions", "2.0.0", "Discards a transaction.", ""},
-    {"watch", -2, kCmdFast | kCmdLoading | kCmdStale | kCmdNotQueued, 1, -1, 1, WatchCommand,
-     "transactions", "2.2.0",
+    {"multi", 1, kCmdFast | kCmdLoading | kCmdStale | kCmdNotQueued | kCmdNoScript, 0, 0, 0,
+     MultiCommand, "transactions", "1.2.0", "Starts a transaction.", ""},
+    {"exec", 1, kCmdLoading | kCmdStale | kCmdNotQueued | kCmdNoScript, 0, 0, 0, ExecCommand,
+     "transactions", "1.2.0", "Executes all commands in a transaction.", ""},
+    {"discard", 1, kCmdFast | kCmdLoading | kCmdStale | kCmdNotQueued | kCmdNoScript, 0, 0, 0,
+     DiscardCommand, "transactions", "2.0.0", "Discards a transaction.", ""},
+    {"watch", -2, kCmdFast | kCmdLoading | kCmdStale | kCmdNotQueued | kCmdNoScript, 1, -1, 1,
+     WatchCommand, "transactions", "2.2.0",
      "Monitors changes to keys to determine the execution of a transaction.", "key [key ...]"},
-    {"unwatch", 1, kCmdFast | kCmdLoading | kCmdStale, 0, 0, 0, UnwatchCommand, "transactions",
-     "2.2.0", "Forgets about watched keys of a transaction.", ""},
+    {"unwatch", 1, kCmdFast | kCmdLoading | kCmdStale | kCmdNoScript, 0, 0, 0, UnwatchCommand,
+     "transactions", "2.2.0", "Forgets about watched keys of a transaction.", ""},
 };
 
 }  // namespace

@@ -46,6 +46,53 @@ Status Keyspace::LoadComposite(int db, std::string_view key, ValueType type, Com
   return Status::Ok();
 }
 
+Status Keyspace::MemoryUsage(int db, std::string_view key, uint64_t samples, uint64_t* bytes,
+                             bool* found) {
+  *bytes = 0;
+  *found = false;
+  Entry entry;
+  Status s = Lookup(db, key, &entry);
+  if (!s.ok() || !entry.live) return s;
+  *found = true;
+  std::string data_key;
+  MakeDataKey(db, key, &data_key);
+  uint64_t total = data_key.size() + entry.raw.size();
+  if (entry.header.expire_ms != 0) {
+    std::string index_key;
+    MakeExpiryKey(db, entry.header.expire_ms, key, &index_key);
+    total += index_key.size();
+  }
+  const ValueType type = entry.header.type;
+  const bool collection = type == ValueType::kList || type == ValueType::kHash ||
+                          type == ValueType::kSet || type == ValueType::kZSet;
+  if (!collection || entry.payload().empty()) {
+    *bytes = total;
+    return Status::Ok();
+  }
+  CompositeMeta meta;
+  if (!DecodeCompositeMeta(type, entry.payload(), &meta)) {
+    return Status::Corruption("malformed composite metadata");
+  }
+  std::string prefix;
+  MakeSubKeyPrefix(db, key, meta.version, &prefix);
+  uint64_t read = 0;
+  uint64_t element_bytes = 0;
+  s = ForEachElement(db, key, type, meta, [&](std::string_view element, std::string_view value) {
+    element_bytes += prefix.size() + element.size() + value.size();
+    ++read;
+    return samples == 0 || read < samples;
+  });
+  if (!s.ok()) return s;
+  if (samples != 0 && read > 0 && meta.size > read) {
+    // A sorted set has two records per member (by member, by score); the first ones read are
+    // of the first kind.
+    const uint64_t records = type == ValueType::kZSet ? 2 * meta.size : meta.size;
+    element_bytes = element_bytes / read * records;
+  }
+  *bytes = total + element_bytes;
+  return Status::Ok();
+}
+
 Status Keyspace::CompositeSize(int db, std::string_view key, ValueType type, int64_t* size) {
   *size = 0;
   CompositeRef ref;

@@ -32,6 +32,9 @@
 // opened and its marker raised to 3 (after which a format 2 release refuses it clearly instead
 // of finding unknown flags).
 //
+// Function libraries, group 0xFFFF: key `| 0xFFFF | "function:" library name |`, value the
+// library's code as FUNCTION LOAD was given it (loaded again at start-up).
+//
 // Database map, group 0xFFFF: key `| 0xFFFF | "db-map" |`, value
 //
 //   | n: varint32 | n x (logical: varint32 | physical: varint32) |

@@ -96,6 +96,14 @@ void MakeMarkerKey(std::string* dst) {
   storage::MakeGroupedKey(kMetaGroup, kFormatMarkerName, dst);
 }
 
+constexpr std::string_view kLibraryPrefix = "function:";
+
+void MakeLibraryKey(std::string_view name, std::string* dst) {
+  std::string suffix(kLibraryPrefix);
+  suffix.append(name);
+  storage::MakeGroupedKey(kMetaGroup, suffix, dst);
+}
+
 void MakeDatabaseMapKey(std::string* dst) {
   storage::MakeGroupedKey(kMetaGroup, kDatabaseMapName, dst);
 }
@@ -303,7 +311,8 @@ Status Keyspace::Lookup(int db, std::string_view key, Entry* entry) {
 }
 
 bool Keyspace::DeleteExpired(int db, std::string_view key, const Entry& entry) {
-  if (!db_->WriteState().ok()) return false;  // stays invisible; deleted once writes work again
+  // Stays invisible; deleted once writes work again, or the pause ends.
+  if (expiry_paused_ || !db_->WriteState().ok()) return false;
   storage::WriteBatch batch;
   AddDelete(db, key, entry, &batch);
   const bool deleted = Apply(batch).ok();
@@ -356,6 +365,40 @@ void Keyspace::AddPut(int db, std::string_view key, std::string_view value, uint
 }
 
 Status Keyspace::Apply(const storage::WriteBatch& batch) { return db_->Write(batch); }
+
+Status Keyspace::PutLibrary(std::string_view name, std::string_view code) {
+  std::string key;
+  MakeLibraryKey(name, &key);
+  storage::WriteBatch batch;
+  batch.Put(key, code);
+  return Apply(batch);
+}
+
+Status Keyspace::DeleteLibraries(const std::vector<std::string>& names) {
+  if (names.empty()) return Status::Ok();
+  storage::WriteBatch batch;
+  std::string key;
+  for (const std::string& name : names) {
+    MakeLibraryKey(name, &key);
+    batch.Delete(key);
+  }
+  return Apply(batch);
+}
+
+Status Keyspace::Libraries(std::vector<std::pair<std::string, std::string>>* libraries) {
+  libraries->clear();
+  std::string prefix;
+  MakeLibraryKey("", &prefix);
+  std::unique_ptr<storage::Iterator> it;
+  Status s = db_->NewIterator(&it);
+  if (!s.ok()) return s;
+  for (it->Seek(prefix); it->Valid(); it->Next()) {
+    const std::string_view key = it->key();
+    if (key.substr(0, prefix.size()) != prefix) break;
+    libraries->emplace_back(std::string(key.substr(prefix.size())), std::string(it->value()));
+  }
+  return it->status();
+}
 
 void Keyspace::Modified(int db, std::string_view key) {
   if (observer_ != nullptr) observer_->KeyModified(db, key);

@@ -312,10 +312,15 @@ class Keyspace {
   int databases() const { return databases_; }
   storage::Db& db() { return *db_; }
   void set_observer(KeyspaceObserver* observer) { observer_ = observer; }
+  // CLIENT PAUSE: keys whose deadline passed are not deleted (they stay invisible) until it ends.
+  void set_expiry_paused(bool paused) { expiry_paused_ = paused; }
+  bool expiry_paused() const { return expiry_paused_; }
   // The clock deadlines are compared with (ms since the epoch); tests may replace it.
   void set_clock(std::function<uint64_t()> clock) { clock_ = std::move(clock); }
   uint64_t NowMs() const { return clock_(); }
   const KeyspaceStats& stats() const { return stats_; }
+  // DEBUG RELOAD: the reopened keyspace goes on counting from the closed one's figures.
+  void AdoptStats(const KeyspaceStats& stats) { stats_ = stats; }
   void set_encoding_limits(const EncodingLimits& limits) { limits_ = limits; }
   const EncodingLimits& encoding_limits() const { return limits_; }
   // REQUIRES: 1 <= target <= split_above, 2 * merge_below <= split_above, build_at >= 1.
@@ -689,6 +694,19 @@ class Keyspace {
   // PERSIST: *applied when the key had a deadline.
   Status Persist(int db, std::string_view key, bool* applied);
 
+  // Redis 7 function libraries (FUNCTION LOAD): each library's code is one record of the meta
+  // group (format.h), so libraries survive restarts and FLUSHALL, as Redis's do.
+  Status PutLibrary(std::string_view name, std::string_view code);
+  Status DeleteLibraries(const std::vector<std::string>& names);
+  // Every stored library: (name, code), by name.
+  Status Libraries(std::vector<std::pair<std::string, std::string>>* libraries);
+
+  // MEMORY USAGE: the bytes of the records `key` takes in the engine, uncompressed (its data
+  // key and value, its expiry index entry, and a composite's element sub-keys and values). With
+  // `samples` > 0 only that many elements are read and their mean size stands for every element
+  // (Redis's SAMPLES); 0 reads them all. *found is false for a missing key.
+  Status MemoryUsage(int db, std::string_view key, uint64_t samples, uint64_t* bytes, bool* found);
+
   // Active expiry: deletes due keys (through the write path) until `budget_us` has passed or
   // none is due; *expired counts them.
   Status ExpireCycle(uint64_t budget_us, uint64_t* expired);
@@ -969,6 +987,7 @@ class Keyspace {
   storage::Db* const db_;
   const int databases_;
   KeyspaceObserver* observer_ = nullptr;
+  bool expiry_paused_ = false;
   std::function<uint64_t()> clock_;
   KeyspaceStats stats_;
   EncodingLimits limits_;

@@ -2,8 +2,9 @@
 //
 // Writers send batches of 8 fresh keys, `w<writer>:b<batch>:<i>`, whose CRC16 slots spread them
 // over the shards; every value names its key and batch. Half the writers send each batch as one
-// MSET, the other half as MULTI, 8 SETs, EXEC (mostly pipelined, sometimes one command at a
-// time, so that the connection can also die with a transaction half queued). One more
+// MSET (every third one as an EVAL whose script SETs the 8 keys), the other half as MULTI, 8
+// SETs, EXEC (mostly pipelined, sometimes one command at a time, so that the connection can also
+// die with a transaction half queued). One more
 // connection DELs one or two complete batches of earlier rounds in one command, and one RENAMEs
 // tokens: each of kRenameTokens values moves from `ren<n>:g<gen>` to `ren<n>:g<gen+1>`, names
 // in different shards as often as not, one batch each (the put of one, the delete of the
@@ -132,6 +133,25 @@ bool SendMset(Client* client, const Batch& batch, bool* gone, std::string* unexp
   return true;
 }
 
+// Sends `batch` as one EVAL whose script SETs each key (a script is one atomic write too).
+bool SendEval(Client* client, const Batch& batch, bool* gone, std::string* unexpected) {
+  std::vector<std::string> command = {
+      "EVAL", "for i = 1, #KEYS do redis.call('set', KEYS[i], ARGV[i]) end return #KEYS",
+      std::to_string(batch.keys.size())};
+  command.insert(command.end(), batch.keys.begin(), batch.keys.end());
+  command.insert(command.end(), batch.values.begin(), batch.values.end());
+  const ReplyPtr reply = client->Command(command);
+  if (reply == nullptr) {
+    *gone = true;
+    return false;
+  }
+  if (Describe(reply) != ":" + std::to_string(batch.keys.size())) {
+    *unexpected = "EVAL answered " + Describe(reply).substr(0, 200);
+    return false;
+  }
+  return true;
+}
+
 // Sends `batch` as MULTI, SET..., EXEC: pipelined, or one command at a time.
 bool SendMulti(Client* client, const Batch& batch, bool pipelined, bool* gone,
                std::string* unexpected) {
@@ -185,8 +205,10 @@ void RunWriter(Client* client, int writer, bool use_multi, uint64_t first_batch,
     const bool pipelined = rng() % 4 != 0;
     log->pending = batch;
     bool gone = false;
-    const bool ok = use_multi ? SendMulti(client, batch, pipelined, &gone, &log->unexpected)
-                              : SendMset(client, batch, &gone, &log->unexpected);
+    // The MSET writers send every third batch as an EVAL instead.
+    const bool ok = use_multi         ? SendMulti(client, batch, pipelined, &gone, &log->unexpected)
+                    : number % 3 == 0 ? SendEval(client, batch, &gone, &log->unexpected)
+                                      : SendMset(client, batch, &gone, &log->unexpected);
     if (!ok) break;  // the server is gone, or it answered something unexpected
     log->pending.reset();
     log->acked.push_back(std::move(batch));

@@ -142,6 +142,35 @@ TEST_F(ReplicationTest, SyncSendsASnapshotThenTheCommandStream) {
   EXPECT_EQ(InfoField(client_.get(), "replication", "repl_backlog_active"), "1");
 }
 
+TEST_F(ReplicationTest, ScriptsPropagateTheirEffects) {
+  std::string rdb;
+  std::unique_ptr<RawConnection> replica = Attach("SYNC\r\n", nullptr, &rdb);
+  ASSERT_NE(replica, nullptr);
+  // Several writes: in MULTI/EXEC; the reads and the script itself are not sent.
+  EXPECT_EQ(Run({"EVAL",
+                 "redis.call('set', KEYS[1], 'a') redis.call('get', KEYS[1]) "
+                 "redis.call('incrby', KEYS[2], 2) return 1",
+                 "2", "s1", "n1"}),
+            ":1");
+  // One write alone; a script that writes nothing sends nothing.
+  EXPECT_EQ(Run({"EVAL", "return redis.call('del', 'missing')", "0"}), ":0");
+  EXPECT_EQ(Run({"EVAL", "return redis.call('lpush', 'l', 'x')", "0"}), ":1");
+  // redis.set_repl(REPL_NONE): what follows stays here.
+  EXPECT_EQ(Run({"EVAL",
+                 "redis.set_repl(redis.REPL_NONE) redis.call('set', 'local', '1') "
+                 "redis.set_repl(redis.REPL_ALL) redis.call('set', 'shared', '1') return 1",
+                 "0"}),
+            ":1");
+  EXPECT_EQ(Run({"GET", "local"}), "\"1\"");
+  EXPECT_EQ(NextCommand(replica.get()), "[\"SELECT\", \"0\"]");
+  EXPECT_EQ(NextCommand(replica.get()), "[\"MULTI\"]");
+  EXPECT_EQ(NextCommand(replica.get()), "[\"set\", \"s1\", \"a\"]");
+  EXPECT_EQ(NextCommand(replica.get()), "[\"incrby\", \"n1\", \"2\"]");
+  EXPECT_EQ(NextCommand(replica.get()), "[\"EXEC\"]");
+  EXPECT_EQ(NextCommand(replica.get()), "[\"lpush\", \"l\", \"x\"]");
+  EXPECT_EQ(NextCommand(replica.get()), "[\"set\", \"shared\", \"1\"]");
+}
+
 TEST_F(ReplicationTest, PsyncContinuesFromTheBacklog) {
   std::string line;
   std::string rdb;

@@ -83,6 +83,7 @@ TEST(ConfigTest, Defaults) {
   const Pairs expected = {
       {"bind", "127.0.0.1"},
       {"protected-mode", "yes"},
+      {"enable-debug-command", "no"},
       {"port", "6379"},
       {"tcp-backlog", "511"},
       {"timeout", "0"},
@@ -156,6 +157,8 @@ TEST(ConfigTest, Defaults) {
       {"slowlog-log-slower-than", "10000"},
       {"slowlog-max-len", "128"},
       {"latency-monitor-threshold", "0"},
+      {"busy-reply-threshold", "5000"},
+      {"lua-time-limit", "5000"},
       {"notify-keyspace-events", ""},
       {"hash-max-listpack-entries", "512"},
       {"hash-max-ziplist-entries", "512"},
@@ -189,7 +192,7 @@ TEST(ConfigTest, ReplicaOf) {
 
 TEST(ConfigTest, TableHasOneRowPerSetting) {
   const std::vector<ConfigSetting>& table = ConfigTable();
-  EXPECT_EQ(table.size(), 76u);
+  EXPECT_EQ(table.size(), 78u);
   for (const ConfigSetting& setting : table) {
     EXPECT_EQ(FindConfigSetting(setting.name), &setting);
     EXPECT_TRUE(setting.parse);
@@ -676,7 +679,7 @@ TEST(ConfigGetTest, Patterns) {
     for (const auto& [name, value] : ConfigGet(config, pattern)) result.push_back(name);
     return result;
   };
-  EXPECT_EQ(names("*").size(), ConfigTable().size() + 10) << "and the 10 aliases";
+  EXPECT_EQ(names("*").size(), ConfigTable().size() + 11) << "and the 11 aliases";
   EXPECT_EQ(names("port"), std::vector<std::string>{"port"});
   EXPECT_EQ(names("t[ci]*"), (std::vector<std::string>{"tcp-backlog", "timeout", "tcp-keepalive"}));
   EXPECT_EQ(names("tls-*").size(), 15u);
@@ -685,7 +688,8 @@ TEST(ConfigGetTest, Patterns) {
             (std::vector<std::string>{"proto-max-bulk-len", "acllog-max-len", "slowlog-max-len"}));
   EXPECT_EQ(names("[bp]*"),
             (std::vector<std::string>{"bind", "protected-mode", "port", "proto-max-bulk-len",
-                                      "bloom-bits-per-key", "block-cache-size", "pidfile"}));
+                                      "bloom-bits-per-key", "block-cache-size", "pidfile",
+                                      "busy-reply-threshold"}));
   EXPECT_EQ(names("*file"),
             (std::vector<std::string>{"tls-cert-file", "tls-key-file", "tls-ca-cert-file",
                                       "tls-dh-params-file", "aclfile", "logfile", "pidfile"}));
