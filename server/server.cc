@@ -759,6 +759,7 @@ bool Server::Dispatch(Connection& connection, const std::vector<std::string_view
   if (connection.block().unblock_error) {
     // CLIENT UNBLOCK ... ERROR: the blocked command ends with this error instead of running.
     connection.block().unblock_error = false;
+    connection.block().stream_ids.clear();  // a stream read's next run starts afresh
     stats_.total_commands_processed++;
     reply.Error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
     errors_counted_ = stats_.total_error_replies;

@@ -714,6 +714,31 @@ TEST_F(StreamsTest, BlockedGroupReadersLearnTheirStreamOrGroupWentAway) {
   EXPECT_EQ(Reply(plain.get()), "[[\"s\", [[\"1-0\", [\"a\", \"1\"]]]]]");
 }
 
+TEST_F(StreamsTest, ClientUnblockEndsABlockedRead) {
+  EXPECT_EQ(Run({"XADD", "s", "1-0", "f", "v"}), "\"1-0\"");
+  auto raw = ConnectRaw();
+  ASSERT_NE(raw, nullptr);
+  ASSERT_TRUE(raw->Send("CLIENT ID\r\n"));
+  const std::string id = Reply(raw.get()).substr(1);
+  ASSERT_TRUE(raw->Send("XREAD BLOCK 0 STREAMS s $\r\n"));
+  EXPECT_TRUE(
+      WaitUntil([&] { return InfoField(client_.get(), "clients", "blocked_clients") == "1"; },
+                std::chrono::seconds(10)));
+  EXPECT_EQ(Run({"CLIENT", "UNBLOCK", id, "ERROR"}), ":1");
+  EXPECT_EQ(Reply(raw.get()), "-UNBLOCKED client unblocked via CLIENT UNBLOCK");
+  // The next read is a new command: its IDs are its own.
+  ASSERT_TRUE(raw->Send("XREAD STREAMS s 0\r\n"));
+  EXPECT_EQ(Reply(raw.get()), "[[\"s\", [[\"1-0\", [\"f\", \"v\"]]]]]");
+  ASSERT_TRUE(raw->Send("XREAD BLOCK 0 STREAMS s $\r\n"));
+  EXPECT_TRUE(
+      WaitUntil([&] { return InfoField(client_.get(), "clients", "blocked_clients") == "1"; },
+                std::chrono::seconds(10)));
+  EXPECT_EQ(Run({"CLIENT", "UNBLOCK", id}), ":1");
+  EXPECT_EQ(Reply(raw.get()), "(nil array)") << "as at a timeout";
+  ASSERT_TRUE(raw->Send("XREAD STREAMS s 0\r\n"));
+  EXPECT_EQ(Reply(raw.get()), "[[\"s\", [[\"1-0\", [\"f\", \"v\"]]]]]");
+}
+
 TEST_F(StreamsTest, SurvivesRestart) {
   std::vector<std::vector<std::string>> commands;
   for (int i = 1; i <= 500; ++i) {
