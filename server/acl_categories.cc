@@ -31,6 +31,8 @@ constexpr std::pair<std::string_view, uint64_t> kExplicitCategories[] = {
     {"sort_ro", kAclSet | kAclSortedset | kAclList | kAclDangerous},
     {"swapdb", kAclKeyspace | kAclDangerous},
     {"wait", kAclConnection},
+    {"xread", kAclStream | kAclBlocking},
+    {"xreadgroup", kAclStream | kAclBlocking},
 };
 
 constexpr std::pair<std::string_view, uint64_t> kGroupCategories[] = {

@@ -32,6 +32,7 @@ CommandTable::CommandTable() {
   RegisterMonitoringCommands(*this);
   RegisterPubSubCommands(*this);
   RegisterZSetCommands(*this);
+  RegisterStreamCommands(*this);
   RegisterGeoCommands(*this);
   RegisterReplicationCommands(*this);
   RegisterAclCommands(*this);

@@ -136,6 +136,7 @@ void RegisterSetCommands(CommandTable& table);
 void RegisterMonitoringCommands(CommandTable& table);  // SLOWLOG, LATENCY
 void RegisterPubSubCommands(CommandTable& table);
 void RegisterZSetCommands(CommandTable& table);
+void RegisterStreamCommands(CommandTable& table);
 void RegisterGeoCommands(CommandTable& table);
 void RegisterReplicationCommands(CommandTable& table);  // SYNC, PSYNC, REPLCONF, ROLE, WAIT
 void RegisterAclCommands(CommandTable& table);

@@ -90,6 +90,10 @@ class Connection final : public Subscriber {
     std::vector<std::string> keys;
     uint64_t deadline_ms = 0;                               // 0 = no timeout
     keyspace::ValueType type = keyspace::ValueType::kList;  // what the command pops from
+    // XREAD / XREADGROUP that blocked: the ID each key waits past, as resolved when it blocked
+    // (`$` = the last ID then), so the runs after it read from there and keep its deadline.
+    // Empty otherwise.
+    std::vector<std::string> stream_ids;
   };
   BlockState& block() { return block_; }
   const BlockState& block() const { return block_; }

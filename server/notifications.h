@@ -4,7 +4,7 @@
 //   __keyevent@<db>__:<event>  receives the key's name   (class E)
 // Classes are Redis's letters: g generic, $ string, l list, s set, h hash, z sorted set,
 // x expired, e evicted, t stream, m key miss, d module, n new key; A is g$lshzxetd. Shale has
-// no eviction, streams or modules, so e, t and d are accepted and never fire.
+// no eviction or modules, so e and d are accepted and never fire.
 //
 // A command handler reports an event in one line, after the change took effect:
 //   Notify(ctx, kNotifyList, "lpush", key);

@@ -504,11 +504,15 @@ void Server::ServeReadyKeys() {
     for (; turns > 0 && it != blocked_keys_.end() && !it->second.empty();
          --turns, it = blocked_keys_.find(key)) {
       Connection* connection = it->second.front();
-      int64_t length = 0;
-      const storage::Status status = connection->block().type == keyspace::ValueType::kZSet
-                                         ? keyspace_->ZSetCard(key.first, key.second, &length)
-                                         : keyspace_->ListLength(key.first, key.second, &length);
-      if (!status.ok() || length == 0) break;
+      // A stream reader runs again whatever the write was: its command decides (from the IDs it
+      // blocked with) whether there is something new, and otherwise blocks again, at the back.
+      if (connection->block().type != keyspace::ValueType::kStream) {
+        int64_t length = 0;
+        const storage::Status status = connection->block().type == keyspace::ValueType::kZSet
+                                           ? keyspace_->ZSetCard(key.first, key.second, &length)
+                                           : keyspace_->ListLength(key.first, key.second, &length);
+        if (!status.ok() || length == 0) break;
+      }
       Unblock(connection);
       // Runs its command again, which pops now (or blocks again, at the back).
       if (!connection->closing()) connection->Unpark();
@@ -755,6 +759,7 @@ bool Server::Dispatch(Connection& connection, const std::vector<std::string_view
   if (connection.block().unblock_error) {
     // CLIENT UNBLOCK ... ERROR: the blocked command ends with this error instead of running.
     connection.block().unblock_error = false;
+    connection.block().stream_ids.clear();  // a stream read's next run starts afresh
     stats_.total_commands_processed++;
     reply.Error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
     errors_counted_ = stats_.total_error_replies;

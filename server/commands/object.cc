@@ -79,6 +79,8 @@ std::string_view EncodingName(const keyspace::ValueHeader& header, std::string_v
       return large ? "hashtable" : "intset";
     case ValueType::kZSet:
       return large ? "skiplist" : "listpack";
+    case ValueType::kStream:
+      return "stream";
   }
   const keyspace::StringEncoding encoding = header.encoding;
   int64_t value = 0;

@@ -1,6 +1,6 @@
-// What every composite type (list, hash, set, sorted set) shares on the keyspace: a metadata
-// record (version, size and the type's own fields: format.h) and one sub-key per element under
-// the key's current version. Loading, writing the metadata, deleting in O(1), iterating and
+// What every composite type (list, hash, set, sorted set, stream) shares on the keyspace: a
+// metadata record (version, size and the type's own fields: format.h) and one sub-key per element
+// under the key's current version. Loading, writing the metadata, deleting in O(1), iterating and
 // copying work the same for every type; the types' own files (lists.cc, hashes.cc, sets.cc,
 // zsets.cc) build their commands on these.
 #include <spdlog/spdlog.h>
@@ -107,7 +107,8 @@ void Keyspace::TakeVersion(CompositeRef* ref) {
 
 void Keyspace::AddCompositeMeta(int db, std::string_view key, ValueType type, CompositeRef* ref,
                                 storage::WriteBatch* batch, uint64_t new_expire_ms) {
-  if (ref->meta.size == 0) {
+  // An emptied stream stays (Redis keeps it); the other types are deleted when emptied.
+  if (ref->meta.size == 0 && type != ValueType::kStream) {
     if (ref->entry.stored) AddDelete(db, key, ref->entry, batch);
     return;
   }
@@ -210,7 +211,10 @@ Status Keyspace::AddCopyOfComposite(int from_db, std::string_view from, const En
         batch->Put(sub, value);
         // A sorted set's rank index buckets carry over too (they name
         // positions, not the key), but are not members.
-        if (type != ValueType::kZSet || element.empty() || element[0] != kZSetBucketTag) {
+        // A stream's groups, consumers and pending entries carry over too, but are not entries.
+        if (type == ValueType::kStream) {
+          if (!element.empty() && element[0] == kStreamEntryTag) ++copied;
+        } else if (type != ValueType::kZSet || element.empty() || element[0] != kZSetBucketTag) {
           ++copied;
         }
         return true;

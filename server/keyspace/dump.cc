@@ -44,6 +44,8 @@ Status Keyspace::ReadValue(int db, std::string_view key, DumpedValue* value, boo
       for (ScoredMember& m : members) value->scored.emplace_back(std::move(m.member), m.score);
       return Status::Ok();
     }
+    case ValueType::kStream:
+      return StreamReadAll(db, key, &value->stream);
   }
   return Status::Corruption("unknown value type");
 }
@@ -74,6 +76,8 @@ Status Keyspace::WriteValue(int db, std::string_view key, const DumpedValue& val
       for (const auto& [member, score] : value.scored) members.push_back({member, score});
       return ZSetStore(db, key, members, expire_ms);
     }
+    case ValueType::kStream:
+      return StreamStore(db, key, value.stream, expire_ms);
   }
   return Status::InvalidArgument("unknown value type");
 }

@@ -12,7 +12,7 @@
 //   | 0x8000 + d: u16 BE | deadline: u64 BE ms since the epoch | user key bytes |   value: empty
 //
 // Sub-key, group = 0x4000 + d (kSubKeyGroupBase): one per element of a composite key of database
-// d (lists today; hashes, sets and sorted sets later):
+// d (lists, hashes, sets, sorted sets and streams):
 //
 //   | 0x4000 + d: u16 BE | key length: u32 BE | user key bytes | version: u64 BE | element |
 //
@@ -64,6 +64,9 @@
 //   | version: u64 LE | size: u64 LE | type-specific fields |
 //   list's fields: | head: u64 LE | tail: u64 LE |
 //   hash, set and sorted set: none (16 bytes in all)
+//   stream's fields (StreamMeta, 80 bytes in all):
+//     | last-id ms: u64 LE | last-id seq: u64 LE | first-id ms | first-id seq |
+//     | max-deleted-id ms | max-deleted-id seq | entries-added: u64 LE | groups: u64 LE |
 //
 // `size` is the element count (a list's elements, a hash's fields, a set's or sorted set's
 // members). A hash's sub-key element is the field's bytes, its value the field's value; a set's
@@ -71,6 +74,27 @@
 // 'm' (member -> score), 's' (score order) and 'b' (kZSetBucketTag: its rank index, a counted
 // bucket of the score order per sub-key, present only once the set has grown large); the layouts
 // are in zsets.cc's header comment.
+//
+// A stream's `size` is its entry count; unlike the other types an emptied stream stays (Redis
+// keeps it, with its last id and groups) until deleted. Its elements begin with a tag byte:
+//
+//   'e' | ms: u64 BE | seq: u64 BE |                 an entry, ordered by ID (XRANGE is one
+//                                                    range scan); value: | n: varint32 |
+//                                                    n x (len: varint32 | bytes) | (field,
+//                                                    value, field, value ...)
+//   'g' | group name |                               a consumer group; value: | last-id ms:
+//                                                    u64 LE | seq: u64 LE | entries-read: i64
+//                                                    LE (-1 unknown) | pending: u64 LE |
+//                                                    consumers: u64 LE |
+//   'c' | group length: u32 BE | group | consumer |  a consumer; value: | seen: u64 LE ms |
+//                                                    pending: u64 LE |
+//   'p' | group length: u32 BE | group | ms | seq |  an entry of the group's pending entries
+//                                                    list (PEL), ordered by ID; value: |
+//                                                    delivered: u64 LE ms | deliveries: u64 LE
+//                                                    | consumer bytes |
+//
+// A consumer's own pending entries are the group's PEL entries that name it (read by one scan of
+// the group's PEL). The metadata's `groups` counts the 'g' sub-keys.
 //
 // A list's elements are at indexes head .. tail - 1 (tail one past the last; head == tail when
 // empty, which is never stored: an emptied list is deleted). `version` names the sub-keys of this
@@ -107,10 +131,17 @@ inline constexpr size_t kGroupPrefix = storage::kGroupPrefixSize;
 inline constexpr size_t kDeadlineSize = 8;
 
 // 1 is skipped: format 1 values began with a flags byte of 0 or 1, and must not decode.
-enum class ValueType : uint8_t { kString = 0, kList = 2, kHash = 3, kSet = 4, kZSet = 5 };
+enum class ValueType : uint8_t {
+  kString = 0,
+  kList = 2,
+  kHash = 3,
+  kSet = 4,
+  kZSet = 5,
+  kStream = 6
+};
 inline bool IsCompositeType(ValueType type) {
   return type == ValueType::kList || type == ValueType::kHash || type == ValueType::kSet ||
-         type == ValueType::kZSet;
+         type == ValueType::kZSet || type == ValueType::kStream;
 }
 inline bool IsKnownType(ValueType type) {
   return type == ValueType::kString || IsCompositeType(type);
@@ -175,6 +206,11 @@ inline void MakeExpiryKey(int db, uint64_t deadline_ms, std::string_view user_ke
 
 // The tag byte of a sorted set's rank index sub-keys (zsets.cc).
 inline constexpr char kZSetBucketTag = 'b';
+// The tag bytes of a stream's sub-keys (the format above).
+inline constexpr char kStreamEntryTag = 'e';
+inline constexpr char kStreamGroupTag = 'g';
+inline constexpr char kStreamConsumerTag = 'c';
+inline constexpr char kStreamPendingTag = 'p';
 
 inline constexpr size_t kSubKeyLengthSize = 4;
 inline constexpr size_t kListIndexSize = 8;
@@ -290,22 +326,56 @@ inline void EncodeValueHeader(ValueType type, uint64_t expire_ms, std::string* d
   if (written_s != 0) storage::PutFixed32(dst, written_s);
 }
 
+// A stream entry's ID: milliseconds and sequence number, ordered as a pair.
+struct StreamId {
+  uint64_t ms = 0;
+  uint64_t seq = 0;
+  auto operator<=>(const StreamId&) const = default;
+  bool IsZero() const { return ms == 0 && seq == 0; }
+};
+inline constexpr StreamId kMaxStreamId{UINT64_MAX, UINT64_MAX};
+
+// A stream's own metadata fields (the format above).
+struct StreamMeta {
+  StreamId last_id;      // the highest ID ever added (or set by XSETID)
+  StreamId first_id;     // the first entry's ID (0-0 when empty)
+  StreamId max_deleted;  // the highest ID deleted by XDEL (0-0: none)
+  uint64_t entries_added = 0;
+  uint64_t groups = 0;
+};
+
 // The payload of a composite key's metadata record (the format above).
 struct CompositeMeta {
   uint64_t version = 0;
   uint64_t size = 0;
   uint64_t head = kListMidpoint;  // lists: first index
   uint64_t tail = kListMidpoint;  // lists: one past the last index
+  StreamMeta stream;              // streams
 };
 inline constexpr size_t kListMetaSize = 32;
 inline constexpr size_t kCollectionMetaSize = 16;  // hash, set, sorted set
+inline constexpr size_t kStreamMetaSize = 80;
 
 inline bool DecodeCompositeMeta(ValueType type, std::string_view payload, CompositeMeta* meta) {
   if (!IsCompositeType(type)) return false;
   const bool list = type == ValueType::kList;
-  if (payload.size() != (list ? kListMetaSize : kCollectionMetaSize)) return false;
+  const bool stream = type == ValueType::kStream;
+  if (payload.size() != (list ? kListMetaSize : stream ? kStreamMetaSize : kCollectionMetaSize)) {
+    return false;
+  }
   meta->version = storage::DecodeFixed64(payload.data());
   meta->size = storage::DecodeFixed64(payload.data() + 8);
+  if (stream) {
+    const char* p = payload.data() + 16;
+    StreamId* ids[] = {&meta->stream.last_id, &meta->stream.first_id, &meta->stream.max_deleted};
+    for (StreamId* id : ids) {
+      id->ms = storage::DecodeFixed64(p);
+      id->seq = storage::DecodeFixed64(p + 8);
+      p += 16;
+    }
+    meta->stream.entries_added = storage::DecodeFixed64(p);
+    meta->stream.groups = storage::DecodeFixed64(p + 8);
+  }
   if (!list) {
     meta->head = meta->tail = kListMidpoint;
     return true;
@@ -317,6 +387,16 @@ inline bool DecodeCompositeMeta(ValueType type, std::string_view payload, Compos
 inline void EncodeCompositeMeta(ValueType type, const CompositeMeta& meta, std::string* dst) {
   storage::PutFixed64(dst, meta.version);
   storage::PutFixed64(dst, meta.size);
+  if (type == ValueType::kStream) {
+    for (const StreamId& id :
+         {meta.stream.last_id, meta.stream.first_id, meta.stream.max_deleted}) {
+      storage::PutFixed64(dst, id.ms);
+      storage::PutFixed64(dst, id.seq);
+    }
+    storage::PutFixed64(dst, meta.stream.entries_added);
+    storage::PutFixed64(dst, meta.stream.groups);
+    return;
+  }
   if (type != ValueType::kList) return;
   storage::PutFixed64(dst, meta.head);
   storage::PutFixed64(dst, meta.tail);

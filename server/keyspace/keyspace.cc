@@ -137,6 +137,8 @@ std::string_view TypeName(ValueType type) {
       return "set";
     case ValueType::kZSet:
       return "zset";
+    case ValueType::kStream:
+      return "stream";
   }
   return "none";
 }

@@ -194,6 +194,107 @@ struct KeyspaceStats {
   uint64_t expire_cycle_micros = 0;  // time spent in them
 };
 
+// --- streams ---
+
+// A stream entry: its ID and its field, value pairs (flattened). `deleted`: a pending entry whose
+// entry is no longer in the stream (XREADGROUP's history, XCLAIM), with no fields.
+struct StreamEntry {
+  StreamId id;
+  std::vector<std::string> fields;
+  bool deleted = false;
+};
+
+// XADD's and XTRIM's trimming (Redis's names). `approx` (~) trims only whole nodes of
+// kStreamNodeEntries entries counted from the head; `limit` (0 = none) caps what it removes.
+struct StreamTrimSpec {
+  enum class Strategy { kNone, kMaxLen, kMinId } strategy = Strategy::kNone;
+  bool approx = false;
+  int64_t maxlen = 0;
+  StreamId minid;
+  int64_t limit = 0;
+};
+// Redis's stream-node-max-entries default: the node size approximate trimming works in.
+inline constexpr int64_t kStreamNodeEntries = 100;
+
+struct StreamAddSpec {
+  bool no_mkstream = false;
+  bool id_given = false;  // an explicit ID (else `*`)
+  bool seq_given = true;  // with id_given: false for `<ms>-*`
+  StreamId id;
+  StreamTrimSpec trim;
+};
+
+struct StreamAddResult {
+  bool absent = false;  // NOMKSTREAM and no stream: nothing written
+  std::string error;    // Redis's error text when the ID is refused: nothing written
+  StreamId id;          // the ID added
+  int64_t trimmed = 0;  // entries the trimming removed
+  uint64_t length = 0;  // afterwards
+  StreamId first_id;    // afterwards (0-0 when empty)
+};
+
+// A consumer group, a consumer and a pending entry (format.h's 'g', 'c' and 'p' sub-keys).
+struct StreamGroup {
+  std::string name;
+  StreamId last_id;
+  int64_t entries_read = -1;  // -1: unknown
+  uint64_t pending = 0;
+  uint64_t consumers = 0;
+};
+struct StreamConsumer {
+  std::string name;
+  uint64_t seen_ms = 0;
+  uint64_t pending = 0;
+};
+struct StreamPending {
+  StreamId id;
+  std::string consumer;
+  uint64_t delivered_ms = 0;
+  uint64_t deliveries = 0;
+};
+
+// What a consumer-group operation found wrong: the key or the group absent.
+enum class StreamGroupStatus { kOk, kNoKey, kNoGroup, kExists };
+
+// XREADGROUP's read of one stream for one consumer.
+struct StreamReadGroupResult {
+  StreamGroupStatus status = StreamGroupStatus::kOk;
+  std::vector<StreamEntry> entries;
+  bool consumer_created = false;
+  // New entries delivered (`>`): their pending records as written (empty with NOACK), and the
+  // group afterwards (for propagation).
+  std::vector<StreamPending> delivered;
+  bool group_advanced = false;
+  StreamGroup group;
+};
+
+// XCLAIM's options (Redis's names); delivered_ms is the delivery time to record.
+struct StreamClaimSpec {
+  uint64_t min_idle_ms = 0;
+  uint64_t delivered_ms = 0;
+  int64_t retry_count = -1;  // -1: not given
+  bool force = false;
+  bool just_id = false;
+  StreamId last_id;  // LASTID (0-0: not given)
+};
+
+struct StreamClaimResult {
+  StreamGroupStatus status = StreamGroupStatus::kOk;
+  std::vector<StreamEntry> claimed;      // in order; `deleted` when the entry is gone (XCLAIM)
+  std::vector<StreamId> deleted;         // pending entries dropped since their entry is gone
+  std::vector<StreamPending> propagate;  // XCLAIM records to propagate, in order
+  bool group_advanced = false;           // LASTID moved the group's last ID
+  bool consumer_created = false;         // the claiming consumer was new
+  StreamGroup group;                     // afterwards
+  StreamId next;                         // XAUTOCLAIM's cursor (0-0: done)
+};
+
+// XINFO STREAM's figures.
+struct StreamInfo {
+  uint64_t length = 0;
+  StreamMeta meta;
+};
+
 class Keyspace {
  public:
   // Checks the data directory's keyspace format (writing the marker into an empty one) and
@@ -498,6 +599,89 @@ class Keyspace {
   Status ZSetStore(int db, std::string_view destination, const std::vector<ScoredMember>& members,
                    uint64_t expire_ms = 0);
 
+  // --- streams (streams.cc) ---
+  // Every stream operation: WrongType when the key holds another type. An emptied stream stays
+  // (as in Redis) until it is deleted. Entries are one sub-key each, in ID order, so a range is
+  // one engine range scan.
+  // XADD: appends `fields` (field, value, ...) under the ID `spec` says, then trims.
+  Status StreamAdd(int db, std::string_view key, const StreamAddSpec& spec,
+                   const std::vector<std::string_view>& fields, StreamAddResult* result);
+  // XTRIM: *removed entries; *length and *first_id afterwards. *exists false when absent.
+  Status StreamTrim(int db, std::string_view key, const StreamTrimSpec& spec, int64_t* removed,
+                    bool* exists, uint64_t* length, StreamId* first_id);
+  // XDEL: *removed counts the IDs that were entries (an ID named twice, once).
+  Status StreamDelete(int db, std::string_view key, const std::vector<StreamId>& ids,
+                      int64_t* removed);
+  // XSETID: NotFound when absent; *error holds Redis's text when refused (nothing written).
+  // entries_added -1 and max_deleted 0-0: not given.
+  Status StreamSetId(int db, std::string_view key, StreamId id, int64_t entries_added,
+                     StreamId max_deleted, std::string* error);
+  // XLEN, XINFO: the stream's length and metadata; *exists false when absent.
+  Status StreamState(int db, std::string_view key, StreamInfo* info, bool* exists);
+  // XRANGE / XREVRANGE / XREAD: the entries with start <= ID <= end, ascending (descending when
+  // `reverse`), at most `count` (0: all). Empty when absent.
+  Status StreamRange(int db, std::string_view key, StreamId start, StreamId end, bool reverse,
+                     uint64_t count, std::vector<StreamEntry>* out);
+  // XGROUP CREATE (id = nullptr: `$`), entries_read -1 = unknown. kNoKey unless `mkstream`;
+  // kExists when the group is there.
+  Status StreamGroupCreate(int db, std::string_view key, std::string_view group, const StreamId* id,
+                           bool mkstream, int64_t entries_read, StreamGroupStatus* status);
+  // XGROUP SETID (id = nullptr: `$`).
+  Status StreamGroupSetId(int db, std::string_view key, std::string_view group, const StreamId* id,
+                          int64_t entries_read, StreamGroupStatus* status);
+  // XGROUP DESTROY: kNoGroup when it was not there.
+  Status StreamGroupDestroy(int db, std::string_view key, std::string_view group,
+                            StreamGroupStatus* status);
+  // XGROUP CREATECONSUMER: *created 1 or 0.
+  Status StreamConsumerCreate(int db, std::string_view key, std::string_view group,
+                              std::string_view consumer, int64_t* created,
+                              StreamGroupStatus* status);
+  // XGROUP DELCONSUMER: *pending the consumer's pending entries dropped with it; *deleted whether
+  // it was there.
+  Status StreamConsumerDelete(int db, std::string_view key, std::string_view group,
+                              std::string_view consumer, int64_t* pending, bool* deleted,
+                              StreamGroupStatus* status);
+  // A group's record; kNoKey / kNoGroup when absent.
+  Status StreamGroupOf(int db, std::string_view key, std::string_view group, StreamGroup* out,
+                       StreamGroupStatus* status);
+  // XREADGROUP on one stream: `start` kMaxStreamId means `>` (new entries, which become pending
+  // unless `noack`), another ID the consumer's pending entries after it (history).
+  Status StreamReadGroup(int db, std::string_view key, std::string_view group,
+                         std::string_view consumer, StreamId start, uint64_t count, bool noack,
+                         StreamReadGroupResult* result);
+  // XACK: *acked counts the IDs that were pending (0 when the key or group is absent).
+  Status StreamAck(int db, std::string_view key, std::string_view group,
+                   const std::vector<StreamId>& ids, int64_t* acked);
+  // XPENDING's extended form: the pending entries of the group (of `consumer` when not empty)
+  // with start <= ID <= end, idle at least min_idle_ms, at most `count`.
+  Status StreamPendingRange(int db, std::string_view key, std::string_view group, StreamId start,
+                            StreamId end, uint64_t count, std::string_view consumer,
+                            uint64_t min_idle_ms, std::vector<StreamPending>* out,
+                            StreamGroupStatus* status);
+  // XPENDING's summary: the group's pending count is in *group; *first / *last the lowest and
+  // highest pending IDs; *per_consumer the consumers with pending entries and their counts.
+  Status StreamPendingSummary(int db, std::string_view key, std::string_view group,
+                              StreamGroup* out, StreamId* first, StreamId* last,
+                              std::vector<std::pair<std::string, uint64_t>>* per_consumer,
+                              StreamGroupStatus* status);
+  // XCLAIM.
+  Status StreamClaim(int db, std::string_view key, std::string_view group,
+                     std::string_view consumer, const std::vector<StreamId>& ids,
+                     const StreamClaimSpec& spec, StreamClaimResult* result);
+  // XAUTOCLAIM: from `start`, at most `count` claimed (or dropped), `count` * 10 looked at.
+  Status StreamAutoClaim(int db, std::string_view key, std::string_view group,
+                         std::string_view consumer, uint64_t min_idle_ms, StreamId start,
+                         uint64_t count, bool just_id, StreamClaimResult* result);
+  // XINFO GROUPS / CONSUMERS: in name order.
+  Status StreamGroups(int db, std::string_view key, std::vector<StreamGroup>* out, bool* exists);
+  Status StreamConsumers(int db, std::string_view key, std::string_view group,
+                         std::vector<StreamConsumer>* out, StreamGroupStatus* status);
+  // XINFO STREAM FULL: a group's pending entries, at most `count` (0: all), of `consumer` when
+  // not empty.
+  Status StreamGroupPending(int db, std::string_view key, std::string_view group,
+                            std::string_view consumer, uint64_t count,
+                            std::vector<StreamPending>* out);
+
   // --- time to live ---
   // *ms: remaining ms, -1 without deadline, -2 when absent.
   Status Ttl(int db, std::string_view key, int64_t* ms);
@@ -738,6 +922,30 @@ class Keyspace {
                             uint64_t* low, uint64_t* high);
   // Marks the sorted set large when it outgrows Redis's listpack limits.
   void NoteZSetWrite(CompositeRef* zset, std::string_view member) const;
+
+  // --- streams (streams.cc) ---
+  Status LoadStream(int db, std::string_view key, CompositeRef* stream) {
+    return LoadComposite(db, key, ValueType::kStream, stream);
+  }
+  // The stream and the record of `group` (its sub-key in *group_key): kNoKey / kNoGroup.
+  Status LoadStreamGroup(int db, std::string_view key, std::string_view group, CompositeRef* stream,
+                         StreamGroup* out, std::string* prefix, StreamGroupStatus* status);
+  // The first entry with an ID >= `from` (*found false when none).
+  Status StreamSeekEntry(const std::string& prefix, StreamId from, bool reverse, StreamId* id,
+                         bool* found);
+  // Claims the pending entry `pending` (its record, existing or new) for `consumer`: moves the
+  // consumers' counts (in `consumers`, written at the end) and puts the record into `batch`.
+  Status StreamReassign(const std::string& prefix, std::string_view group,
+                        std::string_view consumer, StreamPending* pending, bool existed,
+                        std::map<std::string, StreamConsumer>* consumers,
+                        storage::WriteBatch* batch);
+  // DUMP's read of a whole stream, and RESTORE's write of one (replacing whatever `key` holds,
+  // with deadline `expire_ms`, 0: none) in one batch.
+  Status StreamReadAll(int db, std::string_view key, DumpedStream* out);
+  Status StreamStore(int db, std::string_view key, const DumpedStream& stream, uint64_t expire_ms);
+  Status StreamLoadConsumer(const std::string& prefix, std::string_view group,
+                            std::string_view consumer, std::map<std::string, StreamConsumer>* map,
+                            bool create, bool* exists);
 
   Status Apply(const storage::WriteBatch& batch);
   // Adds to `batch` the emptying of database `db`: its keys, its index entries, its counts.

@@ -53,7 +53,13 @@ constexpr uint8_t kRdbIntset = 11;
 constexpr uint8_t kRdbHashListpack = 16;
 constexpr uint8_t kRdbZSetListpack = 17;
 constexpr uint8_t kRdbQuicklist = 18;
-constexpr uint8_t kRdbSetListpack = 20;  // Redis 7.2's small sets (RDB version 11)
+constexpr uint8_t kRdbStreamListpacks = 15;   // Redis 5 and 6
+constexpr uint8_t kRdbStreamListpacks2 = 19;  // Redis 7.0
+constexpr uint8_t kRdbSetListpack = 20;       // Redis 7.2's small sets (RDB version 11)
+constexpr uint8_t kRdbStreamListpacks3 = 21;  // Redis 7.2
+constexpr uint64_t kStreamFlagDeleted = 1;
+constexpr uint64_t kStreamFlagSameFields = 2;
+constexpr size_t kStreamNodeSize = 100;
 // The highest RDB file version a full resynchronisation accepts (Redis 7.2's).
 constexpr uint16_t kRdbFileVersionMax = 11;
 constexpr uint64_t kQuicklistPlain = 1;
@@ -109,6 +115,158 @@ void PutString(std::string_view value, std::string* out) {
   }
   PutLength(value.size(), out);
   out->append(value);
+}
+
+// A listpack being written (rdb.h's format): integers in their smallest encoding, strings with
+// the 6-, 12- or 32-bit length.
+class ListpackWriter {
+ public:
+  void Integer(int64_t v) {
+    std::string e;
+    if (v >= 0 && v <= 127) {
+      e.push_back(static_cast<char>(v));
+    } else if (v >= -4096 && v <= 4095) {
+      const auto u = static_cast<uint64_t>(v) & 0x1fff;
+      e.push_back(static_cast<char>(0xc0 | (u >> 8)));
+      e.push_back(static_cast<char>(u & 0xff));
+    } else if (v >= INT16_MIN && v <= INT16_MAX) {
+      e.push_back(static_cast<char>(0xf1));
+      PutLittleEndian(static_cast<uint64_t>(v), 2, &e);
+    } else if (v >= -(1 << 23) && v < (1 << 23)) {
+      e.push_back(static_cast<char>(0xf2));
+      PutLittleEndian(static_cast<uint64_t>(v), 3, &e);
+    } else if (v >= INT32_MIN && v <= INT32_MAX) {
+      e.push_back(static_cast<char>(0xf3));
+      PutLittleEndian(static_cast<uint64_t>(v), 4, &e);
+    } else {
+      e.push_back(static_cast<char>(0xf4));
+      PutLittleEndian(static_cast<uint64_t>(v), 8, &e);
+    }
+    Add(e);
+  }
+  void String(std::string_view bytes) {
+    std::string e;
+    const size_t n = bytes.size();
+    if (n < 64) {
+      e.push_back(static_cast<char>(0x80 | n));
+    } else if (n < 4096) {
+      e.push_back(static_cast<char>(0xe0 | (n >> 8)));
+      e.push_back(static_cast<char>(n & 0xff));
+    } else {
+      e.push_back(static_cast<char>(0xf0));
+      PutLittleEndian(n, 4, &e);
+    }
+    e.append(bytes);
+    Add(e);
+  }
+  std::string Finish() const {
+    std::string lp;
+    PutLittleEndian(6 + body_.size() + 1, 4, &lp);
+    PutLittleEndian(count_ < 65535 ? count_ : 65535, 2, &lp);
+    lp += body_;
+    lp.push_back(static_cast<char>(0xff));
+    return lp;
+  }
+
+ private:
+  // An entry and its size again ("backlen": 7 bits a byte, the highest first).
+  void Add(const std::string& e) {
+    body_ += e;
+    const uint64_t l = e.size();
+    if (l <= 127) {
+      body_.push_back(static_cast<char>(l));
+    } else if (l < 16383) {
+      body_.push_back(static_cast<char>(l >> 7));
+      body_.push_back(static_cast<char>((l & 127) | 128));
+    } else if (l < 2097151) {
+      body_.push_back(static_cast<char>(l >> 14));
+      body_.push_back(static_cast<char>(((l >> 7) & 127) | 128));
+      body_.push_back(static_cast<char>((l & 127) | 128));
+    } else if (l < 268435455) {
+      body_.push_back(static_cast<char>(l >> 21));
+      body_.push_back(static_cast<char>(((l >> 14) & 127) | 128));
+      body_.push_back(static_cast<char>(((l >> 7) & 127) | 128));
+      body_.push_back(static_cast<char>((l & 127) | 128));
+    } else {
+      body_.push_back(static_cast<char>(l >> 28));
+      body_.push_back(static_cast<char>(((l >> 21) & 127) | 128));
+      body_.push_back(static_cast<char>(((l >> 14) & 127) | 128));
+      body_.push_back(static_cast<char>(((l >> 7) & 127) | 128));
+      body_.push_back(static_cast<char>((l & 127) | 128));
+    }
+    ++count_;
+  }
+  std::string body_;
+  uint64_t count_ = 0;
+};
+
+void PutRawId(StreamId id, std::string* out) {
+  for (uint64_t v : {id.ms, id.seq}) {
+    for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>(v >> shift));
+  }
+}
+
+// A stream as Redis 7.0 writes it (type 19, rdb.h).
+void PutStream(const DumpedStream& stream, std::string* out) {
+  const size_t nodes = (stream.entries.size() + kStreamNodeSize - 1) / kStreamNodeSize;
+  PutLength(nodes, out);
+  for (size_t first = 0; first < stream.entries.size(); first += kStreamNodeSize) {
+    const size_t end = std::min(first + kStreamNodeSize, stream.entries.size());
+    const DumpedStream::Entry& head = stream.entries[first];
+    std::string key;
+    PutRawId(head.id, &key);
+    PutLength(key.size(), out);
+    out->append(key);
+    ListpackWriter lp;
+    lp.Integer(static_cast<int64_t>(end - first));  // entries
+    lp.Integer(0);                                  // deleted
+    const size_t master_fields = head.fields.size() / 2;
+    lp.Integer(static_cast<int64_t>(master_fields));
+    for (size_t i = 0; i < master_fields; ++i) lp.String(head.fields[2 * i]);
+    lp.Integer(0);  // the master entry's end
+    for (size_t j = first; j < end; ++j) {
+      const DumpedStream::Entry& e = stream.entries[j];
+      const size_t n = e.fields.size() / 2;
+      lp.Integer(0);  // flags: each entry has its fields
+      lp.Integer(static_cast<int64_t>(e.id.ms - head.id.ms));
+      lp.Integer(static_cast<int64_t>(e.id.seq - head.id.seq));
+      lp.Integer(static_cast<int64_t>(n));
+      for (const std::string& f : e.fields) lp.String(f);
+      lp.Integer(static_cast<int64_t>(2 * n + 4));
+    }
+    const std::string packed = lp.Finish();
+    PutLength(packed.size(), out);
+    out->append(packed);
+  }
+  const StreamMeta& m = stream.meta;
+  for (uint64_t v : {static_cast<uint64_t>(stream.entries.size()), m.last_id.ms, m.last_id.seq,
+                     m.first_id.ms, m.first_id.seq, m.max_deleted.ms, m.max_deleted.seq,
+                     m.entries_added, static_cast<uint64_t>(stream.groups.size())}) {
+    PutLength(v, out);
+  }
+  for (const DumpedStream::Group& g : stream.groups) {
+    PutString(g.name, out);
+    PutLength(g.last_id.ms, out);
+    PutLength(g.last_id.seq, out);
+    PutLength(static_cast<uint64_t>(g.entries_read), out);
+    PutLength(g.pending.size(), out);
+    for (const DumpedStream::Pending& p : g.pending) {
+      PutRawId(p.id, out);
+      PutLittleEndian(p.delivered_ms, 8, out);
+      PutLength(p.deliveries, out);
+    }
+    PutLength(g.consumers.size(), out);
+    for (const DumpedStream::Consumer& c : g.consumers) {
+      PutString(c.name, out);
+      PutLittleEndian(c.seen_ms, 8, out);
+      std::vector<StreamId> mine;
+      for (const DumpedStream::Pending& p : g.pending) {
+        if (p.consumer == c.name) mine.push_back(p.id);
+      }
+      PutLength(mine.size(), out);
+      for (StreamId id : mine) PutRawId(id, out);
+    }
+  }
 }
 
 // Reads bytes from the front of a payload.
@@ -261,6 +419,10 @@ void AppendRdbObject(const DumpedValue& value, std::string* out) {
         PutLittleEndian(bits, 8, out);
       }
       break;
+    case ValueType::kStream:
+      out->push_back(static_cast<char>(kRdbStreamListpacks2));
+      PutStream(value.stream, out);
+      break;
   }
 }
 
@@ -394,6 +556,140 @@ bool ParseScoreText(const std::string& text, double* score) {
   return !text.empty() && end == text.c_str() + text.size() && !std::isnan(*score);
 }
 
+bool ParseInt(const std::string& text, int64_t* v) { return protocol::ParseInt64(text, v); }
+
+bool ReadRawId(Reader* reader, StreamId* id) {
+  std::string_view raw;
+  if (!reader->Bytes(16, &raw)) return false;
+  *id = {GetBigEndian64(raw.data()), GetBigEndian64(raw.data() + 8)};
+  return true;
+}
+
+// A stream object of type 15, 19 or 21 (rdb.h).
+bool ReadStream(uint8_t type, Reader* reader, DumpedStream* stream) {
+  uint64_t nodes = 0;
+  if (!reader->PlainLength(&nodes) || nodes > reader->size()) return false;
+  std::string key, packed;
+  std::vector<std::string> el;
+  for (uint64_t i = 0; i < nodes; ++i) {
+    if (!ReadString(reader, &key) || key.size() != 16 || !ReadString(reader, &packed)) {
+      return false;
+    }
+    const StreamId master{GetBigEndian64(key.data()), GetBigEndian64(key.data() + 8)};
+    el.clear();
+    if (!ReadListpack(packed, &el) || el.size() < 4) return false;
+    int64_t master_fields = 0;
+    if (!ParseInt(el[2], &master_fields) || master_fields < 0 ||
+        el.size() < 4 + static_cast<size_t>(master_fields) ||
+        el[3 + static_cast<size_t>(master_fields)] != "0") {
+      return false;
+    }
+    const auto nm = static_cast<size_t>(master_fields);
+    size_t at = 4 + nm;
+    while (at < el.size()) {
+      int64_t flags = 0, ms = 0, seq = 0;
+      if (at + 3 > el.size() || !ParseInt(el[at], &flags) || !ParseInt(el[at + 1], &ms) ||
+          !ParseInt(el[at + 2], &seq)) {
+        return false;
+      }
+      at += 3;
+      DumpedStream::Entry e;
+      e.id = {master.ms + static_cast<uint64_t>(ms), master.seq + static_cast<uint64_t>(seq)};
+      if ((static_cast<uint64_t>(flags) & kStreamFlagSameFields) != 0) {
+        if (at + nm > el.size()) return false;
+        for (size_t f = 0; f < nm; ++f) {
+          e.fields.push_back(el[3 + f]);
+          e.fields.push_back(el[at + f]);
+        }
+        at += nm;
+      } else {
+        int64_t n = 0;
+        if (at >= el.size() || !ParseInt(el[at], &n) || n < 0 ||
+            at + 1 + 2 * static_cast<size_t>(n) > el.size()) {
+          return false;
+        }
+        ++at;
+        e.fields.assign(el.begin() + static_cast<ptrdiff_t>(at),
+                        el.begin() + static_cast<ptrdiff_t>(at + 2 * static_cast<size_t>(n)));
+        at += 2 * static_cast<size_t>(n);
+      }
+      if (at >= el.size()) return false;
+      ++at;  // the entry's element count
+      if ((static_cast<uint64_t>(flags) & kStreamFlagDeleted) == 0) {
+        stream->entries.push_back(std::move(e));
+      }
+    }
+  }
+  StreamMeta& m = stream->meta;
+  uint64_t length = 0;
+  if (!reader->PlainLength(&length) || !reader->PlainLength(&m.last_id.ms) ||
+      !reader->PlainLength(&m.last_id.seq)) {
+    return false;
+  }
+  if (length != stream->entries.size()) return false;
+  if (type >= kRdbStreamListpacks2) {
+    if (!reader->PlainLength(&m.first_id.ms) || !reader->PlainLength(&m.first_id.seq) ||
+        !reader->PlainLength(&m.max_deleted.ms) || !reader->PlainLength(&m.max_deleted.seq) ||
+        !reader->PlainLength(&m.entries_added)) {
+      return false;
+    }
+  } else {
+    m.first_id = stream->entries.empty() ? StreamId{} : stream->entries.front().id;
+    m.entries_added = length;
+  }
+  uint64_t groups = 0;
+  if (!reader->PlainLength(&groups) || groups > reader->size()) return false;
+  for (uint64_t i = 0; i < groups; ++i) {
+    DumpedStream::Group g;
+    if (!ReadString(reader, &g.name) || !reader->PlainLength(&g.last_id.ms) ||
+        !reader->PlainLength(&g.last_id.seq)) {
+      return false;
+    }
+    if (type >= kRdbStreamListpacks2) {
+      uint64_t read = 0;
+      if (!reader->PlainLength(&read)) return false;
+      g.entries_read = static_cast<int64_t>(read);
+    }
+    uint64_t pel = 0;
+    if (!reader->PlainLength(&pel) || pel > reader->size()) return false;
+    for (uint64_t j = 0; j < pel; ++j) {
+      DumpedStream::Pending p;
+      if (!ReadRawId(reader, &p.id) || !reader->LittleEndian(8, &p.delivered_ms) ||
+          !reader->PlainLength(&p.deliveries)) {
+        return false;
+      }
+      g.pending.push_back(std::move(p));
+    }
+    uint64_t consumers = 0;
+    if (!reader->PlainLength(&consumers) || consumers > reader->size()) return false;
+    for (uint64_t j = 0; j < consumers; ++j) {
+      DumpedStream::Consumer c;
+      uint64_t active = 0;
+      if (!ReadString(reader, &c.name) || !reader->LittleEndian(8, &c.seen_ms)) return false;
+      if (type == kRdbStreamListpacks3 && !reader->LittleEndian(8, &active)) return false;
+      uint64_t mine = 0;
+      if (!reader->PlainLength(&mine) || mine > reader->size()) return false;
+      for (uint64_t k = 0; k < mine; ++k) {
+        StreamId id;
+        if (!ReadRawId(reader, &id)) return false;
+        auto it = std::lower_bound(
+            g.pending.begin(), g.pending.end(), id,
+            [](const DumpedStream::Pending& p, StreamId want) { return p.id < want; });
+        // A consumer's pending entry must be one of its group's, owned by no other.
+        if (it == g.pending.end() || it->id != id || !it->consumer.empty()) return false;
+        it->consumer = c.name;
+      }
+      g.consumers.push_back(std::move(c));
+    }
+    for (const DumpedStream::Pending& p : g.pending) {
+      if (p.consumer.empty()) return false;
+    }
+    stream->groups.push_back(std::move(g));
+  }
+  m.groups = stream->groups.size();
+  return true;
+}
+
 bool ReadObject(uint8_t type, Reader* reader, DumpedValue* value) {
   uint64_t count = 0;
   std::string a, b;
@@ -470,6 +766,11 @@ bool ReadObject(uint8_t type, Reader* reader, DumpedValue* value) {
       }
       return true;
     }
+    case kRdbStreamListpacks:
+    case kRdbStreamListpacks2:
+    case kRdbStreamListpacks3:
+      value->type = ValueType::kStream;
+      return ReadStream(type, reader, &value->stream);
     case kRdbQuicklist:
       value->type = ValueType::kList;
       if (!reader->PlainLength(&count) || count > reader->size()) return false;
@@ -506,6 +807,26 @@ bool WellFormed(const DumpedValue& value) {
     case ValueType::kZSet:
       return !value.scored.empty() && std::all_of(value.scored.begin(), value.scored.end(),
                                                   [&](const auto& m) { return distinct(m.first); });
+    case ValueType::kStream: {
+      // Entries in ascending ID order, each with field, value pairs; distinct groups; pending
+      // entries in ID order.
+      const auto& entries = value.stream.entries;
+      for (size_t i = 0; i < entries.size(); ++i) {
+        if (entries[i].fields.empty() || entries[i].fields.size() % 2 != 0) return false;
+        if (i > 0 && !(entries[i - 1].id < entries[i].id)) return false;
+      }
+      for (const DumpedStream::Group& g : value.stream.groups) {
+        if (!distinct(g.name)) return false;
+        for (size_t i = 1; i < g.pending.size(); ++i) {
+          if (!(g.pending[i - 1].id < g.pending[i].id)) return false;
+        }
+        std::unordered_set<std::string_view> names;
+        for (const DumpedStream::Consumer& c : g.consumers) {
+          if (!names.insert(c.name).second) return false;
+        }
+      }
+      return true;
+    }
   }
   return false;
 }

@@ -45,6 +45,18 @@
 //   11110000 + u32 LE   string, 32-bit length         11110001..11110100   16/24/32/64-bit ints
 // Integers are the decimal text of the element. A payload that is malformed, empty, or repeats a
 // member or field is refused, as Redis refuses it.
+//
+// Streams (DUMP writes 19, Redis 7.0's; RESTORE also reads 15 of Redis 5/6 and 21 of Redis 7.2):
+//   count of nodes, each a key (a string: the node's master ID, ms and seq u64 BE) and a listpack
+//   (a string): | entries | deleted | master field count | master fields ... | 0 |, then per
+//   entry | flags | ms - master ms | seq - master seq | [field count | field, value ...] or,
+//   with flag 2 (same fields as the master), | values ... |, then | element count of the entry |;
+//   flag 1 marks a deleted entry. DUMP writes nodes of up to 100 entries, each with its fields.
+//   Then: length, last ID (ms, seq), [19, 21: first ID, max deleted ID, entries added], the
+//   group count, and per group: name, last ID, [19, 21: entries read], the PEL (count, then
+//   per entry its raw ID (16 bytes BE), delivery time (u64 LE ms) and delivery count), the
+//   consumers (count, then per consumer: name, seen time (u64 LE ms), [21: active time], and its
+//   pending IDs: count, raw IDs). Every length above is an RDB length.
 #pragma once
 
 #include <cstdint>
@@ -63,6 +75,35 @@ inline constexpr uint16_t kRdbVersion = 10;
 // The object type byte of a string.
 inline constexpr uint8_t kRdbTypeString = 0;
 
+// A stream as DUMP writes it and RESTORE reads it: entries in ID order, the metadata, and the
+// groups with their pending entries (each naming its consumer) and consumers.
+struct DumpedStream {
+  struct Entry {
+    StreamId id;
+    std::vector<std::string> fields;  // field, value, ...
+  };
+  struct Pending {
+    StreamId id;
+    uint64_t delivered_ms = 0;
+    uint64_t deliveries = 0;
+    std::string consumer;
+  };
+  struct Consumer {
+    std::string name;
+    uint64_t seen_ms = 0;
+  };
+  struct Group {
+    std::string name;
+    StreamId last_id;
+    int64_t entries_read = -1;
+    std::vector<Pending> pending;  // in ID order
+    std::vector<Consumer> consumers;
+  };
+  std::vector<Entry> entries;
+  StreamMeta meta;  // its `groups` is groups.size()
+  std::vector<Group> groups;
+};
+
 // A value of any type as DUMP writes it and RESTORE reads it.
 struct DumpedValue {
   ValueType type = ValueType::kString;
@@ -70,6 +111,7 @@ struct DumpedValue {
   std::vector<std::string> elements;                        // kList (in order), kSet
   std::vector<std::pair<std::string, std::string>> fields;  // kHash
   std::vector<std::pair<std::string, double>> scored;       // kZSet
+  DumpedStream stream;                                      // kStream
 };
 
 // Redis's crc64 of `data`, continuing from `crc` (0 to start).
@@ -124,7 +166,7 @@ DumpPayloadStatus DecodeDumpPayload(std::string_view payload, std::string* value
 // Reads a whole RDB file (any Redis up to 7.2 writes: RDB version 11 at most) and calls
 // `entry(db, key, value, expire_ms)` for each key (expire_ms 0: no deadline); false (with *error)
 // when the file is malformed or truncated, its checksum is wrong, it holds what Shale cannot
-// store (streams, modules, functions), or `entry` returns false.
+// store (modules, functions), or `entry` returns false.
 using RdbEntryFunction =
     std::function<bool(int db, std::string key, DumpedValue value, uint64_t expire_ms)>;
 // `function_library(code)`, when given, gets each function library the file holds (else such

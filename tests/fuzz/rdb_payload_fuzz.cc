@@ -72,6 +72,11 @@ void CheckWellFormed(const DumpedValue& value) {
         Check(!std::isnan(m.second));
       }
       return;
+    case ValueType::kStream:
+      for (size_t i = 1; i < value.stream.entries.size(); ++i) {
+        Check(value.stream.entries[i - 1].id < value.stream.entries[i].id);
+      }
+      return;
   }
   Check(false);
 }

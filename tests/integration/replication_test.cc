@@ -81,6 +81,9 @@ TEST_F(ReplicationTest, SyncSendsASnapshotThenTheCommandStream) {
   EXPECT_EQ(Run({"SADD", "set", "x", "y"}), ":2");
   EXPECT_EQ(Run({"HSET", "h", "f", "v"}), ":1");
   EXPECT_EQ(Run({"ZADD", "z", "1.5", "m"}), ":1");
+  EXPECT_EQ(Run({"XADD", "x", "1-1", "f", "v"}), "\"1-1\"");
+  EXPECT_EQ(Run({"XGROUP", "CREATE", "x", "g", "0"}), "+OK");
+  EXPECT_EQ(Run({"XREADGROUP", "GROUP", "g", "c", "STREAMS", "x", ">"}).substr(0, 7), "[[\"x\", ");
   EXPECT_EQ(Run({"SELECT", "3"}), "+OK");
   EXPECT_EQ(Run({"SET", "in3", "v"}), "+OK");
   EXPECT_EQ(Run({"SELECT", "0"}), "+OK");
@@ -322,6 +325,90 @@ TEST_F(ReplicationTest, RedisFollowsShaleAsAReplica) {
   EXPECT_EQ(replica.Run({"GET", "guarded"}), "\"v\"");
 }
 
+// Streams as Redis propagates them: XADD with the ID it made and its approximate trimming made
+// exact; XREADGROUP, XCLAIM and XAUTOCLAIM as XCLAIM ... FORCE JUSTID and XGROUP SETID /
+// CREATECONSUMER. Redis, following Shale, ends with the same streams, groups and pending lists.
+TEST_F(ReplicationTest, RedisFollowsShaleStreams) {
+  if (IsRedis() || access(kRedisServer, X_OK) != 0) GTEST_SKIP() << "needs Debian's redis-server";
+  // A stream with a group and pending entries goes in the snapshot.
+  EXPECT_EQ(Run({"XADD", "snap", "1-1", "a", "1"}), "\"1-1\"");
+  EXPECT_EQ(Run({"XADD", "snap", "2-2", "b", "2"}), "\"2-2\"");
+  EXPECT_EQ(Run({"XGROUP", "CREATE", "snap", "g", "0"}), "+OK");
+  EXPECT_EQ(Run({"XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", "snap", ">"}),
+            "[[\"snap\", [[\"1-1\", [\"a\", \"1\"]]]]]");
+  ServerProcess redis(kRedisServer);
+  std::string error;
+  ASSERT_TRUE(redis.Start({"--replicaof", "127.0.0.1", std::to_string(server_.port())}, &error))
+      << error;
+  Client replica;
+  ASSERT_TRUE(replica.Connect(redis.port(), &error)) << error;
+  const auto link_up = [&] {
+    return InfoField(&replica, "replication", "master_link_status") == "up";
+  };
+  ASSERT_TRUE(WaitUntil(link_up, std::chrono::seconds(30))) << redis.ReadLog();
+
+  for (int i = 0; i < 250; ++i) {
+    ASSERT_EQ(Run({"XADD", "s", "*", "n", std::to_string(i)}).substr(0, 1), "\"");
+  }
+  EXPECT_EQ(Run({"XADD", "s", "MAXLEN", "~", "120", "*", "n", "last"}).substr(0, 1), "\"");
+  EXPECT_EQ(Run({"XLEN", "s"}), ":151");
+  EXPECT_EQ(Run({"XGROUP", "CREATE", "s", "g", "0"}), "+OK");
+  EXPECT_EQ(Run({"XGROUP", "CREATE", "s", "h", "$"}), "+OK");
+  EXPECT_EQ(
+      Run({"XREADGROUP", "GROUP", "g", "alice", "COUNT", "3", "STREAMS", "s", ">"}).substr(0, 7),
+      "[[\"s\", ");
+  EXPECT_EQ(
+      Run({"XREADGROUP", "GROUP", "g", "bob", "COUNT", "2", "STREAMS", "s", ">"}).substr(0, 7),
+      "[[\"s\", ");
+  EXPECT_EQ(Run({"XREADGROUP", "GROUP", "g", "carol", "NOACK", "COUNT", "2", "STREAMS", "s", ">"})
+                .substr(0, 7),
+            "[[\"s\", ");
+  ReplyPtr head = client_->Command({"XRANGE", "s", "-", "+", "COUNT", "1"});
+  ASSERT_TRUE(head != nullptr && head->type == REDIS_REPLY_ARRAY && head->elements == 1);
+  const std::string first_id = ReplyString(head->element[0]->element[0]);
+  EXPECT_EQ(Run({"XACK", "s", "g", first_id}), ":1");
+  EXPECT_EQ(Run({"XAUTOCLAIM", "s", "g", "dan", "0", "0", "COUNT", "2", "JUSTID"}).substr(0, 1),
+            "[");
+  EXPECT_EQ(Run({"XGROUP", "CREATECONSUMER", "s", "h", "erin"}), ":1");
+  EXPECT_EQ(Run({"XTRIM", "s", "MINID", "~", "0"}), ":0");
+  EXPECT_EQ(Run({"XADD", "t", "1-1", "f", "v"}), "\"1-1\"");
+  EXPECT_EQ(Run({"XDEL", "t", "1-1"}), ":1");
+  EXPECT_EQ(Run({"XSETID", "t", "5-5", "ENTRIESADDED", "9"}), "+OK");
+  EXPECT_EQ(Run({"WAIT", "1", "10000"}), ":1");
+
+  for (const std::vector<std::string>& read :
+       std::vector<std::vector<std::string>>{{"XRANGE", "s", "-", "+"},
+                                             {"XINFO", "GROUPS", "s"},
+                                             {"XPENDING", "s", "g"},
+                                             {"XINFO", "STREAM", "t"},
+                                             {"XINFO", "STREAM", "snap", "FULL"}}) {
+    EXPECT_EQ(replica.Run(read), Run(read)) << read[0] << " " << read[1];
+  }
+  // XINFO STREAM but its radix tree's shape, which is Redis's own.
+  const std::string ours = Run({"XINFO", "STREAM", "s"});
+  const std::string theirs = replica.Run({"XINFO", "STREAM", "s"});
+  const size_t from = ours.find("\"last-generated-id\"");
+  ASSERT_NE(from, std::string::npos) << ours;
+  EXPECT_EQ(ours.substr(from), theirs.substr(theirs.find("\"last-generated-id\""))) << theirs;
+  EXPECT_EQ(ours.substr(0, 14), theirs.substr(0, 14));
+  // The pending entries: same IDs, owners, delivery counts and delivery times.
+  const auto pending = [](Client* client) {
+    std::vector<std::string> out;
+    ReplyPtr reply = client->Command({"XINFO", "STREAM", "s", "FULL"});
+    if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY) return out;
+    for (size_t i = 0; i + 1 < reply->elements; i += 2) {
+      if (ReplyString(reply->element[i]) != "groups") continue;
+      out.push_back(Describe(reply->element[i + 1]));
+    }
+    return out;
+  };
+  const std::vector<std::string> our_groups = pending(client_.get());
+  ASSERT_EQ(our_groups.size(), 1u);
+  // Consumers' seen-times are each server's own clock.
+  const auto cut = [](const std::string& text) { return text.substr(0, text.find("consumers")); };
+  EXPECT_EQ(cut(our_groups[0]), cut(pending(&replica).at(0)));
+}
+
 // A replica whose primary cannot be reached: with replica-serve-stale-data no, only the commands
 // flagged stale run (MASTERDOWN otherwise, also for an EXEC holding one); writes are READONLY.
 TEST_F(ReplicationTest, StaleReplicaRefusesWhatRedisRefuses) {
@@ -363,6 +450,12 @@ TEST_F(ReplicationTest, ShaleFollowsRedisThenAnotherShale) {
   EXPECT_EQ(primary.Run({"SADD", "words", "x", "y"}), ":2");
   EXPECT_EQ(primary.Run({"HSET", "h", "f", "v"}), ":1");
   EXPECT_EQ(primary.Run({"ZADD", "z", "1", "a", "2.5", "b"}), ":2");
+  EXPECT_EQ(primary.Run({"XADD", "x", "1-1", "f", "v"}), "\"1-1\"");
+  EXPECT_EQ(primary.Run({"XADD", "x", "2-2", "f", "w"}), "\"2-2\"");
+  EXPECT_EQ(primary.Run({"XGROUP", "CREATE", "x", "g", "0"}), "+OK");
+  EXPECT_EQ(primary.Run({"XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", "x", ">"})
+                .substr(0, 7),
+            "[[\"x\", ");
   EXPECT_EQ(primary.Run({"SELECT", "4"}), "+OK");
   EXPECT_EQ(primary.Run({"SET", "in4", "v"}), "+OK");
   EXPECT_EQ(primary.Run({"SELECT", "0"}), "+OK");
@@ -383,6 +476,8 @@ TEST_F(ReplicationTest, ShaleFollowsRedisThenAnotherShale) {
   EXPECT_EQ(Run({"SISMEMBER", "words", "y"}), ":1");
   EXPECT_EQ(Run({"HGET", "h", "f"}), "\"v\"");
   EXPECT_EQ(Run({"ZSCORE", "z", "b"}), "\"2.5\"");
+  EXPECT_EQ(Run({"XINFO", "STREAM", "x", "FULL"}), primary.Run({"XINFO", "STREAM", "x", "FULL"}))
+      << "a stream in the primary's snapshot";
   EXPECT_EQ(Run({"SET", "x", "y"}), "-READONLY You can't write against a read only replica.");
 
   // The stream: a transaction, a deadline, a deletion, another database.

@@ -166,6 +166,59 @@ DumpedValue Decoded(std::string_view hex) {
   return value;
 }
 
+TEST(RdbTest, StreamsRoundTrip) {
+  DumpedValue value;
+  value.type = ValueType::kStream;
+  DumpedStream& stream = value.stream;
+  // More than one node (100 entries each), large and negative-looking IDs, long values.
+  for (uint64_t i = 0; i < 250; ++i) {
+    stream.entries.push_back(
+        {{1000 + i, i * 7}, {"f", std::to_string(i), "g", std::string(i, 'x')}});
+  }
+  stream.entries.push_back({{UINT64_MAX, UINT64_MAX - 1}, {"last", std::string(5000, 'y')}});
+  stream.meta.last_id = {UINT64_MAX, UINT64_MAX - 1};
+  stream.meta.first_id = {1000, 0};
+  stream.meta.max_deleted = {999, 3};
+  stream.meta.entries_added = 300;
+  DumpedStream::Group g;
+  g.name = "group";
+  g.last_id = {1001, 7};
+  g.entries_read = -1;
+  g.pending = {{{1000, 0}, 111, 2, "alice"}, {{1001, 7}, 222, 1, "bob"}};
+  g.consumers = {{"alice", 11}, {"bob", 22}, {"idle", 33}};
+  stream.groups.push_back(g);
+  stream.meta.groups = 1;
+  DumpedValue back;
+  ASSERT_EQ(DecodeDumpPayload(DumpValue(value), &back), DumpPayloadStatus::kOk);
+  ASSERT_EQ(back.type, ValueType::kStream);
+  ASSERT_EQ(back.stream.entries.size(), stream.entries.size());
+  for (size_t i = 0; i < stream.entries.size(); ++i) {
+    EXPECT_EQ(back.stream.entries[i].id, stream.entries[i].id) << i;
+    EXPECT_EQ(back.stream.entries[i].fields, stream.entries[i].fields) << i;
+  }
+  EXPECT_EQ(back.stream.meta.last_id, stream.meta.last_id);
+  EXPECT_EQ(back.stream.meta.first_id, stream.meta.first_id);
+  EXPECT_EQ(back.stream.meta.max_deleted, stream.meta.max_deleted);
+  EXPECT_EQ(back.stream.meta.entries_added, 300u);
+  ASSERT_EQ(back.stream.groups.size(), 1u);
+  const DumpedStream::Group& bg = back.stream.groups[0];
+  EXPECT_EQ(bg.name, "group");
+  EXPECT_EQ(bg.last_id, g.last_id);
+  EXPECT_EQ(bg.entries_read, -1);
+  ASSERT_EQ(bg.pending.size(), 2u);
+  EXPECT_EQ(bg.pending[0].consumer, "alice");
+  EXPECT_EQ(bg.pending[0].delivered_ms, 111u);
+  EXPECT_EQ(bg.pending[0].deliveries, 2u);
+  EXPECT_EQ(bg.pending[1].consumer, "bob");
+  ASSERT_EQ(bg.consumers.size(), 3u);
+  EXPECT_EQ(bg.consumers[2].name, "idle");
+  EXPECT_EQ(bg.consumers[2].seen_ms, 33u);
+  // A pending entry owned by no consumer is refused.
+  value.stream.groups[0].consumers.pop_back();
+  value.stream.groups[0].consumers.pop_back();
+  EXPECT_EQ(DecodeDumpPayload(DumpValue(value), &back), DumpPayloadStatus::kBadFormat);
+}
+
 TEST(RdbTest, DecodesRedisListEncodings) {
   // A quicklist of two listpack nodes, with 7-bit, 13-bit, 24-bit, 64-bit and string entries.
   DumpedValue list = Decoded(
@@ -357,7 +410,7 @@ TEST(RdbFileTest, WrittenFilesReadBack) {
   newer.replace(5, 4, "0012");
   EXPECT_TRUE(refused(newer));
   EXPECT_TRUE(refused("not an rdb file at all"));
-  // A stream (type 15, Redis 5-6's) is a type Shale cannot store.
+  // A stream object (type 15, Redis 5-6's) cut short.
   std::string stream = "REDIS0010\xfe\x00\x0f\x01k"s;
   EXPECT_TRUE(refused(stream + "\xff" + std::string(8, '\0')));
   // A checksum of 0 means the writer computed none (rdbchecksum no): accepted.
