@@ -6,7 +6,7 @@
 // Replication follows Redis: XADD propagates with the ID it generated and an approximate (~)
 // trimming rewritten to the exact one it did; XREADGROUP, XCLAIM and XAUTOCLAIM propagate one
 // XCLAIM ... FORCE JUSTID per pending entry they changed, then XGROUP SETID when the group's
-// last ID moved; a consumer XREADGROUP creates propagates as XGROUP CREATECONSUMER.
+// last ID moved (a consumer XREADGROUP creates is made on the replica by those XCLAIMs).
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
@@ -437,7 +437,9 @@ void PropagateClaims(CommandContext& ctx, std::string_view key, const StreamGrou
                     std::to_string(p.delivered_ms), "RETRYCOUNT", std::to_string(p.deliveries),
                     "FORCE", "JUSTID", "LASTID", last});
   }
-  if (group_advanced) {
+  // As Redis 7.0: the XCLAIMs' LASTID carries the group's last ID; XGROUP SETID goes only when
+  // no XCLAIM does (a NOACK read).
+  if (group_advanced && records.empty()) {
     out->push_back({"XGROUP", "SETID", std::string(key), group.name, last, "ENTRIESREAD",
                     std::to_string(group.entries_read)});
   }
@@ -618,11 +620,9 @@ void ReadGeneric(CommandContext& ctx, bool group_read) {
                                                       static_cast<uint64_t>(count), noack, &result);
       if (!status.ok()) return ReplyStorageError(ctx, status);
       wrote = true;
-      if (result.consumer_created) {
-        propagation.push_back({"XGROUP", "CREATECONSUMER", std::string(key), std::string(group),
-                               std::string(consumer)});
-        Notify(ctx, kNotifyStream, "xgroup-createconsumer", key);
-      }
+      // A consumer XREADGROUP creates is not propagated by itself (Redis 7.0): the replica's
+      // XCLAIMs create it.
+      if (result.consumer_created) Notify(ctx, kNotifyStream, "xgroup-createconsumer", key);
       PropagateClaims(ctx, key, result.group, result.delivered, result.group_advanced,
                       &propagation);
       served.push_back({k, std::move(result.entries)});

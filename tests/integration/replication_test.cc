@@ -360,7 +360,9 @@ TEST_F(ReplicationTest, RedisFollowsShaleStreams) {
   EXPECT_EQ(
       Run({"XREADGROUP", "GROUP", "g", "bob", "COUNT", "2", "STREAMS", "s", ">"}).substr(0, 7),
       "[[\"s\", ");
-  EXPECT_EQ(Run({"XREADGROUP", "GROUP", "g", "carol", "NOACK", "COUNT", "2", "STREAMS", "s", ">"})
+  // NOACK by a consumer that exists: Redis 7.0 propagates no consumer XREADGROUP creates by
+  // itself (the XCLAIMs of its deliveries make it), so a new one reading NOACK stays here.
+  EXPECT_EQ(Run({"XREADGROUP", "GROUP", "g", "bob", "NOACK", "COUNT", "2", "STREAMS", "s", ">"})
                 .substr(0, 7),
             "[[\"s\", ");
   ReplyPtr head = client_->Command({"XRANGE", "s", "-", "+", "COUNT", "1"});
