@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <lua.hpp>
@@ -627,9 +628,7 @@ int RedisLog(lua_State* L) {
   }
   switch (level) {
     case kLogDebug:
-      spdlog::debug("{}", message);
-      break;
-    case kLogVerbose:
+    case kLogVerbose:  // spdlog has no level between debug and info
       spdlog::debug("{}", message);
       break;
     case kLogNotice:
@@ -809,10 +808,12 @@ int RedisRegisterFunction(lua_State* L) {
   Scripting::FunctionInfo info;
   const int argc = lua_gettop(L);
   if (argc == 2) {
-    if (!lua_isstring(L, 1))
+    if (!lua_isstring(L, 1)) {
       return luaL_error(L, "first argument to redis.register_function must be a string");
-    if (!lua_isfunction(L, 2))
+    }
+    if (!lua_isfunction(L, 2)) {
       return luaL_error(L, "second argument to redis.register_function must be a function");
+    }
     info.name = lua_tostring(L, 1);
     lua_pushvalue(L, 2);
   } else if (argc == 1 && lua_istable(L, 1)) {
@@ -852,8 +853,9 @@ int RedisRegisterFunction(lua_State* L) {
       }
       lua_pop(L, 1);
     }
-    if (info.name.empty())
+    if (info.name.empty()) {
       return luaL_error(L, "redis.register_function must get a function name argument");
+    }
     if (!has_callback) return luaL_error(L, "redis.register_function must get a callback argument");
     lua_getfield(L, 1, "callback");
   } else {
@@ -965,9 +967,14 @@ void Scripting::CreateState() {
   lua_setfield(L, -2, "REDIS_VERSION");
   {
     // 7.2.0 -> 0x070200
-    int major = 0, minor = 0, patch = 0;
-    std::sscanf(std::string(kRedisCompatibleVersion).c_str(), "%d.%d.%d", &major, &minor, &patch);
-    SetNumber(L, "REDIS_VERSION_NUM", (major << 16) | (minor << 8) | patch);
+    const std::string version(kRedisCompatibleVersion);
+    const char* p = version.c_str();
+    char* end = nullptr;
+    const long major = std::strtol(p, &end, 10);
+    const long minor = *end == '.' ? std::strtol(end + 1, &end, 10) : 0;
+    const long patch = *end == '.' ? std::strtol(end + 1, &end, 10) : 0;
+    SetNumber(L, "REDIS_VERSION_NUM",
+              static_cast<lua_Number>((major << 16) | (minor << 8) | patch));
   }
   lua_setglobal(L, "redis");
 
@@ -1407,6 +1414,10 @@ void Scripting::Call(CommandContext& ctx, bool read_only) {
   const FunctionInfo* info = nullptr;
   for (const FunctionInfo& f : library.functions) {
     if (f.name == owner->first) info = &f;
+  }
+  if (info == nullptr) {  // function_owner_ and libraries_ always agree
+    ctx.reply.Error("ERR Function not found");
+    return;
   }
   if (read_only && !info->no_writes) {
     ctx.reply.Error("ERR Can not execute a script with write flag using *_ro command.");

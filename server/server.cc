@@ -831,8 +831,9 @@ bool Server::Dispatch(Connection& connection, const std::vector<std::string_view
       // acknowledged anything this loop iteration wrote, so what is lost is what a crash would
       // lose.
       bool nosave = false;
-      for (size_t i = 1; i < args.size(); ++i)
+      for (size_t i = 1; i < args.size(); ++i) {
         nosave = nosave || EqualsIgnoreCase(args[i], "nosave");
+      }
       if (!nosave) return reject(scripting_.running_function() ? kBusyFunctionError : kBusyError);
       spdlog::warn("SHUTDOWN NOSAVE while a script is busy: exiting, the script's writes are lost");
       spdlog::shutdown();

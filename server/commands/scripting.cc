@@ -134,8 +134,9 @@ bool ReadLibraries(std::string_view payload, std::vector<std::string>* codes) {
   const uint16_t version = static_cast<uint16_t>(static_cast<unsigned char>(footer[0]) |
                                                  (static_cast<unsigned char>(footer[1]) << 8));
   uint64_t crc = 0;
-  for (int i = 0; i < 8; ++i)
+  for (int i = 0; i < 8; ++i) {
     crc |= static_cast<uint64_t>(static_cast<unsigned char>(footer[2 + i])) << (8 * i);
+  }
   if (version > 11 || keyspace::Crc64(0, payload.substr(0, payload.size() - 8)) != crc) {
     return false;
   }
@@ -246,7 +247,7 @@ void FunctionCommand(CommandContext& ctx) {
     ctx.reply.Error("ERR unknown subcommand or wrong number of arguments for '" + std::string(sub) +
                     "'. Try FUNCTION HELP.");
   };
-  auto stored = [&](storage::Status status) {
+  auto stored = [&](const storage::Status& status) {
     if (!status.ok()) {
       ReplyStorageError(ctx, status);
       return false;

@@ -324,8 +324,9 @@ void RangeGeneric(CommandContext& ctx, bool reverse) {
     return ctx.reply.Error("ERR invalid start ID for the interval");
   }
   if (!ParseIntervalId(end_arg, &end, &exclusive, UINT64_MAX)) return ctx.reply.Error(kInvalidId);
-  if (exclusive && !DecrementId(&end))
+  if (exclusive && !DecrementId(&end)) {
     return ctx.reply.Error("ERR invalid end ID for the interval");
+  }
   int64_t count = -1;
   for (size_t j = 4; j < ctx.args.size(); ++j) {
     const size_t more = ctx.args.size() - j - 1;
@@ -1073,9 +1074,7 @@ int64_t GroupLag(const keyspace::StreamInfo& info, const StreamGroup& g, bool* v
   const auto added = static_cast<int64_t>(m.entries_added);
   int64_t read = -1;
   const StreamId id = g.last_id;
-  if (info.length == 0 && id <= m.last_id) {
-    read = added;
-  } else if (id == m.last_id) {
+  if ((info.length == 0 && id <= m.last_id) || id == m.last_id) {
     read = added;
   } else if (id < m.last_id && (m.max_deleted.IsZero() || m.max_deleted < m.first_id)) {
     if (id < m.first_id) {

@@ -330,7 +330,8 @@ inline void EncodeValueHeader(ValueType type, uint64_t expire_ms, std::string* d
 struct StreamId {
   uint64_t ms = 0;
   uint64_t seq = 0;
-  auto operator<=>(const StreamId&) const = default;
+  // (clang-tidy 14 reads the defaulted comparison's 0 as a null pointer constant.)
+  auto operator<=>(const StreamId&) const = default;  // NOLINT(modernize-use-nullptr)
   bool IsZero() const { return ms == 0 && seq == 0; }
 };
 inline constexpr StreamId kMaxStreamId{UINT64_MAX, UINT64_MAX};
