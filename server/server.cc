@@ -78,6 +78,9 @@ bool AllowedWhileBusy(const CommandSpec& spec, const std::vector<std::string_vie
 constexpr std::string_view kBusyError =
     "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
 
+constexpr std::string_view kMasterDownError =
+    "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+
 constexpr std::string_view kBusyFunctionError =
     "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
 
@@ -794,24 +797,13 @@ bool Server::Dispatch(Connection& connection, const std::vector<std::string_view
     }
   }
   if (writes) {
-    storage::Status state = db_->WriteState();
-    if (!state.ok()) return reject("MISCONF Errors writing to the WAL: " + state.message());
-    if (replica_link_.following() && config_.replica_read_only) {
-      return reject("READONLY You can't write against a read only replica.");
-    }
-    // Redis's min-replicas-to-write: enough replicas acknowledged within the lag.
-    if (config_.min_replicas_to_write > 0 && config_.min_replicas_max_lag > 0 &&
-        replication_.GoodReplicas(NowMs(), static_cast<uint64_t>(config_.min_replicas_max_lag)) <
-            static_cast<size_t>(config_.min_replicas_to_write)) {
-      return reject("NOREPLICAS Not enough good replicas to write.");
-    }
+    std::string refusal = WriteRefusal();
+    if (!refusal.empty()) return reject(refusal);
   }
   // A replica whose link is down, with replica-serve-stale-data no: only the commands flagged
   // stale run (an EXEC of anything else is refused).
-  if (replica_link_.following() && !replica_link_.link_up() && !config_.replica_serve_stale_data &&
-      (exec ? transaction.has_non_stale() : (spec->flags & kCmdStale) == 0)) {
-    return reject(
-        "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
+  if (StaleReplica() && (exec ? transaction.has_non_stale() : (spec->flags & kCmdStale) == 0)) {
+    return reject(kMasterDownError);
   }
   // RESP2 has no push type: a subscribed client reads only pub/sub messages, so it may send
   // only the commands whose replies a pub/sub reader understands (RESP3 has no such limit).
@@ -1148,16 +1140,9 @@ std::string Server::RunFromScript(Scripting::Run& run, const std::vector<std::st
   if (writes) {
     if (run.read_only) return "Write commands are not allowed from read-only scripts.";
     if (!run.declared) {
-      storage::Status state = db_->WriteState();
-      if (!state.ok()) return "-MISCONF Errors writing to the WAL: " + state.message();
-      if (replica_link_.following() && config_.replica_read_only) {
-        return "-READONLY You can't write against a read only replica.";
-      }
-      if (config_.min_replicas_to_write > 0 && config_.min_replicas_max_lag > 0 &&
-          replication_.GoodReplicas(NowMs(), static_cast<uint64_t>(config_.min_replicas_max_lag)) <
-              static_cast<size_t>(config_.min_replicas_to_write)) {
-        return "-NOREPLICAS Not enough good replicas to write.";
-      }
+      // As "-CODE message", so the script's error keeps the code.
+      std::string refusal = WriteRefusal();
+      if (!refusal.empty()) return "-" + refusal;
     }
   }
   // Until a script has written, a command that may take memory is refused over maxmemory (a
@@ -1166,9 +1151,8 @@ std::string Server::RunFromScript(Scripting::Run& run, const std::vector<std::st
       OverMaxMemory()) {
     return "-OOM command not allowed when used memory > 'maxmemory'.";
   }
-  if (!run.declared && replica_link_.following() && !replica_link_.link_up() &&
-      !config_.replica_serve_stale_data && (spec->flags & kCmdStale) == 0) {
-    return "-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+  if (!run.declared && StaleReplica() && (spec->flags & kCmdStale) == 0) {
+    return "-" + std::string(kMasterDownError);
   }
   const size_t propagated_before = replication_.pending_size();
   const uint64_t dirty_before = stats_.dirty;
@@ -1197,25 +1181,33 @@ std::string Server::ScriptRefusal(Connection& caller, bool read_only, bool allow
                                   bool allow_stale) {
   (void)caller;
   if (!read_only) {
-    storage::Status state = db_->WriteState();
-    if (!state.ok()) return "MISCONF Errors writing to the WAL: " + state.message();
-    if (replica_link_.following() && config_.replica_read_only) {
-      return "READONLY You can't write against a read only replica.";
-    }
-    if (config_.min_replicas_to_write > 0 && config_.min_replicas_max_lag > 0 &&
-        replication_.GoodReplicas(NowMs(), static_cast<uint64_t>(config_.min_replicas_max_lag)) <
-            static_cast<size_t>(config_.min_replicas_to_write)) {
-      return "NOREPLICAS Not enough good replicas to write.";
-    }
+    std::string refusal = WriteRefusal();
+    if (!refusal.empty()) return refusal;
     if (!allow_oom && config_.maxmemory > 0 && OverMaxMemory()) {
       return "OOM command not allowed when used memory > 'maxmemory'.";
     }
   }
-  if (!allow_stale && replica_link_.following() && !replica_link_.link_up() &&
-      !config_.replica_serve_stale_data) {
-    return "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+  if (!allow_stale && StaleReplica()) return std::string(kMasterDownError);
+  return std::string();
+}
+
+std::string Server::WriteRefusal() {
+  storage::Status state = db_->WriteState();
+  if (!state.ok()) return "MISCONF Errors writing to the WAL: " + state.message();
+  if (replica_link_.following() && config_.replica_read_only) {
+    return "READONLY You can't write against a read only replica.";
+  }
+  // Redis's min-replicas-to-write: enough replicas acknowledged within the lag.
+  if (config_.min_replicas_to_write > 0 && config_.min_replicas_max_lag > 0 &&
+      replication_.GoodReplicas(NowMs(), static_cast<uint64_t>(config_.min_replicas_max_lag)) <
+          static_cast<size_t>(config_.min_replicas_to_write)) {
+    return "NOREPLICAS Not enough good replicas to write.";
   }
   return std::string();
+}
+
+bool Server::StaleReplica() const {
+  return replica_link_.following() && !replica_link_.link_up() && !config_.replica_serve_stale_data;
 }
 
 void Server::ServeWhileBusy(Connection* caller) {

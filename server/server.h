@@ -258,6 +258,12 @@ class Server {
   // A full resynchronisation: the primary's function libraries (their codes) replace this
   // server's, in memory and in the engine. A library that does not load is logged and left out.
   storage::Status ReplaceLibraries(const std::vector<std::string>& codes);
+  // Why a write may not run now ("" when it may): the WAL is failing (MISCONF), this is a
+  // read-only replica (READONLY), too few good replicas (NOREPLICAS). Dispatch and scripts ask.
+  std::string WriteRefusal();
+  // A replica whose link is down with replica-serve-stale-data no (MASTERDOWN for non-stale
+  // commands).
+  bool StaleReplica() const;
   // From a busy script's hook: reads what the other clients sent and answers it (-BUSY to most
   // commands), and sends the replies that wait for no WAL commit. New connections wait for the
   // script to end.
