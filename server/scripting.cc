@@ -1164,8 +1164,7 @@ void Scripting::Eval(CommandContext& ctx, bool by_sha, bool read_only) {
   if (flags.shebang) {
     // A script that declares itself (Redis 7) is checked once before it runs instead of at
     // each command.
-    std::string refusal =
-        server_->ScriptRefusal(ctx.connection, read_only, flags.allow_oom, flags.allow_stale);
+    std::string refusal = server_->ScriptRefusal(read_only, flags.allow_oom, flags.allow_stale);
     if (!refusal.empty()) {
       ctx.reply.Error(refusal);
       return;
@@ -1423,8 +1422,8 @@ void Scripting::Call(CommandContext& ctx, bool read_only) {
     ctx.reply.Error("ERR Can not execute a script with write flag using *_ro command.");
     return;
   }
-  std::string refusal = server_->ScriptRefusal(ctx.connection, info->no_writes || read_only,
-                                               info->allow_oom, info->allow_stale);
+  std::string refusal =
+      server_->ScriptRefusal(info->no_writes || read_only, info->allow_oom, info->allow_stale);
   if (!refusal.empty()) {
     ctx.reply.Error(refusal);
     return;

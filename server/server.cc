@@ -1177,9 +1177,7 @@ bool Server::ScriptMayRun(Scripting::Run& run, const std::vector<std::string_vie
   return true;
 }
 
-std::string Server::ScriptRefusal(Connection& caller, bool read_only, bool allow_oom,
-                                  bool allow_stale) {
-  (void)caller;
+std::string Server::ScriptRefusal(bool read_only, bool allow_oom, bool allow_stale) {
   if (!read_only) {
     std::string refusal = WriteRefusal();
     if (!refusal.empty()) return refusal;

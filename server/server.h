@@ -240,7 +240,7 @@ class Server {
   // Why a script with a shebang line may not start now ("" when it may): a write script on a
   // read-only replica or failing WAL, over maxmemory without allow-oom, on a stale replica
   // without allow-stale.
-  std::string ScriptRefusal(Connection& caller, bool read_only, bool allow_oom, bool allow_stale);
+  std::string ScriptRefusal(bool read_only, bool allow_oom, bool allow_stale);
   // CLIENT PAUSE: until `end_ms` (absolute ms), every client's commands (`all`) or only those
   // that may write or replicate (WRITE mode: writes, EVAL, PUBLISH...) wait, unread, and keys
   // are not expired (expired ones stay invisible), so the data stays still. A later pause
