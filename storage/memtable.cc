@@ -1,9 +1,12 @@
 #include "storage/memtable.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "storage/coding.h"
+#include "storage/merging_iterator.h"
 
 namespace shale::storage {
 
@@ -48,11 +51,58 @@ const char* EncodeLookupKey(std::string_view internal_key, char* small, size_t s
   return buf;
 }
 
+int CompareEntries(const char* a, const char* b) {
+  return CompareInternalKeys(EntryInternalKey(a), EntryInternalKey(b));
+}
+
+bool EntryLess(const char* a, const char* b) { return CompareEntries(a, b) < 0; }
+
+// An entry with the 8 bytes of its storage key after the batch's common prefix, big-endian and
+// zero-padded: comparing two prefixes orders the keys as comparing the keys would, except when
+// they are equal (then the entries decide), so a sort reads entries only to break ties.
+struct SortKey {
+  uint64_t prefix;
+  const char* entry;
+};
+
+uint64_t PrefixAt(std::string_view key, size_t offset) {
+  uint64_t prefix = 0;
+  for (size_t i = 0; i < 8; ++i) {
+    const size_t at = offset + i;
+    const uint64_t byte = at < key.size() ? static_cast<unsigned char>(key[at]) : 0;
+    prefix = (prefix << 8) | byte;
+  }
+  return prefix;
+}
+
 }  // namespace
 
 int MemTable::EntryComparator::operator()(const char* a, const char* b) const {
-  return CompareInternalKeys(EntryInternalKey(a), EntryInternalKey(b));
+  return CompareEntries(a, b);
 }
+
+class MemTable::RunIterator final : public Iterator {
+ public:
+  explicit RunIterator(std::shared_ptr<const Run> run) : run_(std::move(run)), at_(run_->size()) {}
+
+  bool Valid() const override { return at_ < run_->size(); }
+  void SeekToFirst() override { at_ = 0; }
+  void Seek(std::string_view target) override {
+    char small[128];
+    const char* lookup = EncodeLookupKey(target, small, sizeof(small), &scratch_);
+    at_ = static_cast<size_t>(std::lower_bound(run_->begin(), run_->end(), lookup, EntryLess) -
+                              run_->begin());
+  }
+  void Next() override { ++at_; }
+  std::string_view key() const override { return EntryInternalKey((*run_)[at_]); }
+  std::string_view value() const override { return EntryValue(key()); }
+  Status status() const override { return Status::Ok(); }
+
+ private:
+  const std::shared_ptr<const Run> run_;
+  size_t at_;
+  std::string scratch_;
+};
 
 class MemTable::MemTableIterator final : public Iterator {
  public:
@@ -84,7 +134,7 @@ void MemTable::Add(uint64_t sequence, ValueKind kind, std::string_view storage_k
                          static_cast<size_t>(VarintLength(value_size)) + value_size;
   // The entry lives in its skiplist node's allocation (SkipList::Reserve).
   const Table::Reservation reservation = table_.Reserve(encoded);
-  char* buf = reservation.data;
+  char* buf = reservation.data();
   char* p = EncodeVarint32(buf, static_cast<uint32_t>(key_size));
   std::memcpy(p, storage_key.data(), storage_key.size());
   p += storage_key.size();
@@ -94,13 +144,94 @@ void MemTable::Add(uint64_t sequence, ValueKind kind, std::string_view storage_k
   if (!value_prefix.empty()) std::memcpy(p, value_prefix.data(), value_prefix.size());
   p += value_prefix.size();
   if (!value.empty()) std::memcpy(p, value.data(), value.size());
-  table_.Insert(reservation);
   index_.Insert(storage_key, buf);
+  {
+    MutexLock lock(&order_mu_);
+    if (index_.usable()) {
+      // Found by the index at once; ordered when something needs order.
+      const size_t capacity = pending_.capacity();
+      pending_.push_back(reservation);
+      if (pending_.capacity() != capacity) UpdateOrderMemoryLocked();
+    } else {
+      table_.Insert(reservation);  // no index to find it by: it must be in order now
+    }
+  }
   entries_.fetch_add(1, std::memory_order_relaxed);
 }
 
+MemTable::Runs MemTable::Order() const {
+  MutexLock lock(&order_mu_);
+  if (pending_.empty()) return runs_;
+  if (pending_.size() <= kLinkLimit) {
+    for (const Table::Reservation& reservation : pending_) table_.Insert(reservation);
+    pending_.clear();
+  } else {
+    AddRunLocked();
+    std::vector<Table::Reservation>().swap(pending_);
+  }
+  UpdateOrderMemoryLocked();
+  return runs_;
+}
+
+void MemTable::AddRunLocked() const {
+  // The keys' common prefix: the sort keys start after it. Pending entries are in arrival
+  // order, which is arena order, so these passes read memory nearly sequentially.
+  const std::string_view first = EntryStorageKey(pending_.front().data());
+  size_t common = first.size();
+  std::vector<SortKey> keys;
+  keys.reserve(pending_.size());
+  for (const Table::Reservation& reservation : pending_) {
+    const char* entry = reservation.data();
+    const std::string_view key = EntryStorageKey(entry);
+    const size_t limit = std::min(common, key.size());
+    common = static_cast<size_t>(std::mismatch(first.begin(),
+                                               first.begin() + static_cast<std::ptrdiff_t>(limit),
+                                               key.begin())
+                                     .first -
+                                 first.begin());
+    keys.push_back({0, entry});
+  }
+  for (SortKey& k : keys) k.prefix = PrefixAt(EntryStorageKey(k.entry), common);
+  std::sort(keys.begin(), keys.end(), [](const SortKey& a, const SortKey& b) {
+    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    return EntryLess(a.entry, b.entry);
+  });
+  auto run = std::make_shared<Run>();
+  run->reserve(keys.size());
+  for (const SortKey& k : keys) run->push_back(k.entry);
+  runs_.push_back(std::move(run));
+  // Merge while the newest run is at least half the size of the one before it.
+  while (runs_.size() >= 2 &&
+         runs_[runs_.size() - 1]->size() * 2 >= runs_[runs_.size() - 2]->size()) {
+    const Run& older = *runs_[runs_.size() - 2];
+    const Run& newer = *runs_[runs_.size() - 1];
+    auto merged = std::make_shared<Run>();
+    merged->reserve(older.size() + newer.size());
+    std::merge(older.begin(), older.end(), newer.begin(), newer.end(), std::back_inserter(*merged),
+               EntryLess);
+    runs_.pop_back();
+    runs_.back() = std::move(merged);
+  }
+}
+
+void MemTable::UpdateOrderMemoryLocked() const {
+  size_t bytes = pending_.capacity() * sizeof(Table::Reservation);
+  for (const auto& run : runs_) bytes += run->capacity() * sizeof(const char*);
+  order_memory_.store(bytes, std::memory_order_relaxed);
+}
+
+size_t MemTable::pending_entries() const {
+  MutexLock lock(&order_mu_);
+  return pending_.size();
+}
+
+size_t MemTable::runs() const {
+  MutexLock lock(&order_mu_);
+  return runs_.size();
+}
+
 bool MemTable::Get(std::string_view storage_key, Entry* entry, uint64_t snapshot) const {
-  // The newest version, through the hash index; the skiplist only for an older one.
+  // The newest version, through the hash index; the ordered entries only for an older one.
   if (index_.usable()) {
     const char* newest = index_.Find(storage_key);
     if (newest == nullptr) return false;
@@ -113,6 +244,7 @@ bool MemTable::Get(std::string_view storage_key, Entry* entry, uint64_t snapshot
       return true;
     }
   }
+  const Runs runs = Order();
   // The lookup key sorts before every version of storage_key newer than the snapshot.
   char small[256];
   std::string scratch;
@@ -127,10 +259,17 @@ bool MemTable::Get(std::string_view storage_key, Entry* entry, uint64_t snapshot
   std::memcpy(p, storage_key.data(), storage_key.size());
   EncodeFixed64(p + storage_key.size(), PackTrailer(snapshot, ValueKind::kValue));
 
+  // The first entry at or after the lookup key, over the skiplist and every run.
+  const char* found = nullptr;
   Table::Iterator iter(&table_);
   iter.Seek(buf);
-  if (!iter.Valid()) return false;
-  const std::string_view internal_key = EntryInternalKey(iter.key());
+  if (iter.Valid()) found = iter.key();
+  for (const auto& run : runs) {
+    const auto at = std::lower_bound(run->begin(), run->end(), buf, EntryLess);
+    if (at != run->end() && (found == nullptr || EntryLess(*at, found))) found = *at;
+  }
+  if (found == nullptr) return false;
+  const std::string_view internal_key = EntryInternalKey(found);
   const ParsedInternalKey parsed = ParseInternalKey(internal_key);
   if (parsed.storage_key != storage_key) return false;
   entry->kind = parsed.kind;
@@ -140,7 +279,13 @@ bool MemTable::Get(std::string_view storage_key, Entry* entry, uint64_t snapshot
 }
 
 std::unique_ptr<Iterator> MemTable::NewIterator() const {
-  return std::make_unique<MemTableIterator>(&table_);
+  const Runs runs = Order();
+  if (runs.empty()) return std::make_unique<MemTableIterator>(&table_);
+  std::vector<std::unique_ptr<Iterator>> children;
+  children.reserve(runs.size() + 1);
+  children.push_back(std::make_unique<MemTableIterator>(&table_));
+  for (const auto& run : runs) children.push_back(std::make_unique<RunIterator>(run));
+  return NewMergingIterator(std::move(children));
 }
 
 }  // namespace shale::storage

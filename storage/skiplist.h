@@ -49,17 +49,18 @@ class SkipList {
   // Only for Key = const char*: the key is the address of those bytes. Reserve() allocates the
   // node with room for `size` bytes at `data`; the caller writes the key there and then calls
   // Insert(reservation), with the same requirements as Insert(key).
+  // A reservation may be kept (16 bytes) and inserted later, e.g. in a batch.
   struct Reservation {
     Node* node;
     int height;
-    char* data;
+    char* data() const { return reinterpret_cast<char*>(node->Link(height)); }
   };
   Reservation Reserve(size_t size) requires std::is_same_v<Key, const char*> {
     const int height = RandomHeight();
     Node* node = NewNode(nullptr, height, size);
-    char* data = reinterpret_cast<char*>(node->Link(height));
-    node->SetKey(data);
-    return {node, height, data};
+    const Reservation reservation{node, height};
+    node->SetKey(reservation.data());
+    return reservation;
   }
   void Insert(const Reservation& reservation) requires std::is_same_v<Key, const char*> {
     Link(reservation.node, reservation.height);

@@ -53,7 +53,7 @@ TEST(SkipListTest, InlineKeysMatchStdSet) {
     std::string key = std::to_string(rng() % 20000) + std::string(rng() % 40, 'x');
     if (!model.insert(key).second) continue;
     const StringList::Reservation r = list.Reserve(key.size() + 1);
-    std::memcpy(r.data, key.c_str(), key.size() + 1);
+    std::memcpy(r.data(), key.c_str(), key.size() + 1);
     list.Insert(r);
   }
   for (const std::string& key : model) ASSERT_TRUE(list.Contains(key.c_str())) << key;
